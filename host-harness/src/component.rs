@@ -1,0 +1,99 @@
+//! The component: the copy embedded at build time, another build from a path, and the
+//! compiled-component cache.
+//!
+//! Compiling the component takes hundreds of milliseconds; loading a cached compilation takes about
+//! one. Cache files are keyed by the SHA-256 of the component and of wasmtime's compatibility hash,
+//! carry a SHA-256 of their own contents, and are written to a temporary name then renamed. A file
+//! that fails any check is ignored and rebuilt.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use sha2::{Digest, Sha256};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// The component built from `plugin/` when this binary was built.
+pub const EMBEDDED: &[u8] = include_bytes!(env!("AGENT_AUTH_COMPONENT_WASM"));
+
+/// Length of the SHA-256 trailer of a cache file.
+const DIGEST_LEN: usize = 32;
+
+/// Feeds `Hash` output into SHA-256, for wasmtime's compatibility hash.
+struct Sha256Hasher(Sha256);
+
+impl Hasher for Sha256Hasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+    fn finish(&self) -> u64 {
+        0 // unused: the digest is read with `finalize`
+    }
+}
+
+/// The cache file name for `wasm` compiled by `engine`.
+pub fn cache_key(engine: &Engine, wasm: &[u8]) -> String {
+    let mut hasher = Sha256Hasher(Sha256::new());
+    hasher.write(&Sha256::digest(wasm));
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    format!("{:x}.cwasm", hasher.0.finalize())
+}
+
+/// The default cache folder: `AGENT_AUTH_CACHE_DIR`, else the user's cache folder + `agent-auth`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    std::env::var_os("AGENT_AUTH_CACHE_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| dirs::cache_dir().map(|d| d.join("agent-auth")))
+}
+
+/// Where a component came from, for reporting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Loaded from the cache.
+    Cache,
+    /// Compiled now (and stored when a cache folder is usable).
+    Compiled,
+}
+
+/// Compiles `wasm`, or loads its compilation from `cache_dir`.
+pub fn load(engine: &Engine, wasm: &[u8], cache_dir: Option<&Path>) -> Result<(Component, Source)> {
+    let path = cache_dir.map(|d| d.join(cache_key(engine, wasm)));
+    if let Some(component) = path.as_deref().and_then(|p| from_cache(engine, p)) {
+        return Ok((component, Source::Cache));
+    }
+    let component = Component::from_binary(engine, wasm)?;
+    if let Some(path) = &path {
+        // A cache that cannot be written only costs speed; never fail the call for it.
+        let _ = store(&component, path);
+    }
+    Ok((component, Source::Compiled))
+}
+
+fn from_cache(engine: &Engine, path: &Path) -> Option<Component> {
+    let data = std::fs::read(path).ok()?;
+    let (payload, digest) = data.split_at_checked(data.len().checked_sub(DIGEST_LEN)?)?;
+    if Sha256::digest(payload).as_slice() != digest {
+        return None;
+    }
+    if !matches!(Engine::detect_precompiled(payload), Some(wasmtime::Precompiled::Component)) {
+        return None;
+    }
+    // SAFETY: the bytes are a file this module wrote (checked by its digest) from
+    // `Component::serialize`, for an engine with the same compatibility hash (part of its name);
+    // deserialize still verifies the header and rejects incompatible artifacts.
+    unsafe { Component::deserialize(engine, payload) }.ok()
+}
+
+fn store(component: &Component, path: &Path) -> Result<()> {
+    let dir = path.parent().ok_or_else(|| anyhow::anyhow!("cache path has no folder"))?;
+    std::fs::create_dir_all(dir)?;
+    let mut data = component.serialize()?;
+    let digest = Sha256::digest(&data);
+    data.extend_from_slice(&digest);
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut tmp, &data)?;
+    tmp.persist(path)?;
+    Ok(())
+}

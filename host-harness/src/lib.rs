@@ -1,0 +1,15 @@
+//! The agent-auth host: runs the agent-auth component (built from `plugin/`) under wasmtime in a
+//! sandbox. The same library is the `agent-auth` runner users install and the test host that
+//! intercepts the component's HTTP.
+//!
+//! - [`sandbox`]: what the component may see and do (variables, files, hosts, memory, time).
+//! - [`outbound`]: the component's HTTP, checked against the egress policy, then sent for real or
+//!   answered by an [`outbound::Interceptor`].
+//! - [`component`]: the embedded component and the compiled-component cache.
+//! - [`runtime`]: one invocation of the component.
+
+pub mod component;
+pub mod outbound;
+pub mod runner;
+pub mod runtime;
+pub mod sandbox;

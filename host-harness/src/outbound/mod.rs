@@ -1,0 +1,70 @@
+//! The component's outgoing HTTP: every request is checked against the egress policy, then either
+//! sent over the network or answered by an [`Interceptor`] (tests).
+
+mod intercept;
+mod real;
+
+use std::sync::Arc;
+
+use http_body_util::BodyExt;
+use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
+
+pub use intercept::{CannedResponse, InterceptedRequest, Interceptor};
+pub use real::RealNetwork;
+
+use crate::sandbox::{EgressPolicy, Limits};
+
+/// Where allowed requests go.
+#[derive(Clone)]
+pub enum Network {
+    /// Out over the network (HTTPS verified, proxies from the environment).
+    Real(RealNetwork),
+    /// Answered in-process.
+    Intercepted(Arc<dyn Interceptor>),
+}
+
+/// The `wasi:http` hooks of one invocation.
+pub struct Outbound {
+    policy: EgressPolicy,
+    network: Network,
+    limits: Limits,
+}
+
+impl Outbound {
+    /// Hooks that enforce `policy` and send through `network`.
+    pub fn new(policy: EgressPolicy, network: Network, limits: Limits) -> Self {
+        Outbound { policy, network, limits }
+    }
+}
+
+type ResponseFuture = Box<
+    dyn Future<Output = Result<(http::Response<WasiBody>, Box<dyn Future<Output = Result<(), HttpError>> + Send>), HttpError>>
+        + Send,
+>;
+
+impl WasiHttpHooks for Outbound {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        _options: Option<RequestOptions>,
+        _fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+    ) -> ResponseFuture {
+        let allowed = self.policy.allows(request.uri());
+        let network = self.network.clone();
+        let limits = self.limits.clone();
+        Box::new(async move {
+            if !allowed {
+                return Err(HttpError::HttpRequestDenied);
+            }
+            let response = match network {
+                Network::Real(net) => net.send(request, &limits).await?,
+                Network::Intercepted(interceptor) => {
+                    let (parts, body) = request.into_parts();
+                    let body = body.collect().await?.to_bytes();
+                    interceptor.intercept(InterceptedRequest::new(parts, body))?.into_response()?
+                }
+            };
+            Ok((response, Box::new(async { Ok(()) }) as Box<dyn Future<Output = _> + Send>))
+        })
+    }
+}

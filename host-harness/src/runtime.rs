@@ -1,0 +1,213 @@
+//! One invocation of the component: a fresh store with the sandbox's variables, files, hooks and
+//! limits; the exit code and stdout come back to the caller.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use bytes::Bytes;
+use wasmtime::component::{Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::component::{self, Source};
+use crate::outbound::{Network, Outbound};
+use crate::sandbox::{EgressPolicy, FileGrants, Limits, Staging};
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "agent-auth:component/tool-executor",
+    exports: { default: async },
+    with: {
+        "wasi:cli": wasmtime_wasi::p2::bindings::cli,
+        "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+        "wasi:filesystem": wasmtime_wasi::p2::bindings::filesystem,
+        "wasi:io": wasmtime_wasi::p2::bindings::io,
+        "wasi:random": wasmtime_wasi::p2::bindings::random,
+        "wasi:sockets": wasmtime_wasi::p2::bindings::sockets,
+        "wasi:http": wasmtime_wasi_http::p2::bindings::http,
+    },
+});
+
+/// How often the epoch ticks; the wall-clock deadline is counted in ticks.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+/// Most stdout the component may produce (one JSON object; bodies may be large).
+const STDOUT_CAPACITY: usize = 256 << 20;
+
+/// Where the component's stdin and stderr go.
+#[derive(Debug, Clone)]
+pub enum Stdio {
+    /// The runner's own stream.
+    Inherit,
+    /// In memory: stdin reads these bytes; stderr is captured.
+    Memory(Bytes),
+}
+
+/// Everything one invocation needs.
+pub struct Invocation {
+    /// Arguments after the program name.
+    pub args: Vec<String>,
+    /// The component's environment.
+    pub env: Vec<(String, String)>,
+    /// Which origins it may reach.
+    pub egress: EgressPolicy,
+    /// Where its HTTP goes.
+    pub network: Network,
+    /// The files it may read and write.
+    pub files: FileGrants,
+    /// Memory, time and network limits.
+    pub limits: Limits,
+    /// stdin and stderr.
+    pub stdio: Stdio,
+}
+
+/// Why the host stopped the component.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stopped {
+    /// The wall-clock limit ran out.
+    Timeout(Duration),
+    /// The component needed more memory than allowed.
+    MemoryLimit(usize),
+    /// Any other trap (a bug).
+    Trap(String),
+}
+
+/// What one invocation produced.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The component's exit code.
+    pub exit_code: u8,
+    /// Everything written to stdout.
+    pub stdout: Vec<u8>,
+    /// Everything written to stderr (when captured).
+    pub stderr: Vec<u8>,
+    /// Set when the host stopped the component.
+    pub stopped: Option<Stopped>,
+}
+
+struct State {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    outbound: Outbound,
+    limits: StoreLimits,
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl WasiHttpView for State {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.outbound }
+    }
+}
+
+/// A compiled, linked component, ready for many invocations.
+pub struct Runtime {
+    engine: Engine,
+    pre: ToolExecutorPre<State>,
+    source: Source,
+}
+
+impl Runtime {
+    /// Compiles (or loads from `cache_dir`) and links the component.
+    pub fn new(wasm: &[u8], cache_dir: Option<&Path>) -> Result<Runtime> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config)?;
+        let weak = engine.weak();
+        std::thread::spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        });
+        let (component, source) = component::load(&engine, wasm, cache_dir).context("the component does not load")?;
+        let mut linker: Linker<State> = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        let pre = ToolExecutorPre::new(linker.instantiate_pre(&component)?)?;
+        Ok(Runtime { engine, pre, source })
+    }
+
+    /// Whether the compiled component came from the cache.
+    pub fn source(&self) -> Source {
+        self.source
+    }
+
+    /// Runs the component once.
+    pub async fn run(&self, inv: Invocation) -> Result<Outcome> {
+        let staging = Staging::prepare(&inv.files).context("cannot stage the named files")?;
+        let stdout = MemoryOutputPipe::new(STDOUT_CAPACITY);
+        let stderr = MemoryOutputPipe::new(STDOUT_CAPACITY);
+        let mut wasi = WasiCtx::builder();
+        wasi.arg("agent-auth").args(&inv.args).envs(&inv.env).stdout(stdout.clone());
+        wasi.allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
+        match &inv.stdio {
+            Stdio::Inherit => {
+                wasi.inherit_stdin().inherit_stderr();
+            }
+            Stdio::Memory(input) => {
+                wasi.stdin(MemoryInputPipe::new(input.clone())).stderr(stderr.clone());
+            }
+        }
+        for dir in &staging.dirs {
+            let perms = if dir.writable { FsPerms::ReadWrite } else { FsPerms::ReadOnly };
+            wasi.preopened_dir(dir.host.path(), &dir.guest_path, perms)?;
+        }
+        let state = State {
+            wasi: wasi.build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            outbound: Outbound::new(inv.egress, inv.network, inv.limits.clone()),
+            limits: StoreLimitsBuilder::new().memory_size(inv.limits.memory_bytes).trap_on_grow_failure(true).build(),
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limits);
+        let ticks = (inv.limits.wall_clock.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+
+        let call = async {
+            let instance = self.pre.instantiate_async(&mut store).await?;
+            instance.wasi_cli_run().call_run(&mut store).await
+        };
+        let (exit_code, stopped) = match tokio::time::timeout(inv.limits.wall_clock, call).await {
+            Err(_) => (7, Some(Stopped::Timeout(inv.limits.wall_clock))),
+            Ok(Ok(Ok(()))) => (0, None),
+            Ok(Ok(Err(()))) => (1, None),
+            Ok(Err(err)) => classify(err, &inv.limits),
+        };
+        drop(store);
+        if exit_code == 0 {
+            staging.commit().context("cannot move the output file into place")?;
+        }
+        Ok(Outcome {
+            exit_code,
+            stdout: stdout.contents().to_vec(),
+            stderr: stderr.contents().to_vec(),
+            stopped,
+        })
+    }
+}
+
+/// Turns an error out of the component into an exit code (and a reason when the host stopped it).
+fn classify(err: wasmtime::Error, limits: &Limits) -> (u8, Option<Stopped>) {
+    if let Some(exit) = err.downcast_ref::<I32Exit>() {
+        return (u8::try_from(exit.0).unwrap_or(1), None);
+    }
+    if matches!(err.downcast_ref::<wasmtime::Trap>(), Some(wasmtime::Trap::Interrupt)) {
+        return (7, Some(Stopped::Timeout(limits.wall_clock)));
+    }
+    let text = format!("{err:?}");
+    if text.contains("forcing trap when growing memory") || text.contains("memory allocation") {
+        return (1, Some(Stopped::MemoryLimit(limits.memory_bytes)));
+    }
+    (1, Some(Stopped::Trap(format!("{err}"))))
+}

@@ -1,0 +1,98 @@
+//! Egress: the component may reach only the origin of `TOOL_ENV_URL`, over https (plain http only
+//! on loopback addresses).
+
+use http::Uri;
+
+/// An origin the component may reach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Origin {
+    scheme: String,
+    host: String,
+    port: u16,
+}
+
+/// Which destinations the component may reach.
+#[derive(Debug, Clone, Default)]
+pub struct EgressPolicy {
+    allowed: Vec<Origin>,
+}
+
+/// Whether `host` is a loopback name or address.
+pub fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn origin(uri: &Uri) -> Option<Origin> {
+    let scheme = uri.scheme_str()?.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "https" => 443,
+        "http" => 80,
+        _ => return None,
+    };
+    Some(Origin {
+        host: uri.host()?.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase(),
+        port: uri.port_u16().unwrap_or(default_port),
+        scheme,
+    })
+}
+
+impl EgressPolicy {
+    /// Nothing is reachable.
+    pub fn deny_all() -> Self {
+        EgressPolicy::default()
+    }
+
+    /// Only the origin of this environment URL. An unusable URL allows nothing (the component
+    /// reports the configuration error itself).
+    pub fn for_env_url(env_url: &str) -> Self {
+        let allowed = env_url
+            .trim()
+            .trim_end_matches('/')
+            .parse::<Uri>()
+            .ok()
+            .as_ref()
+            .and_then(origin)
+            .filter(|o| o.scheme == "https" || is_loopback(&o.host))
+            .into_iter()
+            .collect();
+        EgressPolicy { allowed }
+    }
+
+    /// Whether a request to `uri` may leave the sandbox.
+    pub fn allows(&self, uri: &Uri) -> bool {
+        let Some(target) = origin(uri) else { return false };
+        if target.scheme == "http" && !is_loopback(&target.host) {
+            return false;
+        }
+        self.allowed.contains(&target)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allows(policy: &EgressPolicy, uri: &str) -> bool {
+        policy.allows(&uri.parse().unwrap())
+    }
+
+    #[test]
+    fn only_the_environment_origin_is_reachable() {
+        let p = EgressPolicy::for_env_url("https://acme.scalekit.cloud/");
+        assert!(allows(&p, "https://acme.scalekit.cloud/api/v1/tools?x=1"));
+        assert!(allows(&p, "https://ACME.scalekit.cloud:443/oauth/token"));
+        assert!(!allows(&p, "https://evil.example/oauth/token"));
+        assert!(!allows(&p, "http://acme.scalekit.cloud/oauth/token"));
+        assert!(!allows(&p, "https://acme.scalekit.cloud:8443/"));
+    }
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        assert!(allows(&EgressPolicy::for_env_url("http://127.0.0.1:8080"), "http://127.0.0.1:8080/x"));
+        assert!(allows(&EgressPolicy::for_env_url("http://[::1]:9"), "http://[::1]:9/x"));
+        assert!(!allows(&EgressPolicy::for_env_url("http://acme.scalekit.cloud"), "http://acme.scalekit.cloud/x"));
+        assert!(!allows(&EgressPolicy::deny_all(), "https://acme.scalekit.cloud/"));
+    }
+}

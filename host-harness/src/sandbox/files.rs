@@ -1,0 +1,205 @@
+//! Files: the component sees only the files named on the command line.
+//!
+//! Each folder holding a named file is replaced, inside the sandbox, by a private staging folder
+//! mounted at the same path: it holds a copy of each named input and receives each named output.
+//! After the run, outputs are renamed into place (same filesystem, so atomic). Nothing else on the
+//! caller's disk is visible.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use tempfile::TempDir;
+
+/// Flags whose value is a file the component reads.
+const READ_FLAGS: [&str; 1] = ["--input-file"];
+/// Flags whose value is a file the component writes.
+const WRITE_FLAGS: [&str; 1] = ["--output-file"];
+/// Flags whose value may be `@FILE`, a file the component reads.
+const AT_FILE_FLAGS: [&str; 1] = ["--tool-input"];
+
+/// The files an invocation may read and write, as absolute paths.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FileGrants {
+    /// Files the component may read.
+    pub reads: Vec<PathBuf>,
+    /// Files the component may write.
+    pub writes: Vec<PathBuf>,
+}
+
+impl FileGrants {
+    /// Finds the files named in `args`, makes their paths absolute against `cwd`, and returns the
+    /// grants with the arguments rewritten to those absolute paths.
+    pub fn from_args(args: &[String], cwd: &Path) -> (FileGrants, Vec<String>) {
+        let mut grants = FileGrants::default();
+        let mut out = Vec::with_capacity(args.len());
+        let mut pending: Option<(&str, bool)> = None; // (flag, is_write)
+        for arg in args {
+            if let Some((flag, write)) = pending.take() {
+                out.push(grants.grant(flag, arg, write, cwd));
+                continue;
+            }
+            let (flag, inline) = match arg.split_once('=') {
+                Some((f, v)) if f.starts_with("--") => (f, Some(v)),
+                _ => (arg.as_str(), None),
+            };
+            let kind = if READ_FLAGS.contains(&flag) || AT_FILE_FLAGS.contains(&flag) {
+                Some(false)
+            } else if WRITE_FLAGS.contains(&flag) {
+                Some(true)
+            } else {
+                None
+            };
+            match (kind, inline) {
+                (Some(write), Some(value)) => out.push(format!("{flag}={}", grants.grant(flag, value, write, cwd))),
+                (Some(write), None) => {
+                    out.push(arg.clone());
+                    pending = Some((flag, write));
+                }
+                (None, _) => out.push(arg.clone()),
+            }
+        }
+        (grants, out)
+    }
+
+    /// Records one named file and returns the argument value to pass on.
+    fn grant(&mut self, flag: &str, value: &str, write: bool, cwd: &Path) -> String {
+        let path = if AT_FILE_FLAGS.contains(&flag) {
+            match value.strip_prefix('@') {
+                Some(p) => p,
+                None => return value.to_owned(), // inline JSON or "-"
+            }
+        } else {
+            value
+        };
+        if path.is_empty() {
+            return value.to_owned();
+        }
+        let absolute = std::path::absolute(cwd.join(path)).unwrap_or_else(|_| cwd.join(path));
+        let shown = absolute.to_string_lossy().into_owned();
+        if write { self.writes.push(absolute) } else { self.reads.push(absolute) }
+        if AT_FILE_FLAGS.contains(&flag) { format!("@{shown}") } else { shown }
+    }
+}
+
+/// One staging folder, mounted in the sandbox at `guest_path`.
+#[derive(Debug)]
+pub struct StagedDir {
+    /// The private folder on the host.
+    pub host: TempDir,
+    /// Where the component sees it (the real folder's path).
+    pub guest_path: String,
+    /// Whether the component may create files there.
+    pub writable: bool,
+}
+
+/// The staged folders of one invocation and the outputs to move into place afterwards.
+#[derive(Debug, Default)]
+pub struct Staging {
+    /// Folders to mount.
+    pub dirs: Vec<StagedDir>,
+    outputs: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Staging {
+    /// Creates the staging folders and copies the inputs. A file or folder that does not exist
+    /// is simply not staged: the component then reports it as unreadable or unwritable.
+    pub fn prepare(grants: &FileGrants) -> io::Result<Staging> {
+        let mut by_dir: BTreeMap<PathBuf, (Vec<&PathBuf>, Vec<&PathBuf>)> = BTreeMap::new();
+        for path in &grants.reads {
+            if let Some(parent) = path.parent() {
+                by_dir.entry(parent.to_path_buf()).or_default().0.push(path);
+            }
+        }
+        for path in &grants.writes {
+            if let Some(parent) = path.parent() {
+                by_dir.entry(parent.to_path_buf()).or_default().1.push(path);
+            }
+        }
+        let mut staging = Staging::default();
+        for (dir, (reads, writes)) in by_dir {
+            let writable = !writes.is_empty();
+            // Outputs are staged beside their destination so the final rename stays on one filesystem.
+            let host = if writable {
+                if !dir.is_dir() {
+                    continue;
+                }
+                tempfile::Builder::new().prefix(".agent-auth-").tempdir_in(&dir)?
+            } else {
+                tempfile::Builder::new().prefix("agent-auth-").tempdir()?
+            };
+            for read in reads {
+                if read.is_file() {
+                    if let Some(name) = read.file_name() {
+                        std::fs::copy(read, host.path().join(name))?;
+                    }
+                }
+            }
+            for write in writes {
+                if let Some(name) = write.file_name() {
+                    staging.outputs.push((host.path().join(name), write.clone()));
+                }
+            }
+            staging.dirs.push(StagedDir { host, guest_path: dir.to_string_lossy().into_owned(), writable });
+        }
+        Ok(staging)
+    }
+
+    /// Moves every output the component wrote into place; returns the paths written.
+    pub fn commit(self) -> io::Result<Vec<PathBuf>> {
+        let mut written = Vec::new();
+        for (staged, target) in &self.outputs {
+            if staged.is_file() {
+                std::fs::rename(staged, target)?;
+                written.push(target.clone());
+            }
+        }
+        Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn named_files_become_absolute_grants() {
+        let cwd = Path::new("/work/x");
+        let (grants, args) = FileGrants::from_args(
+            &strings(&["--proxy-request", "--input-file", "a.pdf", "--output-file=../out.bin", "--tool-input", "{}"]),
+            cwd,
+        );
+        assert_eq!(grants.reads, vec![PathBuf::from("/work/x/a.pdf")]);
+        assert_eq!(grants.writes, vec![PathBuf::from("/work/out.bin")]);
+        assert_eq!(args[2], "/work/x/a.pdf");
+        assert_eq!(args[3], "--output-file=/work/out.bin");
+        assert_eq!(args[5], "{}");
+    }
+
+    #[test]
+    fn at_file_tool_input_is_granted() {
+        let (grants, args) = FileGrants::from_args(&strings(&["--tool-input", "@in.json"]), Path::new("/tmp"));
+        assert_eq!(grants.reads, vec![PathBuf::from("/tmp/in.json")]);
+        assert_eq!(args[1], "@/tmp/in.json");
+    }
+
+    #[test]
+    fn staging_copies_inputs_and_commits_outputs() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("in.txt"), b"hello").unwrap();
+        std::fs::write(dir.path().join("secret.txt"), b"not granted").unwrap();
+        let grants = FileGrants { reads: vec![dir.path().join("in.txt")], writes: vec![dir.path().join("out.txt")] };
+        let staging = Staging::prepare(&grants).unwrap();
+        let staged = staging.dirs[0].host.path().to_path_buf();
+        assert_eq!(std::fs::read(staged.join("in.txt")).unwrap(), b"hello");
+        assert!(!staged.join("secret.txt").exists());
+        std::fs::write(staged.join("out.txt"), b"result").unwrap();
+        assert_eq!(staging.commit().unwrap(), vec![dir.path().join("out.txt")]);
+        assert_eq!(std::fs::read(dir.path().join("out.txt")).unwrap(), b"result");
+        assert!(std::fs::read_dir(dir.path()).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().starts_with(".agent-auth-")));
+    }
+}

@@ -1,0 +1,10 @@
+//! The sandbox around one invocation.
+
+pub mod egress;
+pub mod env;
+pub mod files;
+pub mod limits;
+
+pub use egress::EgressPolicy;
+pub use files::{FileGrants, Staging};
+pub use limits::Limits;

@@ -1,0 +1,5 @@
+//! The command-line grammar of `shared/spec/cli.md`: exactly one operation flag and its options.
+
+mod grammar;
+
+pub use grammar::{Operation, ParseOutcome, ProxyArgs, parse};

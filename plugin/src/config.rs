@@ -1,0 +1,141 @@
+//! Configuration from the variables the runner passes (`TOOL_*`, falling back to `SCALEKIT_*`).
+
+use crate::output::{Code, Failure};
+
+/// Scalekit credentials and environment.
+pub struct Config {
+    /// Client id (`skc_...`).
+    pub client_id: String,
+    /// Client secret. Never printed.
+    pub client_secret: String,
+    /// Environment URL without a trailing slash, e.g. `https://acme.scalekit.cloud`.
+    pub env_url: String,
+    /// `TOOL_IDENTIFIER`, the default user identifier.
+    pub default_identifier: Option<String>,
+}
+
+fn lookup(env: &[(String, String)], name: &str) -> Option<String> {
+    env.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+fn setting(env: &[(String, String)], name: &str) -> Option<String> {
+    lookup(env, &format!("TOOL_{name}")).or_else(|| lookup(env, &format!("SCALEKIT_{name}")))
+}
+
+/// Whether `host` (no port) names the loopback interface.
+pub fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost" || host == "::1" || host.starts_with("127.")
+}
+
+/// Validates an environment URL and returns it without a trailing slash.
+fn normalize_env_url(raw: &str) -> Result<String, Failure> {
+    let invalid = |why: &str| {
+        Failure::new(
+            Code::ConfigInvalid,
+            format!("TOOL_ENV_URL {why}"),
+            "Set TOOL_ENV_URL to your Scalekit environment URL, e.g. https://your-env.scalekit.cloud.",
+        )
+    };
+    let (scheme, rest) = raw.split_once("://").ok_or_else(|| invalid("is not a URL"))?;
+    let url = raw.trim_end_matches('/').to_owned();
+    let authority = rest.trim_end_matches('/');
+    if authority.is_empty() || authority.contains(['/', '?', '#', '@', ' ']) {
+        return Err(invalid("must be just a scheme and host, like https://your-env.scalekit.cloud"));
+    }
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').map(|(h, p)| (h, p.strip_prefix(':'))).ok_or_else(|| invalid("has an invalid IPv6 host"))?,
+        None => match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        },
+    };
+    if port.is_some_and(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit())) {
+        return Err(invalid("has an invalid port"));
+    }
+    match scheme.to_ascii_lowercase().as_str() {
+        "https" => Ok(url),
+        "http" if is_loopback(host) => Ok(url),
+        "http" => Err(invalid("uses plain http for a host that is not loopback; only https is allowed there")),
+        _ => Err(invalid("must start with https://")),
+    }
+}
+
+impl Config {
+    /// Reads and validates the configuration, naming every missing variable at once.
+    pub fn from_env(env: &[(String, String)]) -> Result<Config, Failure> {
+        let client_id = setting(env, "CLIENT_ID");
+        let client_secret = setting(env, "CLIENT_SECRET");
+        let env_url = setting(env, "ENV_URL");
+        let missing: Vec<&str> = [
+            ("TOOL_CLIENT_ID", client_id.is_none()),
+            ("TOOL_CLIENT_SECRET", client_secret.is_none()),
+            ("TOOL_ENV_URL", env_url.is_none()),
+        ]
+        .iter()
+        .filter(|(_, m)| *m)
+        .map(|(n, _)| *n)
+        .collect();
+        if !missing.is_empty() {
+            return Err(Failure::new(
+                Code::ConfigMissing,
+                format!("missing configuration: {}", missing.join(", ")),
+                "Set TOOL_CLIENT_ID, TOOL_CLIENT_SECRET and TOOL_ENV_URL in the environment or in a .env file.",
+            )
+            .with("missing", missing));
+        }
+        let env_url = env_url.unwrap_or_default();
+        if env_url.eq_ignore_ascii_case("sandbox") {
+            return Err(Failure::new(
+                Code::ConfigInvalid,
+                "TOOL_ENV_URL=sandbox is not available in this build",
+                "Set TOOL_ENV_URL to your Scalekit environment URL, e.g. https://your-env.scalekit.cloud.",
+            ));
+        }
+        Ok(Config {
+            client_id: client_id.unwrap_or_default(),
+            client_secret: client_secret.unwrap_or_default(),
+            env_url: normalize_env_url(&env_url)?,
+            default_identifier: lookup(env, "TOOL_IDENTIFIER"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn scalekit_names_are_the_fallback() {
+        let c = Config::from_env(&env(&[
+            ("SCALEKIT_CLIENT_ID", "skc_1"),
+            ("TOOL_CLIENT_SECRET", "s"),
+            ("SCALEKIT_ENV_URL", "https://a.scalekit.cloud/"),
+        ]))
+        .unwrap_or_else(|f| panic!("{}", f.message));
+        assert_eq!(c.client_id, "skc_1");
+        assert_eq!(c.env_url, "https://a.scalekit.cloud");
+    }
+
+    #[test]
+    fn plain_http_only_for_loopback() {
+        assert!(normalize_env_url("http://127.0.0.1:8080").is_ok());
+        assert!(normalize_env_url("http://localhost:1").is_ok());
+        assert!(normalize_env_url("http://[::1]:9").is_ok());
+        assert_eq!(normalize_env_url("http://acme.scalekit.cloud").unwrap_err().code, Code::ConfigInvalid);
+        assert!(normalize_env_url("https://acme.scalekit.cloud/api").is_err());
+    }
+
+    #[test]
+    fn every_missing_variable_is_named() {
+        let f = Config::from_env(&env(&[("TOOL_CLIENT_ID", "x")])).err().expect("fails");
+        assert!(f.message.contains("TOOL_CLIENT_SECRET") && f.message.contains("TOOL_ENV_URL"));
+    }
+}

@@ -1,0 +1,131 @@
+//! Steps shared by the account-scoped operations: find the connection, find (or create) the
+//! account, and tell the person how to authorize it when it is not active.
+
+use serde_json::{Map, Value};
+
+use crate::output::{ActionRequired, Code, Failure};
+use crate::scalekit::accounts::{self, Account};
+use crate::scalekit::connections::{self, Connection, MAX_PAGE_SIZE};
+use crate::scalekit::Scalekit;
+
+/// Step 1: the connection named `name`, read from the listing (its type decides how accounts
+/// authorize). Unknown → `CONNECTION_NOT_FOUND`; setup unfinished → `CONNECTION_NOT_COMPLETED`.
+pub fn find_connection(sk: &Scalekit, name: &str) -> Result<Connection, Failure> {
+    let all = connections::scan(sk, MAX_PAGE_SIZE, |c| c.key_id == name)?;
+    let Some(connection) = all.iter().find(|c| c.key_id == name).cloned() else {
+        let similar: Vec<&str> = all
+            .iter()
+            .filter(|c| c.key_id.to_lowercase().contains(&name.to_lowercase()) || name.to_lowercase().contains(&c.provider_key.to_lowercase()))
+            .map(|c| c.key_id.as_str())
+            .collect();
+        let hint = if similar.is_empty() {
+            "Find the connection name with agent-auth --list-connections --provider PROVIDER and pass its key_id.".to_owned()
+        } else {
+            format!("Did you mean {}? Connection names are the key_id values of agent-auth --list-connections.", similar.join(" or "))
+        };
+        return Err(Failure::new(Code::ConnectionNotFound, format!("no connection named {name}"), hint));
+    };
+    if !connection.is_completed() {
+        return Err(not_completed(&[&connection]));
+    }
+    Ok(connection)
+}
+
+/// `CONNECTION_NOT_COMPLETED` for connections whose dashboard setup is unfinished.
+pub fn not_completed(connections: &[&Connection]) -> Failure {
+    let names: Vec<String> = connections.iter().map(|c| format!("{} ({})", c.key_id, c.status)).collect();
+    let message = format!("the connection setup is not finished: {}", names.join(", "));
+    Failure::new(
+        Code::ConnectionNotCompleted,
+        message.clone(),
+        "Ask the person to finish the connection's setup in the Scalekit dashboard (Agent Auth > Connections), then run the command again.",
+    )
+    .action(ActionRequired {
+        kind: "complete_connection",
+        message: format!("Finish setting up {} in the Scalekit dashboard (Agent Auth > Connections).", connections.iter().map(|c| c.key_id.as_str()).collect::<Vec<_>>().join(", ")),
+        link: None,
+        expires_at: None,
+    })
+}
+
+/// Step 2: the account of `identifier` on `connection`. For OAuth connections a missing account is
+/// created (it then awaits authorization); other types return `None` (the person creates it).
+pub fn find_or_create_account(sk: &Scalekit, connection: &Connection, identifier: &str) -> Result<Option<Account>, Failure> {
+    match accounts::details(sk, &connection.key_id, identifier)? {
+        Some(account) => Ok(Some(account)),
+        None if connection.is_oauth() => Ok(Some(accounts::create(sk, &connection.key_id, identifier)?)),
+        None => Ok(None),
+    }
+}
+
+/// The fields that describe an account check (`--generate-link` output).
+pub fn summary(connection: &Connection, identifier: &str, account: Option<&Account>) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("connection_name".into(), connection.key_id.clone().into());
+    m.insert("identifier".into(), identifier.into());
+    m.insert("connection_type".into(), connection.kind.clone().into());
+    m.insert("connected_account_id".into(), account.map(|a| Value::from(a.id.clone())).unwrap_or(Value::Null));
+    m.insert("status".into(), account.map(|a| Value::from(a.status.clone())).unwrap_or_else(|| "NOT_FOUND".into()));
+    m.insert("active".into(), account.is_some_and(Account::is_active).into());
+    m
+}
+
+/// Step 3 when the account cannot act: a fresh authorization link (OAuth) or the dashboard
+/// instruction (API key, bearer, basic). `code` is the failure to report with it.
+pub fn authorization_needed(
+    sk: &Scalekit,
+    connection: &Connection,
+    identifier: &str,
+    account: Option<&Account>,
+    code: Code,
+    message: String,
+) -> Failure {
+    let name = &connection.key_id;
+    if connection.is_oauth() {
+        return match accounts::magic_link(sk, name, identifier) {
+            Ok(link) => Failure::new(
+                code,
+                message,
+                "Show the person the link verbatim; once they have authorized, run the same command again.",
+            )
+            .action(ActionRequired {
+                kind: "authorize",
+                message: format!("Open this link to connect {name} for {identifier}, then tell me when it is done."),
+                link: Some(link.link),
+                expires_at: link.expiry,
+            }),
+            Err(e) => Failure::from(e),
+        };
+    }
+    let verb = match (account, code) {
+        (_, Code::ProviderUnauthorized) => "update the credentials of",
+        (Some(_), _) => "activate",
+        (None, _) => "create",
+    };
+    Failure::new(
+        if code == Code::AuthorizationRequired { Code::AccountSetupRequired } else { code },
+        message,
+        format!("Ask the person to {verb} the account in the Scalekit dashboard; this connection type has no authorization link."),
+    )
+    .action(ActionRequired {
+        kind: "dashboard_account_setup",
+        message: format!(
+            "In the Scalekit dashboard (Agent Auth > Connected accounts), {verb} the {} account for {identifier} on {name} with its credentials.",
+            connection.kind
+        ),
+        link: None,
+        expires_at: None,
+    })
+}
+
+/// Explains a 404 for (connection, identifier): the connection or the account is missing.
+pub fn missing_account(sk: &Scalekit, connection_name: &str, identifier: &str) -> Failure {
+    match find_connection(sk, connection_name) {
+        Err(f) => f,
+        Ok(_) => Failure::new(
+            Code::AccountNotFound,
+            format!("{identifier} has no connected account on {connection_name}"),
+            format!("Create and authorize it: agent-auth --generate-link --connection-name {connection_name} --identifier {identifier}"),
+        ),
+    }
+}

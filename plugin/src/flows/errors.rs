@@ -1,0 +1,85 @@
+//! The default translation of Scalekit failures into the contract's codes and hints.
+//! Flows handle the statuses that mean something specific to them first.
+
+use serde_json::json;
+
+use crate::http::TransportError;
+use crate::output::{Code, Failure};
+use crate::scalekit::{ApiError, ErrorResponse};
+
+impl From<ApiError> for Failure {
+    fn from(err: ApiError) -> Failure {
+        match err {
+            ApiError::Transport(t) => transport(t),
+            ApiError::Credentials(r) => Failure::new(
+                Code::InvalidCredentials,
+                format!("Scalekit refused the client credentials: {}", r.message),
+                "Check TOOL_CLIENT_ID and TOOL_CLIENT_SECRET, and that TOOL_ENV_URL is the environment they belong to.",
+            ),
+            ApiError::Status(r) => status(r),
+            ApiError::Decode(what) => Failure::new(
+                Code::ScalekitError,
+                what,
+                "Check that TOOL_ENV_URL points at a Scalekit environment; retry later if it does.",
+            ),
+        }
+    }
+}
+
+fn transport(t: TransportError) -> Failure {
+    match t {
+        TransportError::Denied => Failure::new(
+            Code::EgressDenied,
+            "the sandbox refused a request to a host other than TOOL_ENV_URL's",
+            "agent-auth only reaches the host of TOOL_ENV_URL; check that variable.",
+        ),
+        TransportError::Timeout(what) => Failure::new(
+            Code::Timeout,
+            format!("Scalekit did not answer in time ({what})"),
+            "Retry in a moment; the request may or may not have been carried out.",
+        ),
+        TransportError::Failed(what) => Failure::new(
+            Code::TransportError,
+            format!("could not reach Scalekit ({what})"),
+            "Check the network and TOOL_ENV_URL, then retry.",
+        ),
+    }
+}
+
+/// Maps any non-2xx Scalekit response by its status and error code.
+pub fn status(r: ErrorResponse) -> Failure {
+    let message = format!("Scalekit answered {}: {}", r.status, r.message);
+    let mut failure = if r.status == 429 || r.is("RATE_LIMITED") {
+        let wait = r.retry_after.clone().map(|s| format!(" after {s} seconds")).unwrap_or_default();
+        Failure::new(Code::RateLimited, message, format!("Wait and retry{wait}; do not retry in a tight loop."))
+    } else if r.is("TOOL_ERROR") {
+        let tool = r.tool_error.clone().unwrap_or_default();
+        Failure::new(
+            Code::ToolError,
+            format!("the tool failed at the provider: {}", nonempty(&tool.tool_error_message, &r.message)),
+            "Read the provider's message; fix the input or retry later, and do not retry writes blindly.",
+        )
+        .with("execution_id", &tool.execution_id)
+        .with("tool_error", json!({"code": tool.tool_error_code, "message": tool.tool_error_message}))
+    } else {
+        match r.status {
+            400 => Failure::new(Code::InvalidRequest, message, "Fix the arguments named in the message and run the command again."),
+            401 => Failure::new(
+                Code::InvalidCredentials,
+                message,
+                "Check TOOL_CLIENT_ID, TOOL_CLIENT_SECRET and TOOL_ENV_URL; they must belong to the same environment.",
+            ),
+            403 => Failure::new(Code::PermissionDenied, message, "These credentials may not do this; check the environment's settings in the Scalekit dashboard."),
+            404 => Failure::new(Code::NotFound, message, "Check the names you passed (agent-auth --list-connections, agent-auth --get-tool)."),
+            _ => Failure::new(Code::ScalekitError, message, "Retry later; if it persists, check Scalekit's status."),
+        }
+    };
+    if !r.violations.is_empty() {
+        failure = failure.with("violations", &r.violations);
+    }
+    failure.with("http_status", r.status)
+}
+
+fn nonempty<'a>(first: &'a str, fallback: &'a str) -> &'a str {
+    if first.is_empty() { fallback } else { first }
+}

@@ -1,0 +1,31 @@
+//! `--get-authorization`: what credentials the account holds, never their values.
+
+use super::account::missing_account;
+use crate::output::{Failure, Success};
+use crate::scalekit::Scalekit;
+use crate::scalekit::accounts;
+
+/// Reports status, type, token presence, scopes and expiry of the account.
+pub fn run(sk: &Scalekit, connection_name: &str, identifier: &str) -> Result<Success, Failure> {
+    let Some(facts) = accounts::authorization(sk, connection_name, identifier)? else {
+        return Err(missing_account(sk, connection_name, identifier));
+    };
+    let mut success = Success::default()
+        .with("connection_name", connection_name)
+        .with("identifier", identifier)
+        .with("connected_account_id", &facts.account.id)
+        .with("status", &facts.account.status)
+        .with("authorization_type", &facts.account.authorization_type)
+        .with("has_access_token", facts.has_access_token)
+        .with("has_refresh_token", facts.has_refresh_token)
+        .with("scopes", &facts.scopes)
+        .with("token_expires_at", &facts.account.token_expires_at)
+        .with("static_fields", &facts.static_fields);
+    if !facts.account.is_active() {
+        success.warnings.push(format!(
+            "the account is {}; authorize it with agent-auth --generate-link --connection-name {connection_name} --identifier {identifier}",
+            facts.account.status
+        ));
+    }
+    Ok(success)
+}

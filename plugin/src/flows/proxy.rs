@@ -1,0 +1,272 @@
+//! `--proxy-request`: call the provider's own API through Scalekit, which adds the credentials.
+
+use base64::Engine;
+use serde_json::{Map, Value};
+
+use super::account::{authorization_needed, find_connection, missing_account};
+use super::{errors, input};
+use crate::cli::ProxyArgs;
+use crate::files;
+use crate::http::{self, Response};
+use crate::output::{Code, Failure, Success};
+use crate::scalekit::proxy::{self, ProxyCall};
+use crate::scalekit::{ErrorResponse, Scalekit};
+
+/// Headers Scalekit owns: a caller's value would replace the credentials or the routing.
+const RESERVED_HEADERS: [&str; 5] = ["authorization", "connection_name", "identifier", "host", "content-length"];
+
+/// Sends one proxied request and reports the provider's answer.
+pub fn run(sk: &Scalekit, args: ProxyArgs, identifier: &str) -> Result<Success, Failure> {
+    let mut warnings = Vec::new();
+    let call = build_call(&args, identifier, &mut warnings).map_err(|f| f.warn(warnings.clone()))?;
+    let response = proxy::send(sk, call).map_err(|e| Failure::from(e).warn(warnings.clone()))?;
+    if response.status >= 400 {
+        return Err(rejected(sk, &args, identifier, &response).warn(warnings));
+    }
+    let mut success = Success { fields: Map::new(), warnings }
+        .with("status", response.status)
+        .with("content_type", response.header("content-type").unwrap_or_default());
+    match &args.output_file {
+        Some(path) => {
+            files::write_atomic(path, &response.body).map_err(|f| f.warn(success.warnings.clone()))?;
+            success = success.with("saved_to", path).with("bytes", response.body.len());
+        }
+        None => success.fields = with_body(success.fields, &response),
+    }
+    Ok(success)
+}
+
+/// Validates every argument before anything is sent.
+fn build_call(args: &ProxyArgs, identifier: &str, warnings: &mut Vec<String>) -> Result<ProxyCall, Failure> {
+    let method = http_method(&args.method)?;
+    let path = provider_path(&args.path)?;
+    let query = match &args.query_params {
+        Some(raw) => query_pairs(input::json_object("--query-params", raw, false)?)?,
+        None => Vec::new(),
+    };
+    let mut headers = match &args.headers {
+        Some(raw) => header_pairs(input::json_object("--headers", raw, false)?, warnings)?,
+        None => Vec::new(),
+    };
+    let body_json = args.body.as_deref().map(|raw| input::json_arg("--body", raw, false)).transpose()?;
+    let has_content_type = |h: &[(String, String)]| h.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+    let body = match (&args.input_file, body_json) {
+        (Some(file), fields) => {
+            let fields = multipart_fields(fields)?;
+            let bytes = files::read_named(file, "--input-file")?;
+            let name = std::path::Path::new(file).file_name().and_then(|n| n.to_str()).unwrap_or("file");
+            let mime = mime_guess::from_path(file).first_raw().unwrap_or("application/octet-stream");
+            if mime == "application/octet-stream" {
+                warnings.push(format!(
+                    "no MIME type known for {name}; sending application/octet-stream, which some providers (Notion) reject. Rename the file with its real extension."
+                ));
+            }
+            let boundary = format!("agent-auth-{:016x}", crate::bindings::wasi::random::random::get_random_u64());
+            let form = http::multipart(&boundary, &fields, "file", name, mime, &bytes);
+            headers.retain(|(k, _)| !k.eq_ignore_ascii_case("content-type"));
+            headers.push(("content-type".into(), form.content_type));
+            Some(form.body)
+        }
+        (None, Some(json)) => {
+            if !has_content_type(&headers) {
+                headers.push(("content-type".into(), "application/json".into()));
+            }
+            Some(serde_json::to_vec(&json).unwrap_or_default())
+        }
+        (None, None) => None,
+    };
+    Ok(ProxyCall {
+        method,
+        path,
+        query,
+        headers,
+        body,
+        connection_name: args.connection_name.clone(),
+        identifier: identifier.to_owned(),
+    })
+}
+
+fn http_method(raw: &str) -> Result<String, Failure> {
+    let method = raw.trim().to_ascii_uppercase();
+    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(Failure::new(Code::Usage, format!("--method {raw} is not an HTTP method"), "Use GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS."));
+    }
+    Ok(method)
+}
+
+/// A provider path: `/v1/...`, never a URL and never a `.`/`..` segment (which could climb out of
+/// `/proxy` onto Scalekit's own API).
+fn provider_path(raw: &str) -> Result<String, Failure> {
+    let p = raw.trim();
+    let invalid = |why: &str| {
+        Failure::new(
+            Code::InvalidPath,
+            format!("--path {why}"),
+            "Pass only the provider API path, e.g. --path /v1/users/me; the host comes from the connection.",
+        )
+    };
+    if p.contains("://") || p.starts_with("//") {
+        return Err(invalid("must be a path, not a URL"));
+    }
+    if p.chars().any(|c| c.is_whitespace() || c.is_control() || c == '#' || c == '\\') {
+        return Err(invalid("contains spaces, control characters, '#' or '\\'"));
+    }
+    let route = p.split('?').next().unwrap_or_default();
+    if route.split('/').any(|seg| {
+        let seg = seg.to_ascii_lowercase().replace("%2e", ".");
+        seg == "." || seg == ".."
+    }) {
+        return Err(invalid("must not contain . or .. segments"));
+    }
+    Ok(if p.starts_with('/') { p.to_owned() } else { format!("/{p}") })
+}
+
+fn query_pairs(map: Map<String, Value>) -> Result<Vec<(String, String)>, Failure> {
+    let bad = |key: &str| {
+        Failure::new(
+            Code::InvalidJson,
+            format!("--query-params value of {key} must be a string, number, boolean or an array of those"),
+            "Use an array to repeat a key, e.g. --query-params '{\"label\": [\"a\", \"b\"]}'.",
+        )
+    };
+    let mut pairs = Vec::new();
+    for (key, value) in map {
+        match value {
+            Value::Null => {}
+            Value::Array(items) => {
+                for item in items {
+                    pairs.push((key.clone(), input::scalar_text(&item).ok_or_else(|| bad(&key))?));
+                }
+            }
+            other => pairs.push((key.clone(), input::scalar_text(&other).ok_or_else(|| bad(&key))?)),
+        }
+    }
+    Ok(pairs)
+}
+
+fn header_pairs(map: Map<String, Value>, warnings: &mut Vec<String>) -> Result<Vec<(String, String)>, Failure> {
+    let mut headers = Vec::new();
+    for (name, value) in map {
+        if RESERVED_HEADERS.iter().any(|r| r.eq_ignore_ascii_case(&name)) {
+            warnings.push(format!("--headers: dropped {name}; agent-auth and Scalekit set it"));
+            continue;
+        }
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_!#$%&'*+.^`|~".contains(&b)) {
+            return Err(Failure::new(Code::InvalidJson, format!("--headers: {name:?} is not a valid header name"), "Use plain header names, e.g. {\"Notion-Version\": \"2022-06-28\"}."));
+        }
+        let text = input::scalar_text(&value).ok_or_else(|| {
+            Failure::new(Code::InvalidJson, format!("--headers: the value of {name} must be a string"), "Use plain header values, e.g. {\"Notion-Version\": \"2022-06-28\"}.")
+        })?;
+        headers.push((name, text));
+    }
+    Ok(headers)
+}
+
+fn multipart_fields(body: Option<Value>) -> Result<Vec<(String, String)>, Failure> {
+    match body {
+        None => Ok(Vec::new()),
+        Some(Value::Object(map)) => Ok(map
+            .into_iter()
+            .map(|(k, v)| {
+                let text = input::scalar_text(&v).unwrap_or_else(|| v.to_string());
+                (k, text)
+            })
+            .collect()),
+        Some(other) => Err(Failure::new(
+            Code::InvalidJson,
+            format!("with --input-file, --body must be a JSON object of form fields, not {}", input::kind(&other)),
+            "Pass form fields as an object, e.g. --body '{\"channel\": \"C123\"}', or drop --body.",
+        )),
+    }
+}
+
+/// The response body as JSON, text, or base64 (with `body_encoding`).
+fn with_body(mut fields: Map<String, Value>, response: &Response) -> Map<String, Value> {
+    let media = response.media_type();
+    let is_json = media == "application/json" || media.ends_with("+json");
+    let textual = media.starts_with("text/")
+        || media.ends_with("xml")
+        || media.contains("javascript")
+        || media == "application/x-www-form-urlencoded"
+        || media.is_empty();
+    let body = if response.body.is_empty() {
+        Value::Null
+    } else if let Some(json) = is_json.then(|| serde_json::from_slice::<Value>(&response.body).ok()).flatten() {
+        json
+    } else if let Some(text) = (textual || is_json).then(|| std::str::from_utf8(&response.body).ok()).flatten() {
+        Value::String(text.to_owned())
+    } else {
+        fields.insert("body_encoding".into(), "base64".into());
+        Value::String(base64::engine::general_purpose::STANDARD.encode(&response.body))
+    };
+    fields.insert("body".into(), body);
+    fields
+}
+
+/// Explains an error status: Scalekit's own rejections first, then the provider's.
+fn rejected(sk: &Scalekit, args: &ProxyArgs, identifier: &str, response: &Response) -> Failure {
+    let name = &args.connection_name;
+    let mut answer = Map::new();
+    answer.insert("status".into(), response.status.into());
+    answer.insert("content_type".into(), response.header("content-type").unwrap_or_default().into());
+    let answer = with_body(answer, response);
+    let r = ErrorResponse::parse(response);
+    if r.from_proxy_layer {
+        return match r.error_code.as_deref() {
+            Some("TOOL_PROXY_DISABLED") => Failure::new(
+                Code::ProxyDisabled,
+                format!("the Scalekit proxy is not enabled for {name}: {}", r.message),
+                "Use a catalogue tool instead (agent-auth --get-tool --query ...), or ask the person to enable the proxy for this connection in the Scalekit dashboard.",
+            ),
+            Some("NOT_FOUND") => missing_account(sk, name, identifier),
+            Some("UNAUTHORIZED") => Failure::new(
+                Code::InvalidCredentials,
+                format!("Scalekit refused the request: {}", r.message),
+                "Check TOOL_CLIENT_ID, TOOL_CLIENT_SECRET and TOOL_ENV_URL.",
+            ),
+            _ => errors::status(r),
+        }
+        .with_fields(answer);
+    }
+    match response.status {
+        401 => match find_connection(sk, name) {
+            Ok(connection) => authorization_needed(
+                sk,
+                &connection,
+                identifier,
+                None,
+                Code::ProviderUnauthorized,
+                format!("the provider rejected the credentials of {name} for {identifier} (HTTP 401)"),
+            ),
+            Err(f) => f,
+        },
+        429 => errors::status(r),
+        status => Failure::new(
+            Code::ProviderError,
+            format!("the provider answered HTTP {status}"),
+            "Read body for the provider's error, and check the path, method and parameters against the provider's API.",
+        ),
+    }
+    .with_fields(answer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_cannot_be_urls_or_climb_out_of_the_proxy() {
+        assert_eq!(provider_path("v1/users/me").ok().as_deref(), Some("/v1/users/me"));
+        assert!(provider_path("https://api.notion.com/v1/users").is_err());
+        assert!(provider_path("/../api/v1/connected_accounts/auth").is_err());
+        assert!(provider_path("/%2E%2e/api").is_err());
+        assert!(provider_path("/v1/search?q=a..b").is_ok());
+    }
+
+    #[test]
+    fn array_query_values_repeat_the_key() {
+        let map = serde_json::from_str::<Map<String, Value>>(r#"{"label": ["x", "y"], "n": 2}"#).unwrap();
+        let pairs = query_pairs(map).ok().unwrap_or_default();
+        assert_eq!(pairs, vec![("label".into(), "x".into()), ("label".into(), "y".into()), ("n".into(), "2".into())]);
+    }
+}

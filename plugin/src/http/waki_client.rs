@@ -1,0 +1,67 @@
+//! [`HttpClient`] over waki, which speaks `wasi:http/outgoing-handler`.
+
+use std::time::Duration;
+
+use waki::header::HeaderName;
+use waki::{Client, ErrorCode, Method};
+
+use super::{HttpClient, Request, Response, TransportError};
+
+/// Connect timeout the component asks for; the host enforces its own limits as well.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The waki-backed client.
+pub struct WakiClient;
+
+fn method(name: &str) -> Method {
+    match name {
+        "GET" => Method::Get,
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "PATCH" => Method::Patch,
+        "DELETE" => Method::Delete,
+        "HEAD" => Method::Head,
+        "OPTIONS" => Method::Options,
+        other => Method::Other(other.to_owned()),
+    }
+}
+
+fn transport_error(err: anyhow::Error) -> TransportError {
+    match err.downcast_ref::<ErrorCode>() {
+        Some(ErrorCode::HttpRequestDenied) => TransportError::Denied,
+        Some(
+            code @ (ErrorCode::ConnectionTimeout
+            | ErrorCode::ConnectionReadTimeout
+            | ErrorCode::ConnectionWriteTimeout
+            | ErrorCode::HttpResponseTimeout
+            | ErrorCode::DnsTimeout),
+        ) => TransportError::Timeout(format!("{code:?}")),
+        Some(code) => TransportError::Failed(format!("{code:?}")),
+        None => TransportError::Failed(format!("{err:#}")),
+    }
+}
+
+impl HttpClient for WakiClient {
+    fn send(&self, request: &Request) -> Result<Response, TransportError> {
+        let mut builder = Client::new()
+            .request(method(&request.method), &request.url)
+            .connect_timeout(CONNECT_TIMEOUT);
+        for (name, value) in &request.headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| TransportError::Failed(format!("invalid header name {name:?}")))?;
+            builder = builder.header(name, value.as_str());
+        }
+        if let Some(body) = &request.body {
+            builder = builder.body(body.clone());
+        }
+        let response = builder.send().map_err(transport_error)?;
+        let status = response.status_code();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let body = response.body().map_err(transport_error)?;
+        Ok(Response { status, headers, body })
+    }
+}

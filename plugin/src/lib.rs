@@ -1,0 +1,40 @@
+//! The agent-auth component: every step an agent takes with Scalekit AgentKit (discover the
+//! connection, check or authorize the account, list tools, read a schema, execute, fall back to
+//! the proxy) behind the command-line contract of `shared/spec/cli.md`.
+//!
+//! The component is a WASI 0.2 command built from `wit/world.wit`. It prints exactly one JSON
+//! object on stdout and exits with the contract's exit code through `exit-with-code`.
+
+mod app;
+mod cli;
+mod config;
+mod files;
+mod flows;
+mod http;
+mod output;
+mod scalekit;
+
+mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "agent-auth:component/tool-executor",
+        generate_all,
+    });
+}
+
+use bindings::exports::wasi::cli::run::Guest;
+use bindings::wasi::cli::{environment, exit};
+
+struct Component;
+
+impl Guest for Component {
+    fn run() -> Result<(), ()> {
+        output::install_panic_hook();
+        let code = app::main(environment::get_arguments(), environment::get_environment());
+        output::flush();
+        exit::exit_with_code(code);
+        Ok(())
+    }
+}
+
+bindings::export!(Component with_types_in bindings);

@@ -1,0 +1,106 @@
+//! Stable error codes and the exit code each maps to (`shared/spec/cli.md`, "Exit codes").
+
+use serde::Serialize;
+
+/// A stable, machine-readable error code. Agents branch on these; never rename one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Code {
+    /// Bad flags or flag values.
+    Usage,
+    /// A JSON argument (`--tool-input`, `--body`, ...) does not parse or has the wrong shape.
+    InvalidJson,
+    /// Scalekit rejected the tool input against the tool's schema.
+    InvalidToolInput,
+    /// `--path` is not a provider path.
+    InvalidPath,
+    /// Scalekit rejected a request's arguments (other than tool input).
+    InvalidRequest,
+    /// A file named on the command line cannot be read.
+    InputFileUnreadable,
+    /// `--output-file` cannot be written.
+    OutputFileUnwritable,
+    /// A required variable is not set.
+    ConfigMissing,
+    /// A variable is set but unusable (for example an environment URL that is not a URL).
+    ConfigInvalid,
+    /// No identifier from `--identifier` or `TOOL_IDENTIFIER`.
+    IdentifierRequired,
+    /// Scalekit refused the client credentials or the token issued for them.
+    InvalidCredentials,
+    /// The sandbox refused a request to a host other than the environment's.
+    EgressDenied,
+    /// The connected account must be authorized through the link in `action_required`.
+    AuthorizationRequired,
+    /// A non-OAuth account must be created or activated in the Scalekit dashboard.
+    AccountSetupRequired,
+    /// The connection exists but its setup in the dashboard is not finished.
+    ConnectionNotCompleted,
+    /// The provider rejected the account's credentials; the person must re-authorize.
+    ProviderUnauthorized,
+    /// No connection with that name or provider.
+    ConnectionNotFound,
+    /// No connected account for that connection and identifier.
+    AccountNotFound,
+    /// No tool with that name.
+    ToolNotFound,
+    /// Scalekit answered 404 for something else.
+    NotFound,
+    /// The provider failed while running the tool.
+    ToolError,
+    /// The proxy is not enabled for this connection.
+    ProxyDisabled,
+    /// Scalekit or the provider asked us to slow down.
+    RateLimited,
+    /// Scalekit refused the operation for these credentials.
+    PermissionDenied,
+    /// The provider answered the proxied request with an error status.
+    ProviderError,
+    /// Any other error status from Scalekit.
+    ScalekitError,
+    /// DNS, connection or TLS failure.
+    TransportError,
+    /// A request took too long.
+    Timeout,
+    /// A bug in agent-auth.
+    InternalError,
+}
+
+impl Code {
+    /// The process exit code for this error.
+    pub fn exit_code(self) -> u8 {
+        use Code::*;
+        match self {
+            InternalError => 1,
+            Usage | InvalidJson | InvalidToolInput | InvalidPath | InvalidRequest
+            | InputFileUnreadable | OutputFileUnwritable => 2,
+            ConfigMissing | ConfigInvalid | IdentifierRequired | InvalidCredentials
+            | EgressDenied => 3,
+            AuthorizationRequired | AccountSetupRequired | ConnectionNotCompleted
+            | ProviderUnauthorized => 4,
+            ConnectionNotFound | AccountNotFound | ToolNotFound | NotFound => 5,
+            ToolError | ProxyDisabled | RateLimited | PermissionDenied | ProviderError
+            | ScalekitError => 6,
+            TransportError | Timeout => 7,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_serialize_as_screaming_snake_case() {
+        assert_eq!(serde_json::json!(Code::ConnectionNotCompleted), "CONNECTION_NOT_COMPLETED");
+        assert_eq!(serde_json::json!(Code::InvalidJson), "INVALID_JSON");
+    }
+
+    #[test]
+    fn exit_codes_follow_the_contract() {
+        assert_eq!(Code::AuthorizationRequired.exit_code(), 4);
+        assert_eq!(Code::ToolNotFound.exit_code(), 5);
+        assert_eq!(Code::ProxyDisabled.exit_code(), 6);
+        assert_eq!(Code::TransportError.exit_code(), 7);
+    }
+}

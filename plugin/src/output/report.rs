@@ -1,0 +1,191 @@
+//! Building and printing the single JSON result, and the matching human text on stderr.
+
+use std::io::Write;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::Code;
+
+/// What a person must do before the agent can go on (`action_required` in the JSON).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ActionRequired {
+    /// `authorize`, `complete_connection`, `dashboard_account_setup` or `reauthorize`.
+    pub kind: &'static str,
+    /// One sentence to relay to the person.
+    pub message: String,
+    /// The authorization link, verbatim.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// When the link stops working (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+}
+
+/// A successful result: the operation's fields plus warnings.
+#[derive(Debug, Default)]
+pub struct Success {
+    /// Operation fields, in the order they were added.
+    pub fields: Map<String, Value>,
+    /// Things the caller should know; also printed on stderr.
+    pub warnings: Vec<String>,
+}
+
+impl Success {
+    /// Adds one field.
+    pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
+        self.fields.insert(key.to_owned(), serde_json::to_value(value).unwrap_or(Value::Null));
+        self
+    }
+}
+
+/// A failed result: a stable code, a message, a one-line hint, and any context fields.
+#[derive(Debug)]
+pub struct Failure {
+    /// The stable code; decides the exit code.
+    pub code: Code,
+    /// What went wrong.
+    pub message: String,
+    /// What to do next, in one sentence (a command where one fixes it).
+    pub hint: String,
+    /// Set when a person must act.
+    pub action_required: Option<ActionRequired>,
+    /// Context fields merged into the top level of the JSON.
+    pub fields: Map<String, Value>,
+    /// Warnings gathered before the failure.
+    pub warnings: Vec<String>,
+}
+
+impl Failure {
+    /// A failure with a code, a message and a hint.
+    pub fn new(code: Code, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Failure {
+            code,
+            message: message.into(),
+            hint: hint.into(),
+            action_required: None,
+            fields: Map::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Adds one context field.
+    pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
+        self.fields.insert(key.to_owned(), serde_json::to_value(value).unwrap_or(Value::Null));
+        self
+    }
+
+    /// Adds every field of a success object (the partial result the failure interrupts).
+    pub fn with_fields(mut self, fields: Map<String, Value>) -> Self {
+        for (k, v) in fields {
+            self.fields.entry(k).or_insert(v);
+        }
+        self
+    }
+
+    /// Says what a person must do.
+    pub fn action(mut self, action: ActionRequired) -> Self {
+        self.action_required = Some(action);
+        self
+    }
+
+    /// Adds warnings gathered before the failure.
+    pub fn warn(mut self, warnings: Vec<String>) -> Self {
+        self.warnings.extend(warnings);
+        self
+    }
+}
+
+static EMITTED: AtomicBool = AtomicBool::new(false);
+static COLOUR: OnceLock<bool> = OnceLock::new();
+
+/// Decides once whether stderr text may use colour (a terminal, and `NO_COLOR` unset).
+pub fn set_colour(enabled: bool) {
+    let _ = COLOUR.set(enabled);
+}
+
+fn paint(style: &str, text: &str) -> String {
+    if *COLOUR.get().unwrap_or(&false) { format!("\x1b[{style}m{text}\x1b[0m") } else { text.to_owned() }
+}
+
+fn print_json(value: &Value) {
+    if EMITTED.swap(true, Ordering::SeqCst) {
+        return; // exactly one object on stdout, whatever happens
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = serde_json::to_writer_pretty(&mut out, value);
+    let _ = out.write_all(b"\n");
+    let _ = out.flush();
+}
+
+fn print_warnings(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("{} {w}", paint("33", "warning:"));
+    }
+}
+
+/// Prints a success object and returns exit code 0.
+pub fn emit_success(success: Success) -> u8 {
+    print_warnings(&success.warnings);
+    let mut obj = Map::new();
+    obj.insert("ok".into(), Value::Bool(true));
+    obj.extend(success.fields);
+    obj.insert("warnings".into(), json!(success.warnings));
+    print_json(&Value::Object(obj));
+    0
+}
+
+/// Prints a failure object (and its text on stderr) and returns its exit code.
+pub fn emit_failure(failure: Failure) -> u8 {
+    print_warnings(&failure.warnings);
+    eprintln!("{} {}", paint("31", "error:"), failure.message);
+    if let Some(action) = &failure.action_required {
+        eprintln!("{} {}", paint("36", "action required:"), action.message);
+        if let Some(link) = &action.link {
+            eprintln!("  {link}");
+        }
+    }
+    if !failure.hint.is_empty() {
+        eprintln!("{} {}", paint("2", "hint:"), failure.hint);
+    }
+    let mut obj = Map::new();
+    obj.insert("ok".into(), Value::Bool(false));
+    obj.insert(
+        "error".into(),
+        json!({"code": failure.code, "message": failure.message, "hint": failure.hint}),
+    );
+    obj.extend(failure.fields);
+    if let Some(action) = failure.action_required {
+        obj.insert("action_required".into(), json!(action));
+    }
+    obj.insert("warnings".into(), json!(failure.warnings));
+    print_json(&Value::Object(obj));
+    failure.code.exit_code()
+}
+
+/// Flushes stdout and stderr before the component exits.
+pub fn flush() {
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+}
+
+/// Turns a panic into an `INTERNAL_ERROR` object and exit code 1 instead of a trace.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        let code = emit_failure(Failure::new(
+            Code::InternalError,
+            format!("agent-auth hit a bug: {what}"),
+            "Report this with the command you ran; retrying will not help.",
+        ));
+        flush();
+        crate::bindings::wasi::cli::exit::exit_with_code(code);
+    }));
+}

@@ -1,0 +1,129 @@
+//! Scalekit's error shapes: the gateway `Status` (`{code, message, details[]}`), the proxy's
+//! `{detail, code}`, and OAuth token errors (`{error, error_description}`).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::http::{Response, TransportError};
+
+/// Why a Scalekit call failed.
+#[derive(Debug)]
+pub enum ApiError {
+    /// No response at all.
+    Transport(TransportError),
+    /// A non-2xx response.
+    Status(ErrorResponse),
+    /// The token endpoint refused the client credentials.
+    Credentials(ErrorResponse),
+    /// A 2xx response we could not decode.
+    Decode(String),
+}
+
+/// One `validation_error_info.field_violations[]` entry.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+pub struct Violation {
+    /// The offending field, e.g. `params.page_id`.
+    #[serde(default)]
+    pub field: String,
+    /// What is wrong with it.
+    #[serde(default)]
+    pub description: String,
+    /// The rule that failed, when Scalekit names it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub constraint: String,
+}
+
+/// `tool_error_info`: the provider's failure during a tool execution.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+pub struct ToolErrorInfo {
+    /// The execution that failed.
+    #[serde(default)]
+    pub execution_id: String,
+    /// The provider-side code, e.g. `RATE_LIMITED`.
+    #[serde(default)]
+    pub tool_error_code: String,
+    /// The provider-side message.
+    #[serde(default)]
+    pub tool_error_message: String,
+}
+
+/// A parsed error response.
+#[derive(Debug, Clone, Default)]
+pub struct ErrorResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// The human message (`message`, `detail` or `error_description`).
+    pub message: String,
+    /// `details[].error_code`, the proxy's `code`, or the OAuth `error`.
+    pub error_code: Option<String>,
+    /// Every field violation, when the request failed validation.
+    pub violations: Vec<Violation>,
+    /// Set for `TOOL_ERROR`.
+    pub tool_error: Option<ToolErrorInfo>,
+    /// The `Retry-After` header, when present.
+    pub retry_after: Option<String>,
+    /// True when the body had the proxy's `{detail, code}` shape (Scalekit, not the provider, answered).
+    pub from_proxy_layer: bool,
+}
+
+#[derive(Deserialize, Default)]
+struct Detail {
+    #[serde(default)]
+    error_code: Option<String>,
+    #[serde(default)]
+    validation_error_info: Option<ValidationInfo>,
+    #[serde(default)]
+    tool_error_info: Option<ToolErrorInfo>,
+}
+
+#[derive(Deserialize, Default)]
+struct ValidationInfo {
+    #[serde(default)]
+    field_violations: Vec<Violation>,
+}
+
+fn text(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+impl ErrorResponse {
+    /// Parses whatever error body came back; never fails.
+    pub fn parse(response: &Response) -> ErrorResponse {
+        let mut out = ErrorResponse {
+            status: response.status,
+            retry_after: response.header("retry-after").map(str::to_owned),
+            ..Default::default()
+        };
+        let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+        if let Some(details) = body.get("details").and_then(Value::as_array) {
+            out.message = text(&body, "message").unwrap_or_default();
+            for d in details {
+                let d: Detail = serde_json::from_value(d.clone()).unwrap_or_default();
+                out.error_code = out.error_code.or(d.error_code);
+                if let Some(v) = d.validation_error_info {
+                    out.violations.extend(v.field_violations);
+                }
+                out.tool_error = out.tool_error.or(d.tool_error_info);
+            }
+        } else if let (Some(detail), Some(code)) = (text(&body, "detail"), text(&body, "code")) {
+            out.message = detail;
+            out.error_code = Some(code);
+            out.from_proxy_layer = true;
+        } else if let Some(error) = text(&body, "error") {
+            out.message = text(&body, "error_description").unwrap_or_else(|| error.clone());
+            out.error_code = Some(error);
+        } else {
+            out.message = text(&body, "message").unwrap_or_default();
+        }
+        if out.message.is_empty() {
+            let snippet: String = String::from_utf8_lossy(&response.body).chars().take(200).collect();
+            out.message = if snippet.trim().is_empty() { format!("HTTP {}", response.status) } else { snippet.trim().to_owned() };
+        }
+        out
+    }
+
+    /// Whether Scalekit named this error code.
+    pub fn is(&self, code: &str) -> bool {
+        self.error_code.as_deref() == Some(code)
+    }
+}

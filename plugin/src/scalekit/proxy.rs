@@ -1,0 +1,38 @@
+//! The proxy to the provider's own API: `{METHOD} {env}/proxy{path}`.
+
+use super::{ApiError, Scalekit};
+use crate::http::{Response, query_string};
+
+/// One proxied request.
+#[derive(Debug)]
+pub struct ProxyCall {
+    /// Upper-case HTTP method.
+    pub method: String,
+    /// Provider path starting with `/` (may carry its own query string).
+    pub path: String,
+    /// Query pairs; repeated keys allowed.
+    pub query: Vec<(String, String)>,
+    /// Caller headers (already stripped of the ones Scalekit owns).
+    pub headers: Vec<(String, String)>,
+    /// Request body.
+    pub body: Option<Vec<u8>>,
+    /// The connection's `key_id`.
+    pub connection_name: String,
+    /// The user identifier.
+    pub identifier: String,
+}
+
+/// Sends the call and returns the provider's (or Scalekit's) response, whatever its status.
+pub fn send(sk: &Scalekit, call: ProxyCall) -> Result<Response, ApiError> {
+    let mut target = format!("/proxy{}", call.path);
+    if !call.query.is_empty() {
+        target.push(if call.path.contains('?') { '&' } else { '?' });
+        target.push_str(&query_string(&call.query));
+    }
+    let mut headers = vec![
+        ("connection_name".to_owned(), call.connection_name),
+        ("identifier".to_owned(), call.identifier),
+    ];
+    headers.extend(call.headers);
+    sk.send_authenticated(&call.method, &target, headers, call.body)
+}
