@@ -30,8 +30,10 @@ const CLIENT_SECRET: &str = "conformance-client-secret-5f1c9e";
 const ENV_URL: &str = "https://acme.scalekit.cloud";
 const IDENTIFIER: &str = "user_42";
 const ACCESS_TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.conformance-scalekit-access-token.sig";
-/// JSON keys whose string values are secrets wherever they appear in a served response.
-const SECRET_KEYS: [&str; 7] = ["access_token", "refresh_token", "api_key", "client_secret", "password", "secret", "token"];
+/// JSON keys whose string values are secrets wherever they appear in a served response; every
+/// value under `static_auth.details` (API keys, passwords, ...) is a secret too.
+const SECRET_KEYS: [&str; 9] =
+    ["access_token", "refresh_token", "id_token", "api_key", "client_secret", "password", "secret", "token", "bearer_token"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -226,9 +228,12 @@ fn collect_secrets(value: &Value, out: &mut Vec<String>) {
         Value::Object(map) => {
             for (k, v) in map {
                 match v {
-                    Value::String(s) if SECRET_KEYS.contains(&k.as_str()) || k.ends_with("_token") || k.ends_with("_key") => out.push(s.clone()),
+                    Value::String(s) if SECRET_KEYS.contains(&k.as_str()) => out.push(s.clone()),
                     _ => collect_secrets(v, out),
                 }
+            }
+            if let Some(Value::Object(fields)) = value.pointer("/static_auth/details") {
+                out.extend(fields.values().filter_map(Value::as_str).map(str::to_owned));
             }
         }
         Value::Array(items) => items.iter().for_each(|v| collect_secrets(v, out)),
@@ -250,8 +255,17 @@ fn parse_multipart(content_type: &str, body: &[u8]) -> Result<(BTreeMap<String, 
         let split = part.windows(4).position(|w| w == b"\r\n\r\n").ok_or("part without header end")?;
         let head = String::from_utf8_lossy(&part[..split]).into_owned();
         let content = part[split + 4..].to_vec();
+        let disposition = head
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))
+            .ok_or("part without Content-Disposition")?
+            .to_owned();
         let attr = |name: &str| {
-            head.split(';').map(str::trim).find_map(|kv| kv.strip_prefix(&format!("{name}=\""))).map(|v| v.trim_end_matches('"').to_owned())
+            let prefix = format!("{name}=\"");
+            disposition
+                .split(';')
+                .map(str::trim)
+                .find_map(|kv| kv.strip_prefix(prefix.as_str()).map(|v| v.split('"').next().unwrap_or_default().to_owned()))
         };
         let name = attr("name").ok_or("part without name")?;
         match attr("filename") {

@@ -13,3 +13,4 @@ pub mod outbound;
 pub mod runner;
 pub mod runtime;
 pub mod sandbox;
+pub mod virtual_scalekit;

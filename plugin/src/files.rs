@@ -28,8 +28,7 @@ pub fn write_atomic(path: &str, bytes: &[u8]) -> Result<(), Failure> {
         ".{name}.{:016x}.partial",
         crate::bindings::wasi::random::random::get_random_u64()
     ));
-    std::fs::write(&tmp, bytes).map_err(fail)?;
-    std::fs::rename(&tmp, target).map_err(|e| {
+    std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, target)).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         fail(e)
     })

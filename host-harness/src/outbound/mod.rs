@@ -54,6 +54,9 @@ impl WasiHttpHooks for Outbound {
         let limits = self.limits.clone();
         Box::new(async move {
             if !allowed {
+                // Let the component finish writing its body first: refusing mid-body would reach it
+                // as a broken stream instead of the denial.
+                let _ = request.into_body().collect().await;
                 return Err(HttpError::HttpRequestDenied);
             }
             let response = match network {

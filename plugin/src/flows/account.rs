@@ -15,7 +15,10 @@ pub fn find_connection(sk: &Scalekit, name: &str) -> Result<Connection, Failure>
     let Some(connection) = all.iter().find(|c| c.key_id == name).cloned() else {
         let similar: Vec<&str> = all
             .iter()
-            .filter(|c| c.key_id.to_lowercase().contains(&name.to_lowercase()) || name.to_lowercase().contains(&c.provider_key.to_lowercase()))
+            .filter(|c| {
+                let (name, key, provider) = (name.to_lowercase(), c.key_id.to_lowercase(), c.provider_key.to_lowercase());
+                key.contains(&name) || (!provider.is_empty() && name.contains(&provider))
+            })
             .map(|c| c.key_id.as_str())
             .collect();
         let hint = if similar.is_empty() {

@@ -49,10 +49,7 @@ fn transport(t: TransportError) -> Failure {
 /// Maps any non-2xx Scalekit response by its status and error code.
 pub fn status(r: ErrorResponse) -> Failure {
     let message = format!("Scalekit answered {}: {}", r.status, r.message);
-    let mut failure = if r.status == 429 || r.is("RATE_LIMITED") {
-        let wait = r.retry_after.clone().map(|s| format!(" after {s} seconds")).unwrap_or_default();
-        Failure::new(Code::RateLimited, message, format!("Wait and retry{wait}; do not retry in a tight loop."))
-    } else if r.is("TOOL_ERROR") {
+    let mut failure = if r.is("TOOL_ERROR") {
         let tool = r.tool_error.clone().unwrap_or_default();
         Failure::new(
             Code::ToolError,
@@ -61,6 +58,8 @@ pub fn status(r: ErrorResponse) -> Failure {
         )
         .with("execution_id", &tool.execution_id)
         .with("tool_error", json!({"code": tool.tool_error_code, "message": tool.tool_error_message}))
+    } else if r.status == 429 || r.is("RATE_LIMITED") {
+        Failure::new(Code::RateLimited, message, retry_hint(r.retry_after.as_deref()))
     } else {
         match r.status {
             400 => Failure::new(Code::InvalidRequest, message, "Fix the arguments named in the message and run the command again."),
@@ -78,6 +77,16 @@ pub fn status(r: ErrorResponse) -> Failure {
         failure = failure.with("violations", &r.violations);
     }
     failure.with("http_status", r.status)
+}
+
+/// "Wait and retry ..." with the server's `Retry-After` (seconds or an HTTP date) when given.
+pub fn retry_hint(retry_after: Option<&str>) -> String {
+    let wait = match retry_after.map(str::trim) {
+        Some(s) if !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()) => format!(" after {s} seconds"),
+        Some(s) if !s.is_empty() => format!(" after {s}"),
+        _ => String::new(),
+    };
+    format!("Wait and retry{wait}; do not retry in a tight loop.")
 }
 
 fn nonempty<'a>(first: &'a str, fallback: &'a str) -> &'a str {

@@ -112,6 +112,10 @@ fn provider_path(raw: &str) -> Result<String, Failure> {
         return Err(invalid("contains spaces, control characters, '#' or '\\'"));
     }
     let route = p.split('?').next().unwrap_or_default();
+    let lowered = route.to_ascii_lowercase();
+    if lowered.contains("%2f") || lowered.contains("%5c") {
+        return Err(invalid("must not contain encoded slashes (%2F, %5C)"));
+    }
     if route.split('/').any(|seg| {
         let seg = seg.to_ascii_lowercase().replace("%2e", ".");
         seg == "." || seg == ".."
@@ -240,7 +244,11 @@ fn rejected(sk: &Scalekit, args: &ProxyArgs, identifier: &str, response: &Respon
             ),
             Err(f) => f,
         },
-        429 => errors::status(r),
+        429 => Failure::new(
+            Code::RateLimited,
+            "the provider answered HTTP 429 (rate limited)",
+            errors::retry_hint(response.header("retry-after")),
+        ),
         status => Failure::new(
             Code::ProviderError,
             format!("the provider answered HTTP {status}"),
@@ -260,6 +268,7 @@ mod tests {
         assert!(provider_path("https://api.notion.com/v1/users").is_err());
         assert!(provider_path("/../api/v1/connected_accounts/auth").is_err());
         assert!(provider_path("/%2E%2e/api").is_err());
+        assert!(provider_path("/v1/..%2F..%2Fapi/v1/tools").is_err());
         assert!(provider_path("/v1/search?q=a..b").is_ok());
     }
 

@@ -27,17 +27,22 @@ fn method(name: &str) -> Method {
 }
 
 fn transport_error(err: anyhow::Error) -> TransportError {
-    match err.downcast_ref::<ErrorCode>() {
-        Some(ErrorCode::HttpRequestDenied) => TransportError::Denied,
-        Some(
-            code @ (ErrorCode::ConnectionTimeout
-            | ErrorCode::ConnectionReadTimeout
-            | ErrorCode::ConnectionWriteTimeout
-            | ErrorCode::HttpResponseTimeout
-            | ErrorCode::DnsTimeout),
-        ) => TransportError::Timeout(format!("{code:?}")),
-        Some(code) => TransportError::Failed(format!("{code:?}")),
-        None => TransportError::Failed(format!("{err:#}")),
+    let Some(code) = err.downcast_ref::<ErrorCode>() else {
+        return TransportError::Failed(format!("{err:#}"));
+    };
+    match code {
+        ErrorCode::HttpRequestDenied => TransportError::Denied,
+        ErrorCode::ConnectionTimeout => TransportError::Timeout("connection timed out".into()),
+        ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout => TransportError::Timeout("no response in time".into()),
+        ErrorCode::ConnectionWriteTimeout => TransportError::Timeout("sending the request timed out".into()),
+        ErrorCode::DnsTimeout => TransportError::Timeout("DNS lookup timed out".into()),
+        ErrorCode::DnsError(_) | ErrorCode::DestinationNotFound => TransportError::Failed("the host name does not resolve".into()),
+        ErrorCode::ConnectionRefused => TransportError::Failed("connection refused".into()),
+        ErrorCode::ConnectionTerminated => TransportError::Failed("the connection was closed".into()),
+        ErrorCode::TlsCertificateError => TransportError::Failed("the server's TLS certificate is not trusted".into()),
+        ErrorCode::TlsProtocolError | ErrorCode::TlsAlertReceived(_) => TransportError::Failed("the TLS handshake failed".into()),
+        ErrorCode::InternalError(Some(detail)) => TransportError::Failed(detail.clone()),
+        other => TransportError::Failed(format!("{other:?}")),
     }
 }
 

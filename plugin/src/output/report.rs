@@ -12,7 +12,7 @@ use super::Code;
 /// What a person must do before the agent can go on (`action_required` in the JSON).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ActionRequired {
-    /// `authorize`, `complete_connection`, `dashboard_account_setup` or `reauthorize`.
+    /// `authorize`, `complete_connection` or `dashboard_account_setup`.
     pub kind: &'static str,
     /// One sentence to relay to the person.
     pub message: String,

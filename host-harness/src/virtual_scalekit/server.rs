@@ -1,0 +1,150 @@
+//! Serves a [`VirtualScalekit`] over HTTP/1.1 on loopback (a thread per connection, keep-alive).
+//! Requests in absolute form (`GET http://host/path`) are counted: they came through an HTTP proxy.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use bytes::Bytes;
+
+use super::{Request, VirtualScalekit};
+
+/// A running loopback server.
+pub struct Loopback {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// How many requests arrived through an HTTP proxy.
+    pub proxied: Arc<AtomicUsize>,
+}
+
+impl Loopback {
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Requests that arrived through an HTTP proxy so far.
+    pub fn proxied_requests(&self) -> usize {
+        self.proxied.load(Ordering::SeqCst)
+    }
+}
+
+/// Decodes `a=1&b=x%20y` into pairs (`+` is a space).
+pub fn parse_query(query: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+/// Binds `addr` (port 0 picks a free one), builds the environment for its URL with `make`, and
+/// serves it from background threads.
+pub fn spawn(addr: &str, make: impl FnOnce(&str) -> VirtualScalekit) -> std::io::Result<(Arc<VirtualScalekit>, Loopback)> {
+    let listener = TcpListener::bind(addr)?;
+    let local = listener.local_addr()?;
+    let double = Arc::new(make(&format!("http://{local}")));
+    let served = double.clone();
+    let proxied = Arc::new(AtomicUsize::new(0));
+    let counter = proxied.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let double = served.clone();
+            let counter = counter.clone();
+            std::thread::spawn(move || {
+                let _ = serve_connection(stream, &double, &counter);
+            });
+        }
+    });
+    Ok((double, Loopback { addr: local, proxied }))
+}
+
+fn serve_connection(stream: TcpStream, double: &VirtualScalekit, proxied: &AtomicUsize) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut writer = stream;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let mut parts = line.split_whitespace();
+        let (Some(method), Some(target)) = (parts.next(), parts.next()) else { return Ok(()) };
+        let (method, mut target) = (method.to_owned(), target.to_owned());
+        if let Some(rest) = target.strip_prefix("http://") {
+            proxied.fetch_add(1, Ordering::SeqCst);
+            target = rest.find('/').map_or_else(|| "/".to_owned(), |i| rest[i..].to_owned());
+        }
+        let mut headers = Vec::new();
+        loop {
+            let mut h = String::new();
+            reader.read_line(&mut h)?;
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+            }
+        }
+        let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let body = if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+            read_chunked(&mut reader)?
+        } else {
+            let len: usize = header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+            let mut body = vec![0; len];
+            reader.read_exact(&mut body)?;
+            body
+        };
+        let (path, query) = target.split_once('?').unwrap_or((target.as_str(), ""));
+        let response = double.handle(&Request {
+            method,
+            path: path.to_owned(),
+            query: parse_query(query),
+            headers: headers.clone(),
+            body: Bytes::from(body),
+        });
+        let mut head = format!(
+            "HTTP/1.1 {} {}\r\ncontent-type: {}\r\ncontent-length: {}\r\n",
+            response.status,
+            reason(response.status),
+            response.content_type,
+            response.body.len()
+        );
+        for (k, v) in &response.headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        writer.write_all(head.as_bytes())?;
+        writer.write_all(&response.body)?;
+        writer.flush()?;
+        if header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close")) {
+            return Ok(());
+        }
+    }
+}
+
+fn read_chunked(reader: &mut impl BufRead) -> std::io::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let mut size_line = String::new();
+        reader.read_line(&mut size_line)?;
+        let size = usize::from_str_radix(size_line.trim().split(';').next().unwrap_or("0"), 16).unwrap_or(0);
+        let mut chunk = vec![0; size + 2];
+        reader.read_exact(&mut chunk)?;
+        if size == 0 {
+            return Ok(body);
+        }
+        body.extend_from_slice(&chunk[..size]);
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        409 => "Conflict",
+        429 => "Too Many Requests",
+        _ => "Status",
+    }
+}

@@ -1,0 +1,204 @@
+//! End to end: the real `agent-auth` binary, over real HTTP on loopback, against the virtual
+//! Scalekit. Covers every operation, the authorize-then-execute flow, files through the proxy, the
+//! runner's own duties (.env, --component, the compilation cache, timeouts, HTTP proxies) and
+//! checks every output for secrets.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use support::{IDENTIFIER, World, finish, hidden_files};
+
+#[test]
+fn list_connections_selects_the_completed_connection_on_a_later_page() {
+    let w = World::start();
+    let run = w.run(&["--list-connections", "--provider", "notion"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json["selected"], "notion-ijIQedmJ");
+    let statuses: Vec<&str> = run.json["connections"].as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["DRAFT", "COMPLETED", "COMPLETED"]);
+    assert!(run.json["warnings"][0].as_str().unwrap().contains("notion-team"), "{}", run.stdout);
+}
+
+#[test]
+fn authorize_then_execute() {
+    let w = World::start();
+    let blocked = w.run(&["--execute-tool", "--tool-name", "gmail_fetch_mails", "--connection-name", "gmail", "--tool-input", r#"{"query": "is:unread"}"#]);
+    assert_eq!(blocked.code, 4, "{}", blocked.stdout);
+    assert_eq!(blocked.json["error"]["code"], "AUTHORIZATION_REQUIRED");
+    let link = blocked.json["action_required"]["link"].as_str().unwrap().to_owned();
+    w.double.complete_authorization(&link).expect("a person authorizes");
+    assert_eq!(w.double.complete_authorization(&link).unwrap_err(), "this authorization link was already used");
+
+    let check = w.run(&["--generate-link", "--connection-name", "gmail"]);
+    assert_eq!((check.code, check.json["status"].as_str()), (0, Some("ACTIVE")), "{}", check.stdout);
+    let done = w.run(&["--execute-tool", "--tool-name", "gmail_fetch_mails", "--connection-name", "gmail", "--tool-input", r#"{"query": "is:unread"}"#]);
+    assert_eq!(done.code, 0, "{}", done.stdout);
+    assert_eq!(done.json["data"]["messages"][0]["subject"], "Quarterly numbers");
+    assert!(done.json["execution_id"].as_str().unwrap().starts_with("exec_"));
+}
+
+#[test]
+fn catalogue_schema_and_server_side_validation() {
+    let w = World::start();
+    let tools = w.run(&["--get-tool", "--provider", "notion"]);
+    assert_eq!(tools.code, 0);
+    assert_eq!(tools.json["total_size"], 4);
+    let one = w.run(&["--get-tool", "--tool-name", "notion_page_get"]);
+    assert_eq!(one.json["tool"]["input_schema"]["required"], json!(["page_id"]));
+    let wrong = w.run(&["--execute-tool", "--tool-name", "notion_page_get", "--connection-name", "notion-ijIQedmJ", "--tool-input", r#"{"pageId": "x"}"#]);
+    assert_eq!(wrong.code, 2, "{}", wrong.stdout);
+    assert_eq!(wrong.json["error"]["code"], "INVALID_TOOL_INPUT");
+    let fields: Vec<&str> = wrong.json["violations"].as_array().unwrap().iter().map(|v| v["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["params.page_id", "params.pageId"]);
+    let missing = w.run(&["--get-tool", "--tool-name", "notion_page_delete"]);
+    assert_eq!((missing.code, missing.json["error"]["code"].as_str()), (5, Some("TOOL_NOT_FOUND")));
+}
+
+#[test]
+fn api_key_accounts_point_to_the_dashboard() {
+    let w = World::start();
+    let run = w.run(&["--execute-tool", "--tool-name", "harvestapi_search_people", "--connection-name", "harvestapi-7Qx2", "--tool-input", r#"{"search": "staff engineer"}"#]);
+    assert_eq!(run.code, 4);
+    assert_eq!(run.json["error"]["code"], "ACCOUNT_SETUP_REQUIRED");
+    assert_eq!(run.json["action_required"]["kind"], "dashboard_account_setup");
+    let exa = w.run(&["--execute-tool", "--tool-name", "exa_search", "--connection-name", "exa", "--tool-input", r#"{"query": "wasm components", "num_results": 3}"#]);
+    assert_eq!(exa.code, 0, "{}", exa.stdout);
+}
+
+#[test]
+fn get_authorization_reports_facts_never_tokens() {
+    let w = World::start();
+    let run = w.run(&["--get-authorization", "--connection-name", "notion-ijIQedmJ"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!((run.json["has_access_token"].as_bool(), run.json["has_refresh_token"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(run.json["scopes"], json!(["read", "write"]));
+    let key = w.run(&["--get-authorization", "--connection-name", "exa"]);
+    assert_eq!(key.json["static_fields"], json!(["api_key"]));
+}
+
+#[test]
+fn proxy_json_disabled_and_provider_unauthorized() {
+    let w = World::start();
+    let me = w.run(&["--proxy-request", "--connection-name", "notion-ijIQedmJ", "--path", "/v1/users/me", "--headers", r#"{"Notion-Version": "2022-06-28"}"#]);
+    assert_eq!(me.code, 0, "{}", me.stdout);
+    assert_eq!(me.json["body"]["type"], "bot");
+    let echo = w.run(&["--proxy-request", "--connection-name", "slack-main", "--path", "/api/echo", "--query-params", r#"{"types": ["im", "mpim"], "limit": 5}"#]);
+    assert_eq!(echo.json["body"]["query"], json!([["types", "im"], ["types", "mpim"], ["limit", "5"]]));
+    let disabled = w.run(&["--proxy-request", "--connection-name", "linear", "--path", "/graphql", "--method", "POST", "--body", r#"{"query": "{ viewer { id } }"}"#]);
+    assert_eq!((disabled.code, disabled.json["error"]["code"].as_str()), (6, Some("PROXY_DISABLED")));
+    let expired = w.run(&["--proxy-request", "--connection-name", "github-connect", "--path", "/user"]);
+    assert_eq!((expired.code, expired.json["error"]["code"].as_str()), (4, Some("PROVIDER_UNAUTHORIZED")), "{}", expired.stdout);
+    let link = expired.json["action_required"]["link"].as_str().unwrap();
+    assert!(link.starts_with(&format!("{}/magic/ml_", w.server.url())), "{link}");
+}
+
+#[test]
+fn notion_upload_in_three_steps_and_download_to_a_file() {
+    let w = World::start();
+    std::fs::write(w.path("report.pdf"), b"%PDF-1.7 quarterly report").unwrap();
+    std::fs::write(w.path("unrelated.txt"), b"never sent").unwrap();
+    let create = w.run(&["--proxy-request", "--connection-name", "notion-ijIQedmJ", "--path", "/v1/file_uploads", "--method", "POST", "--body", r#"{"mode": "single_part"}"#]);
+    let id = create.json["body"]["id"].as_str().unwrap().to_owned();
+    let send = w.run(&["--proxy-request", "--connection-name", "notion-ijIQedmJ", "--path", &format!("/v1/file_uploads/{id}/send"), "--method", "POST", "--input-file", "report.pdf"]);
+    assert_eq!(send.code, 0, "{}", send.stdout);
+    assert_eq!(send.json["body"]["content_type"], "application/pdf");
+    assert_eq!(send.json["body"]["content_length"], 25);
+
+    let download = w.run(&["--proxy-request", "--connection-name", "notion-ijIQedmJ", "--path", "/files/q3.pdf", "--output-file", "downloads.pdf"]);
+    assert_eq!(download.code, 0, "{}", download.stdout);
+    let saved = std::fs::read(w.path("downloads.pdf")).unwrap();
+    assert_eq!(saved, agent_auth_host::virtual_scalekit::provider_file_bytes("q3.pdf"));
+    assert_eq!(download.json["bytes"], saved.len());
+    assert_eq!(download.json["saved_to"], w.path("downloads.pdf").to_string_lossy().as_ref());
+    assert!(hidden_files(w.cwd.path()).is_empty(), "temporary files left: {:?}", hidden_files(w.cwd.path()));
+}
+
+#[test]
+fn dotenv_is_read_but_never_overrides_the_environment() {
+    let w = World::start();
+    std::fs::write(w.path(".env"), format!("TOOL_IDENTIFIER=bob\nTOOL_ENV_URL={}\n", w.server.url())).unwrap();
+    let mut cmd = w.command(&["--generate-link", "--connection-name", "slack-main"]);
+    cmd.env_remove("TOOL_ENV_URL");
+    let run = finish(cmd);
+    assert_eq!(run.json["identifier"], IDENTIFIER, "the process environment wins over .env");
+    let mut cmd = w.command(&["--env-file", "missing.env", "--list-connections"]);
+    cmd.env_remove("TOOL_ENV_URL");
+    let missing = finish(cmd);
+    assert_eq!((missing.code, missing.json["error"]["code"].as_str()), (3, Some("ENV_FILE_UNREADABLE")));
+}
+
+#[test]
+fn another_component_build_and_bad_components() {
+    let w = World::start();
+    std::fs::write(w.path("agent-auth.wasm"), agent_auth_host::component::EMBEDDED).unwrap();
+    let ok = w.run(&["--component", "agent-auth.wasm", "--get-tool", "--tool-name", "exa_search"]);
+    assert_eq!(ok.code, 0, "{}", ok.stdout);
+    let absent = w.run(&["--component", "nope.wasm", "--get-tool"]);
+    assert_eq!((absent.code, absent.json["error"]["code"].as_str()), (3, Some("COMPONENT_UNREADABLE")));
+    std::fs::write(w.path("garbage.wasm"), b"\0asm not really").unwrap();
+    let garbage = w.run(&["--component", "garbage.wasm", "--get-tool"]);
+    assert_eq!((garbage.code, garbage.json["error"]["code"].as_str()), (3, Some("COMPONENT_INVALID")));
+}
+
+#[test]
+fn compiled_component_cache_is_reused_and_a_corrupt_entry_is_rebuilt() {
+    let w = World::start();
+    let cached = || std::fs::read_dir(w.cache.path()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "cwasm")).collect::<Vec<_>>();
+    assert_eq!(w.run(&["--get-tool", "--tool-name", "exa_search"]).code, 0);
+    let files = cached();
+    assert_eq!(files.len(), 1, "one compiled component is cached");
+    let first = std::fs::read(&files[0]).unwrap();
+    std::fs::write(&files[0], b"corrupt").unwrap();
+    assert_eq!(w.run(&["--get-tool", "--tool-name", "exa_search"]).code, 0, "a corrupt entry is ignored");
+    assert_eq!(std::fs::read(&files[0]).unwrap(), first, "and rebuilt");
+}
+
+#[test]
+fn a_stalled_server_hits_the_wall_clock_limit() {
+    let w = World::start();
+    let stalled = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", stalled.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let held: Vec<_> = stalled.incoming().take(4).collect();
+        std::thread::sleep(Duration::from_secs(30));
+        drop(held);
+    });
+    let mut cmd = w.command(&["--timeout", "2", "--list-connections"]);
+    cmd.env("TOOL_ENV_URL", &url);
+    let started = Instant::now();
+    let run = finish(cmd);
+    assert_eq!((run.code, run.json["error"]["code"].as_str()), (7, Some("TIMEOUT")), "{}", run.stdout);
+    assert!(started.elapsed() < Duration::from_secs(15));
+}
+
+#[test]
+fn http_proxy_variables_are_honoured() {
+    let w = World::start();
+    let mut cmd = w.command(&["--get-tool", "--tool-name", "exa_search"]);
+    cmd.env("HTTP_PROXY", w.server.url());
+    assert_eq!(finish(cmd).code, 0);
+    assert!(w.server.proxied_requests() >= 2, "token and catalogue requests went through HTTP_PROXY");
+    let before = w.server.proxied_requests();
+    let mut cmd = w.command(&["--get-tool", "--tool-name", "exa_search"]);
+    cmd.env("HTTP_PROXY", w.server.url()).env("NO_PROXY", "127.0.0.1");
+    assert_eq!(finish(cmd).code, 0);
+    assert_eq!(w.server.proxied_requests(), before, "NO_PROXY bypasses the proxy");
+}
+
+#[test]
+fn identifier_from_stdin_is_not_asked_outside_a_terminal() {
+    let w = World::start();
+    let mut cmd = w.command(&["--generate-link", "--connection-name", "slack-main"]);
+    cmd.env_remove("TOOL_IDENTIFIER").stdin(std::process::Stdio::piped());
+    let mut child = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(b"mallory\n").unwrap();
+    let mut stdout = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(3), "{stdout}");
+    assert!(stdout.contains("IDENTIFIER_REQUIRED"));
+}

@@ -1,0 +1,92 @@
+//! Shared by the end-to-end suites: a virtual Scalekit on loopback and the real `agent-auth`
+//! binary run against it with a clean environment.
+
+#![allow(dead_code)] // each suite uses a different part
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use agent_auth_host::virtual_scalekit::server::{self, Loopback};
+use agent_auth_host::virtual_scalekit::{Credentials, VirtualScalekit};
+use serde_json::Value;
+use tempfile::TempDir;
+
+pub const CLIENT_ID: &str = "skc_e2e_client";
+pub const CLIENT_SECRET: &str = "e2e-client-secret-0b7d4a";
+pub const IDENTIFIER: &str = "alice";
+
+/// Fragments of every secret the virtual Scalekit hands out (access tokens, provider tokens, API keys).
+pub const SECRET_MARKERS: [&str; 5] = [CLIENT_SECRET, "virtual-scalekit-", "ya29.virtual-", "1//virtual-", "virtual-api-key"];
+
+/// A virtual Scalekit on loopback plus a private working folder and cache.
+pub struct World {
+    pub double: Arc<VirtualScalekit>,
+    pub server: Loopback,
+    pub cwd: TempDir,
+    pub cache: TempDir,
+}
+
+/// One finished run of the binary.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub json: Value,
+}
+
+impl World {
+    pub fn start() -> World {
+        let credentials = Credentials { client_id: CLIENT_ID.into(), client_secret: CLIENT_SECRET.into() };
+        let (double, server) =
+            server::spawn("127.0.0.1:0", |url| VirtualScalekit::new(url, Some(credentials))).expect("bind loopback");
+        World { double, server, cwd: tempfile::tempdir().unwrap(), cache: tempfile::tempdir().unwrap() }
+    }
+
+    /// The binary with only the variables a user would set.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_agent-auth"));
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.cwd.path())
+            .env("AGENT_AUTH_CACHE_DIR", self.cache.path())
+            .env("TOOL_CLIENT_ID", CLIENT_ID)
+            .env("TOOL_CLIENT_SECRET", CLIENT_SECRET)
+            .env("TOOL_ENV_URL", self.server.url())
+            .env("TOOL_IDENTIFIER", IDENTIFIER)
+            .current_dir(self.cwd.path())
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        finish(self.command(args))
+    }
+
+    pub fn path(&self, name: &str) -> std::path::PathBuf {
+        self.cwd.path().join(name)
+    }
+}
+
+/// Runs a command and checks the output contract: one JSON object on stdout, no secret anywhere.
+pub fn finish(mut cmd: Command) -> Run {
+    let out = cmd.output().expect("run agent-auth");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    for marker in SECRET_MARKERS {
+        assert!(!stdout.contains(marker) && !stderr.contains(marker), "a secret ({marker}) leaked:\n{stdout}\n{stderr}");
+    }
+    let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}):\n{stdout}\n{stderr}"));
+    Run { code: out.status.code().unwrap_or(-1), stdout, stderr, json }
+}
+
+/// Files in `dir` whose names start with `.` (temporary files must not be left behind).
+pub fn hidden_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect()
+}
