@@ -57,6 +57,7 @@ pub fn spawn(addr: &str, make: impl FnOnce(&str) -> VirtualScalekit) -> std::io:
 }
 
 fn serve_connection(stream: TcpStream, double: &VirtualScalekit, proxied: &AtomicUsize) -> std::io::Result<()> {
+    stream.set_nodelay(true)?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut writer = stream;
     loop {
@@ -111,8 +112,10 @@ fn serve_connection(stream: TcpStream, double: &VirtualScalekit, proxied: &Atomi
             head.push_str(&format!("{k}: {v}\r\n"));
         }
         head.push_str("\r\n");
-        writer.write_all(head.as_bytes())?;
-        writer.write_all(&response.body)?;
+        // One write per response: a separate body write would wait on Nagle plus delayed ACK.
+        let mut message = head.into_bytes();
+        message.extend_from_slice(&response.body);
+        writer.write_all(&message)?;
         writer.flush()?;
         if header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close")) {
             return Ok(());

@@ -1,0 +1,100 @@
+//! The README's examples are real: every `console` block starting with `$ agent-auth` is run, in
+//! order, against the virtual Scalekit on loopback, and its stdout must equal the `json` block that
+//! follows (the loopback URL is shown as https://acme.scalekit.cloud, and RFC 3339 timestamps are
+//! compared as "a timestamp"). A `# exit N` line in the console block gives the expected exit code
+//! (0 otherwise). Run with `UPDATE_README=1` to rewrite the json blocks from real output.
+
+mod support;
+
+use serde_json::Value;
+use support::{World, finish};
+
+const SHOWN_URL: &str = "https://acme.scalekit.cloud";
+
+struct Example {
+    command: String,
+    exit: i32,
+    /// Byte range of the json block's body in the README.
+    json_range: std::ops::Range<usize>,
+}
+
+fn examples(readme: &str) -> Vec<Example> {
+    let mut out = Vec::new();
+    let mut rest = 0;
+    while let Some(start) = readme[rest..].find("```console\n$ agent-auth ") {
+        let block_start = rest + start + "```console\n".len();
+        let block_end = block_start + readme[block_start..].find("```").expect("closed console block");
+        let block = &readme[block_start..block_end];
+        let command = block.lines().next().unwrap().trim_start_matches("$ ").to_owned();
+        let exit = block.lines().find_map(|l| l.strip_prefix("# exit ")).map_or(0, |n| n.trim().parse().unwrap());
+        let json_start = block_end + readme[block_end..].find("```json\n").expect("a json block follows each command") + "```json\n".len();
+        let json_end = json_start + readme[json_start..].find("```").expect("closed json block");
+        out.push(Example { command, exit, json_range: json_start..json_end });
+        rest = json_end;
+    }
+    out
+}
+
+/// Splits a shell command line (single and double quotes, no expansions).
+fn words(line: &str) -> Vec<String> {
+    let (mut words, mut word, mut quote, mut started) = (Vec::new(), String::new(), None, false);
+    for c in line.chars() {
+        match (quote, c) {
+            (None, '\'' | '"') => (quote, started) = (Some(c), true),
+            (Some(q), c) if c == q => quote = None,
+            (None, c) if c.is_whitespace() => {
+                if started {
+                    words.push(std::mem::take(&mut word));
+                    started = false;
+                }
+            }
+            (_, c) => (word.push(c), started = true).1,
+        }
+    }
+    if started {
+        words.push(word);
+    }
+    words
+}
+
+fn mask_times(v: &mut Value) {
+    match v {
+        Value::String(s) if s.len() == 20 && s.as_bytes()[10] == b'T' && s.ends_with('Z') => *s = "<timestamp>".into(),
+        Value::Array(items) => items.iter_mut().for_each(mask_times),
+        Value::Object(map) => map.values_mut().for_each(mask_times),
+        _ => {}
+    }
+}
+
+#[test]
+fn readme_examples_print_what_the_readme_shows() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let mut readme = std::fs::read_to_string(&path).unwrap();
+    let found = examples(&readme);
+    assert!(found.len() >= 6, "the README shows one example per operation");
+    let world = World::start();
+    let update = std::env::var_os("UPDATE_README").is_some();
+    let mut replacements = Vec::new();
+    for example in &found {
+        let args = words(&example.command);
+        let args: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+        let run = finish(world.command(&args));
+        assert_eq!(run.code, example.exit, "`{}` exited {}:\n{}{}", example.command, run.code, run.stdout, run.stderr);
+        let shown = run.stdout.replace(&world.server.url(), SHOWN_URL);
+        if update {
+            replacements.push((example.json_range.clone(), shown));
+            continue;
+        }
+        let mut want: Value = serde_json::from_str(&readme[example.json_range.clone()]).expect("README json parses");
+        let mut got: Value = serde_json::from_str(&shown).unwrap();
+        mask_times(&mut want);
+        mask_times(&mut got);
+        assert_eq!(got, want, "README output of `{}` is stale; rerun with UPDATE_README=1", example.command);
+    }
+    if update {
+        for (range, text) in replacements.into_iter().rev() {
+            readme.replace_range(range, &text);
+        }
+        std::fs::write(&path, readme).unwrap();
+    }
+}
