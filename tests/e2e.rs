@@ -7,6 +7,8 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -201,4 +203,55 @@ fn identifier_from_stdin_is_not_asked_outside_a_terminal() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(3), "{stdout}");
     assert!(stdout.contains("IDENTIFIER_REQUIRED"));
+}
+
+/// Serves the world's virtual Scalekit over TLS on `https://localhost:PORT` with a certificate from
+/// a fresh test CA; returns the URL and the CA's PEM.
+fn tls_front(w: &World) -> (String, String) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "agent-auth test CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap().signed_by(&key, &ca, &ca_key).unwrap();
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert.der().clone()], rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()))
+            .unwrap(),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://localhost:{}", listener.local_addr().unwrap().port());
+    let double = w.double.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let (config, double) = (config.clone(), double.clone());
+            std::thread::spawn(move || {
+                let tls = rustls::StreamOwned::new(rustls::ServerConnection::new(config).unwrap(), stream);
+                let _ = agent_auth_host::virtual_scalekit::server::serve_stream(tls, &double, &AtomicUsize::new(0));
+            });
+        }
+    });
+    (url, ca.pem())
+}
+
+#[test]
+fn https_certificates_are_verified_and_ssl_cert_file_adds_a_ca() {
+    let w = World::start();
+    let (url, ca_pem) = tls_front(&w);
+    let mut untrusted = w.command(&["--get-tool", "--tool-name", "exa_search"]);
+    untrusted.env("TOOL_ENV_URL", &url);
+    let refused = finish(untrusted);
+    assert_eq!((refused.code, refused.json["error"]["code"].as_str()), (7, Some("TRANSPORT_ERROR")), "{}", refused.stdout);
+    assert!(refused.json["error"]["message"].as_str().unwrap().contains("certificate"), "{}", refused.stdout);
+
+    std::fs::write(w.path("ca.pem"), ca_pem).unwrap();
+    let mut trusted = w.command(&["--get-tool", "--tool-name", "exa_search"]);
+    trusted.env("TOOL_ENV_URL", &url).env("SSL_CERT_FILE", w.path("ca.pem"));
+    let run = finish(trusted);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.json["tool"]["name"], "exa_search");
 }

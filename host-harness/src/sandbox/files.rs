@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use tempfile::TempDir;
 
@@ -75,11 +75,35 @@ impl FileGrants {
         if path.is_empty() {
             return value.to_owned();
         }
-        let absolute = std::path::absolute(cwd.join(path)).unwrap_or_else(|_| cwd.join(path));
+        let absolute = resolve(&cwd.join(path));
         let shown = absolute.to_string_lossy().into_owned();
         if write { self.writes.push(absolute) } else { self.reads.push(absolute) }
         if AT_FILE_FLAGS.contains(&flag) { format!("@{shown}") } else { shown }
     }
+}
+
+/// The path the caller means: symlinks resolved where the file (or its folder) exists, `.` and
+/// `..` removed lexically otherwise.
+fn resolve(path: &Path) -> PathBuf {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return real;
+    }
+    if let (Some(parent), Some(name)) = (path.parent(), path.file_name()) {
+        if let Ok(real_parent) = std::fs::canonicalize(parent) {
+            return real_parent.join(name);
+        }
+    }
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// One staging folder, mounted in the sandbox at `guest_path`.

@@ -2,7 +2,7 @@
 //! Requests in absolute form (`GET http://host/path`) are counted: they came through an HTTP proxy.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -49,17 +49,18 @@ pub fn spawn(addr: &str, make: impl FnOnce(&str) -> VirtualScalekit) -> std::io:
             let double = served.clone();
             let counter = counter.clone();
             std::thread::spawn(move || {
-                let _ = serve_connection(stream, &double, &counter);
+                if stream.set_nodelay(true).is_ok() {
+                    let _ = serve_stream(stream, &double, &counter);
+                }
             });
         }
     });
     Ok((double, Loopback { addr: local, proxied }))
 }
 
-fn serve_connection(stream: TcpStream, double: &VirtualScalekit, proxied: &AtomicUsize) -> std::io::Result<()> {
-    stream.set_nodelay(true)?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut writer = stream;
+/// Serves HTTP/1.1 requests from one connection (plain or TLS) until it closes.
+pub fn serve_stream<S: Read + Write>(stream: S, double: &VirtualScalekit, proxied: &AtomicUsize) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream);
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line)? == 0 {
@@ -115,8 +116,8 @@ fn serve_connection(stream: TcpStream, double: &VirtualScalekit, proxied: &Atomi
         // One write per response: a separate body write would wait on Nagle plus delayed ACK.
         let mut message = head.into_bytes();
         message.extend_from_slice(&response.body);
-        writer.write_all(&message)?;
-        writer.flush()?;
+        reader.get_mut().write_all(&message)?;
+        reader.get_mut().flush()?;
         if header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close")) {
             return Ok(());
         }
