@@ -65,7 +65,7 @@ fn api_key_accounts_point_to_the_dashboard() {
     let w = World::start();
     let run = w.run(&["--execute-tool", "--tool-name", "harvestapi_search_people", "--connection-name", "harvestapi-7Qx2", "--tool-input", r#"{"search": "staff engineer"}"#]);
     assert_eq!(run.code, 4);
-    assert_eq!(run.json["error"]["code"], "ACCOUNT_SETUP_REQUIRED");
+    assert_eq!(run.json["error"]["code"], "AUTHORIZATION_REQUIRED");
     assert_eq!(run.json["action_required"]["kind"], "dashboard_account_setup");
     let exa = w.run(&["--execute-tool", "--tool-name", "exa_search", "--connection-name", "exa", "--tool-input", r#"{"query": "wasm components", "num_results": 3}"#]);
     assert_eq!(exa.code, 0, "{}", exa.stdout);
@@ -117,6 +117,23 @@ fn notion_upload_in_three_steps_and_download_to_a_file() {
     assert_eq!(download.json["bytes"], saved.len());
     assert_eq!(download.json["saved_to"], w.path("downloads.pdf").to_string_lossy().as_ref());
     assert!(hidden_files(w.cwd.path()).is_empty(), "temporary files left: {:?}", hidden_files(w.cwd.path()));
+}
+
+#[test]
+fn downloads_stream_to_the_output_file_beyond_the_memory_cap() {
+    let w = World::start();
+    let run = w.run(&["--proxy-request", "--connection-name", "notion-ijIQedmJ", "--path", "/files/large-80m.bin", "--output-file", "big.bin"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.json["bytes"], 80 << 20);
+    assert_eq!(std::fs::read(w.path("big.bin")).unwrap(), agent_auth_host::virtual_scalekit::provider_file_bytes("large-80m.bin"));
+}
+
+#[test]
+fn proxy_variables_from_dotenv_are_honoured() {
+    let w = World::start();
+    std::fs::write(w.path(".env"), format!("HTTP_PROXY={}\n", w.server.url())).unwrap();
+    assert_eq!(w.run(&["--get-tool", "--tool-name", "exa_search"]).code, 0);
+    assert!(w.server.proxied_requests() >= 2, "HTTP_PROXY from .env was used");
 }
 
 #[test]

@@ -40,12 +40,9 @@ pub fn cache_key(engine: &Engine, wasm: &[u8]) -> String {
     format!("{:x}.cwasm", hasher.0.finalize())
 }
 
-/// The default cache folder: `AGENT_AUTH_CACHE_DIR`, else the user's cache folder + `agent-auth`.
-pub fn default_cache_dir() -> Option<PathBuf> {
-    std::env::var_os("AGENT_AUTH_CACHE_DIR")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| dirs::cache_dir().map(|d| d.join("agent-auth")))
+/// The cache folder: `configured` (`AGENT_AUTH_CACHE_DIR`), else the user's cache folder + `agent-auth`.
+pub fn cache_dir(configured: Option<PathBuf>) -> Option<PathBuf> {
+    configured.or_else(|| dirs::cache_dir().map(|d| d.join("agent-auth")))
 }
 
 /// Where a component came from, for reporting.

@@ -7,7 +7,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use crate::component;
-use crate::outbound::{Network, RealNetwork};
+use crate::outbound::{Network, ProxySettings, RealNetwork};
 use crate::runtime::{Invocation, Outcome, Runtime, Stdio, Stopped};
 use crate::sandbox::{self, EgressPolicy, FileGrants, Limits};
 
@@ -147,7 +147,8 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
         None => component::EMBEDDED.to_vec(),
     };
     let internal = |what: &str, e: anyhow::Error| RunnerError::new("INTERNAL_ERROR", 1, format!("{what}: {e:#}"), "Report this with the command you ran.");
-    let runtime = Runtime::new(&wasm, component::default_cache_dir().as_deref()).map_err(|e| {
+    let cache = component::cache_dir(lookup(&vars, "AGENT_AUTH_CACHE_DIR").map(PathBuf::from));
+    let runtime = Runtime::new(&wasm, cache.as_deref()).map_err(|e| {
         RunnerError::new(
             "COMPONENT_INVALID",
             3,
@@ -158,8 +159,9 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
     let env = sandbox::env::component_env(|name| lookup(&vars, name));
     let egress = sandbox::env::env_url(&env).map(EgressPolicy::for_env_url).unwrap_or_else(EgressPolicy::deny_all);
     let ca_bundle = lookup(&vars, "SSL_CERT_FILE").map(PathBuf::from);
-    let network = RealNetwork::new(&limits, ca_bundle.as_deref()).map_err(|e| {
-        RunnerError::new("CONFIG_INVALID", 3, format!("{e:#}"), "Point SSL_CERT_FILE at a readable PEM bundle, or unset it.")
+    let proxies = ProxySettings::from_vars(|name| lookup(&vars, name));
+    let network = RealNetwork::new(&limits, &proxies, ca_bundle.as_deref()).map_err(|e| {
+        RunnerError::new("CONFIG_INVALID", 3, format!("{e:#}"), "Fix SSL_CERT_FILE (a readable PEM bundle) or the proxy variables, or unset them.")
     })?;
     let (files, args) = FileGrants::from_args(&opts.rest, &cwd);
     let outcome = runtime

@@ -34,7 +34,15 @@ wasmtime::component::bindgen!({
 /// How often the epoch ticks; the wall-clock deadline is counted in ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// Most stdout the component may produce (one JSON object; bodies may be large).
-const STDOUT_CAPACITY: usize = 256 << 20;
+const STDOUT_CAPACITY: usize = 64 << 20;
+/// Most stderr captured in tests.
+const STDERR_CAPACITY: usize = 1 << 20;
+/// The memory cap applies per linear memory, so the number of memories is capped too (a Rust
+/// component has one; the rest is headroom), with the core instances and tables it needs.
+const MAX_MEMORIES: usize = 2;
+const MAX_INSTANCES: usize = 32;
+const MAX_TABLES: usize = 8;
+const MAX_TABLE_ELEMENTS: usize = 100_000;
 
 /// Where the component's stdin and stderr go.
 #[derive(Debug, Clone)]
@@ -143,9 +151,9 @@ impl Runtime {
 
     /// Runs the component once.
     pub async fn run(&self, inv: Invocation) -> Result<Outcome> {
-        let staging = Staging::prepare(&inv.files).context("cannot stage the named files")?;
+        let staging = Staging::prepare(&inv.files);
         let stdout = MemoryOutputPipe::new(STDOUT_CAPACITY);
-        let stderr = MemoryOutputPipe::new(STDOUT_CAPACITY);
+        let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         let mut wasi = WasiCtx::builder();
         wasi.arg("agent-auth").args(&inv.args).envs(&inv.env).stdout(stdout.clone());
         wasi.allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
@@ -166,7 +174,14 @@ impl Runtime {
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             outbound: Outbound::new(inv.egress, inv.network, inv.limits.clone()),
-            limits: StoreLimitsBuilder::new().memory_size(inv.limits.memory_bytes).trap_on_grow_failure(true).build(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(inv.limits.memory_bytes)
+                .memories(MAX_MEMORIES)
+                .instances(MAX_INSTANCES)
+                .tables(MAX_TABLES)
+                .table_elements(MAX_TABLE_ELEMENTS)
+                .trap_on_grow_failure(true)
+                .build(),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);

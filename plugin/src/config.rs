@@ -28,7 +28,7 @@ fn setting(env: &[(String, String)], name: &str) -> Option<String> {
 /// Whether `host` (no port) names the loopback interface.
 pub fn is_loopback(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    host == "localhost" || host == "::1" || host.starts_with("127.")
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Validates an environment URL and returns it without a trailing slash.
@@ -129,6 +129,7 @@ mod tests {
         assert!(normalize_env_url("http://127.0.0.1:8080").is_ok());
         assert!(normalize_env_url("http://localhost:1").is_ok());
         assert!(normalize_env_url("http://[::1]:9").is_ok());
+        assert!(normalize_env_url("http://127.evil.example").is_err());
         assert_eq!(normalize_env_url("http://acme.scalekit.cloud").unwrap_err().code, Code::ConfigInvalid);
         assert!(normalize_env_url("https://acme.scalekit.cloud/api").is_err());
     }

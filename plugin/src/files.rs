@@ -1,5 +1,9 @@
 //! The only files the component touches: the ones named on the command line.
 
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
 use crate::output::{Code, Failure};
 
 /// Reads a file named by `flag`.
@@ -13,25 +17,65 @@ pub fn read_named(path: &str, flag: &str) -> Result<Vec<u8>, Failure> {
     })
 }
 
-/// Writes `bytes` to `path` atomically: a temporary name in the same folder, then a rename.
-pub fn write_atomic(path: &str, bytes: &[u8]) -> Result<(), Failure> {
-    let fail = |e: std::io::Error| {
-        Failure::new(
-            Code::OutputFileUnwritable,
-            format!("cannot write --output-file {path}: {}", reason(&e)),
-            "Pass an --output-file in a folder that exists and is writable.",
-        )
-    };
-    let target = std::path::Path::new(path);
-    let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("output");
-    let tmp = target.with_file_name(format!(
-        ".{name}.{:016x}.partial",
-        crate::bindings::wasi::random::random::get_random_u64()
-    ));
-    std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, target)).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        fail(e)
-    })
+/// An output file written atomically: bytes go to a temporary name beside the target, which
+/// replaces the target only on [`AtomicFile::commit`]; dropped uncommitted, it leaves nothing behind.
+pub struct AtomicFile {
+    target: PathBuf,
+    tmp: PathBuf,
+    file: Option<File>,
+    written: u64,
+}
+
+impl AtomicFile {
+    /// Opens the temporary file now, so an unwritable destination fails before any request.
+    pub fn create(path: &str) -> Result<AtomicFile, Failure> {
+        let target = PathBuf::from(path);
+        let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("output").to_owned();
+        let tmp = target.with_file_name(format!(".{name}.{:016x}.partial", crate::bindings::wasi::random::random::get_random_u64()));
+        let file = File::create(&tmp).map_err(|e| unwritable(path, &e))?;
+        Ok(AtomicFile { target, tmp, file: Some(file), written: 0 })
+    }
+
+    /// Moves the finished file into place; returns its size.
+    pub fn commit(mut self) -> Result<u64, Failure> {
+        let result = self.file.take().map_or(Ok(()), |mut f| f.flush().and_then(|()| f.sync_all())).and_then(|()| std::fs::rename(&self.tmp, &self.target));
+        result.map_err(|e| unwritable(&self.target.to_string_lossy(), &e))?;
+        Ok(self.written)
+    }
+
+    /// The destination.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.as_mut().ok_or(std::io::ErrorKind::BrokenPipe)?.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.as_mut().map_or(Ok(()), File::flush)
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// `OUTPUT_FILE_UNWRITABLE` for `path`.
+pub fn unwritable(path: &str, e: &std::io::Error) -> Failure {
+    Failure::new(
+        Code::OutputFileUnwritable,
+        format!("cannot write --output-file {path}: {}", reason(e)),
+        "Pass an --output-file in a folder that exists and is writable.",
+    )
 }
 
 fn reason(e: &std::io::Error) -> String {

@@ -10,7 +10,7 @@ use http_body_util::BodyExt;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 pub use intercept::{CannedResponse, InterceptedRequest, Interceptor};
-pub use real::RealNetwork;
+pub use real::{ProxySettings, RealNetwork};
 
 use crate::sandbox::{EgressPolicy, Limits};
 
@@ -37,6 +37,17 @@ impl Outbound {
     }
 }
 
+/// The largest request body the host buffers (the component's own memory is capped below this).
+const MAX_REQUEST_BODY: usize = 96 << 20;
+
+/// Reads a request body, refusing one larger than [`MAX_REQUEST_BODY`].
+pub(crate) async fn read_body(body: WasiBody) -> Result<bytes::Bytes, HttpError> {
+    match http_body_util::Limited::new(body, MAX_REQUEST_BODY).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(_) => Err(HttpError::HttpRequestBodySize(None)),
+    }
+}
+
 type ResponseFuture = Box<
     dyn Future<Output = Result<(http::Response<WasiBody>, Box<dyn Future<Output = Result<(), HttpError>> + Send>), HttpError>>
         + Send,
@@ -56,14 +67,14 @@ impl WasiHttpHooks for Outbound {
             if !allowed {
                 // Let the component finish writing its body first: refusing mid-body would reach it
                 // as a broken stream instead of the denial.
-                let _ = request.into_body().collect().await;
+                let _ = read_body(request.into_body()).await;
                 return Err(HttpError::HttpRequestDenied);
             }
             let response = match network {
                 Network::Real(net) => net.send(request, &limits).await?,
                 Network::Intercepted(interceptor) => {
                     let (parts, body) = request.into_parts();
-                    let body = body.collect().await?.to_bytes();
+                    let body = read_body(body).await?;
                     interceptor.intercept(InterceptedRequest::new(parts, body))?.into_response()?
                 }
             };

@@ -11,6 +11,30 @@ use wasmtime_wasi_http::{Error as HttpError, WasiBody};
 
 use crate::sandbox::Limits;
 
+/// Outbound proxies, from `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (either case).
+#[derive(Debug, Clone, Default)]
+pub struct ProxySettings {
+    /// Proxy for https requests.
+    pub https: Option<String>,
+    /// Proxy for plain http requests.
+    pub http: Option<String>,
+    /// Hosts that bypass the proxies.
+    pub no_proxy: Option<String>,
+}
+
+impl ProxySettings {
+    /// Reads the usual variables through `get`.
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Self {
+        let first = |names: &[&str]| names.iter().find_map(|n| get(n)).filter(|v| !v.trim().is_empty());
+        let all = first(&["ALL_PROXY", "all_proxy"]);
+        ProxySettings {
+            https: first(&["HTTPS_PROXY", "https_proxy"]).or_else(|| all.clone()),
+            http: first(&["HTTP_PROXY", "http_proxy"]).or(all),
+            no_proxy: first(&["NO_PROXY", "no_proxy"]),
+        }
+    }
+}
+
 /// A shared HTTPS client.
 #[derive(Clone)]
 pub struct RealNetwork {
@@ -18,14 +42,22 @@ pub struct RealNetwork {
 }
 
 impl RealNetwork {
-    /// A client with the sandbox's timeouts; trusts `extra_ca_bundle` (PEM) in addition to the
-    /// built-in roots.
-    pub fn new(limits: &Limits, extra_ca_bundle: Option<&Path>) -> anyhow::Result<Self> {
+    /// A client with the sandbox's timeouts and `proxies`; trusts `extra_ca_bundle` (PEM) in
+    /// addition to the built-in roots.
+    pub fn new(limits: &Limits, proxies: &ProxySettings, extra_ca_bundle: Option<&Path>) -> anyhow::Result<Self> {
         let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
             .connect_timeout(limits.connect_timeout)
             .read_timeout(limits.between_bytes_timeout)
-            .redirect(reqwest::redirect::Policy::none());
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy(); // only the proxies given here, whether they came from the environment or .env
+        let bypass = || proxies.no_proxy.as_deref().and_then(reqwest::NoProxy::from_string);
+        if let Some(url) = &proxies.https {
+            builder = builder.proxy(reqwest::Proxy::https(url).with_context(|| format!("HTTPS_PROXY {url} is not a URL"))?.no_proxy(bypass()));
+        }
+        if let Some(url) = &proxies.http {
+            builder = builder.proxy(reqwest::Proxy::http(url).with_context(|| format!("HTTP_PROXY {url} is not a URL"))?.no_proxy(bypass()));
+        }
         if let Some(path) = extra_ca_bundle {
             let pem = std::fs::read(path).with_context(|| format!("cannot read the CA bundle {}", path.display()))?;
             for cert in reqwest::Certificate::from_pem_bundle(&pem).with_context(|| format!("{} is not a PEM bundle", path.display()))? {
@@ -37,7 +69,7 @@ impl RealNetwork {
 
     pub(crate) async fn send(&self, request: http::Request<WasiBody>, limits: &Limits) -> Result<http::Response<WasiBody>, HttpError> {
         let (parts, body) = request.into_parts();
-        let body = body.collect().await?.to_bytes();
+        let body = super::read_body(body).await?;
         let mut outgoing = self.client.request(parts.method, parts.uri.to_string()).body(body);
         for (name, value) in &parts.headers {
             if name != http::header::HOST {

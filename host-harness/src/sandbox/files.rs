@@ -126,9 +126,10 @@ pub struct Staging {
 }
 
 impl Staging {
-    /// Creates the staging folders and copies the inputs. A file or folder that does not exist
-    /// is simply not staged: the component then reports it as unreadable or unwritable.
-    pub fn prepare(grants: &FileGrants) -> io::Result<Staging> {
+    /// Creates the staging folders and copies the inputs. A file or folder that does not exist,
+    /// or that cannot be read or written, is simply not staged: the component then reports it as
+    /// unreadable or unwritable, with the path, instead of the runner failing.
+    pub fn prepare(grants: &FileGrants) -> Staging {
         let mut by_dir: BTreeMap<PathBuf, (Vec<&PathBuf>, Vec<&PathBuf>)> = BTreeMap::new();
         for path in &grants.reads {
             if let Some(parent) = path.parent() {
@@ -145,18 +146,14 @@ impl Staging {
             let writable = !writes.is_empty();
             // Outputs are staged beside their destination so the final rename stays on one filesystem.
             let host = if writable {
-                if !dir.is_dir() {
-                    continue;
-                }
-                tempfile::Builder::new().prefix(".agent-auth-").tempdir_in(&dir)?
+                tempfile::Builder::new().prefix(".agent-auth-").tempdir_in(&dir)
             } else {
-                tempfile::Builder::new().prefix("agent-auth-").tempdir()?
+                tempfile::Builder::new().prefix("agent-auth-").tempdir()
             };
+            let Ok(host) = host else { continue };
             for read in reads {
-                if read.is_file() {
-                    if let Some(name) = read.file_name() {
-                        std::fs::copy(read, host.path().join(name))?;
-                    }
+                if let Some(name) = read.file_name().filter(|_| read.is_file()) {
+                    let _ = std::fs::copy(read, host.path().join(name));
                 }
             }
             for write in writes {
@@ -166,7 +163,7 @@ impl Staging {
             }
             staging.dirs.push(StagedDir { host, guest_path: dir.to_string_lossy().into_owned(), writable });
         }
-        Ok(staging)
+        staging
     }
 
     /// Moves every output the component wrote into place; returns the paths written.
@@ -217,7 +214,7 @@ mod tests {
         std::fs::write(dir.path().join("in.txt"), b"hello").unwrap();
         std::fs::write(dir.path().join("secret.txt"), b"not granted").unwrap();
         let grants = FileGrants { reads: vec![dir.path().join("in.txt")], writes: vec![dir.path().join("out.txt")] };
-        let staging = Staging::prepare(&grants).unwrap();
+        let staging = Staging::prepare(&grants);
         let staged = staging.dirs[0].host.path().to_path_buf();
         assert_eq!(std::fs::read(staged.join("in.txt")).unwrap(), b"hello");
         assert!(!staged.join("secret.txt").exists());

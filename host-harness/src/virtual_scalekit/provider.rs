@@ -19,8 +19,11 @@ fn not_found(path: &str) -> Response {
     json_response(404, json!({"object": "error", "status": 404, "code": "object_not_found", "message": format!("Could not find {path}.")}))
 }
 
-/// The deterministic content served for `/files/{name}`.
+/// The deterministic content served for `/files/{name}`; `large-{N}m.bin` is N MiB.
 pub fn file_bytes(name: &str) -> Vec<u8> {
+    if let Some(mib) = name.strip_prefix("large-").and_then(|n| n.strip_suffix("m.bin")).and_then(|n| n.parse::<usize>().ok()) {
+        return (0..mib << 20).map(|i| (i % 251) as u8).collect();
+    }
     let mut bytes = b"%PDF-1.7\n".to_vec();
     bytes.extend(name.bytes().cycle().take(64));
     bytes.extend([0u8, 159, 146, 150, 255, 10]);

@@ -214,7 +214,8 @@ pub fn parse(argv: Vec<String>) -> Result<ParseOutcome, Failure> {
 
 fn validate(a: Args) -> Result<Operation, Failure> {
     if a.list_connections {
-        reject_unused(&a, "--list-connections", &["--provider", "--page-size"])?;
+        // --identifier is accepted and ignored: tool_exec.py required it everywhere, so agents pass it.
+        reject_unused(&a, "--list-connections", &["--provider", "--page-size", "--identifier"])?;
         let page_size = a.page_size.unwrap_or(CONNECTIONS_PAGE_MAX);
         if !(1..=CONNECTIONS_PAGE_MAX).contains(&page_size) {
             return Err(usage(
@@ -230,7 +231,7 @@ fn validate(a: Args) -> Result<Operation, Failure> {
         return Ok(Operation::GenerateLink { connection_name, identifier: a.identifier });
     }
     if a.get_tool {
-        reject_unused(&a, "--get-tool", &["--provider", "--tool-name", "--query", "--page-size", "--page-token"])?;
+        reject_unused(&a, "--get-tool", &["--provider", "--tool-name", "--query", "--page-size", "--page-token", "--identifier"])?;
         if let Some(q) = &a.query {
             let n = q.chars().count();
             if !(3..=100).contains(&n) {

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::output::{ActionRequired, Code, Failure};
+use crate::output::{ActionRequired, Code, Failure, shell};
 use crate::scalekit::accounts::{self, Account};
 use crate::scalekit::connections::{self, Connection, MAX_PAGE_SIZE};
 use crate::scalekit::Scalekit;
@@ -106,7 +106,7 @@ pub fn authorization_needed(
         (None, _) => "create",
     };
     Failure::new(
-        if code == Code::AuthorizationRequired { Code::AccountSetupRequired } else { code },
+        code,
         message,
         format!("Ask the person to {verb} the account in the Scalekit dashboard; this connection type has no authorization link."),
     )
@@ -128,7 +128,11 @@ pub fn missing_account(sk: &Scalekit, connection_name: &str, identifier: &str) -
         Ok(_) => Failure::new(
             Code::AccountNotFound,
             format!("{identifier} has no connected account on {connection_name}"),
-            format!("Create and authorize it: agent-auth --generate-link --connection-name {connection_name} --identifier {identifier}"),
+            format!(
+                "Create and authorize it: agent-auth --generate-link --connection-name {} --identifier {}",
+                shell::word(connection_name),
+                shell::word(identifier)
+            ),
         ),
     }
 }

@@ -43,6 +43,11 @@ fn transport(t: TransportError) -> Failure {
             format!("could not reach Scalekit ({what})"),
             "Check the network and TOOL_ENV_URL, then retry.",
         ),
+        TransportError::Sink(what) => Failure::new(
+            Code::OutputFileUnwritable,
+            format!("the response could not be written: {what}"),
+            "Pass an --output-file on a disk with room, in a writable folder.",
+        ),
     }
 }
 

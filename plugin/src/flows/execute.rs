@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::account::{authorization_needed, find_connection, find_or_create_account, summary};
 use super::{errors, input};
-use crate::output::{Code, Failure, Success};
+use crate::output::{Code, Failure, Success, shell};
 use crate::scalekit::connections::Connection;
 use crate::scalekit::tools;
 use crate::scalekit::{ApiError, ErrorResponse, Scalekit};
@@ -51,13 +51,13 @@ fn rejected(sk: &Scalekit, connection: &Connection, identifier: &str, tool_name:
         400 => Failure::new(
             Code::InvalidToolInput,
             format!("Scalekit rejected the input for {tool_name}: {}", r.message),
-            format!("Read the schema (agent-auth --get-tool --tool-name {tool_name}) and use exactly its parameter names and types."),
+            format!("Read the schema (agent-auth --get-tool --tool-name {}) and use exactly its parameter names and types.", shell::word(tool_name)),
         )
         .with("violations", &r.violations),
         404 => Failure::new(
             Code::ToolNotFound,
             format!("no tool named {tool_name}: {}", r.message),
-            format!("List the tools of {0}: agent-auth --get-tool --provider {0}", connection.provider_key),
+            format!("List the tools of {}: agent-auth --get-tool --provider {}", connection.provider_key, shell::word(&connection.provider_key)),
         ),
         _ => errors::status(r),
     }

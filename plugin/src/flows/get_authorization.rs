@@ -1,7 +1,7 @@
 //! `--get-authorization`: what credentials the account holds, never their values.
 
 use super::account::missing_account;
-use crate::output::{Failure, Success};
+use crate::output::{Failure, Success, shell};
 use crate::scalekit::Scalekit;
 use crate::scalekit::accounts;
 
@@ -23,8 +23,10 @@ pub fn run(sk: &Scalekit, connection_name: &str, identifier: &str) -> Result<Suc
         .with("static_fields", &facts.static_fields);
     if !facts.account.is_active() {
         success.warnings.push(format!(
-            "the account is {}; authorize it with agent-auth --generate-link --connection-name {connection_name} --identifier {identifier}",
-            facts.account.status
+            "the account is {}; authorize it with agent-auth --generate-link --connection-name {} --identifier {}",
+            facts.account.status,
+            shell::word(connection_name),
+            shell::word(identifier)
         ));
     }
     Ok(success)

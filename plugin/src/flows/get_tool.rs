@@ -1,6 +1,6 @@
 //! `--get-tool`: the catalogue with each tool's input schema.
 
-use crate::output::{Code, Failure, Success};
+use crate::output::{Code, Failure, Success, shell};
 use crate::scalekit::Scalekit;
 use crate::scalekit::tools::{self, ToolQuery};
 
@@ -12,7 +12,7 @@ pub fn run(sk: &Scalekit, query: ToolQuery) -> Result<Success, Failure> {
     if !missing.is_empty() {
         let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
         let hint = match &query.provider {
-            Some(p) => format!("List {p}'s tools: agent-auth --get-tool --provider {p}"),
+            Some(p) => format!("List {p}'s tools: agent-auth --get-tool --provider {}", shell::word(p)),
             None => "Search the catalogue: agent-auth --get-tool --query 'what you want to do', or --provider PROVIDER".to_owned(),
         };
         return Err(Failure::new(Code::ToolNotFound, format!("no tool named {}", names.join(", ")), hint)

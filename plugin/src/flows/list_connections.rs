@@ -13,7 +13,8 @@ use crate::scalekit::connections::{self, Connection};
 pub fn run(sk: &Scalekit, provider: Option<&str>, page_size: u32) -> Result<Success, Failure> {
     let all = connections::scan(sk, page_size, |_| false)?;
     let Some(provider) = provider else {
-        return Ok(Success::default().with("connections", &all).with("selected", Value::Null));
+        let selected = all.iter().find(|c| c.is_completed()).map(|c| c.key_id.clone());
+        return Ok(Success::default().with("connections", &all).with("selected", selected));
     };
     let provider = provider.trim().to_uppercase();
     let matching: Vec<&Connection> = all.iter().filter(|c| c.provider_key.eq_ignore_ascii_case(&provider)).collect();

@@ -1,39 +1,65 @@
 //! `--proxy-request`: call the provider's own API through Scalekit, which adds the credentials.
 
 use base64::Engine;
+use ::http as http_types;
 use serde_json::{Map, Value};
 
 use super::account::{authorization_needed, find_connection, missing_account};
 use super::{errors, input};
 use crate::cli::ProxyArgs;
-use crate::files;
-use crate::http::{self, Response};
+use crate::files::{self, AtomicFile};
+use crate::http::{self, Response, TransportError};
 use crate::output::{Code, Failure, Success};
 use crate::scalekit::proxy::{self, ProxyCall};
-use crate::scalekit::{ErrorResponse, Scalekit};
+use crate::scalekit::{ApiError, ErrorResponse, Scalekit};
 
-/// Headers Scalekit owns: a caller's value would replace the credentials or the routing.
-const RESERVED_HEADERS: [&str; 5] = ["authorization", "connection_name", "identifier", "host", "content-length"];
+/// Headers the caller may not set: Scalekit's (credentials, routing) and the hop-by-hop ones the
+/// WASI HTTP host refuses.
+const RESERVED_HEADERS: [&str; 13] = [
+    "authorization", "connection_name", "identifier", "host", "content-length", "connection", "keep-alive",
+    "proxy-authenticate", "proxy-authorization", "proxy-connection", "transfer-encoding", "upgrade", "http2-settings",
+];
 
 /// Sends one proxied request and reports the provider's answer.
 pub fn run(sk: &Scalekit, args: ProxyArgs, identifier: &str) -> Result<Success, Failure> {
     let mut warnings = Vec::new();
     let call = build_call(&args, identifier, &mut warnings).map_err(|f| f.warn(warnings.clone()))?;
-    let response = proxy::send(sk, call).map_err(|e| Failure::from(e).warn(warnings.clone()))?;
+    // The output file is opened before sending: an unwritable destination must not cost a request.
+    let mut output = args.output_file.as_deref().map(AtomicFile::create).transpose().map_err(|f| f.warn(warnings.clone()))?;
+    let sink = output.as_mut().map(|file| file as &mut dyn std::io::Write);
+    let response = match proxy::send(sk, call, sink) {
+        Ok(response) => response,
+        Err(ApiError::Transport(TransportError::Sink(why))) => {
+            let path = args.output_file.as_deref().unwrap_or_default();
+            return Err(files::unwritable(path, &std::io::Error::other(why)).warn(warnings));
+        }
+        Err(other) => return Err(Failure::from(other).warn(warnings)),
+    };
     if response.status >= 400 {
         return Err(rejected(sk, &args, identifier, &response).warn(warnings));
     }
     let mut success = Success { fields: Map::new(), warnings }
         .with("status", response.status)
         .with("content_type", response.header("content-type").unwrap_or_default());
-    match &args.output_file {
-        Some(path) => {
-            files::write_atomic(path, &response.body).map_err(|f| f.warn(success.warnings.clone()))?;
-            success = success.with("saved_to", path).with("bytes", response.body.len());
-        }
-        None => success.fields = with_body(success.fields, &response),
+    if let Some(location) = response.header("location") {
+        success = success.with("location", location);
     }
-    Ok(success)
+    match output {
+        Some(file) if (200..300).contains(&response.status) => {
+            let path = file.target().to_string_lossy().into_owned();
+            let bytes = file.commit()?;
+            Ok(success.with("saved_to", path).with("bytes", bytes))
+        }
+        Some(_) => {
+            success.warnings.push(format!("the provider answered HTTP {} (not a 2xx), so nothing was saved", response.status));
+            success.fields = with_body(success.fields, &response);
+            Ok(success)
+        }
+        None => {
+            success.fields = with_body(success.fields, &response);
+            Ok(success)
+        }
+    }
 }
 
 /// Validates every argument before anything is sent.
@@ -48,6 +74,14 @@ fn build_call(args: &ProxyArgs, identifier: &str, warnings: &mut Vec<String>) ->
         Some(raw) => header_pairs(input::json_object("--headers", raw, false)?, warnings)?,
         None => Vec::new(),
     };
+    let target = format!("{path}?{}", http::query_string(&query));
+    if http_types::uri::PathAndQuery::try_from(target.as_str()).is_err() {
+        return Err(Failure::new(
+            Code::InvalidPath,
+            "--path or --query-params make an invalid URL path",
+            "Percent-encode special characters in --path (spaces, quotes, < and >), or pass them in --query-params.",
+        ));
+    }
     let body_json = args.body.as_deref().map(|raw| input::json_arg("--body", raw, false)).transpose()?;
     let has_content_type = |h: &[(String, String)]| h.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
     let body = match (&args.input_file, body_json) {
@@ -158,9 +192,15 @@ fn header_pairs(map: Map<String, Value>, warnings: &mut Vec<String>) -> Result<V
         if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_!#$%&'*+.^`|~".contains(&b)) {
             return Err(Failure::new(Code::InvalidJson, format!("--headers: {name:?} is not a valid header name"), "Use plain header names, e.g. {\"Notion-Version\": \"2022-06-28\"}."));
         }
-        let text = input::scalar_text(&value).ok_or_else(|| {
-            Failure::new(Code::InvalidJson, format!("--headers: the value of {name} must be a string"), "Use plain header values, e.g. {\"Notion-Version\": \"2022-06-28\"}.")
-        })?;
+        let text = input::scalar_text(&value)
+            .filter(|t| waki::header::HeaderValue::from_str(t).is_ok())
+            .ok_or_else(|| {
+                Failure::new(
+                    Code::InvalidJson,
+                    format!("--headers: the value of {name} must be a single-line string"),
+                    "Use plain header values, e.g. {\"Notion-Version\": \"2022-06-28\"}.",
+                )
+            })?;
         headers.push((name, text));
     }
     Ok(headers)
@@ -215,7 +255,7 @@ fn rejected(sk: &Scalekit, args: &ProxyArgs, identifier: &str, response: &Respon
     answer.insert("content_type".into(), response.header("content-type").unwrap_or_default().into());
     let answer = with_body(answer, response);
     let r = ErrorResponse::parse(response);
-    if r.from_proxy_layer {
+    if r.from_proxy_layer || r.is("TOOL_PROXY_DISABLED") {
         return match r.error_code.as_deref() {
             Some("TOOL_PROXY_DISABLED") => Failure::new(
                 Code::ProxyDisabled,

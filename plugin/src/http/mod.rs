@@ -55,10 +55,13 @@ pub enum TransportError {
     Timeout(String),
     /// DNS, connection, TLS or protocol failure.
     Failed(String),
+    /// The response body could not be written to its sink (the output file).
+    Sink(String),
 }
 
 /// Sends requests. One implementation per transport.
 pub trait HttpClient {
-    /// Sends one request and reads the whole response.
-    fn send(&self, request: &Request) -> Result<Response, TransportError>;
+    /// Sends one request. A 2xx body is streamed into `sink` when one is given (the returned
+    /// body is then empty); any other body is read into the response.
+    fn send(&self, request: Request, sink: Option<&mut dyn std::io::Write>) -> Result<Response, TransportError>;
 }

@@ -46,18 +46,21 @@ fn transport_error(err: anyhow::Error) -> TransportError {
     }
 }
 
+/// Bytes read from a streamed body at a time.
+const CHUNK: u64 = 64 * 1024;
+
 impl HttpClient for WakiClient {
-    fn send(&self, request: &Request) -> Result<Response, TransportError> {
+    fn send(&self, request: Request, sink: Option<&mut dyn std::io::Write>) -> Result<Response, TransportError> {
         let mut builder = Client::new()
             .request(method(&request.method), &request.url)
             .connect_timeout(CONNECT_TIMEOUT);
-        for (name, value) in &request.headers {
+        for (name, value) in request.headers {
             let name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| TransportError::Failed(format!("invalid header name {name:?}")))?;
             builder = builder.header(name, value.as_str());
         }
-        if let Some(body) = &request.body {
-            builder = builder.body(body.clone());
+        if let Some(body) = request.body {
+            builder = builder.body(body);
         }
         let response = builder.send().map_err(transport_error)?;
         let status = response.status_code();
@@ -66,7 +69,15 @@ impl HttpClient for WakiClient {
             .iter()
             .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
-        let body = response.body().map_err(transport_error)?;
+        let body = match sink {
+            Some(sink) if (200..300).contains(&status) => {
+                while let Some(chunk) = response.chunk(CHUNK).map_err(transport_error)? {
+                    sink.write_all(&chunk).map_err(|e| TransportError::Sink(e.to_string()))?;
+                }
+                Vec::new()
+            }
+            _ => response.body().map_err(transport_error)?,
+        };
         Ok(Response { status, headers, body })
     }
 }

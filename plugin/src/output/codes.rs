@@ -30,10 +30,9 @@ pub enum Code {
     InvalidCredentials,
     /// The sandbox refused a request to a host other than the environment's.
     EgressDenied,
-    /// The connected account must be authorized through the link in `action_required`.
+    /// The connected account must be authorized: through the link in `action_required` (OAuth) or
+    /// in the Scalekit dashboard (API key, bearer, basic; `action_required.kind` tells which).
     AuthorizationRequired,
-    /// A non-OAuth account must be created or activated in the Scalekit dashboard.
-    AccountSetupRequired,
     /// The connection exists but its setup in the dashboard is not finished.
     ConnectionNotCompleted,
     /// The provider rejected the account's credentials; the person must re-authorize.
@@ -72,15 +71,15 @@ impl Code {
         use Code::*;
         match self {
             InternalError => 1,
-            Usage | InvalidJson | InvalidToolInput | InvalidPath | InvalidRequest
-            | InputFileUnreadable | OutputFileUnwritable => 2,
+            Usage | InvalidJson | InvalidToolInput | InvalidPath | InputFileUnreadable
+            | OutputFileUnwritable => 2,
             ConfigMissing | ConfigInvalid | IdentifierRequired | InvalidCredentials
             | EgressDenied => 3,
-            AuthorizationRequired | AccountSetupRequired | ConnectionNotCompleted
+            AuthorizationRequired | ConnectionNotCompleted
             | ProviderUnauthorized => 4,
             ConnectionNotFound | AccountNotFound | ToolNotFound | NotFound => 5,
-            ToolError | ProxyDisabled | RateLimited | PermissionDenied | ProviderError
-            | ScalekitError => 6,
+            InvalidRequest | ToolError | ProxyDisabled | RateLimited | PermissionDenied
+            | ProviderError | ScalekitError => 6,
             TransportError | Timeout => 7,
         }
     }

@@ -2,6 +2,7 @@
 
 mod codes;
 mod report;
+pub mod shell;
 
 pub use codes::Code;
 pub use report::{ActionRequired, Failure, Success, emit_failure, emit_success, flush, install_panic_hook, set_colour};

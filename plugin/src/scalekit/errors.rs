@@ -6,6 +6,10 @@ use serde_json::Value;
 
 use crate::http::{Response, TransportError};
 
+/// Codes with which Scalekit's proxy layer (not the provider) answers in `{detail, code}`. A
+/// provider may use the same shape with its own codes (Django REST framework does).
+const PROXY_LAYER_CODES: [&str; 3] = ["UNAUTHORIZED", "NOT_FOUND", "TOOL_PROXY_DISABLED"];
+
 /// Why a Scalekit call failed.
 #[derive(Debug)]
 pub enum ApiError {
@@ -62,7 +66,7 @@ pub struct ErrorResponse {
     pub tool_error: Option<ToolErrorInfo>,
     /// The `Retry-After` header, when present.
     pub retry_after: Option<String>,
-    /// True when the body had the proxy's `{detail, code}` shape (Scalekit, not the provider, answered).
+    /// True when Scalekit's proxy layer, not the provider, answered (`{detail, code}` with one of its codes).
     pub from_proxy_layer: bool,
 }
 
@@ -107,8 +111,8 @@ impl ErrorResponse {
             }
         } else if let (Some(detail), Some(code)) = (text(&body, "detail"), text(&body, "code")) {
             out.message = detail;
+            out.from_proxy_layer = PROXY_LAYER_CODES.contains(&code.as_str());
             out.error_code = Some(code);
-            out.from_proxy_layer = true;
         } else if let Some(error) = text(&body, "error") {
             out.message = text(&body, "error_description").unwrap_or_else(|| error.clone());
             out.error_code = Some(error);

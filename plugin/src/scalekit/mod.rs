@@ -76,7 +76,7 @@ impl<'a> Scalekit<'a> {
     }
 
     fn send(&self, request: Request) -> Result<Response, ApiError> {
-        let response = self.http.send(&request).map_err(ApiError::Transport)?;
+        let response = self.http.send(request, None).map_err(ApiError::Transport)?;
         if (200..300).contains(&response.status) {
             Ok(response)
         } else {
@@ -84,13 +84,15 @@ impl<'a> Scalekit<'a> {
         }
     }
 
-    /// Sends an authenticated request to the REST API and returns the raw response, whatever its status.
+    /// Sends an authenticated request and returns the raw response, whatever its status; a 2xx
+    /// body goes to `sink` when one is given.
     pub fn send_authenticated(
         &self,
         method: &str,
         path_and_query: &str,
         extra_headers: Vec<(String, String)>,
         body: Option<Vec<u8>>,
+        sink: Option<&mut dyn std::io::Write>,
     ) -> Result<Response, ApiError> {
         let token = self.token()?;
         let mut headers = vec![
@@ -98,14 +100,8 @@ impl<'a> Scalekit<'a> {
             ("user-agent".to_owned(), USER_AGENT.to_owned()),
         ];
         headers.extend(extra_headers);
-        self.http
-            .send(&Request {
-                method: method.to_owned(),
-                url: format!("{}{}", self.env_url, path_and_query),
-                headers,
-                body,
-            })
-            .map_err(ApiError::Transport)
+        let request = Request { method: method.to_owned(), url: format!("{}{}", self.env_url, path_and_query), headers, body };
+        self.http.send(request, sink).map_err(ApiError::Transport)
     }
 
     fn api<T: DeserializeOwned>(
@@ -126,7 +122,7 @@ impl<'a> Scalekit<'a> {
             headers.push(("content-type".to_owned(), "application/json".to_owned()));
             serde_json::to_vec(b).unwrap_or_default()
         });
-        let response = self.send_authenticated(method, &target, headers, body)?;
+        let response = self.send_authenticated(method, &target, headers, body, None)?;
         if !(200..300).contains(&response.status) {
             return Err(ApiError::Status(ErrorResponse::parse(&response)));
         }

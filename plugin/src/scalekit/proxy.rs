@@ -22,8 +22,9 @@ pub struct ProxyCall {
     pub identifier: String,
 }
 
-/// Sends the call and returns the provider's (or Scalekit's) response, whatever its status.
-pub fn send(sk: &Scalekit, call: ProxyCall) -> Result<Response, ApiError> {
+/// Sends the call and returns the provider's (or Scalekit's) response, whatever its status; a 2xx
+/// body is streamed into `sink` when one is given.
+pub fn send(sk: &Scalekit, call: ProxyCall, sink: Option<&mut dyn std::io::Write>) -> Result<Response, ApiError> {
     let mut target = format!("/proxy{}", call.path);
     if !call.query.is_empty() {
         target.push(if call.path.contains('?') { '&' } else { '?' });
@@ -34,5 +35,5 @@ pub fn send(sk: &Scalekit, call: ProxyCall) -> Result<Response, ApiError> {
         ("identifier".to_owned(), call.identifier),
     ];
     headers.extend(call.headers);
-    sk.send_authenticated(&call.method, &target, headers, call.body)
+    sk.send_authenticated(&call.method, &target, headers, call.body, sink)
 }
