@@ -7,10 +7,13 @@
 //!   answered by an [`outbound::Interceptor`].
 //! - [`component`]: the embedded component and the compiled-component cache.
 //! - [`runtime`]: one invocation of the component.
+//! - [`runner`], [`serve`], [`demo`]: the `agent-auth` command, `agent-auth sandbox` and `agent-auth demo`.
 
 pub mod component;
 pub mod outbound;
+pub mod demo;
 pub mod runner;
 pub mod runtime;
 pub mod sandbox;
+pub mod serve;
 pub mod virtual_scalekit;

@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use anyhow::Result;
 use serde_json::json;
 
@@ -10,6 +12,7 @@ use crate::component;
 use crate::outbound::{Network, ProxySettings, RealNetwork};
 use crate::runtime::{Invocation, Outcome, Runtime, Stdio, Stopped};
 use crate::sandbox::{self, EgressPolicy, FileGrants, Limits};
+use crate::virtual_scalekit::VirtualScalekit;
 
 /// Options the runner consumes before the operation; everything else goes to the component.
 #[derive(Debug, Default, PartialEq)]
@@ -38,7 +41,7 @@ pub struct RunnerError {
 }
 
 impl RunnerError {
-    fn new(code: &'static str, exit: u8, message: impl Into<String>, hint: impl Into<String>) -> Self {
+    pub(crate) fn new(code: &'static str, exit: u8, message: impl Into<String>, hint: impl Into<String>) -> Self {
         RunnerError { code, exit, message: message.into(), hint: hint.into() }
     }
 
@@ -110,6 +113,35 @@ pub fn load_variables(env_file: Option<&Path>, cwd: &Path) -> Result<Vec<(String
     Ok(vars)
 }
 
+/// Where the built-in virtual environment answers, for `TOOL_ENV_URL=sandbox` and the demo. The
+/// `.invalid` name never resolves: requests to it are answered in-process, never sent.
+pub const IN_PROCESS_URL: &str = "https://sandbox.agent-auth.invalid";
+
+/// Extra time the wall-clock limit allows beyond `--wait SECONDS`.
+const WAIT_MARGIN: Duration = Duration::from_secs(60);
+
+/// The component's environment for the in-process virtual environment: its URL, and sandbox
+/// credentials where none are set (it accepts any).
+pub fn in_process_env(env: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = env.into_iter().filter(|(k, _)| !k.ends_with("_ENV_URL")).collect();
+    env.push(("TOOL_ENV_URL".into(), IN_PROCESS_URL.into()));
+    for (name, value) in [("TOOL_CLIENT_ID", "skc_sandbox"), ("TOOL_CLIENT_SECRET", "sandbox-client-secret")] {
+        let fallback = name.replace("TOOL_", "SCALEKIT_");
+        if !env.iter().any(|(k, v)| (*k == name || *k == fallback) && !v.is_empty()) {
+            env.push((name.into(), value.into()));
+        }
+    }
+    env
+}
+
+/// The seconds of `--wait [SECONDS]`, when given (300 without a number).
+fn wait_seconds(args: &[String]) -> Option<u64> {
+    let at = args.iter().position(|a| a == "--wait" || a.starts_with("--wait="))?;
+    let inline = args[at].strip_prefix("--wait=").map(str::to_owned);
+    let value = inline.or_else(|| args.get(at + 1).filter(|v| !v.starts_with("--")).cloned());
+    Some(value.and_then(|v| v.parse().ok()).unwrap_or(300))
+}
+
 fn lookup(vars: &[(String, String)], name: &str) -> Option<String> {
     vars.iter().find(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.clone())
 }
@@ -156,16 +188,24 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
             "Use a component built for this agent-auth version, or drop --component.",
         )
     })?;
-    let env = sandbox::env::component_env(|name| lookup(&vars, name));
+    let mut env = sandbox::env::component_env(|name| lookup(&vars, name));
+    let network = if sandbox::env::env_url(&env).is_some_and(|url| url.trim().eq_ignore_ascii_case("sandbox")) {
+        env = in_process_env(env);
+        Network::Intercepted(Arc::new(VirtualScalekit::new(IN_PROCESS_URL, None)))
+    } else {
+        let ca_bundle = lookup(&vars, "SSL_CERT_FILE").map(PathBuf::from);
+        let proxies = ProxySettings::from_vars(|name| lookup(&vars, name));
+        Network::Real(RealNetwork::new(&limits, &proxies, ca_bundle.as_deref()).map_err(|e| {
+            RunnerError::new("CONFIG_INVALID", 3, format!("{e:#}"), "Fix SSL_CERT_FILE (a readable PEM bundle) or the proxy variables, or unset them.")
+        })?)
+    };
     let egress = sandbox::env::env_url(&env).map(EgressPolicy::for_env_url).unwrap_or_else(EgressPolicy::deny_all);
-    let ca_bundle = lookup(&vars, "SSL_CERT_FILE").map(PathBuf::from);
-    let proxies = ProxySettings::from_vars(|name| lookup(&vars, name));
-    let network = RealNetwork::new(&limits, &proxies, ca_bundle.as_deref()).map_err(|e| {
-        RunnerError::new("CONFIG_INVALID", 3, format!("{e:#}"), "Fix SSL_CERT_FILE (a readable PEM bundle) or the proxy variables, or unset them.")
-    })?;
+    if let Some(seconds) = wait_seconds(&opts.rest) {
+        limits.wall_clock = limits.wall_clock.max(Duration::from_secs(seconds) + WAIT_MARGIN);
+    }
     let (files, args) = FileGrants::from_args(&opts.rest, &cwd);
     let outcome = runtime
-        .run(Invocation { args, env, egress, network: Network::Real(network), files, limits, stdio: Stdio::Inherit })
+        .run(Invocation { args, env, egress, network, files, limits, stdio: Stdio::Inherit })
         .await
         .map_err(|e| internal("the sandbox could not be prepared", e))?;
     Ok(report(outcome))
@@ -208,6 +248,24 @@ mod tests {
         assert_eq!(opts.component, Some(PathBuf::from("x.wasm")));
         assert_eq!(opts.timeout.as_deref(), Some("5"));
         assert_eq!(opts.rest, vec!["--list-connections", "--provider", "notion"]);
+    }
+
+    #[test]
+    fn wait_stretches_to_its_seconds() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(wait_seconds(&args(&["--generate-link", "--wait", "45"])), Some(45));
+        assert_eq!(wait_seconds(&args(&["--generate-link", "--wait", "--connection-name", "x"])), Some(300));
+        assert_eq!(wait_seconds(&args(&["--wait=9"])), Some(9));
+        assert_eq!(wait_seconds(&args(&["--generate-link"])), None);
+    }
+
+    #[test]
+    fn the_in_process_environment_needs_no_credentials_but_keeps_given_ones() {
+        let env = in_process_env(vec![("TOOL_ENV_URL".into(), "sandbox".into()), ("TOOL_CLIENT_ID".into(), "skc_mine".into())]);
+        let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("TOOL_ENV_URL"), Some(IN_PROCESS_URL));
+        assert_eq!(get("TOOL_CLIENT_ID"), Some("skc_mine"));
+        assert_eq!(get("TOOL_CLIENT_SECRET"), Some("sandbox-client-secret"));
     }
 
     #[test]

@@ -35,8 +35,8 @@ fn run(operation: Operation, env: &[(String, String)]) -> Result<Success, Failur
         Operation::GetTool { provider, tool_names, query, page_size, page_token } => {
             get_tool::run(&sk, ToolQuery { provider, names: tool_names, query, page_size, page_token })
         }
-        Operation::GenerateLink { connection_name, identifier } => {
-            with_identifier(identifier, &config, |id| generate_link::run(&sk, &connection_name, id))
+        Operation::GenerateLink { connection_name, identifier, wait } => {
+            with_identifier(identifier, &config, |id| generate_link::run(&sk, &connection_name, id, wait))
         }
         Operation::ExecuteTool { tool_name, connection_name, tool_input, identifier } => {
             with_identifier(identifier, &config, |id| execute::run(&sk, &tool_name, &connection_name, id, &tool_input))

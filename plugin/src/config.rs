@@ -91,8 +91,8 @@ impl Config {
         if env_url.eq_ignore_ascii_case("sandbox") {
             return Err(Failure::new(
                 Code::ConfigInvalid,
-                "TOOL_ENV_URL=sandbox is not available in this build",
-                "Set TOOL_ENV_URL to your Scalekit environment URL, e.g. https://your-env.scalekit.cloud.",
+                "TOOL_ENV_URL=sandbox needs the agent-auth runner, which hosts the virtual environment",
+                "Run the component with agent-auth, or point TOOL_ENV_URL at `agent-auth sandbox` (http://127.0.0.1:PORT).",
             ));
         }
         Ok(Config {

@@ -1,97 +1,21 @@
-//! The REST routes, answered from [`State`].
+//! The REST routes (token, connections, connected accounts, magic links, tools, proxy), answered
+//! from [`State`]; MCP routes go to [`super::mcp`], authorization pages to [`super::pages`].
 
-use std::time::SystemTime;
-
-use bytes::Bytes;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::schema;
-use super::state::{Account, Auth, State, rfc3339};
+use super::state::{State, rfc3339};
+use super::wire::{
+    PageLimit, body_fields, gateway_error, invalid, json_response, no_route, page_size, paginate, proxy_error, required, text,
+};
 use super::{Request, Response};
 
-/// Largest `page_size` of `GET /api/v1/connections/app` (buf.validate `lte: 30`).
-const CONNECTIONS_MAX_PAGE: usize = 30;
-const DEFAULT_PAGE: usize = 10;
-
-fn json_response(status: u16, body: Value) -> Response {
-    Response { status, content_type: "application/json".into(), headers: Vec::new(), body: Bytes::from(body.to_string()) }
-}
-
-fn grpc_code(status: u16) -> u32 {
-    match status {
-        400 => 3,
-        401 => 16,
-        403 => 7,
-        404 => 5,
-        409 => 6,
-        429 => 8,
-        _ => 13,
-    }
-}
-
-/// A grpc-gateway error: `{code, message, details: [ErrorInfo]}`.
-fn gateway_error(status: u16, message: &str, error_code: &str, extra: Option<(&str, Value)>) -> Response {
-    let mut info = json!({"@type": "type.googleapis.com/scalekit.v1.errdetails.ErrorInfo", "error_code": error_code});
-    if let Some((k, v)) = extra {
-        info[k] = v;
-    }
-    json_response(status, json!({"code": grpc_code(status), "message": message, "details": [info]}))
-}
-
-fn invalid(violations: Vec<Value>) -> Response {
-    let message = violations
-        .iter()
-        .map(|v| format!("{}: {}", v["field"].as_str().unwrap_or(""), v["description"].as_str().unwrap_or("")))
-        .collect::<Vec<_>>()
-        .join("; ");
-    gateway_error(400, &format!("validation error: {message}"), "INVALID_ARGUMENT", Some(("validation_error_info", json!({"field_violations": violations}))))
-}
-
-/// The proxy layer's error shape: `{detail, code}`.
-fn proxy_error(status: u16, detail: &str, code: &str) -> Response {
-    json_response(status, json!({"detail": detail, "code": code}))
-}
-
-/// Decodes a JSON body, rejecting fields the request message does not have (protojson's default).
-fn body_fields(req: &Request, allowed: &[&str]) -> Result<Map<String, Value>, Response> {
-    let value: Value = serde_json::from_slice(&req.body)
-        .map_err(|e| gateway_error(400, &format!("proto: syntax error: {e}"), "INVALID_ARGUMENT", None))?;
-    let Value::Object(map) = value else {
-        return Err(gateway_error(400, "proto: request body must be a JSON object", "INVALID_ARGUMENT", None));
-    };
-    if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(gateway_error(400, &format!("proto: unknown field \"{unknown}\""), "INVALID_ARGUMENT", None));
-    }
-    Ok(map)
-}
-
-fn text<'a>(map: &'a Map<String, Value>, key: &str) -> &'a str {
-    map.get(key).and_then(Value::as_str).unwrap_or_default()
-}
-
-fn page_size(req: &Request, max: usize) -> Result<usize, Response> {
-    match req.query_value("page_size") {
-        None | Some("") | Some("0") => Ok(DEFAULT_PAGE.min(max)),
-        Some(raw) => match raw.parse::<usize>() {
-            Ok(n) if n <= max => Ok(n),
-            Ok(_) => Err(invalid(vec![schema::violation("page_size", format!("value must be less than or equal to {max}"), "uint32.lte")])),
-            Err(_) => Err(gateway_error(400, &format!("invalid value for page_size: {raw}"), "INVALID_ARGUMENT", None)),
-        },
-    }
-}
-
-/// Pages through `items` with opaque offset tokens.
-fn paginate<T: Clone>(items: &[T], size: usize, token: Option<&str>) -> Result<(Vec<T>, String, String), Response> {
-    let start = match token.filter(|t| !t.is_empty()) {
-        None => 0,
-        Some(t) => t.strip_prefix("pt_").and_then(|n| n.parse::<usize>().ok()).filter(|n| *n <= items.len())
-            .ok_or_else(|| gateway_error(400, "invalid page_token", "INVALID_ARGUMENT", None))?,
-    };
-    let end = (start + size).min(items.len());
-    let next = if end < items.len() { format!("pt_{end}") } else { String::new() };
-    let prev = if start > 0 { format!("pt_{}", start.saturating_sub(size)) } else { String::new() };
-    Ok((items[start..end].to_vec(), next, prev))
-}
+/// `page_size` of `GET /api/v1/connections/app` (buf.validate `lte: 30`).
+const CONNECTIONS_PAGE: PageLimit = PageLimit::AtMost(30);
+/// `page_size` of `GET /api/v1/connected_accounts` (buf.validate `lt: 100`).
+const ACCOUNTS_PAGE: PageLimit = PageLimit::Below(100);
+/// `page_size` of `GET /api/v1/tools`.
+const TOOLS_PAGE: PageLimit = PageLimit::AtMost(100);
 
 /// Dispatches one request.
 pub fn route(state: &mut State, req: &Request) -> Response {
@@ -99,9 +23,12 @@ pub fn route(state: &mut State, req: &Request) -> Response {
     if req.method == "POST" && path == "/oauth/token" {
         return token(state, req);
     }
+    if let Some(token) = path.strip_prefix("/magic/") {
+        return super::pages::route(state, req, token);
+    }
     let is_proxy = path == "/proxy" || path.starts_with("/proxy/");
     if !path.starts_with("/api/v1/") && !is_proxy {
-        return json_response(404, json!({"code": 5, "message": "Not Found", "details": []}));
+        return no_route();
     }
     let bearer = req.header("authorization").and_then(|h| h.strip_prefix("Bearer ")).unwrap_or_default();
     if !state.issued_tokens.iter().any(|t| t == bearer) {
@@ -116,15 +43,19 @@ pub fn route(state: &mut State, req: &Request) -> Response {
     if is_proxy {
         return proxy(state, req);
     }
+    if let Some(rest) = path.strip_prefix("/api/v1/mcp/") {
+        return super::mcp::route(state, req, rest);
+    }
     let result = match (req.method.as_str(), path) {
         ("GET", "/api/v1/connections/app") => list_connections(state, req),
+        ("GET", "/api/v1/connected_accounts") => list_accounts(state, req),
         ("GET", "/api/v1/connected_accounts/details") => get_account(state, req, false),
         ("GET", "/api/v1/connected_accounts/auth") => get_account(state, req, true),
         ("POST", "/api/v1/connected_accounts") => create_account(state, req),
         ("POST", "/api/v1/connected_accounts/magic_link") => magic_link(state, req),
         ("GET", "/api/v1/tools") => list_tools(state, req),
         ("POST", "/api/v1/execute_tool") => execute_tool(state, req),
-        _ => Err(json_response(404, json!({"code": 5, "message": "Not Found", "details": []}))),
+        _ => Err(no_route()),
     };
     result.unwrap_or_else(|e| e)
 }
@@ -151,7 +82,7 @@ fn token(state: &mut State, req: &Request) -> Response {
 }
 
 fn list_connections(state: &mut State, req: &Request) -> Result<Response, Response> {
-    let size = page_size(req, CONNECTIONS_MAX_PAGE)?;
+    let size = page_size(req, CONNECTIONS_PAGE)?;
     let provider = req.query_value("provider").filter(|p| !p.is_empty());
     let matching: Vec<Value> = state
         .connections
@@ -163,15 +94,33 @@ fn list_connections(state: &mut State, req: &Request) -> Result<Response, Respon
     Ok(json_response(200, json!({"connections": page, "next_page_token": next, "prev_page_token": prev, "total_size": matching.len()})))
 }
 
+/// `GET /api/v1/connected_accounts`: accounts without credentials, filtered by `connector`,
+/// `identifier` and `provider` (any case).
+fn list_accounts(state: &mut State, req: &Request) -> Result<Response, Response> {
+    let size = page_size(req, ACCOUNTS_PAGE)?;
+    let filter = |name: &str| req.query_value(name).filter(|v| !v.is_empty());
+    let (connector, identifier, provider) = (filter("connector"), filter("identifier"), filter("provider"));
+    let matching: Vec<Value> = state
+        .accounts
+        .iter()
+        .filter(|a| connector.is_none_or(|c| a.connector == c))
+        .filter(|a| identifier.is_none_or(|i| a.identifier == i))
+        .filter(|a| provider.is_none_or(|p| a.provider.eq_ignore_ascii_case(p)))
+        .map(|a| a.to_json(false))
+        .collect();
+    let (page, next, prev) = paginate(&matching, size, req.query_value("page_token"))?;
+    Ok(json_response(200, json!({"connected_accounts": page, "total_size": matching.len(), "next_page_token": next, "prev_page_token": prev})))
+}
+
 fn account_key(req: &Request) -> Result<(String, String), Response> {
     let connector = req.query_value("connector").unwrap_or_default();
     let identifier = req.query_value("identifier").unwrap_or_default();
     let mut violations = Vec::new();
     if connector.is_empty() {
-        violations.push(schema::violation("connector", "value is required".into(), "required"));
+        violations.push(required("connector"));
     }
     if identifier.is_empty() {
-        violations.push(schema::violation("identifier", "value is required".into(), "required"));
+        violations.push(required("identifier"));
     }
     if violations.is_empty() { Ok((connector.to_owned(), identifier.to_owned())) } else { Err(invalid(violations)) }
 }
@@ -185,43 +134,22 @@ fn get_account(state: &mut State, req: &Request, with_secrets: bool) -> Result<R
     Ok(json_response(200, json!({"connected_account": account.to_json(with_secrets)})))
 }
 
-fn new_account(state: &mut State, connector: &str, identifier: &str) -> Result<usize, Response> {
-    let connection = state.connection(connector).cloned().ok_or_else(|| gateway_error(404, "connection not found", "NOT_FOUND", None))?;
-    let id = state.next_id("ca");
-    let authorization_type = match connection.kind {
-        "OAUTH" => "OAUTH",
-        "API_KEY" => "API_KEY",
-        "BEARER" => "BEARER_TOKEN",
-        "BASIC" => "BASIC_AUTH",
-        _ => "CUSTOM",
-    };
-    state.accounts.push(Account {
-        id,
-        connector: connector.into(),
-        identifier: identifier.into(),
-        provider: connection.provider_key.to_lowercase(),
-        connection_id: connection.id,
-        status: "PENDING_AUTH",
-        authorization_type,
-        token_expires_at: None,
-        updated_at: rfc3339(SystemTime::now()),
-        auth: Auth::None,
-    });
-    Ok(state.accounts.len() - 1)
+fn connection_not_found() -> Response {
+    gateway_error(404, "connection not found", "NOT_FOUND", None)
 }
 
 fn create_account(state: &mut State, req: &Request) -> Result<Response, Response> {
     let body = body_fields(req, &["connector", "identifier", "organization_id", "user_id", "connected_account"])?;
-    let (connector, identifier) = (text(&body, "connector"), text(&body, "identifier"));
+    let (connector, identifier) = (text(&body, "connector")?, text(&body, "identifier")?);
     let mut violations = Vec::new();
     if connector.is_empty() {
-        violations.push(schema::violation("connector", "value is required".into(), "required"));
+        violations.push(required("connector"));
     }
     if identifier.is_empty() {
-        violations.push(schema::violation("identifier", "value is required".into(), "required"));
+        violations.push(required("identifier"));
     }
     if !body.get("connected_account").is_some_and(Value::is_object) {
-        violations.push(schema::violation("connected_account", "value is required".into(), "required"));
+        violations.push(required("connected_account"));
     }
     if !violations.is_empty() {
         return Err(invalid(violations));
@@ -229,38 +157,42 @@ fn create_account(state: &mut State, req: &Request) -> Result<Response, Response
     if state.account_index(connector, identifier).is_some() {
         return Err(gateway_error(409, "connected account already exists", "ALREADY_EXISTS", None));
     }
-    let index = new_account(state, connector, identifier)?;
+    let index = state.add_account(connector, identifier).ok_or_else(connection_not_found)?;
     Ok(json_response(201, json!({"connected_account": state.accounts[index].to_json(false)})))
 }
 
+/// `POST /api/v1/connected_accounts/magic_link` for `{connector, identifier}` or `{id}`.
 fn magic_link(state: &mut State, req: &Request) -> Result<Response, Response> {
     let body = body_fields(req, &["connector", "identifier", "id", "organization_id", "user_id", "state", "user_verify_url"])?;
-    let (connector, identifier) = (text(&body, "connector").to_owned(), text(&body, "identifier").to_owned());
+    let (connector, identifier) = match text(&body, "id")? {
+        "" => (text(&body, "connector")?.to_owned(), text(&body, "identifier")?.to_owned()),
+        id => state
+            .accounts
+            .iter()
+            .find(|a| a.id == id)
+            .map(|a| (a.connector.clone(), a.identifier.clone()))
+            .ok_or_else(|| gateway_error(404, "connected account not found", "NOT_FOUND", None))?,
+    };
     if connector.is_empty() || identifier.is_empty() {
-        return Err(invalid(vec![schema::violation("connector", "connector and identifier are required".into(), "required")]));
+        return Err(invalid(vec![schema::violation("connector", "connector and identifier (or id) are required".into(), "required")]));
     }
-    let connection = state.connection(&connector).cloned().ok_or_else(|| gateway_error(404, "connection not found", "NOT_FOUND", None))?;
-    if connection.kind != "OAUTH" {
+    let kind = state.connection(&connector).map(|c| c.kind).ok_or_else(connection_not_found)?;
+    if kind != "OAUTH" {
         return Err(gateway_error(400, "authorization links exist only for OAuth connections", "FAILED_PRECONDITION", None));
     }
-    if state.account_index(&connector, &identifier).is_none() {
-        new_account(state, &connector, &identifier)?;
-    }
-    let token = state.next_id("ml");
-    let expires = SystemTime::now() + state.link_lifetime;
-    state.links.push(super::state::MagicLink { token: token.clone(), connector, identifier, expires, used: false });
-    Ok(json_response(200, json!({"link": format!("{}/magic/{token}", state.base_url), "expiry": rfc3339(expires)})))
+    let (link, expires) = state.issue_link(&connector, &identifier).ok_or_else(connection_not_found)?;
+    Ok(json_response(200, json!({"link": link, "expiry": rfc3339(expires)})))
 }
 
 fn list_tools(state: &mut State, req: &Request) -> Result<Response, Response> {
-    let size = page_size(req, 100)?;
+    let size = page_size(req, TOOLS_PAGE)?;
     let provider = req.query_value("filter.provider").filter(|p| !p.is_empty());
     let names: Vec<&str> = req.query.iter().filter(|(k, _)| k == "filter.tool_name").map(|(_, v)| v.as_str()).collect();
     let query = req.query_value("filter.query").map(str::to_lowercase);
-    if let Some(q) = &query {
-        if !(3..=100).contains(&q.chars().count()) {
-            return Err(invalid(vec![schema::violation("filter.query", "value length must be between 3 and 100 characters".into(), "string.len")]));
-        }
+    if let Some(q) = &query
+        && !(3..=100).contains(&q.chars().count())
+    {
+        return Err(invalid(vec![schema::violation("filter.query", "value length must be between 3 and 100 characters".into(), "string.len")]));
     }
     let matching: Vec<Value> = state
         .tools
@@ -284,18 +216,19 @@ fn execute_tool(state: &mut State, req: &Request) -> Result<Response, Response> 
         req,
         &["tool_name", "params", "connected_account_id", "connector", "identifier", "organization_id", "user_id", "agent_run_id"],
     )?;
-    let tool_name = text(&body, "tool_name");
+    let tool_name = text(&body, "tool_name")?;
     if tool_name.is_empty() {
-        return Err(invalid(vec![schema::violation("tool_name", "value is required".into(), "required")]));
+        return Err(invalid(vec![required("tool_name")]));
     }
     let tool = state.tools.iter().find(|t| t.name == tool_name).cloned().ok_or_else(|| gateway_error(404, "tool not found", "NOT_FOUND", None))?;
-    let account = match text(&body, "connected_account_id") {
-        "" => state.account_index(text(&body, "connector"), text(&body, "identifier")),
+    let identifier = text(&body, "identifier")?;
+    let account = match text(&body, "connected_account_id")? {
+        "" => state.account_index(text(&body, "connector")?, identifier),
         id => state.accounts.iter().position(|a| a.id == id),
     }
     .map(|i| state.accounts[i].clone())
     .ok_or_else(|| gateway_error(404, "connected account not found", "NOT_FOUND", None))?;
-    if !text(&body, "identifier").is_empty() && text(&body, "identifier") != account.identifier {
+    if !identifier.is_empty() && identifier != account.identifier {
         return Err(gateway_error(400, "identifier does not match the connected account", "INVALID_ARGUMENT", None));
     }
     let provider_matches = state.connection(&account.connector).is_some_and(|c| c.provider_key == tool.provider);

@@ -1,19 +1,27 @@
 //! Virtual Scalekit: a stateful stand-in for the AgentKit REST surface of
-//! `shared/reference/scalekit-api.md`, with the same JSON names, enums, status codes, error shapes
-//! and strictness (bearer required, `page_size` <= 30, unknown request fields rejected, tool input
-//! checked against the tool's schema).
+//! `shared/reference/scalekit-api.md` (token, app connections, connected accounts, magic links,
+//! tools, execute_tool, proxy, MCP configs and instances), with the same JSON names, enums, status
+//! codes, error shapes and strictness (bearer required, `page_size` limits, unknown request fields
+//! rejected, tool input checked against the tool's schema). Its magic links open authorization
+//! pages a person completes in a browser.
 //!
 //! One implementation, reachable two ways: in-process as an [`Interceptor`](crate::outbound::Interceptor)
-//! and over loopback HTTP through [`server::serve`].
+//! and over loopback HTTP through [`server::spawn`].
 
 mod api;
+mod mcp;
+mod pages;
 mod provider;
 mod schema;
 mod seed;
 pub mod server;
 mod state;
+#[cfg(test)]
+mod tests;
+mod wire;
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use bytes::Bytes;
 use wasmtime_wasi_http::Error as HttpError;
@@ -72,6 +80,12 @@ impl VirtualScalekit {
         VirtualScalekit { state: Mutex::new(seed::seeded(base_url, credentials)) }
     }
 
+    /// The same environment with authorization links that stay valid for `lifetime` (600 s by default).
+    pub fn with_link_lifetime(mut self, lifetime: Duration) -> Self {
+        self.state.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner()).link_lifetime = lifetime;
+        self
+    }
+
     /// Answers one request.
     pub fn handle(&self, request: &Request) -> Response {
         let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -84,7 +98,8 @@ impl VirtualScalekit {
     /// tokens. An unknown, expired or used link is refused with the reason.
     pub fn complete_authorization(&self, link: &str) -> Result<(), String> {
         let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        state.complete_link(link)
+        let token = link.rsplit('/').next().unwrap_or_default();
+        state.complete_link(token).map(|_| ()).map_err(|refusal| refusal.to_string())
     }
 }
 

@@ -4,11 +4,8 @@
 use bytes::Bytes;
 use serde_json::{Value, json};
 
+use super::wire::json_response;
 use super::{Request, Response};
-
-fn json_response(status: u16, body: Value) -> Response {
-    Response { status, content_type: "application/json".into(), headers: Vec::new(), body: Bytes::from(body.to_string()) }
-}
 
 /// A provider's answer to a revoked or expired credential.
 pub fn unauthorized() -> Response {

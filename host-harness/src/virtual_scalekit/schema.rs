@@ -23,16 +23,16 @@ fn type_matches(value: &Value, ty: &str) -> bool {
 
 /// Every way `value` (at `path`) breaks `schema`.
 pub fn validate(value: &Value, schema: &Value, path: &str, out: &mut Vec<Value>) {
-    if let Some(ty) = schema.get("type").and_then(Value::as_str) {
-        if !type_matches(value, ty) {
-            out.push(violation(path, format!("value must be of type {ty}"), "type"));
-            return;
-        }
+    if let Some(ty) = schema.get("type").and_then(Value::as_str)
+        && !type_matches(value, ty)
+    {
+        out.push(violation(path, format!("value must be of type {ty}"), "type"));
+        return;
     }
-    if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
-        if !allowed.contains(value) {
-            out.push(violation(path, format!("value must be one of {}", Value::Array(allowed.clone())), "enum"));
-        }
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
+        && !allowed.contains(value)
+    {
+        out.push(violation(path, format!("value must be one of {}", Value::Array(allowed.clone())), "enum"));
     }
     if let Some(n) = value.as_f64() {
         if schema.get("minimum").and_then(Value::as_f64).is_some_and(|min| n < min) {

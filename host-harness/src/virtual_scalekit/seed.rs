@@ -98,7 +98,7 @@ fn tools() -> Vec<Tool> {
 }
 
 fn oauth(token: &str) -> Auth {
-    Auth::OAuth {
+    Auth::OAuthTokens {
         access_token: format!("ya29.virtual-{token}-access"),
         refresh_token: format!("1//virtual-{token}-refresh"),
         scopes: vec!["read".into(), "write".into()],
@@ -124,6 +124,8 @@ pub fn seeded(base_url: &str, credentials: Option<Credentials>) -> State {
         tools: Vec::new(),
         links: Vec::new(),
         link_lifetime: Duration::from_secs(600),
+        mcp_configs: Vec::new(),
+        mcp_instances: Vec::new(),
         counter: 0,
     };
     let seeds = CONNECTIONS.iter().map(|c| (c.0.to_owned(), c.1, c.2, c.3, c.4));
@@ -154,7 +156,7 @@ pub fn seeded(base_url: &str, credentials: Option<Credentials>) -> State {
             connection_id: connection.id,
             status,
             authorization_type,
-            token_expires_at: matches!(auth, Auth::OAuth { .. }).then(|| expires.clone()),
+            token_expires_at: matches!(auth, Auth::OAuthTokens { .. }).then(|| expires.clone()),
             updated_at: created.clone(),
             auth,
         });

@@ -147,7 +147,9 @@ fn reason(status: u16) -> &'static str {
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
+        405 => "Method Not Allowed",
         409 => "Conflict",
+        410 => "Gone",
         429 => "Too Many Requests",
         _ => "Status",
     }

@@ -1,8 +1,10 @@
 //! The virtual environment's records.
 
+use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
 
 /// The client credentials the environment accepts.
 #[derive(Debug, Clone)]
@@ -16,16 +18,24 @@ pub struct Credentials {
 /// An app connection.
 #[derive(Debug, Clone)]
 pub struct Connection {
+    /// `conn_...`
     pub id: String,
+    /// The connection name (`connector` in account calls).
     pub key_id: String,
+    /// Upper-case provider, e.g. `NOTION`.
     pub provider_key: String,
+    /// Connection type: `OAUTH`, `API_KEY`, `BEARER` or `BASIC`.
     pub kind: &'static str,
+    /// `DRAFT`, `IN_PROGRESS` or `COMPLETED`.
     pub status: &'static str,
+    /// Whether `/proxy` serves this connection.
     pub proxy_enabled: bool,
+    /// RFC 3339 creation time.
     pub created_at: String,
 }
 
 impl Connection {
+    /// The connection as a `ListConnection`.
     pub fn to_json(&self) -> Value {
         json!({
             "id": self.id, "provider": "CUSTOM", "type": self.kind, "status": self.status, "enabled": true,
@@ -41,7 +51,7 @@ pub enum Auth {
     /// Nothing yet.
     None,
     /// OAuth tokens.
-    OAuth { access_token: String, refresh_token: String, scopes: Vec<String> },
+    OAuthTokens { access_token: String, refresh_token: String, scopes: Vec<String> },
     /// Static fields (API key, ...).
     Static(Map<String, Value>),
 }
@@ -49,15 +59,25 @@ pub enum Auth {
 /// A connected account.
 #[derive(Debug, Clone)]
 pub struct Account {
+    /// `ca_...`
     pub id: String,
+    /// The connection name.
     pub connector: String,
+    /// The caller's user identifier.
     pub identifier: String,
+    /// Lower-case provider, e.g. `notion`.
     pub provider: String,
+    /// The connection's `conn_...` id.
     pub connection_id: String,
+    /// `ACTIVE`, `EXPIRED`, `PENDING_AUTH`, ...
     pub status: &'static str,
+    /// `OAUTH`, `API_KEY`, `BEARER_TOKEN`, ...
     pub authorization_type: &'static str,
+    /// When the provider token expires (OAuth accounts with tokens).
     pub token_expires_at: Option<String>,
+    /// RFC 3339 time of the last change.
     pub updated_at: String,
+    /// The stored credentials.
     pub auth: Auth,
 }
 
@@ -72,7 +92,7 @@ impl Account {
         if with_secrets {
             let details = match &self.auth {
                 Auth::None => json!({}),
-                Auth::OAuth { access_token, refresh_token, scopes } => json!({"oauth_token": {
+                Auth::OAuthTokens { access_token, refresh_token, scopes } => json!({"oauth_token": {
                     "access_token": access_token, "refresh_token": refresh_token, "scopes": scopes, "domain": ""}}),
                 Auth::Static(fields) => json!({"static_auth": {"details": fields}}),
             };
@@ -85,15 +105,22 @@ impl Account {
 /// A catalogue tool.
 #[derive(Debug, Clone)]
 pub struct Tool {
+    /// `tol_...`
     pub id: String,
+    /// Upper-case provider.
     pub provider: String,
+    /// `<slug>_<action>`
     pub name: String,
+    /// What the tool does.
     pub description: String,
+    /// JSON Schema of `params`.
     pub input_schema: Value,
+    /// What executing it returns under `data`.
     pub result: Value,
 }
 
 impl Tool {
+    /// The tool as the catalogue lists it.
     pub fn to_json(&self) -> Value {
         json!({
             "id": self.id, "provider": self.provider,
@@ -106,23 +133,142 @@ impl Tool {
 /// An authorization link.
 #[derive(Debug, Clone)]
 pub struct MagicLink {
+    /// The last path segment of `{base_url}/magic/{token}`.
     pub token: String,
+    /// The connection name.
     pub connector: String,
+    /// The account's identifier.
     pub identifier: String,
+    /// When it stops working.
     pub expires: SystemTime,
+    /// Whether a person already completed it.
     pub used: bool,
+}
+
+impl MagicLink {
+    /// Why the link cannot be completed at `now`, if it cannot.
+    pub fn refusal(&self, now: SystemTime) -> Option<LinkRefusal> {
+        if self.used {
+            Some(LinkRefusal::Used)
+        } else if self.expires <= now {
+            Some(LinkRefusal::Expired)
+        } else {
+            None
+        }
+    }
+}
+
+/// Why an authorization link cannot be completed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkRefusal {
+    /// No such link (or its account is gone).
+    Unknown,
+    /// A person already completed it.
+    Used,
+    /// Its lifetime is over.
+    Expired,
+}
+
+impl fmt::Display for LinkRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LinkRefusal::Unknown => "unknown authorization link",
+            LinkRefusal::Used => "this authorization link was already used",
+            LinkRefusal::Expired => "this authorization link has expired",
+        })
+    }
+}
+
+/// One connection (and the tools it exposes) of an MCP config.
+#[derive(Debug, Clone)]
+pub struct McpMapping {
+    /// The connection's `conn_...` id.
+    pub connection_id: String,
+    /// The connection name.
+    pub connection_name: String,
+    /// Upper-case provider.
+    pub provider: String,
+    /// Tool names; empty means all of the provider's tools.
+    pub tools: Vec<String>,
+}
+
+/// An MCP config: a named set of connections and tools.
+#[derive(Debug, Clone)]
+pub struct McpConfig {
+    /// `cfg_...`
+    pub id: String,
+    /// Unique name (`[a-z0-9_-]`, 1-100).
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// The connections and their tools.
+    pub mappings: Vec<McpMapping>,
+    /// `{base_url}/mcp/v3/servers/{uuid}`
+    pub mcp_server_url: String,
+}
+
+impl McpConfig {
+    /// The config as `McpConfig` JSON.
+    pub fn to_json(&self) -> Value {
+        let mappings: Vec<Value> = self
+            .mappings
+            .iter()
+            .map(|m| json!({"connection_id": m.connection_id, "connection_name": m.connection_name, "provider": m.provider, "tools": m.tools}))
+            .collect();
+        json!({"id": self.id, "name": self.name, "description": self.description, "connection_tool_mappings": mappings, "mcp_server_url": self.mcp_server_url})
+    }
+}
+
+/// A user's instance of an MCP config.
+#[derive(Debug, Clone)]
+pub struct McpInstance {
+    /// `mcpi_...`
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The user it serves.
+    pub user_identifier: String,
+    /// The config's `cfg_...` id.
+    pub config_id: String,
+    /// RFC 3339 time of the last change.
+    pub updated_at: String,
+    /// The pre-authenticated MCP URL.
+    pub url: String,
+}
+
+impl McpInstance {
+    /// The instance as JSON, embedding its `config`.
+    pub fn to_json(&self, config: &McpConfig) -> Value {
+        json!({
+            "id": self.id, "name": self.name, "user_identifier": self.user_identifier, "config": config.to_json(),
+            "last_used_at": null, "updated_at": self.updated_at, "url": self.url,
+        })
+    }
 }
 
 /// Everything the environment holds.
 pub struct State {
+    /// Where the environment is served, without a trailing slash.
     pub base_url: String,
+    /// The accepted client credentials (any non-empty pair when `None`).
     pub credentials: Option<Credentials>,
+    /// Bearer tokens handed out by `/oauth/token`.
     pub issued_tokens: Vec<String>,
+    /// App connections, in listing order.
     pub connections: Vec<Connection>,
+    /// Connected accounts, in creation order.
     pub accounts: Vec<Account>,
+    /// The tool catalogue.
     pub tools: Vec<Tool>,
+    /// Every authorization link issued.
     pub links: Vec<MagicLink>,
+    /// How long a new link stays valid.
     pub link_lifetime: Duration,
+    /// MCP configs, in creation order.
+    pub mcp_configs: Vec<McpConfig>,
+    /// MCP instances, in creation order.
+    pub mcp_instances: Vec<McpInstance>,
+    /// Feeds [`State::next_id`] and [`State::secret`].
     pub counter: u64,
 }
 
@@ -133,40 +279,91 @@ impl State {
         format!("{prefix}_{:08}", 10_000_000 + self.counter * 7919 % 89_999_999)
     }
 
+    /// 64 fresh hex digits that look like a secret.
+    pub fn secret(&mut self) -> String {
+        self.counter += 1;
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let digest = Sha256::digest(format!("{}|{}|{nanos}", self.base_url, self.counter));
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The connection named `key_id`.
     pub fn connection(&self, key_id: &str) -> Option<&Connection> {
         self.connections.iter().find(|c| c.key_id == key_id)
     }
 
+    /// Where the account of (`connector`, `identifier`) is in [`State::accounts`].
     pub fn account_index(&self, connector: &str, identifier: &str) -> Option<usize> {
         self.accounts.iter().position(|a| a.connector == connector && a.identifier == identifier)
     }
 
-    /// Marks the link used and its account ACTIVE with fresh tokens.
-    pub fn complete_link(&mut self, link: &str) -> Result<(), String> {
-        let token = link.rsplit('/').next().unwrap_or_default();
-        let index = self.links.iter().position(|l| l.token == token).ok_or("unknown authorization link")?;
+    /// Adds a PENDING_AUTH account on connection `connector`; `None` when there is no such connection.
+    pub fn add_account(&mut self, connector: &str, identifier: &str) -> Option<usize> {
+        let connection = self.connection(connector)?.clone();
+        let id = self.next_id("ca");
+        let authorization_type = match connection.kind {
+            "OAUTH" => "OAUTH",
+            "API_KEY" => "API_KEY",
+            "BEARER" => "BEARER_TOKEN",
+            "BASIC" => "BASIC_AUTH",
+            _ => "CUSTOM",
+        };
+        self.accounts.push(Account {
+            id,
+            connector: connector.into(),
+            identifier: identifier.into(),
+            provider: connection.provider_key.to_lowercase(),
+            connection_id: connection.id,
+            status: "PENDING_AUTH",
+            authorization_type,
+            token_expires_at: None,
+            updated_at: rfc3339(SystemTime::now()),
+            auth: Auth::None,
+        });
+        Some(self.accounts.len() - 1)
+    }
+
+    /// Issues a new authorization link (earlier ones stay valid), creating a PENDING_AUTH account
+    /// when there is none: the link's URL and expiry. `None` when there is no such connection.
+    pub fn issue_link(&mut self, connector: &str, identifier: &str) -> Option<(String, SystemTime)> {
+        if self.account_index(connector, identifier).is_none() {
+            self.add_account(connector, identifier)?;
+        }
+        let token = self.next_id("ml");
+        let expires = SystemTime::now() + self.link_lifetime;
+        let link = format!("{}/magic/{token}", self.base_url);
+        self.links.push(MagicLink { token, connector: connector.into(), identifier: identifier.into(), expires, used: false });
+        Some((link, expires))
+    }
+
+    /// The link with this token.
+    pub fn link(&self, token: &str) -> Option<&MagicLink> {
+        self.links.iter().find(|l| l.token == token)
+    }
+
+    /// Completes the link with this token: marks it used and its account ACTIVE with fresh
+    /// tokens, and returns the account's index.
+    pub fn complete_link(&mut self, token: &str) -> Result<usize, LinkRefusal> {
         let now = SystemTime::now();
-        let found = &self.links[index];
-        if found.used {
-            return Err("this authorization link was already used".into());
+        let found = self.link(token).ok_or(LinkRefusal::Unknown)?;
+        if let Some(refusal) = found.refusal(now) {
+            return Err(refusal);
         }
-        if found.expires < now {
-            return Err("this authorization link has expired".into());
+        let index = self.account_index(&found.connector, &found.identifier).ok_or(LinkRefusal::Unknown)?;
+        if let Some(found) = self.links.iter_mut().find(|l| l.token == token) {
+            found.used = true;
         }
-        let (connector, identifier) = (found.connector.clone(), found.identifier.clone());
-        self.links[index].used = true;
-        let account = self.account_index(&connector, &identifier).ok_or("the account of this link no longer exists")?;
         let serial = self.next_id("tok");
-        let account = &mut self.accounts[account];
+        let account = &mut self.accounts[index];
         account.status = "ACTIVE";
         account.token_expires_at = Some(rfc3339(now + Duration::from_secs(3600)));
         account.updated_at = rfc3339(now);
-        account.auth = Auth::OAuth {
+        account.auth = Auth::OAuthTokens {
             access_token: format!("ya29.virtual-{serial}-access"),
             refresh_token: format!("1//virtual-{serial}-refresh"),
             scopes: vec!["read".into(), "write".into()],
         };
-        Ok(())
+        Ok(index)
     }
 }
 

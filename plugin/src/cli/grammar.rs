@@ -93,6 +93,9 @@ struct Args {
     /// Save the raw response body to this file.
     #[arg(long, value_name = "F")]
     output_file: Option<String>,
+    /// With --generate-link: wait until the account is active (default 300 seconds).
+    #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "300")]
+    wait: Option<u64>,
 }
 
 /// One validated operation with its options.
@@ -100,8 +103,8 @@ struct Args {
 pub enum Operation {
     /// `--list-connections`
     ListConnections { provider: Option<String>, page_size: u32 },
-    /// `--generate-link`
-    GenerateLink { connection_name: String, identifier: Option<String> },
+    /// `--generate-link`, optionally waiting this many seconds for the account to become active.
+    GenerateLink { connection_name: String, identifier: Option<String>, wait: Option<u64> },
     /// `--get-tool`
     GetTool {
         provider: Option<String>,
@@ -157,7 +160,7 @@ fn required(value: Option<String>, flag: &str, op: &str, example: &str) -> Resul
 
 /// Rejects options that the chosen operation does not use, so a typo never passes silently.
 fn reject_unused(args: &Args, op: &str, allowed: &[&str]) -> Result<(), Failure> {
-    let given: [(&str, bool); 16] = [
+    let given: [(&str, bool); 17] = [
         ("--provider", args.provider.is_some()),
         ("--page-size", args.page_size.is_some()),
         ("--page-token", args.page_token.is_some()),
@@ -173,6 +176,7 @@ fn reject_unused(args: &Args, op: &str, allowed: &[&str]) -> Result<(), Failure>
         ("--headers", args.headers.is_some()),
         ("--input-file", args.input_file.is_some()),
         ("--output-file", args.output_file.is_some()),
+        ("--wait", args.wait.is_some()),
         ("--list-connections", false),
     ];
     let unused: Vec<&str> =
@@ -226,9 +230,12 @@ fn validate(a: Args) -> Result<Operation, Failure> {
         return Ok(Operation::ListConnections { provider: a.provider, page_size });
     }
     if a.generate_link {
-        reject_unused(&a, "--generate-link", &["--connection-name", "--identifier"])?;
+        reject_unused(&a, "--generate-link", &["--connection-name", "--identifier", "--wait"])?;
         let connection_name = required(a.connection_name, "--connection-name", "--generate-link", "NAME (see agent-auth --list-connections --provider P)")?;
-        return Ok(Operation::GenerateLink { connection_name, identifier: a.identifier });
+        if a.wait == Some(0) {
+            return Err(usage("--wait 0 would not wait", "Pass --wait SECONDS (at least 1), or leave --wait out."));
+        }
+        return Ok(Operation::GenerateLink { connection_name, identifier: a.identifier, wait: a.wait });
     }
     if a.get_tool {
         reject_unused(&a, "--get-tool", &["--provider", "--tool-name", "--query", "--page-size", "--page-token", "--identifier"])?;
@@ -307,6 +314,18 @@ mod tests {
     fn typos_get_a_suggestion() {
         let err = run(&["--get-tool", "--tool-nme", "x"]).unwrap_err();
         assert!(err.hint.contains("--tool-name"), "{}", err.hint);
+    }
+
+    #[test]
+    fn wait_takes_optional_seconds() {
+        let wait = |args: &[&str]| match run(args) {
+            Ok(ParseOutcome::Run(Operation::GenerateLink { wait, .. })) => wait,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(wait(&["--generate-link", "--connection-name", "gmail"]), None);
+        assert_eq!(wait(&["--generate-link", "--connection-name", "gmail", "--wait"]), Some(300));
+        assert_eq!(wait(&["--generate-link", "--wait", "45", "--connection-name", "gmail"]), Some(45));
+        assert_eq!(run(&["--execute-tool", "--wait"]).unwrap_err().code, Code::Usage);
     }
 
     #[test]

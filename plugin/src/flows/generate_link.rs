@@ -1,19 +1,53 @@
-//! `--generate-link`: is the account ready? If not, how does the person authorize it?
+//! `--generate-link`: is the account ready? If not, how does the person authorize it? With
+//! `--wait`, keep checking until they have.
+
+use std::time::{Duration, Instant};
 
 use super::account::{authorization_needed, find_connection, find_or_create_account, summary};
-use crate::output::{Code, Failure, Success};
+use crate::output::{self, Code, Failure, Success};
 use crate::scalekit::Scalekit;
-use crate::scalekit::accounts::Account;
+use crate::scalekit::accounts::{self, Account};
+
+/// Pauses between checks while waiting: quick at first, then every few seconds.
+const BACKOFF: [u64; 6] = [1, 1, 2, 2, 3, 5];
 
 /// Checks the account of `identifier` on `connection_name`; exit 0 only when it is active.
-pub fn run(sk: &Scalekit, connection_name: &str, identifier: &str) -> Result<Success, Failure> {
+pub fn run(sk: &Scalekit, connection_name: &str, identifier: &str, wait: Option<u64>) -> Result<Success, Failure> {
     let connection = find_connection(sk, connection_name)?;
     let account = find_or_create_account(sk, &connection, identifier)?;
-    let fields = summary(&connection, identifier, account.as_ref());
     if account.as_ref().is_some_and(Account::is_active) {
-        return Ok(Success { fields, warnings: Vec::new() });
+        return Ok(Success { fields: summary(&connection, identifier, account.as_ref()), warnings: Vec::new() });
     }
-    let status = account.as_ref().map_or("NOT_FOUND", |a| a.status.as_str());
+    let status = account.as_ref().map_or("NOT_FOUND", |a| a.status.as_str()).to_owned();
     let message = format!("{connection_name} is not connected for {identifier} (status {status})");
-    Err(authorization_needed(sk, &connection, identifier, account.as_ref(), Code::AuthorizationRequired, message).with_fields(fields))
+    let needed = authorization_needed(sk, &connection, identifier, account.as_ref(), Code::AuthorizationRequired, message)
+        .with_fields(summary(&connection, identifier, account.as_ref()));
+    let Some(seconds) = wait else { return Err(needed) };
+    // The person needs the link now, not when the wait is over.
+    if let Some(action) = &needed.action_required {
+        output::progress(&format!("waiting up to {seconds} s. {}", action.message));
+        if let Some(link) = &action.link {
+            output::progress(&format!("open: {link}"));
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    for pause in BACKOFF.iter().chain(std::iter::repeat(&5)) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        std::thread::sleep(Duration::from_secs(*pause).min(left));
+        let current = accounts::details(sk, connection_name, identifier)?;
+        if let Some(active) = current.as_ref().filter(|a| a.is_active()) {
+            output::progress(&format!("{connection_name} is connected for {identifier}"));
+            return Ok(Success { fields: summary(&connection, identifier, Some(active)), warnings: Vec::new() });
+        }
+        let now = current.as_ref().map_or("NOT_FOUND", |a| a.status.as_str());
+        output::progress(&format!("still {now} after {} s", started.elapsed().as_secs()));
+    }
+    let mut timed_out = needed;
+    timed_out.message = format!("{} after waiting {seconds} s", timed_out.message);
+    timed_out.hint = "The link still works until it expires: show it to the person again, or run with a longer --wait.".into();
+    Err(timed_out)
 }

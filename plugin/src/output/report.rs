@@ -120,6 +120,11 @@ fn print_json(value: &Value) {
     let _ = out.flush();
 }
 
+/// Prints a progress line on stderr (people read it; agents read the final JSON).
+pub fn progress(line: &str) {
+    eprintln!("{} {line}", paint("2", "…"));
+}
+
 fn print_warnings(warnings: &[String]) {
     for w in warnings {
         eprintln!("{} {w}", paint("33", "warning:"));

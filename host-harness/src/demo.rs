@@ -1,0 +1,153 @@
+//! `agent-auth demo`: the whole agent flow against the built-in virtual Scalekit, step by step,
+//! printing each command an agent would run and what came back. No account or network needed.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use crate::component;
+use crate::outbound::Network;
+use crate::runner::{IN_PROCESS_URL, in_process_env};
+use crate::runtime::{Invocation, Runtime, Stdio};
+use crate::sandbox::{EgressPolicy, FileGrants, Limits};
+use crate::virtual_scalekit::VirtualScalekit;
+
+/// The demo's user: it has no accounts yet, so Notion needs authorizing first.
+const USER: &str = "demo-user";
+const NOTION: &str = "notion-ijIQedmJ";
+
+/// The demo's world: one virtual environment shared by every step, and a scratch folder.
+struct Demo {
+    runtime: Runtime,
+    double: Arc<VirtualScalekit>,
+    tokio: tokio::runtime::Runtime,
+    dir: tempfile::TempDir,
+    step: usize,
+}
+
+/// Quotes an argument for display when the shell would need it.
+fn shown(arg: &str) -> String {
+    if !arg.is_empty() && arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:@=".contains(c)) {
+        arg.to_owned()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+fn indent(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default().lines().map(|l| format!("    {l}\n")).collect()
+}
+
+impl Demo {
+    fn new() -> Result<Demo> {
+        let cache = component::cache_dir(std::env::var_os("AGENT_AUTH_CACHE_DIR").filter(|v| !v.is_empty()).map(Into::into));
+        Ok(Demo {
+            runtime: Runtime::new(component::EMBEDDED, cache.as_deref())?,
+            double: Arc::new(VirtualScalekit::new(IN_PROCESS_URL, None)),
+            tokio: tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?,
+            dir: tempfile::tempdir()?,
+            step: 0,
+        })
+    }
+
+    /// Prints a step's title and what it is for.
+    fn title(&mut self, title: &str, why: &str) {
+        self.step += 1;
+        println!("\n{}. {title}\n   {why}", self.step);
+    }
+
+    /// Runs one command as an agent would; checks its exit code; prints the part that matters.
+    fn agent(&self, args: &[&str], expected_exit: u8, show: impl Fn(&Value) -> Value) -> Result<Value> {
+        println!("\n$ agent-auth {}", args.iter().map(|a| shown(a)).collect::<Vec<_>>().join(" "));
+        let (files, args) = FileGrants::from_args(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>(), self.dir.path());
+        let invocation = Invocation {
+            args,
+            env: in_process_env(vec![("TOOL_IDENTIFIER".into(), USER.into())]),
+            egress: EgressPolicy::for_env_url(IN_PROCESS_URL),
+            network: Network::Intercepted(self.double.clone()),
+            files,
+            limits: Limits::default(),
+            stdio: Stdio::Memory(Bytes::new()),
+        };
+        let outcome = self.tokio.block_on(self.runtime.run(invocation))?;
+        let result: Value = serde_json::from_slice(&outcome.stdout).context("the component printed no JSON")?;
+        print!("  exit {}\n{}", outcome.exit_code, indent(&show(&result)));
+        if outcome.exit_code != expected_exit {
+            bail!("step {} exited {} instead of {expected_exit}", self.step, outcome.exit_code);
+        }
+        Ok(result)
+    }
+
+    fn run(&mut self) -> Result<()> {
+        println!("agent-auth demo: an agent reads a Notion page for {USER}, against the built-in virtual Scalekit.");
+        println!("Every step is a command an agent runs; each prints one JSON object (trimmed here) and an exit code.");
+
+        self.title("Discover the connection", "Every page of connections is read; the first COMPLETED Notion connection is selected.");
+        self.agent(&["--list-connections", "--provider", "notion"], 0, |r| {
+            let statuses: Vec<Value> = r["connections"].as_array().into_iter().flatten().map(|c| json!(format!("{} ({})", c["key_id"].as_str().unwrap_or(""), c["status"].as_str().unwrap_or("")))).collect();
+            json!({"connections": statuses, "selected": r["selected"], "warnings": r["warnings"]})
+        })?;
+
+        self.title("Check the account", "The user has not connected Notion yet: exit 4, and a link for the person.");
+        let blocked = self.agent(&["--generate-link", "--connection-name", NOTION], 4, |r| json!({"error": r["error"]["code"], "status": r["status"], "action_required": r["action_required"]}))?;
+        let link = blocked["action_required"]["link"].as_str().context("no authorization link")?.to_owned();
+
+        self.title("The person authorizes", "A person would open the link and press Authorize; the demo approves it in-process.");
+        self.double.complete_authorization(&link).map_err(anyhow::Error::msg)?;
+        println!("  approved {link}");
+        self.agent(&["--generate-link", "--connection-name", NOTION], 0, |r| json!({"status": r["status"], "active": r["active"]}))?;
+
+        self.title("List the tools", "The catalogue for Notion, names only here.");
+        self.agent(&["--get-tool", "--provider", "notion"], 0, |r| json!(r["tools"].as_array().into_iter().flatten().map(|t| t["name"].clone()).collect::<Vec<_>>()))?;
+
+        self.title("Read the schema", "Never guess parameter names: read input_schema first.");
+        self.agent(&["--get-tool", "--tool-name", "notion_page_search"], 0, |r| r["tool"]["input_schema"].clone())?;
+
+        self.title("Execute the tool", "The input goes exactly as the schema says.");
+        self.agent(
+            &["--execute-tool", "--tool-name", "notion_page_search", "--connection-name", NOTION, "--tool-input", r#"{"query": "roadmap", "page_size": 5}"#],
+            0,
+            |r| json!({"execution_id": r["execution_id"], "data": r["data"]}),
+        )?;
+
+        self.title("No tool for it", "There is no tool that returns the integration's own user: exit 5.");
+        self.agent(&["--get-tool", "--tool-name", "notion_users_me"], 5, |r| r["error"].clone())?;
+        self.title("Fall back to the proxy", "Call Notion's own API through Scalekit, which adds the credentials.");
+        self.agent(&["--proxy-request", "--connection-name", NOTION, "--path", "/v1/users/me", "--headers", r#"{"Notion-Version": "2022-06-28"}"#], 0, |r| {
+            json!({"status": r["status"], "body": r["body"]})
+        })?;
+
+        self.title("Upload a file", "Notion uploads are a proxy call to create the upload, then a multipart send of the file.");
+        std::fs::write(self.dir.path().join("q3-report.pdf"), b"%PDF-1.7\nQ3 report\n%%EOF\n")?;
+        let created = self.agent(
+            &["--proxy-request", "--connection-name", NOTION, "--path", "/v1/file_uploads", "--method", "POST", "--body", r#"{"mode": "single_part", "filename": "q3-report.pdf"}"#],
+            0,
+            |r| json!({"id": r["body"]["id"], "status": r["body"]["status"]}),
+        )?;
+        let send = format!("/v1/file_uploads/{}/send", created["body"]["id"].as_str().context("no upload id")?);
+        self.agent(&["--proxy-request", "--connection-name", NOTION, "--path", &send, "--method", "POST", "--input-file", "q3-report.pdf"], 0, |r| r["body"].clone())?;
+
+        self.title("Download a file", "The raw bytes go to --output-file, written atomically.");
+        self.agent(&["--proxy-request", "--connection-name", NOTION, "--path", "/files/q3-report.pdf", "--output-file", "downloaded.pdf"], 0, |r| {
+            json!({"saved_to": r["saved_to"], "bytes": r["bytes"], "content_type": r["content_type"]})
+        })?;
+
+        println!("\nDone: discover, authorize, read a schema, execute, fall back to the proxy, upload and download.");
+        println!("Against your own environment, set TOOL_CLIENT_ID, TOOL_CLIENT_SECRET, TOOL_ENV_URL and TOOL_IDENTIFIER.");
+        Ok(())
+    }
+}
+
+/// Runs `agent-auth demo`.
+pub fn main() -> ExitCode {
+    match Demo::new().and_then(|mut demo| demo.run()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("demo failed: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! `agent-auth sandbox`: serves the virtual Scalekit on loopback for other programs (and the
+//! end-to-end tests). The first line on stdout is `LISTENING http://127.0.0.1:PORT`.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::runner::RunnerError;
+use crate::virtual_scalekit::server;
+use crate::virtual_scalekit::{Credentials, VirtualScalekit};
+
+const USAGE: &str = "\
+Usage: agent-auth sandbox [--port N] [--client-id ID --client-secret SECRET] [--link-ttl SECONDS]
+
+Serves the virtual Scalekit on http://127.0.0.1:PORT until interrupted (port 0 picks a free one).
+It accepts any non-empty client credentials unless --client-id and --client-secret are given.
+Authorization links open a page with an Authorize button; --link-ttl sets how long they work
+(default 600 s).";
+
+/// Sandbox options.
+#[derive(Debug, Default, PartialEq)]
+struct Options {
+    port: u16,
+    credentials: Option<(String, String)>,
+    link_ttl: Option<Duration>,
+}
+
+fn usage(message: String) -> RunnerError {
+    RunnerError::new("USAGE", 2, message, "Run agent-auth sandbox --help.")
+}
+
+fn parse(args: &[String]) -> Result<Option<Options>, RunnerError> {
+    let mut opts = Options::default();
+    let (mut id, mut secret) = (None, None);
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        if arg == "--help" || arg == "-h" {
+            return Ok(None);
+        }
+        let mut value = || iter.next().cloned().ok_or_else(|| usage(format!("{arg} needs a value")));
+        match arg.as_str() {
+            "--port" => opts.port = value()?.parse().map_err(|_| usage("--port takes a number from 0 to 65535".into()))?,
+            "--client-id" => id = Some(value()?),
+            "--client-secret" => secret = Some(value()?),
+            "--link-ttl" => {
+                let secs: u64 = value()?.parse().map_err(|_| usage("--link-ttl takes a number of seconds".into()))?;
+                opts.link_ttl = Some(Duration::from_secs(secs));
+            }
+            other => return Err(usage(format!("unexpected argument {other}"))),
+        }
+    }
+    opts.credentials = match (id, secret) {
+        (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => Some((id, secret)),
+        (None, None) => None,
+        _ => return Err(usage("--client-id and --client-secret go together (both non-empty)".into())),
+    };
+    Ok(Some(opts))
+}
+
+/// Runs `agent-auth sandbox ARGS`; returns only on error.
+pub fn main(args: &[String]) -> ExitCode {
+    let opts = match parse(args) {
+        Ok(Some(opts)) => opts,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            println!("{}", e.to_json());
+            return ExitCode::from(e.exit);
+        }
+    };
+    let credentials = opts.credentials.clone().map(|(client_id, client_secret)| Credentials { client_id, client_secret });
+    let spawned = server::spawn(&format!("127.0.0.1:{}", opts.port), |url| {
+        let double = VirtualScalekit::new(url, credentials);
+        match opts.link_ttl {
+            Some(ttl) => double.with_link_lifetime(ttl),
+            None => double,
+        }
+    });
+    let (_double, loopback) = match spawned {
+        Ok(served) => served,
+        Err(e) => {
+            let err = RunnerError::new("PORT_UNAVAILABLE", 3, format!("cannot listen on 127.0.0.1:{}: {e}", opts.port), "Pick another --port, or 0 for a free one.");
+            println!("{}", err.to_json());
+            return ExitCode::from(err.exit);
+        }
+    };
+    println!("LISTENING {}", loopback.url());
+    let _ = std::io::stdout().flush();
+    let accepted = if opts.credentials.is_some() { "the given client credentials" } else { "any non-empty client credentials" };
+    eprintln!("agent-auth sandbox: set TOOL_ENV_URL={} ({accepted}); Ctrl-C stops it.", loopback.url());
+    loop {
+        std::thread::park();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn options_parse_and_credentials_go_together() {
+        let opts = parse(&args(&["--port", "0", "--client-id", "skc_1", "--client-secret", "s", "--link-ttl", "5"])).unwrap().unwrap();
+        assert_eq!(opts.credentials, Some(("skc_1".into(), "s".into())));
+        assert_eq!(opts.link_ttl, Some(Duration::from_secs(5)));
+        assert!(parse(&args(&["--client-id", "skc_1"])).is_err());
+        assert!(parse(&args(&["--port", "http"])).is_err());
+        assert!(parse(&args(&["--help"])).unwrap().is_none());
+    }
+}

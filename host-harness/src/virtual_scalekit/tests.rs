@@ -1,0 +1,401 @@
+//! The double on its own, through [`VirtualScalekit::handle`]: its strictness (so a client cannot
+//! pass by accident), the authorization pages, the account listing and the MCP endpoints.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use super::{Request, Response, VirtualScalekit, server};
+
+const BASE: &str = "http://sandbox.test";
+
+/// A fresh double and a bearer it accepts.
+fn world() -> (VirtualScalekit, String) {
+    world_with(VirtualScalekit::new(BASE, None))
+}
+
+fn world_with(double: VirtualScalekit) -> (VirtualScalekit, String) {
+    let form = "grant_type=client_credentials&client_id=skc_test&client_secret=s3cret";
+    let response = double.handle(&request("POST", "/oauth/token", &[], form));
+    let token = json_of(&response)["access_token"].as_str().expect("a token").to_owned();
+    (double, token)
+}
+
+fn request(method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Request {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    Request {
+        method: method.into(),
+        path: path.into(),
+        query: server::parse_query(query),
+        headers: headers.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        body: Bytes::from(body.to_owned()),
+    }
+}
+
+fn json_of(response: &Response) -> Value {
+    serde_json::from_slice(&response.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&response.body)))
+}
+
+fn text_of(response: &Response) -> String {
+    String::from_utf8_lossy(&response.body).into_owned()
+}
+
+/// An authenticated API call: (status, JSON body).
+fn call(double: &VirtualScalekit, bearer: &str, method: &str, target: &str, body: Value) -> (u16, Value) {
+    let auth = format!("Bearer {bearer}");
+    let body = if body.is_null() { String::new() } else { body.to_string() };
+    let response = double.handle(&request(method, target, &[("authorization", &auth)], &body));
+    (response.status, json_of(&response))
+}
+
+/// A browser request to an authorization page (no bearer).
+fn browse(double: &VirtualScalekit, method: &str, link: &str) -> Response {
+    let path = link.strip_prefix(BASE).expect("a link of this double");
+    let form = if method == "POST" { &[("content-type", "application/x-www-form-urlencoded")][..] } else { &[] };
+    double.handle(&request(method, path, form, ""))
+}
+
+fn new_link(double: &VirtualScalekit, bearer: &str, connector: &str, identifier: &str) -> String {
+    let (status, body) = call(double, bearer, "POST", "/api/v1/connected_accounts/magic_link", json!({"connector": connector, "identifier": identifier}));
+    assert_eq!(status, 200, "{body}");
+    body["link"].as_str().expect("a link").to_owned()
+}
+
+fn account(double: &VirtualScalekit, bearer: &str, connector: &str, identifier: &str) -> Value {
+    let (status, body) = call(double, bearer, "GET", &format!("/api/v1/connected_accounts/details?connector={connector}&identifier={identifier}"), Value::Null);
+    assert_eq!(status, 200, "{body}");
+    body["connected_account"].clone()
+}
+
+fn error_code(body: &Value) -> &str {
+    body["details"][0]["error_code"].as_str().unwrap_or_default()
+}
+
+// Strictness.
+
+#[test]
+fn execute_tool_rejects_tool_input_in_place_of_params() {
+    let (double, bearer) = world();
+    let body = json!({"tool_name": "notion_page_get", "connector": "notion-ijIQedmJ", "identifier": "alice", "tool_input": {"page_id": "59833787"}});
+    let (status, error) = call(&double, &bearer, "POST", "/api/v1/execute_tool", body);
+    assert_eq!((status, error["code"].as_u64(), error_code(&error)), (400, Some(3), "INVALID_ARGUMENT"), "{error}");
+    assert!(error["message"].as_str().unwrap().contains("\"tool_input\""), "{error}");
+
+    let body = json!({"tool_name": "notion_page_get", "connector": "notion-ijIQedmJ", "identifier": "alice", "params": {"page_id": "59833787"}});
+    assert_eq!(call(&double, &bearer, "POST", "/api/v1/execute_tool", body).0, 200);
+}
+
+#[test]
+fn connections_page_size_above_30_is_rejected() {
+    let (double, bearer) = world();
+    let (status, error) = call(&double, &bearer, "GET", "/api/v1/connections/app?page_size=31&page_token=", Value::Null);
+    assert_eq!((status, error_code(&error)), (400, "INVALID_ARGUMENT"), "{error}");
+    let violation = &error["details"][0]["validation_error_info"]["field_violations"][0];
+    assert_eq!((violation["field"].as_str(), violation["constraint"].as_str()), (Some("page_size"), Some("uint32.lte")), "{error}");
+
+    let (status, page) = call(&double, &bearer, "GET", "/api/v1/connections/app?page_size=30&page_token=", Value::Null);
+    assert_eq!((status, page["connections"].as_array().map(Vec::len)), (200, Some(30)));
+}
+
+#[test]
+fn invalid_bearer_is_refused_with_a_gateway_error() {
+    let (double, _) = world();
+    let (status, error) = call(&double, "eyJhbGciOiJSUzI1NiJ9.forged.sig", "GET", "/api/v1/tools", Value::Null);
+    assert_eq!((status, error["code"].as_u64(), error_code(&error)), (401, Some(16), "UNAUTHENTICATED"), "{error}");
+    assert_eq!(error["message"], "Invalid token");
+    assert_eq!(error["details"][0]["@type"], "type.googleapis.com/scalekit.v1.errdetails.ErrorInfo");
+
+    let missing = double.handle(&request("GET", "/api/v1/mcp/configs", &[], ""));
+    assert_eq!((missing.status, json_of(&missing)["message"].as_str()), (401, Some("Token empty")));
+}
+
+#[test]
+fn wrongly_typed_fields_are_rejected() {
+    let (double, bearer) = world();
+    let (status, error) = call(&double, &bearer, "POST", "/api/v1/execute_tool", json!({"tool_name": 7}));
+    assert_eq!((status, error_code(&error)), (400, "INVALID_ARGUMENT"), "{error}");
+    assert!(error["message"].as_str().unwrap().contains("tool_name"), "{error}");
+}
+
+// Authorization pages.
+
+#[test]
+fn magic_link_page_authorizes_once() {
+    let (double, bearer) = world();
+    assert_eq!(account(&double, &bearer, "gmail", "alice")["status"], "PENDING_AUTH");
+    let link = new_link(&double, &bearer, "gmail", "alice");
+    assert!(link.starts_with(&format!("{BASE}/magic/")), "{link}");
+    let token = link.rsplit('/').next().unwrap();
+
+    let review = browse(&double, "GET", &link);
+    let html = text_of(&review);
+    assert_eq!((review.status, review.content_type.as_str()), (200, "text/html; charset=utf-8"));
+    assert!(html.contains("<title>Authorize gmail — agent-auth sandbox</title>"), "{html}");
+    assert!(html.contains(&format!("<form method=\"post\" action=\"/magic/{token}\">")), "{html}");
+    assert!(html.contains("<button type=\"submit\">Authorize</button>"), "{html}");
+    assert!(html.contains("GMAIL") && html.contains("alice"), "{html}");
+    assert!(!html.contains("<script") && !html.contains("http://") && !html.contains("https://"), "self-contained: {html}");
+    assert_eq!(account(&double, &bearer, "gmail", "alice")["status"], "PENDING_AUTH", "opening the page changes nothing");
+
+    let done = browse(&double, "POST", &link);
+    assert_eq!(done.status, 200);
+    assert!(text_of(&done).contains("<strong>gmail</strong> is now connected for <strong>alice</strong>. You can close this window."), "{}", text_of(&done));
+    let active = account(&double, &bearer, "gmail", "alice");
+    assert_eq!(active["status"], "ACTIVE");
+    assert!(active["token_expires_at"].as_str().is_some_and(|t| t.ends_with('Z')), "{active}");
+
+    let again = browse(&double, "POST", &link);
+    assert_eq!(again.status, 409);
+    assert!(text_of(&again).contains("already used"));
+    let reopened = browse(&double, "GET", &link);
+    assert_eq!(reopened.status, 409);
+    assert!(!text_of(&reopened).contains("<button"), "a used link offers no button");
+    assert_eq!(double.complete_authorization(&link).unwrap_err(), "this authorization link was already used");
+}
+
+#[test]
+fn expired_link_is_refused_on_sight() {
+    let (double, bearer) = world_with(VirtualScalekit::new(BASE, None).with_link_lifetime(Duration::ZERO));
+    let link = new_link(&double, &bearer, "gmail", "alice");
+    let review = browse(&double, "GET", &link);
+    let html = text_of(&review);
+    assert_eq!(review.status, 410);
+    assert!(html.contains("expired") && html.contains("Ask for a new link") && !html.contains("<button"), "{html}");
+    assert_eq!(browse(&double, "POST", &link).status, 410);
+    assert_eq!(account(&double, &bearer, "gmail", "alice")["status"], "PENDING_AUTH");
+    assert_eq!(double.complete_authorization(&link).unwrap_err(), "this authorization link has expired");
+}
+
+#[test]
+fn unknown_link_and_other_methods_are_refused() {
+    let (double, _) = world();
+    for method in ["GET", "POST"] {
+        let response = browse(&double, method, &format!("{BASE}/magic/ml_00000000"));
+        assert_eq!(response.status, 404, "{method}");
+        assert!(text_of(&response).contains("not valid") && !text_of(&response).contains("<button"));
+    }
+    let put = browse(&double, "PUT", &format!("{BASE}/magic/ml_00000000"));
+    assert_eq!(put.status, 405);
+    assert!(put.headers.contains(&("allow".to_owned(), "GET, POST".to_owned())));
+}
+
+#[test]
+fn a_new_link_leaves_earlier_ones_valid() {
+    let (double, bearer) = world();
+    let first = new_link(&double, &bearer, "github-connect", "alice");
+    let second = new_link(&double, &bearer, "github-connect", "alice");
+    assert_ne!(first, second);
+    assert_eq!(browse(&double, "GET", &first).status, 200, "the first link survives the second");
+    assert_eq!(browse(&double, "POST", &second).status, 200);
+    assert_eq!(browse(&double, "POST", &first).status, 200, "completing one link leaves the other usable");
+    assert_eq!(account(&double, &bearer, "github-connect", "alice")["status"], "ACTIVE");
+}
+
+#[test]
+fn pages_escape_what_they_show() {
+    let (double, bearer) = world();
+    let identifier = r#"<img src=x onerror="alert(1)">&co"#;
+    let (status, body) = call(&double, &bearer, "POST", "/api/v1/connected_accounts/magic_link", json!({"connector": "gmail", "identifier": identifier}));
+    assert_eq!(status, 200, "{body}");
+    let link = body["link"].as_str().unwrap();
+    for response in [browse(&double, "GET", link), browse(&double, "POST", link), browse(&double, "GET", link)] {
+        let html = text_of(&response);
+        assert!(!html.contains("<img") && html.contains("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;co"), "{html}");
+    }
+}
+
+#[test]
+fn magic_link_by_account_id() {
+    let (double, bearer) = world();
+    let id = account(&double, &bearer, "gmail", "alice")["id"].as_str().unwrap().to_owned();
+    let (status, body) = call(&double, &bearer, "POST", "/api/v1/connected_accounts/magic_link", json!({"id": id}));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(browse(&double, "POST", body["link"].as_str().unwrap()).status, 200);
+    assert_eq!(account(&double, &bearer, "gmail", "alice")["status"], "ACTIVE");
+    let (status, body) = call(&double, &bearer, "POST", "/api/v1/connected_accounts/magic_link", json!({"id": "ca_missing"}));
+    assert_eq!((status, error_code(&body)), (404, "NOT_FOUND"));
+}
+
+// Listing connected accounts.
+
+#[test]
+fn lists_connected_accounts_with_filters_and_pages() {
+    let (double, bearer) = world();
+    let (status, all) = call(&double, &bearer, "GET", "/api/v1/connected_accounts?identifier=alice", Value::Null);
+    assert_eq!((status, all["total_size"].as_u64()), (200, Some(7)), "{all}");
+    assert!(all["connected_accounts"].as_array().unwrap().iter().all(|a| a.get("authorization_details").is_none()), "{all}");
+
+    let (_, notion) = call(&double, &bearer, "GET", "/api/v1/connected_accounts?provider=NOTION", Value::Null);
+    assert_eq!(notion["connected_accounts"][0]["connector"], "notion-ijIQedmJ");
+    assert_eq!(notion["total_size"], 1);
+    let (_, gmail) = call(&double, &bearer, "GET", "/api/v1/connected_accounts?connector=gmail&identifier=alice", Value::Null);
+    assert_eq!((gmail["total_size"].as_u64(), gmail["connected_accounts"][0]["status"].as_str()), (Some(1), Some("PENDING_AUTH")));
+
+    let (_, first) = call(&double, &bearer, "GET", "/api/v1/connected_accounts?page_size=3", Value::Null);
+    assert_eq!((first["connected_accounts"].as_array().unwrap().len(), first["prev_page_token"].as_str()), (3, Some("")));
+    let next = first["next_page_token"].as_str().unwrap();
+    let (_, last) = call(&double, &bearer, "GET", &format!("/api/v1/connected_accounts?page_size=3&page_token={next}"), Value::Null);
+    assert_eq!(last["connected_accounts"][0]["connector"], all["connected_accounts"][3]["connector"]);
+    assert_eq!(last["prev_page_token"], "pt_0");
+
+    assert_eq!(call(&double, &bearer, "GET", "/api/v1/connected_accounts?page_size=99", Value::Null).0, 200);
+    let (status, error) = call(&double, &bearer, "GET", "/api/v1/connected_accounts?page_size=100", Value::Null);
+    let violation = &error["details"][0]["validation_error_info"]["field_violations"][0];
+    assert_eq!((status, violation["constraint"].as_str()), (400, Some("uint32.lt")), "{error}");
+    assert_eq!(violation["description"], "value must be less than 100");
+}
+
+// MCP configs and instances.
+
+fn create_config(double: &VirtualScalekit, bearer: &str, body: Value) -> (u16, Value) {
+    call(double, bearer, "POST", "/api/v1/mcp/configs", body)
+}
+
+fn summarizer() -> Value {
+    json!({"name": "daily-summarizer", "description": "Mail and chat digest", "connection_tool_mappings": [
+        {"connection_name": "gmail", "tools": ["gmail_fetch_mails"]},
+        {"connection_name": "slack-main", "tools": []},
+        {"connection_name": "exa"},
+        {"connection_name": "notion-team", "tools": ["notion_page_search"]},
+    ]})
+}
+
+#[test]
+fn creates_and_lists_mcp_configs() {
+    let (double, bearer) = world();
+    let (status, created) = create_config(&double, &bearer, summarizer());
+    assert_eq!(status, 201, "{created}");
+    let config = &created["config"];
+    assert!(config["id"].as_str().unwrap().starts_with("cfg_"), "{config}");
+    assert_eq!((config["name"].as_str(), config["description"].as_str()), (Some("daily-summarizer"), Some("Mail and chat digest")));
+    assert!(config["mcp_server_url"].as_str().unwrap().starts_with(&format!("{BASE}/mcp/v3/servers/")), "{config}");
+    let gmail = &config["connection_tool_mappings"][0];
+    assert!(gmail["connection_id"].as_str().unwrap().starts_with("conn_"));
+    assert_eq!((gmail["connection_name"].as_str(), gmail["provider"].as_str()), (Some("gmail"), Some("GMAIL")));
+    assert_eq!(gmail["tools"], json!(["gmail_fetch_mails"]));
+    assert_eq!(config["connection_tool_mappings"][2]["tools"], json!([]));
+
+    let (status, duplicate) = create_config(&double, &bearer, summarizer());
+    assert_eq!((status, duplicate["code"].as_u64(), error_code(&duplicate)), (409, Some(6), "ALREADY_EXISTS"), "{duplicate}");
+
+    let other = json!({"name": "crm_sync", "connection_tool_mappings": [{"connection_name": "hubspot"}]});
+    assert_eq!(create_config(&double, &bearer, other).0, 201);
+    let (status, listed) = call(&double, &bearer, "GET", "/api/v1/mcp/configs", Value::Null);
+    assert_eq!((status, listed["total_size"].as_u64(), listed["next_page_token"].as_str()), (200, Some(2), Some("")), "{listed}");
+    let (_, named) = call(&double, &bearer, "GET", "/api/v1/mcp/configs?filter.name=crm_sync", Value::Null);
+    assert_eq!((named["total_size"].as_u64(), named["configs"][0]["name"].as_str()), (Some(1), Some("crm_sync")));
+    let (_, by_provider) = call(&double, &bearer, "GET", "/api/v1/mcp/configs?filter.provider=slack", Value::Null);
+    assert_eq!(by_provider["configs"][0]["name"], "daily-summarizer");
+    let (_, searched) = call(&double, &bearer, "GET", "/api/v1/mcp/configs?search=DIGEST", Value::Null);
+    assert_eq!(searched["total_size"], 1);
+    let (_, paged) = call(&double, &bearer, "GET", "/api/v1/mcp/configs?page_size=1", Value::Null);
+    assert_eq!((paged["configs"].as_array().unwrap().len(), paged["next_page_token"].as_str()), (1, Some("pt_1")));
+    let (status, error) = call(&double, &bearer, "GET", "/api/v1/mcp/configs?page_size=31", Value::Null);
+    assert_eq!((status, error["details"][0]["validation_error_info"]["field_violations"][0]["field"].as_str()), (400, Some("page_size")));
+}
+
+#[test]
+fn mcp_config_requests_are_checked() {
+    let (double, bearer) = world();
+    let invalid_field = |body: Value| {
+        let (status, error) = create_config(&double, &bearer, body);
+        assert_eq!(status, 400, "{error}");
+        error["details"][0]["validation_error_info"]["field_violations"][0]["field"].as_str().unwrap_or_default().to_owned()
+    };
+    assert_eq!(invalid_field(json!({"connection_tool_mappings": []})), "name");
+    assert_eq!(invalid_field(json!({"name": "Daily Summarizer"})), "name");
+    assert_eq!(invalid_field(json!({"name": "x".repeat(101)})), "name");
+    assert_eq!(invalid_field(json!({"name": "ok", "connection_tool_mappings": [{"tools": []}]})), "connection_tool_mappings[0].connection_name");
+    let many: Vec<Value> = (0..26).map(|_| json!({"connection_name": "gmail"})).collect();
+    assert_eq!(invalid_field(json!({"name": "ok", "connection_tool_mappings": many})), "connection_tool_mappings");
+
+    let (status, error) = create_config(&double, &bearer, json!({"name": "ok", "connections": []}));
+    assert!(status == 400 && error["message"].as_str().unwrap().contains("\"connections\""), "{error}");
+    let (status, error) = create_config(&double, &bearer, json!({"name": "ok", "connection_tool_mappings": [{"connection_name": "gmail", "tool_names": []}]}));
+    assert!(status == 400 && error["message"].as_str().unwrap().contains("\"tool_names\""), "{error}");
+    let (status, error) = create_config(&double, &bearer, json!({"name": "ok", "connection_tool_mappings": [{"connection_name": "no-such"}]}));
+    assert_eq!((status, error_code(&error)), (404, "NOT_FOUND"), "{error}");
+    let (status, error) = create_config(&double, &bearer, json!({"name": "ok", "connection_tool_mappings": [{"connection_name": "gmail", "tools": ["slack_send_message"]}]}));
+    assert!(status == 400 && error["message"].as_str().unwrap().contains("slack_send_message"), "{error}");
+    assert_eq!(call(&double, &bearer, "GET", "/api/v1/mcp/configs", Value::Null).1["total_size"], 0, "nothing was created");
+}
+
+#[test]
+fn mcp_instances_are_ensured_once_per_user() {
+    let (double, bearer) = world();
+    assert_eq!(create_config(&double, &bearer, summarizer()).0, 201);
+    let ensure = |user: &str| call(&double, &bearer, "POST", "/api/v1/mcp/instances", json!({"config_name": "daily-summarizer", "user_identifier": user}));
+    let (status, first) = ensure("alice");
+    assert_eq!(status, 200, "{first}");
+    let instance = &first["instance"];
+    let id = instance["id"].as_str().unwrap();
+    assert_eq!((instance["user_identifier"].as_str(), instance["config"]["name"].as_str()), (Some("alice"), Some("daily-summarizer")));
+    let url = instance["url"].as_str().unwrap();
+    let token = url.strip_prefix(&format!("{BASE}/mcp/v3/instances/{id}?token=")).expect("instance url");
+    assert!(token.len() >= 32 && token.chars().all(|c| c.is_ascii_hexdigit()), "{url}");
+    assert!(instance["last_used_at"].is_null() && instance["updated_at"].as_str().is_some(), "{instance}");
+
+    assert_eq!(ensure("alice").1, first, "ensuring again returns the same instance");
+    assert_ne!(ensure("bob").1["instance"]["id"], instance["id"]);
+
+    let (status, got) = call(&double, &bearer, "GET", &format!("/api/v1/mcp/instances/{id}"), Value::Null);
+    assert_eq!((status, &got), (200, &first));
+    let (status, missing) = call(&double, &bearer, "GET", "/api/v1/mcp/instances/mcpi_missing", Value::Null);
+    assert_eq!((status, error_code(&missing)), (404, "NOT_FOUND"));
+
+    let (status, error) = call(&double, &bearer, "POST", "/api/v1/mcp/instances", json!({"config_name": "daily-summarizer"}));
+    let field = &error["details"][0]["validation_error_info"]["field_violations"][0]["field"];
+    assert_eq!((status, field.as_str()), (400, Some("user_identifier")), "{error}");
+    let (status, error) = call(&double, &bearer, "POST", "/api/v1/mcp/instances", json!({"config_name": "nope", "user_identifier": "alice"}));
+    assert_eq!((status, error_code(&error)), (404, "NOT_FOUND"));
+}
+
+#[test]
+fn mcp_auth_state_reports_accounts_and_issues_links() {
+    let (double, bearer) = world();
+    assert_eq!(create_config(&double, &bearer, summarizer()).0, 201);
+    let (_, ensured) = call(&double, &bearer, "POST", "/api/v1/mcp/instances", json!({"config_name": "daily-summarizer", "user_identifier": "alice"}));
+    let id = ensured["instance"]["id"].as_str().unwrap().to_owned();
+    let state = |query: &str| {
+        let (status, body) = call(&double, &bearer, "POST", &format!("/api/v1/mcp/instances/{id}:get_auth_state{query}"), Value::Null);
+        assert_eq!(status, 200, "{body}");
+        body["connections"].as_array().unwrap().clone()
+    };
+    let row = |rows: &[Value], i: usize| {
+        let r = &rows[i];
+        (r["connection_name"].as_str().unwrap().to_owned(), r["connected_account_status"].as_str().unwrap().to_owned(), r["authentication_link"].as_str().unwrap().to_owned())
+    };
+
+    let plain = state("");
+    assert_eq!(plain.len(), 4);
+    assert_eq!(row(&plain, 0), ("gmail".into(), "PENDING_AUTH".into(), String::new()));
+    assert_eq!(row(&plain, 1), ("slack-main".into(), "ACTIVE".into(), String::new()));
+    assert_eq!(row(&plain, 2), ("exa".into(), "ACTIVE".into(), String::new()));
+    assert_eq!(row(&plain, 3), ("notion-team".into(), String::new(), String::new()), "no account yet");
+    assert_eq!((plain[3]["connected_account_id"].as_str(), plain[0]["provider"].as_str()), (Some(""), Some("GMAIL")));
+    assert!(plain[0]["connection_id"].as_str().unwrap().starts_with("conn_"));
+
+    let linked = state("?include_auth_links=true");
+    let (_, gmail_status, gmail_link) = row(&linked, 0);
+    assert_eq!(gmail_status, "PENDING_AUTH");
+    assert!(gmail_link.starts_with(&format!("{BASE}/magic/")), "{gmail_link}");
+    assert_eq!(row(&linked, 1).2, "", "an ACTIVE account needs no link");
+    assert_eq!(row(&linked, 2).2, "", "API-key connections get no link");
+    let (_, notion_status, notion_link) = row(&linked, 3);
+    assert_eq!(notion_status, "PENDING_AUTH", "issuing a link creates the account");
+    assert!(linked[3]["connected_account_id"].as_str().unwrap().starts_with("ca_"));
+    assert!(!notion_link.is_empty());
+
+    assert_eq!(browse(&double, "POST", &gmail_link).status, 200);
+    let after = state("?include_auth_links=1");
+    assert_eq!(row(&after, 0), ("gmail".into(), "ACTIVE".into(), String::new()));
+    assert_ne!(row(&after, 3).2, notion_link, "each call issues a fresh link");
+    assert_eq!(browse(&double, "GET", &notion_link).status, 200, "and earlier links stay valid");
+
+    let (status, error) = call(&double, &bearer, "POST", &format!("/api/v1/mcp/instances/{id}:get_auth_state?include_auth_links=maybe"), Value::Null);
+    assert_eq!((status, error_code(&error)), (400, "INVALID_ARGUMENT"));
+    let (status, error) = call(&double, &bearer, "POST", "/api/v1/mcp/instances/mcpi_missing:get_auth_state", Value::Null);
+    assert_eq!((status, error_code(&error)), (404, "NOT_FOUND"));
+    assert_eq!(call(&double, &bearer, "POST", &format!("/api/v1/mcp/instances/{id}:get_state"), Value::Null).0, 404);
+}
