@@ -10,6 +10,12 @@
 //!   field by field; it answers with the test access token.
 //! - `{dir}` anywhere is replaced by the case's private folder (its files live there).
 //! - `env` entries override the defaults below; `null` removes one.
+//! - agent-auth's config and state folders are `{dir}/agent-auth-config` and
+//!   `{dir}/agent-auth-state`; `files` may seed them (e.g. `agent-auth-config/connections.json`).
+//! - `expect.audit` lists the audit trail's lines exactly, except `time` (RFC 3339) and
+//!   `duration_ms` (a number), which are only checked for their form.
+//! - `stdout_secrets` are secrets the operation hands out on purpose (a `--get-token` token, an
+//!   MCP instance URL): allowed on stdout, never on stderr or in the audit trail.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,7 +23,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use agent_auth_host::outbound::{CannedResponse, InterceptedRequest, Interceptor, Network};
 use agent_auth_host::runtime::{Invocation, Runtime, Stdio};
-use agent_auth_host::sandbox::{self, EgressPolicy, FileGrants, Limits};
+use agent_auth_host::sandbox::{self, AgentDirs, EgressPolicy, FileGrants, Limits};
 use base64::Engine;
 use bytes::Bytes;
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -53,6 +59,8 @@ struct Case {
     expect: Expect,
     #[serde(default)]
     secrets: Vec<String>,
+    #[serde(default)]
+    stdout_secrets: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -148,6 +156,7 @@ struct Expect {
     files: BTreeMap<String, Content>,
     #[serde(default)]
     absent_files: Vec<String>,
+    audit: Option<Vec<Value>>,
 }
 
 /// Serves the scripted responses in order and records every request.
@@ -377,8 +386,13 @@ fn run_case(path: &Path) -> Result<(), Failed> {
         };
     }
     for (name, content) in &case.files {
-        std::fs::write(dir.path().join(name), content.bytes()).map_err(|e| e.to_string())?;
+        let path = dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+        }
+        std::fs::write(path, content.bytes()).map_err(|e| e.to_string())?;
     }
+    let agent_dirs = AgentDirs { config: dir.path().join("agent-auth-config"), state: dir.path().join("agent-auth-state") };
 
     let mut expected_requests = Vec::new();
     let mut responses = Vec::new();
@@ -391,7 +405,7 @@ fn run_case(path: &Path) -> Result<(), Failed> {
         expected_requests.push(req);
         responses.push(resp);
     }
-    let mut secrets: Vec<String> = case.secrets.clone();
+    let mut secrets: Vec<String> = case.secrets.iter().chain(&case.stdout_secrets).cloned().collect();
     secrets.push(ACCESS_TOKEN.into());
     secrets.extend(env.iter().filter(|(k, _)| k.contains("SECRET")).map(|(_, v)| v.clone()));
     for r in &responses {
@@ -411,6 +425,7 @@ fn run_case(path: &Path) -> Result<(), Failed> {
         egress: egress_url.as_deref().map(EgressPolicy::for_env_url).unwrap_or_else(EgressPolicy::deny_all),
         network: Network::Intercepted(script.clone()),
         files: if case.sandbox.grant_files == Some(false) { FileGrants::default() } else { grants },
+        agent_dirs: Some(agent_dirs.clone()),
         limits: Limits::default(),
         stdio: Stdio::Memory(Bytes::from(case.stdin.clone().unwrap_or_default())),
     };
@@ -472,9 +487,35 @@ fn run_case(path: &Path) -> Result<(), Failed> {
             problems.push(format!("left a temporary file behind: {name}"));
         }
     }
+    let audit_text = std::fs::read_to_string(agent_dirs.state.join("audit.jsonl")).unwrap_or_default();
     for secret in &secrets {
-        if stdout.contains(secret.as_str()) || stderr.contains(secret.as_str()) {
-            problems.push(format!("a secret ({}...) appears in the output", &secret[..4]));
+        let allowed_on_stdout = case.stdout_secrets.contains(secret);
+        if (stdout.contains(secret.as_str()) && !allowed_on_stdout) || stderr.contains(secret.as_str()) || audit_text.contains(secret.as_str()) {
+            problems.push(format!("a secret ({}...) appears in the output or the audit trail", &secret[..4]));
+        }
+    }
+    for secret in &case.stdout_secrets {
+        if stderr.contains(secret.as_str()) || audit_text.contains(secret.as_str()) {
+            problems.push(format!("a handed-out secret ({}...) appears on stderr or in the audit trail", &secret[..4.min(secret.len())]));
+        }
+    }
+    if let Some(expected) = &case.expect.audit {
+        let mut lines = Vec::new();
+        for line in audit_text.lines() {
+            let mut entry: Value = serde_json::from_str(line).map_err(|e| format!("audit line is not JSON ({e}): {line}"))?;
+            let time_ok = entry.get("time").and_then(Value::as_str).is_some_and(|t| t.len() == 20 && t.ends_with('Z'));
+            let duration_ok = entry.get("duration_ms").is_some_and(Value::is_u64);
+            if !time_ok || !duration_ok {
+                problems.push(format!("audit line lacks an RFC 3339 time or a duration_ms: {line}"));
+            }
+            if let Some(map) = entry.as_object_mut() {
+                map.remove("time");
+                map.remove("duration_ms");
+            }
+            lines.push(entry);
+        }
+        if &lines != expected {
+            problems.push(format!("audit trail\n{}\nexpected\n{}", pretty(&Value::Array(lines)), pretty(&Value::Array(expected.clone()))));
         }
     }
     if problems.is_empty() {

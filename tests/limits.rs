@@ -34,6 +34,7 @@ fn a_component_over_its_memory_cap_is_stopped_and_reported() {
         egress: EgressPolicy::for_env_url("https://acme.scalekit.cloud"),
         network: Network::Intercepted(Arc::new(Flood)),
         files: FileGrants::default(),
+        agent_dirs: None,
         limits,
         stdio: Stdio::Memory(Bytes::new()),
     };

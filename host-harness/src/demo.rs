@@ -12,7 +12,7 @@ use crate::component;
 use crate::outbound::Network;
 use crate::runner::{IN_PROCESS_URL, in_process_env};
 use crate::runtime::{Invocation, Runtime, Stdio};
-use crate::sandbox::{EgressPolicy, FileGrants, Limits};
+use crate::sandbox::{AgentDirs, EgressPolicy, FileGrants, Limits};
 use crate::virtual_scalekit::VirtualScalekit;
 
 /// The demo's user: it has no accounts yet, so Notion needs authorizing first.
@@ -69,6 +69,7 @@ impl Demo {
             egress: EgressPolicy::for_env_url(IN_PROCESS_URL),
             network: Network::Intercepted(self.double.clone()),
             files,
+            agent_dirs: Some(AgentDirs { config: self.dir.path().join("config"), state: self.dir.path().join("state") }),
             limits: Limits::default(),
             stdio: Stdio::Memory(Bytes::new()),
         };

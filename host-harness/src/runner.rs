@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::component;
 use crate::outbound::{Network, ProxySettings, RealNetwork};
 use crate::runtime::{Invocation, Outcome, Runtime, Stdio, Stopped};
-use crate::sandbox::{self, EgressPolicy, FileGrants, Limits};
+use crate::sandbox::{self, AgentDirs, EgressPolicy, FileGrants, Limits};
 use crate::virtual_scalekit::VirtualScalekit;
 
 /// Options the runner consumes before the operation; everything else goes to the component.
@@ -204,8 +204,9 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
         limits.wall_clock = limits.wall_clock.max(Duration::from_secs(seconds) + WAIT_MARGIN);
     }
     let (files, args) = FileGrants::from_args(&opts.rest, &cwd);
+    let agent_dirs = AgentDirs::resolve(|name| lookup(&vars, name));
     let outcome = runtime
-        .run(Invocation { args, env, egress, network, files, limits, stdio: Stdio::Inherit })
+        .run(Invocation { args, env, egress, network, files, agent_dirs, limits, stdio: Stdio::Inherit })
         .await
         .map_err(|e| internal("the sandbox could not be prepared", e))?;
     Ok(report(outcome))

@@ -14,7 +14,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::component::{self, Source};
 use crate::outbound::{Network, Outbound};
-use crate::sandbox::{EgressPolicy, FileGrants, Limits, Staging};
+use crate::sandbox::{AgentDirs, EgressPolicy, FileGrants, Limits, Staging};
 
 wasmtime::component::bindgen!({
     path: "../wit",
@@ -65,6 +65,8 @@ pub struct Invocation {
     pub network: Network,
     /// The files it may read and write.
     pub files: FileGrants,
+    /// agent-auth's config and state folders, granted read-write when given.
+    pub agent_dirs: Option<AgentDirs>,
     /// Memory, time and network limits.
     pub limits: Limits,
     /// stdin and stderr.
@@ -156,6 +158,13 @@ impl Runtime {
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         let mut wasi = WasiCtx::builder();
         wasi.arg("agent-auth").args(&inv.args).envs(&inv.env).stdout(stdout.clone());
+        if let Some(dirs) = &inv.agent_dirs {
+            dirs.ensure().context("cannot create agent-auth's config and state folders")?;
+            wasi.envs(&dirs.env());
+            for dir in [&dirs.config, &dirs.state] {
+                wasi.preopened_dir(dir, dir.to_string_lossy(), FsPerms::ReadWrite)?;
+            }
+        }
         wasi.allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
         match &inv.stdio {
             Stdio::Inherit => {

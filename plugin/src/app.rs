@@ -1,13 +1,18 @@
-//! The component's entry: parse, configure, run one operation, print one result.
+//! The component's entry: parse, configure, run one operation, record it, print one result.
 
+use std::time::Instant;
+
+use crate::audit::{self, Entry};
 use crate::bindings::wasi::cli::{terminal_stderr, terminal_stdin};
-use crate::cli::{self, Operation, ParseOutcome};
+use crate::cli::{self, Command, Operation, ParseOutcome};
+use crate::clock;
 use crate::config::Config;
-use crate::flows::{execute, generate_link, get_authorization, get_tool, list_connections, proxy};
+use crate::flows::{audit_log, execute, generate_link, get_authorization, get_tool, list_connections, mcp, proxy, tokens};
 use crate::http::WakiClient;
 use crate::output::{self, Code, Failure, Success, emit_failure, emit_success};
 use crate::scalekit::Scalekit;
 use crate::scalekit::tools::ToolQuery;
+use crate::storage::Storage;
 
 /// Runs the command line `argv` with the environment `env`; returns the exit code.
 pub fn main(argv: Vec<String>, env: Vec<(String, String)>) -> u8 {
@@ -18,7 +23,7 @@ pub fn main(argv: Vec<String>, env: Vec<(String, String)>) -> u8 {
             print!("{text}");
             0
         }
-        Ok(ParseOutcome::Run(operation)) => match run(operation, &env) {
+        Ok(ParseOutcome::Run(command)) => match run(command, &env) {
             Ok(success) => emit_success(success),
             Err(failure) => emit_failure(failure),
         },
@@ -26,11 +31,44 @@ pub fn main(argv: Vec<String>, env: Vec<(String, String)>) -> u8 {
     }
 }
 
-fn run(operation: Operation, env: &[(String, String)]) -> Result<Success, Failure> {
+fn lookup(env: &[(String, String)], name: &str) -> Option<String> {
+    env.iter().find(|(k, v)| k == name && !v.trim().is_empty()).map(|(_, v)| v.trim().to_owned())
+}
+
+fn run(command: Command, env: &[(String, String)]) -> Result<Success, Failure> {
+    let storage = Storage::from_env(env);
+    let agent_run_id = command.agent_run_id.or_else(|| lookup(env, "AGENT_RUN_ID"));
+    // Operations on local files need no Scalekit credentials.
+    match command.operation {
+        Operation::Configure { service, connection_name, identifier } => tokens::configure(&storage, &service, &connection_name, identifier.as_deref()),
+        Operation::ListServices => tokens::list_services(&storage),
+        Operation::AuditLog { since, limit } => audit_log::run(&storage, since.as_deref(), limit),
+        operation => remote(operation, env, &storage, agent_run_id.as_deref()),
+    }
+}
+
+/// The audit trail's view of an operation: its name and target, or `None` when it is not audited.
+fn audited(operation: &Operation) -> Option<(&'static str, Option<&str>, Option<String>)> {
+    match operation {
+        Operation::ExecuteTool { tool_name, connection_name, .. } => Some(("execute-tool", Some(connection_name), Some(tool_name.clone()))),
+        Operation::ProxyRequest(args) => Some(("proxy-request", Some(&args.connection_name), Some(format!("{} {}", args.method.to_ascii_uppercase(), args.path)))),
+        Operation::GetToken { services, for_url, .. } => {
+            Some(("get-token", None, Some(if services.is_empty() { for_url.clone().unwrap_or_default() } else { services.join(",") })))
+        }
+        Operation::EnsureMcpInstance { config_name, .. } => Some(("ensure-mcp-instance", None, Some(config_name.clone()))),
+        Operation::McpAuthState { instance_id } => Some(("mcp-auth-state", None, Some(instance_id.clone()))),
+        _ => None,
+    }
+}
+
+/// Operations that talk to Scalekit; the audited ones are timed and recorded.
+fn remote(operation: Operation, env: &[(String, String)], storage: &Storage, agent_run_id: Option<&str>) -> Result<Success, Failure> {
     let config = Config::from_env(env)?;
     let http = WakiClient;
     let sk = Scalekit::new(&http, &config);
-    match operation {
+    let audit = audited(&operation).map(|(name, connection, target)| (name, connection.map(str::to_owned), target));
+    let (started, timer) = (clock::now(), Instant::now());
+    let result = match operation {
         Operation::ListConnections { provider, page_size } => list_connections::run(&sk, provider.as_deref(), page_size),
         Operation::GetTool { provider, tool_names, query, page_size, page_token } => {
             get_tool::run(&sk, ToolQuery { provider, names: tool_names, query, page_size, page_token })
@@ -39,7 +77,7 @@ fn run(operation: Operation, env: &[(String, String)]) -> Result<Success, Failur
             with_identifier(identifier, &config, |id| generate_link::run(&sk, &connection_name, id, wait))
         }
         Operation::ExecuteTool { tool_name, connection_name, tool_input, identifier } => {
-            with_identifier(identifier, &config, |id| execute::run(&sk, &tool_name, &connection_name, id, &tool_input))
+            with_identifier(identifier, &config, |id| execute::run(&sk, &tool_name, &connection_name, id, &tool_input, agent_run_id))
         }
         Operation::ProxyRequest(args) => {
             let flag = args.identifier.clone();
@@ -48,7 +86,23 @@ fn run(operation: Operation, env: &[(String, String)]) -> Result<Success, Failur
         Operation::GetAuthorization { connection_name, identifier } => {
             with_identifier(identifier, &config, |id| get_authorization::run(&sk, &connection_name, id))
         }
+        Operation::GetToken { services, for_url, identifier, include_static } => {
+            let identifier = identifier.or_else(|| config.default_identifier.clone());
+            tokens::get_tokens(&sk, storage, &services, for_url.as_deref(), identifier.as_deref(), include_static)
+        }
+        Operation::CreateMcpConfig { name, description, tools } => mcp::create_config(&sk, &name, description.as_deref(), &tools),
+        Operation::ListMcpConfigs => mcp::list_configs(&sk),
+        Operation::EnsureMcpInstance { config_name, identifier, wait } => {
+            with_identifier(identifier, &config, |id| mcp::ensure_instance(&sk, &config_name, id, wait))
+        }
+        Operation::McpAuthState { instance_id } => mcp::auth_state(&sk, &instance_id),
+        Operation::Configure { .. } | Operation::ListServices | Operation::AuditLog { .. } => unreachable!("local operations are handled in run"),
+    };
+    if let Some((name, connection, target)) = audit {
+        let entry = Entry { operation: name, connection: connection.as_deref(), identifier: None, target, agent_run_id, started, duration_ms: timer.elapsed().as_millis() };
+        audit::record(storage.state_dir(), &entry, &result);
     }
+    result
 }
 
 /// Resolves the identifier (flag, then `TOOL_IDENTIFIER`, then a prompt in a terminal) and runs `f`.

@@ -6,13 +6,16 @@
 //! object on stdout and exits with the contract's exit code through `exit-with-code`.
 
 mod app;
+mod audit;
 mod cli;
+mod clock;
 mod config;
 mod files;
 mod flows;
 mod http;
 mod output;
 mod scalekit;
+mod storage;
 
 mod bindings {
     wit_bindgen::generate!({

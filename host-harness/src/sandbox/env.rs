@@ -1,7 +1,7 @@
 //! The variables the component sees: the documented ones, never the rest of the caller's environment.
 
 /// Every variable passed to the component when set (`shared/spec/cli.md`, "Configuration").
-pub const PASSED_VARIABLES: [&str; 8] = [
+pub const PASSED_VARIABLES: [&str; 9] = [
     "TOOL_CLIENT_ID",
     "TOOL_CLIENT_SECRET",
     "TOOL_ENV_URL",
@@ -10,6 +10,7 @@ pub const PASSED_VARIABLES: [&str; 8] = [
     "SCALEKIT_CLIENT_SECRET",
     "SCALEKIT_ENV_URL",
     "NO_COLOR",
+    "AGENT_RUN_ID",
 ];
 
 /// The component's environment, looked up through `get`.

@@ -1,10 +1,12 @@
 //! The sandbox around one invocation.
 
+pub mod dirs;
 pub mod egress;
 pub mod env;
 pub mod files;
 pub mod limits;
 
+pub use dirs::AgentDirs;
 pub use egress::EgressPolicy;
 pub use files::{FileGrants, Staging};
 pub use limits::Limits;

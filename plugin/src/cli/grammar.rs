@@ -27,6 +27,8 @@ Scalekit or the provider, 7 transport failure (retry later).";
 )]
 #[command(group(ArgGroup::new("operation").required(true).multiple(false).args([
     "list_connections", "generate_link", "get_tool", "execute_tool", "proxy_request", "get_authorization",
+    "configure", "list_services", "get_token", "create_mcp_config", "list_mcp_configs", "ensure_mcp_instance",
+    "mcp_auth_state", "audit_log",
 ])))]
 struct Args {
     /// List the app connections (optionally of one provider) and select the first COMPLETED one.
@@ -93,9 +95,64 @@ struct Args {
     /// Save the raw response body to this file.
     #[arg(long, value_name = "F")]
     output_file: Option<String>,
-    /// With --generate-link: wait until the account is active (default 300 seconds).
+    /// With --generate-link or --ensure-mcp-instance: wait until the accounts are active (default 300 seconds).
     #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "300")]
     wait: Option<u64>,
+
+    /// Map a service name to a connection (and identifier) for --get-token.
+    #[arg(long, value_name = "SERVICE", help_heading = "Operations")]
+    configure: Option<String>,
+    /// List the configured services.
+    #[arg(long, help_heading = "Operations")]
+    list_services: bool,
+    /// Print a fresh provider access token for SERVICE; repeat for several.
+    #[arg(long = "get-token", value_name = "SERVICE", num_args = 0..=1, default_missing_value = "", help_heading = "Operations")]
+    get_token: Vec<String>,
+    /// With --get-token: pick the service whose provider serves this API URL.
+    #[arg(long, value_name = "URL")]
+    for_url: Option<String>,
+    /// With --get-token: hand out a non-OAuth account's static credential fields.
+    #[arg(long)]
+    include_static: bool,
+    /// Create an MCP config (with --name and --tools).
+    #[arg(long, help_heading = "Operations")]
+    create_mcp_config: bool,
+    /// List the MCP configs.
+    #[arg(long, help_heading = "Operations")]
+    list_mcp_configs: bool,
+    /// Get or create a user's MCP instance of a config, with each connection's authorization.
+    #[arg(long, help_heading = "Operations")]
+    ensure_mcp_instance: bool,
+    /// Show the authorization state of an MCP instance.
+    #[arg(long, help_heading = "Operations")]
+    mcp_auth_state: bool,
+    /// Read the local audit trail.
+    #[arg(long, help_heading = "Operations")]
+    audit_log: bool,
+    /// MCP config name.
+    #[arg(long, value_name = "N")]
+    name: Option<String>,
+    /// MCP config description.
+    #[arg(long, value_name = "D")]
+    description: Option<String>,
+    /// CONNECTION[:tool1,tool2,...] for --create-mcp-config; repeat per connection.
+    #[arg(long, value_name = "CONNECTION[:TOOLS]")]
+    tools: Vec<String>,
+    /// MCP config name for --ensure-mcp-instance.
+    #[arg(long, value_name = "N")]
+    config_name: Option<String>,
+    /// MCP instance id for --mcp-auth-state.
+    #[arg(long, value_name = "ID")]
+    instance_id: Option<String>,
+    /// With --audit-log: entries at or after T (RFC 3339, or an age like 30m, 24h, 7d).
+    #[arg(long, value_name = "T")]
+    since: Option<String>,
+    /// With --audit-log: at most N entries, the newest (default 50).
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    /// Correlates this call in the audit trail and Scalekit's tool logs (default: AGENT_RUN_ID).
+    #[arg(long, value_name = "ID")]
+    agent_run_id: Option<String>,
 }
 
 /// One validated operation with its options.
@@ -119,6 +176,22 @@ pub enum Operation {
     ProxyRequest(ProxyArgs),
     /// `--get-authorization`
     GetAuthorization { connection_name: String, identifier: Option<String> },
+    /// `--configure SERVICE`
+    Configure { service: String, connection_name: String, identifier: Option<String> },
+    /// `--list-services`
+    ListServices,
+    /// `--get-token [SERVICE]... [--for-url URL]`
+    GetToken { services: Vec<String>, for_url: Option<String>, identifier: Option<String>, include_static: bool },
+    /// `--create-mcp-config`
+    CreateMcpConfig { name: String, description: Option<String>, tools: Vec<String> },
+    /// `--list-mcp-configs`
+    ListMcpConfigs,
+    /// `--ensure-mcp-instance`
+    EnsureMcpInstance { config_name: String, identifier: Option<String>, wait: Option<u64> },
+    /// `--mcp-auth-state`
+    McpAuthState { instance_id: String },
+    /// `--audit-log`
+    AuditLog { since: Option<String>, limit: Option<usize> },
 }
 
 /// Options of `--proxy-request`, still unparsed JSON strings.
@@ -135,11 +208,20 @@ pub struct ProxyArgs {
     pub identifier: Option<String>,
 }
 
+/// One operation and the options every operation takes.
+#[derive(Debug)]
+pub struct Command {
+    /// What to do.
+    pub operation: Operation,
+    /// `--agent-run-id`, to correlate this call in the audit trail and Scalekit's logs.
+    pub agent_run_id: Option<String>,
+}
+
 /// What parsing produced.
 #[derive(Debug)]
 pub enum ParseOutcome {
-    /// Run this operation.
-    Run(Operation),
+    /// Run this command.
+    Run(Command),
     /// `--help` or `--version`: print this text on stdout and exit 0.
     Print(String),
 }
@@ -160,7 +242,7 @@ fn required(value: Option<String>, flag: &str, op: &str, example: &str) -> Resul
 
 /// Rejects options that the chosen operation does not use, so a typo never passes silently.
 fn reject_unused(args: &Args, op: &str, allowed: &[&str]) -> Result<(), Failure> {
-    let given: [(&str, bool); 17] = [
+    let given = [
         ("--provider", args.provider.is_some()),
         ("--page-size", args.page_size.is_some()),
         ("--page-token", args.page_token.is_some()),
@@ -177,6 +259,15 @@ fn reject_unused(args: &Args, op: &str, allowed: &[&str]) -> Result<(), Failure>
         ("--input-file", args.input_file.is_some()),
         ("--output-file", args.output_file.is_some()),
         ("--wait", args.wait.is_some()),
+        ("--for-url", args.for_url.is_some()),
+        ("--include-static", args.include_static),
+        ("--name", args.name.is_some()),
+        ("--description", args.description.is_some()),
+        ("--tools", !args.tools.is_empty()),
+        ("--config-name", args.config_name.is_some()),
+        ("--instance-id", args.instance_id.is_some()),
+        ("--since", args.since.is_some()),
+        ("--limit", args.limit.is_some()),
         ("--list-connections", false),
     ];
     let unused: Vec<&str> =
@@ -213,7 +304,8 @@ pub fn parse(argv: Vec<String>) -> Result<ParseOutcome, Failure> {
         Err(e) => return Err(clap_failure(e)),
     };
     let args = Args::from_arg_matches(&matches).map_err(clap_failure)?;
-    validate(args).map(ParseOutcome::Run)
+    let agent_run_id = args.agent_run_id.clone().filter(|id| !id.trim().is_empty());
+    validate(args).map(|operation| ParseOutcome::Run(Command { operation, agent_run_id }))
 }
 
 fn validate(a: Args) -> Result<Operation, Failure> {
@@ -285,6 +377,52 @@ fn validate(a: Args) -> Result<Operation, Failure> {
             identifier: a.identifier,
         }));
     }
+    if let Some(service) = a.configure.clone() {
+        reject_unused(&a, "--configure", &["--connection-name", "--identifier"])?;
+        let connection_name = required(a.connection_name, "--connection-name", "--configure", "NAME (see agent-auth --list-connections --provider P)")?;
+        if service.trim().is_empty() {
+            return Err(usage("--configure needs a service name", "Pass a short name, e.g. --configure gmail --connection-name gmail_u3134a."));
+        }
+        return Ok(Operation::Configure { service, connection_name, identifier: a.identifier });
+    }
+    if a.list_services {
+        reject_unused(&a, "--list-services", &[])?;
+        return Ok(Operation::ListServices);
+    }
+    if !a.get_token.is_empty() {
+        reject_unused(&a, "--get-token", &["--for-url", "--identifier", "--include-static"])?;
+        let services: Vec<String> = a.get_token.into_iter().filter(|s| !s.trim().is_empty()).collect();
+        if services.is_empty() && a.for_url.is_none() {
+            return Err(usage("--get-token needs a SERVICE or --for-url URL", "Pass --get-token SERVICE (see agent-auth --list-services), or --get-token --for-url https://api.example.com/..."));
+        }
+        return Ok(Operation::GetToken { services, for_url: a.for_url, identifier: a.identifier, include_static: a.include_static });
+    }
+    if a.create_mcp_config {
+        reject_unused(&a, "--create-mcp-config", &["--name", "--description", "--tools"])?;
+        let name = required(a.name, "--name", "--create-mcp-config", "NAME (lower-case letters, digits, - and _)")?;
+        if a.tools.is_empty() {
+            return Err(usage("--create-mcp-config needs --tools", "Add --tools CONNECTION[:tool1,tool2] once per connection (no tool list = every tool)."));
+        }
+        return Ok(Operation::CreateMcpConfig { name, description: a.description, tools: a.tools });
+    }
+    if a.list_mcp_configs {
+        reject_unused(&a, "--list-mcp-configs", &[])?;
+        return Ok(Operation::ListMcpConfigs);
+    }
+    if a.ensure_mcp_instance {
+        reject_unused(&a, "--ensure-mcp-instance", &["--config-name", "--identifier", "--wait"])?;
+        let config_name = required(a.config_name, "--config-name", "--ensure-mcp-instance", "NAME (see agent-auth --list-mcp-configs)")?;
+        return Ok(Operation::EnsureMcpInstance { config_name, identifier: a.identifier, wait: a.wait });
+    }
+    if a.mcp_auth_state {
+        reject_unused(&a, "--mcp-auth-state", &["--instance-id"])?;
+        let instance_id = required(a.instance_id, "--instance-id", "--mcp-auth-state", "ID (from agent-auth --ensure-mcp-instance)")?;
+        return Ok(Operation::McpAuthState { instance_id });
+    }
+    if a.audit_log {
+        reject_unused(&a, "--audit-log", &["--since", "--limit"])?;
+        return Ok(Operation::AuditLog { since: a.since, limit: a.limit });
+    }
     reject_unused(&a, "--get-authorization", &["--connection-name", "--identifier"])?;
     let connection_name = required(a.connection_name, "--connection-name", "--get-authorization", "NAME (see agent-auth --list-connections --provider P)")?;
     Ok(Operation::GetAuthorization { connection_name, identifier: a.identifier })
@@ -319,7 +457,7 @@ mod tests {
     #[test]
     fn wait_takes_optional_seconds() {
         let wait = |args: &[&str]| match run(args) {
-            Ok(ParseOutcome::Run(Operation::GenerateLink { wait, .. })) => wait,
+            Ok(ParseOutcome::Run(Command { operation: Operation::GenerateLink { wait, .. }, .. })) => wait,
             other => panic!("{other:?}"),
         };
         assert_eq!(wait(&["--generate-link", "--connection-name", "gmail"]), None);

@@ -2,4 +2,4 @@
 
 mod grammar;
 
-pub use grammar::{Operation, ParseOutcome, ProxyArgs, parse};
+pub use grammar::{Command, Operation, ParseOutcome, ProxyArgs, parse};

@@ -10,7 +10,8 @@ use crate::scalekit::tools;
 use crate::scalekit::{ApiError, ErrorResponse, Scalekit};
 
 /// Executes `tool_name` with `raw_input` for `identifier` on `connection_name`.
-pub fn run(sk: &Scalekit, tool_name: &str, connection_name: &str, identifier: &str, raw_input: &str) -> Result<Success, Failure> {
+/// `agent_run_id` is forwarded to Scalekit for its tool logs.
+pub fn run(sk: &Scalekit, tool_name: &str, connection_name: &str, identifier: &str, raw_input: &str, agent_run_id: Option<&str>) -> Result<Success, Failure> {
     let params = Value::Object(input::json_object("--tool-input", raw_input, true)?);
     let connection = find_connection(sk, connection_name)?;
     let account = match find_or_create_account(sk, &connection, identifier)? {
@@ -24,7 +25,7 @@ pub fn run(sk: &Scalekit, tool_name: &str, connection_name: &str, identifier: &s
         }
     };
     let context = |f: Failure| f.with("tool_name", tool_name).with("connection_name", connection_name).with("identifier", identifier);
-    match tools::execute(sk, tool_name, identifier, &account.id, &params) {
+    match tools::execute(sk, tool_name, identifier, &account.id, &params, agent_run_id) {
         Ok(run) => Ok(Success::default()
             .with("tool_name", tool_name)
             .with("connection_name", connection_name)

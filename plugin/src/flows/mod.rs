@@ -1,6 +1,7 @@
 //! The operations, each written as the steps an agent takes.
 
 mod account;
+pub mod audit_log;
 mod errors;
 mod input;
 pub mod execute;
@@ -8,4 +9,6 @@ pub mod generate_link;
 pub mod get_authorization;
 pub mod get_tool;
 pub mod list_connections;
+pub mod mcp;
 pub mod proxy;
+pub mod tokens;

@@ -109,19 +109,24 @@ pub struct Execution {
     pub execution_id: String,
 }
 
-/// Executes `tool_name` for a connected account. The input travels as `params`.
+/// Executes `tool_name` for a connected account. The input travels as `params`; `agent_run_id`
+/// (when given) correlates the call in Scalekit's tool logs.
 pub fn execute(
     sk: &Scalekit,
     tool_name: &str,
     identifier: &str,
     connected_account_id: &str,
     params: &Value,
+    agent_run_id: Option<&str>,
 ) -> Result<Execution, ApiError> {
-    let body = json!({
+    let mut body = json!({
         "tool_name": tool_name,
         "identifier": identifier,
         "connected_account_id": connected_account_id,
         "params": params,
     });
+    if let Some(run_id) = agent_run_id {
+        body["agent_run_id"] = json!(run_id);
+    }
     sk.post("/api/v1/execute_tool", &body, "tool result")
 }

@@ -1,0 +1,67 @@
+//! agent-auth's own folders, granted to the component read-write: the config folder
+//! (`connections.json`) and the state folder (the audit trail). Both are created owner-only
+//! (0700), so what the component writes there is readable by the owner alone.
+
+use std::os::unix::fs::DirBuilderExt;
+use std::path::PathBuf;
+
+/// The config and state folders of one invocation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentDirs {
+    /// `AGENT_AUTH_CONFIG_DIR`, default: the user's config folder + `agent-auth`.
+    pub config: PathBuf,
+    /// `AGENT_AUTH_STATE_DIR`, default: the user's state folder (or local data folder) + `agent-auth`.
+    pub state: PathBuf,
+}
+
+impl AgentDirs {
+    /// The folders from the variables `get` finds, else the platform defaults.
+    pub fn resolve(get: impl Fn(&str) -> Option<String>) -> Option<AgentDirs> {
+        let config = get("AGENT_AUTH_CONFIG_DIR").map(PathBuf::from).or_else(|| dirs::config_dir().map(|d| d.join("agent-auth")))?;
+        let state = get("AGENT_AUTH_STATE_DIR")
+            .map(PathBuf::from)
+            .or_else(|| dirs::state_dir().or_else(dirs::data_local_dir).map(|d| d.join("agent-auth")))?;
+        Some(AgentDirs { config, state })
+    }
+
+    /// Creates both folders (owner-only) when missing.
+    pub fn ensure(&self) -> std::io::Result<()> {
+        for dir in [&self.config, &self.state] {
+            if !dir.is_dir() {
+                std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The variables that tell the component where the folders are.
+    pub fn env(&self) -> [(String, String); 2] {
+        [
+            ("AGENT_AUTH_CONFIG_DIR".into(), self.config.to_string_lossy().into_owned()),
+            ("AGENT_AUTH_STATE_DIR".into(), self.state.to_string_lossy().into_owned()),
+        ]
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn folders_come_from_the_variables_and_are_owner_only() {
+        let root = tempfile::tempdir().unwrap();
+        let (config, state) = (root.path().join("c"), root.path().join("s/deep"));
+        let get = |name: &str| match name {
+            "AGENT_AUTH_CONFIG_DIR" => Some(config.to_string_lossy().into_owned()),
+            "AGENT_AUTH_STATE_DIR" => Some(state.to_string_lossy().into_owned()),
+            _ => None,
+        };
+        let dirs = AgentDirs::resolve(get).unwrap();
+        assert_eq!(dirs, AgentDirs { config: config.clone(), state: state.clone() });
+        dirs.ensure().unwrap();
+        assert_eq!(std::fs::metadata(&config).unwrap().permissions().mode() & 0o777, 0o700);
+        assert!(state.is_dir());
+    }
+}

@@ -1,0 +1,57 @@
+//! `--audit-log`: reads the local audit trail back, newest last.
+
+use serde_json::Value;
+
+use crate::audit;
+use crate::clock;
+use crate::output::{Code, Failure, Success};
+use crate::storage::Storage;
+
+/// Entries shown when `--limit` is not given.
+const DEFAULT_LIMIT: usize = 50;
+
+/// Lists the audit entries at or after `since`, at most `limit` of the newest.
+pub fn run(storage: &Storage, since: Option<&str>, limit: Option<usize>) -> Result<Success, Failure> {
+    let dir = storage.state_dir().ok_or_else(|| {
+        Failure::new(Code::ConfigMissing, "no state folder: AGENT_AUTH_STATE_DIR is not set", "Run the component with the agent-auth runner, which keeps the audit trail.")
+    })?;
+    let since = since
+        .map(|text| {
+            clock::parse_since(text, clock::now()).ok_or_else(|| {
+                Failure::new(Code::Usage, format!("--since {text} is not a time"), "Pass an RFC 3339 time (2026-11-21T08:00:00Z) or an age (30m, 24h, 7d).")
+            })
+        })
+        .transpose()?;
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if limit == 0 {
+        return Err(Failure::new(Code::Usage, "--limit 0 shows nothing", "Pass --limit N with N of at least 1."));
+    }
+    let path = audit::path(dir);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(Failure::new(Code::InputFileUnreadable, format!("cannot read the audit trail {}: {e}", path.display()), "Check the state folder's permissions."));
+        }
+    };
+    let mut unreadable = 0;
+    let mut entries: Vec<Value> = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        match serde_json::from_str::<Value>(line) {
+            Ok(entry) => {
+                let time = entry.get("time").and_then(Value::as_str).and_then(clock::parse_rfc3339);
+                if since.is_none_or(|s| time.is_some_and(|t| t >= s)) {
+                    entries.push(entry);
+                }
+            }
+            Err(_) => unreadable += 1,
+        }
+    }
+    let total = entries.len();
+    let newest = entries.split_off(total.saturating_sub(limit));
+    let mut success = Success::default().with("path", path.to_string_lossy()).with("total", total).with("entries", newest);
+    if unreadable > 0 {
+        success.warnings.push(format!("{unreadable} line(s) of the audit trail are not JSON and were skipped"));
+    }
+    Ok(success)
+}
