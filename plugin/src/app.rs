@@ -61,11 +61,28 @@ fn audited(operation: &Operation) -> Option<(&'static str, Option<&str>, Option<
     }
 }
 
+/// The `--identifier` flag of operations that act on a connected account (`None` for the others).
+fn identifier_flag(operation: &Operation) -> Option<Option<String>> {
+    match operation {
+        Operation::GenerateLink { identifier, .. }
+        | Operation::ExecuteTool { identifier, .. }
+        | Operation::GetAuthorization { identifier, .. }
+        | Operation::EnsureMcpInstance { identifier, .. } => Some(identifier.clone()),
+        Operation::ProxyRequest(args) => Some(args.identifier.clone()),
+        _ => None,
+    }
+}
+
 /// Operations that talk to Scalekit; the audited ones are timed and recorded.
 fn remote(operation: Operation, env: &[(String, String)], storage: &Storage, agent_run_id: Option<&str>) -> Result<Success, Failure> {
     let config = Config::from_env(env)?;
     let http = WakiClient;
     let sk = Scalekit::new(&http, &config);
+    let (identifier, prompted) = match identifier_flag(&operation) {
+        Some(flag) => resolve_identifier(flag, &config).map(|(id, prompted)| (Some(id), prompted))?,
+        None => (None, false),
+    };
+    let id = identifier.as_deref().unwrap_or_default();
     let audit = audited(&operation).map(|(name, connection, target)| (name, connection.map(str::to_owned), target));
     let (started, timer) = (clock::now(), Instant::now());
     let result = match operation {
@@ -73,63 +90,57 @@ fn remote(operation: Operation, env: &[(String, String)], storage: &Storage, age
         Operation::GetTool { provider, tool_names, query, page_size, page_token } => {
             get_tool::run(&sk, ToolQuery { provider, names: tool_names, query, page_size, page_token })
         }
-        Operation::GenerateLink { connection_name, identifier, wait } => {
-            with_identifier(identifier, &config, |id| generate_link::run(&sk, &connection_name, id, wait))
+        Operation::GenerateLink { connection_name, wait, .. } => generate_link::run(&sk, &connection_name, id, wait),
+        Operation::ExecuteTool { tool_name, connection_name, tool_input, .. } => {
+            execute::run(&sk, &tool_name, &connection_name, id, &tool_input, agent_run_id)
         }
-        Operation::ExecuteTool { tool_name, connection_name, tool_input, identifier } => {
-            with_identifier(identifier, &config, |id| execute::run(&sk, &tool_name, &connection_name, id, &tool_input, agent_run_id))
-        }
-        Operation::ProxyRequest(args) => {
-            let flag = args.identifier.clone();
-            with_identifier(flag, &config, |id| proxy::run(&sk, args, id))
-        }
-        Operation::GetAuthorization { connection_name, identifier } => {
-            with_identifier(identifier, &config, |id| get_authorization::run(&sk, &connection_name, id))
-        }
+        Operation::ProxyRequest(args) => proxy::run(&sk, args, id),
+        Operation::GetAuthorization { connection_name, .. } => get_authorization::run(&sk, &connection_name, id),
         Operation::GetToken { services, for_url, identifier, include_static } => {
             let identifier = identifier.or_else(|| config.default_identifier.clone());
             tokens::get_tokens(&sk, storage, &services, for_url.as_deref(), identifier.as_deref(), include_static)
         }
         Operation::CreateMcpConfig { name, description, tools } => mcp::create_config(&sk, &name, description.as_deref(), &tools),
         Operation::ListMcpConfigs => mcp::list_configs(&sk),
-        Operation::EnsureMcpInstance { config_name, identifier, wait } => {
-            with_identifier(identifier, &config, |id| mcp::ensure_instance(&sk, &config_name, id, wait))
-        }
+        Operation::EnsureMcpInstance { config_name, wait, .. } => mcp::ensure_instance(&sk, &config_name, id, wait),
         Operation::McpAuthState { instance_id } => mcp::auth_state(&sk, &instance_id),
         Operation::Configure { .. } | Operation::ListServices | Operation::AuditLog { .. } => unreachable!("local operations are handled in run"),
     };
     if let Some((name, connection, target)) = audit {
-        let entry = Entry { operation: name, connection: connection.as_deref(), identifier: None, target, agent_run_id, started, duration_ms: timer.elapsed().as_millis() };
+        let entry = Entry {
+            operation: name,
+            connection: connection.as_deref(),
+            identifier: identifier.as_deref(),
+            target,
+            agent_run_id,
+            started,
+            duration_ms: timer.elapsed().as_millis(),
+        };
         audit::record(storage.state_dir(), &entry, &result);
     }
-    result
+    if !prompted {
+        return result;
+    }
+    let warning = "no identifier was configured; set TOOL_IDENTIFIER (or pass --identifier) to skip the question".to_owned();
+    match result {
+        Ok(mut success) => {
+            success.warnings.insert(0, warning);
+            Ok(success)
+        }
+        Err(failure) => Err(failure.warn(vec![warning])),
+    }
 }
 
-/// Resolves the identifier (flag, then `TOOL_IDENTIFIER`, then a prompt in a terminal) and runs `f`.
-fn with_identifier(
-    flag: Option<String>,
-    config: &Config,
-    f: impl FnOnce(&str) -> Result<Success, Failure>,
-) -> Result<Success, Failure> {
-    let given = flag.or_else(|| config.default_identifier.clone()).filter(|s| !s.trim().is_empty());
-    if let Some(identifier) = given {
-        return f(identifier.trim());
+/// The identifier: the flag, then `TOOL_IDENTIFIER`, then (in a terminal) a question on stderr.
+/// Returns it and whether it had to be asked for.
+fn resolve_identifier(flag: Option<String>, config: &Config) -> Result<(String, bool), Failure> {
+    if let Some(identifier) = flag.or_else(|| config.default_identifier.clone()).filter(|s| !s.trim().is_empty()) {
+        return Ok((identifier.trim().to_owned(), false));
     }
-    let prompted = ask_identifier().ok_or_else(|| {
-        Failure::new(
-            Code::IdentifierRequired,
-            "this operation acts for a user and needs an identifier",
-            "Pass --identifier USER_ID or set TOOL_IDENTIFIER.",
-        )
+    let asked = ask_identifier().ok_or_else(|| {
+        Failure::new(Code::IdentifierRequired, "this operation acts for a user and needs an identifier", "Pass --identifier USER_ID or set TOOL_IDENTIFIER.")
     })?;
-    let warning = "no identifier was configured; set TOOL_IDENTIFIER (or pass --identifier) to skip the question".to_owned();
-    match f(&prompted) {
-        Ok(mut s) => {
-            s.warnings.insert(0, warning);
-            Ok(s)
-        }
-        Err(e) => Err(e.warn(vec![warning])),
-    }
+    Ok((asked, true))
 }
 
 /// In a terminal, asks for the identifier on stderr.
