@@ -1,7 +1,8 @@
 //! The README's examples are real: every `console` block starting with `$ agent-auth` is run, in
 //! order, against the virtual Scalekit on loopback, and its stdout must equal the `json` block that
-//! follows (the loopback URL is shown as https://acme.scalekit.cloud, and RFC 3339 timestamps are
-//! compared as "a timestamp"). A `# exit N` line in the console block gives the expected exit code
+//! follows. The loopback URL is shown as https://acme.scalekit.cloud and the test's home folder as
+//! /home/alice; RFC 3339 timestamps and `duration_ms` values are compared as "a timestamp" and
+//! "a number". A `# exit N` line in the console block gives the expected exit code
 //! (0 otherwise). Run with `UPDATE_README=1` to rewrite the json blocks from real output.
 
 mod support;
@@ -10,6 +11,7 @@ use serde_json::Value;
 use support::{World, finish};
 
 const SHOWN_URL: &str = "https://acme.scalekit.cloud";
+const SHOWN_HOME: &str = "/home/alice";
 
 struct Example {
     command: String,
@@ -61,7 +63,15 @@ fn mask_times(v: &mut Value) {
     match v {
         Value::String(s) if s.len() == 20 && s.as_bytes()[10] == b'T' && s.ends_with('Z') => *s = "<timestamp>".into(),
         Value::Array(items) => items.iter_mut().for_each(mask_times),
-        Value::Object(map) => map.values_mut().for_each(mask_times),
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                if key == "duration_ms" && value.is_number() {
+                    *value = Value::from(0);
+                } else {
+                    mask_times(value);
+                }
+            }
+        }
         _ => {}
     }
 }
@@ -80,7 +90,7 @@ fn readme_examples_print_what_the_readme_shows() {
         let args: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
         let run = finish(world.command(&args));
         assert_eq!(run.code, example.exit, "`{}` exited {}:\n{}{}", example.command, run.code, run.stdout, run.stderr);
-        let shown = run.stdout.replace(&world.server.url(), SHOWN_URL);
+        let shown = run.stdout.replace(&world.server.url(), SHOWN_URL).replace(&world.cwd.path().to_string_lossy().into_owned(), SHOWN_HOME);
         if update {
             replacements.push((example.json_range.clone(), shown));
             continue;
