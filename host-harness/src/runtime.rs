@@ -209,6 +209,9 @@ impl Runtime {
             Ok(Err(err)) => classify(err, &inv.limits),
         };
         drop(store);
+        if let Some(dirs) = &inv.agent_dirs {
+            dirs.protect().context("cannot restrict connections.json to its owner")?;
+        }
         if exit_code == 0 {
             staging.commit().context("cannot move the output file into place")?;
         }

@@ -53,7 +53,9 @@ fn audited(operation: &Operation) -> Option<(&'static str, Option<&str>, Option<
         Operation::ExecuteTool { tool_name, connection_name, .. } => Some(("execute-tool", Some(connection_name), Some(tool_name.clone()))),
         Operation::ProxyRequest(args) => Some(("proxy-request", Some(&args.connection_name), Some(format!("{} {}", args.method.to_ascii_uppercase(), args.path)))),
         Operation::GetToken { services, for_url, .. } => {
-            Some(("get-token", None, Some(if services.is_empty() { for_url.clone().unwrap_or_default() } else { services.join(",") })))
+            // Only host and path of --for-url: a query string may carry a key.
+            let url = for_url.as_deref().map(|u| u.split(['?', '#']).next().unwrap_or_default().to_owned());
+            Some(("get-token", None, Some(services.iter().cloned().chain(url).collect::<Vec<_>>().join(","))))
         }
         Operation::EnsureMcpInstance { config_name, .. } => Some(("ensure-mcp-instance", None, Some(config_name.clone()))),
         Operation::McpAuthState { instance_id } => Some(("mcp-auth-state", None, Some(instance_id.clone()))),

@@ -24,6 +24,8 @@ pub struct World {
     pub double: Arc<VirtualScalekit>,
     pub server: Loopback,
     pub cwd: TempDir,
+    /// HOME: agent-auth's config and state folders land here by default.
+    pub home: TempDir,
     pub cache: TempDir,
 }
 
@@ -41,7 +43,7 @@ impl World {
         let credentials = Credentials { client_id: CLIENT_ID.into(), client_secret: CLIENT_SECRET.into() };
         let (double, server) =
             server::spawn("127.0.0.1:0", |url| VirtualScalekit::new(url, Some(credentials))).expect("bind loopback");
-        World { double, server, cwd: tempfile::tempdir().unwrap(), cache: tempfile::tempdir().unwrap() }
+        World { double, server, cwd: tempfile::tempdir().unwrap(), home: tempfile::tempdir().unwrap(), cache: tempfile::tempdir().unwrap() }
     }
 
     /// The binary with only the variables a user would set.
@@ -50,7 +52,7 @@ impl World {
         cmd.args(args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.cwd.path())
+            .env("HOME", self.home.path())
             .env("AGENT_AUTH_CACHE_DIR", self.cache.path())
             .env("TOOL_CLIENT_ID", CLIENT_ID)
             .env("TOOL_CLIENT_SECRET", CLIENT_SECRET)
@@ -71,12 +73,19 @@ impl World {
 }
 
 /// Runs a command and checks the output contract: one JSON object on stdout, no secret anywhere.
-pub fn finish(mut cmd: Command) -> Run {
+pub fn finish(cmd: Command) -> Run {
+    finish_handing_out(cmd, &[])
+}
+
+/// Like [`finish`], for an operation that hands out the secrets marked by `handed_out` on stdout
+/// (a `--get-token` token); they must still never reach stderr.
+pub fn finish_handing_out(mut cmd: Command, handed_out: &[&str]) -> Run {
     let out = cmd.output().expect("run agent-auth");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     for marker in SECRET_MARKERS {
-        assert!(!stdout.contains(marker) && !stderr.contains(marker), "a secret ({marker}) leaked:\n{stdout}\n{stderr}");
+        let on_stdout = stdout.contains(marker) && !handed_out.contains(&marker);
+        assert!(!on_stdout && !stderr.contains(marker), "a secret ({marker}) leaked:\n{stdout}\n{stderr}");
     }
     let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}):\n{stdout}\n{stderr}"));
     Run { code: out.status.code().unwrap_or(-1), stdout, stderr, json }

@@ -2,7 +2,7 @@
 //! (`connections.json`) and the state folder (the audit trail). Both are created owner-only
 //! (0700), so what the component writes there is readable by the owner alone.
 
-use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::PathBuf;
 
 /// The config and state folders of one invocation.
@@ -34,6 +34,15 @@ impl AgentDirs {
         Ok(())
     }
 
+    /// Makes `connections.json` readable by its owner only (the component cannot change modes).
+    pub fn protect(&self) -> std::io::Result<()> {
+        let file = self.config.join("connections.json");
+        if file.is_file() {
+            std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))?;
+        }
+        Ok(())
+    }
+
     /// The variables that tell the component where the folders are.
     pub fn env(&self) -> [(String, String); 2] {
         [
@@ -47,7 +56,6 @@ impl AgentDirs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn folders_come_from_the_variables_and_are_owner_only() {
@@ -63,5 +71,8 @@ mod tests {
         dirs.ensure().unwrap();
         assert_eq!(std::fs::metadata(&config).unwrap().permissions().mode() & 0o777, 0o700);
         assert!(state.is_dir());
+        std::fs::write(config.join("connections.json"), "{}").unwrap();
+        dirs.protect().unwrap();
+        assert_eq!(std::fs::metadata(config.join("connections.json")).unwrap().permissions().mode() & 0o777, 0o600);
     }
 }

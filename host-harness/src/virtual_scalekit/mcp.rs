@@ -88,10 +88,7 @@ fn create_config(state: &mut State, req: &Request) -> Result<Response, Response>
             tools: tools.iter().map(|t| (*t).to_owned()).collect(),
         });
     }
-    let id = state.next_id("cfg");
-    let h = state.secret();
-    let mcp_server_url = format!("{}/mcp/v3/servers/{}-{}-4{}-{}-{}", state.base_url, &h[..8], &h[8..12], &h[13..16], &h[16..20], &h[20..32]);
-    let config = McpConfig { id, name: name.to_owned(), description: description.to_owned(), mappings: resolved, mcp_server_url };
+    let config = new_config(state, name, description, resolved);
     let response = json_response(201, json!({"config": config.to_json()}));
     state.mcp_configs.push(config);
     Ok(response)
@@ -199,4 +196,12 @@ fn auth_state(state: &mut State, req: &Request, id: &str) -> Result<Response, Re
         }));
     }
     Ok(json_response(200, json!({"connections": connections})))
+}
+
+/// A new config with a fresh id and server URL (`{base_url}/mcp/v3/servers/<uuid>`).
+pub(super) fn new_config(state: &mut State, name: &str, description: &str, mappings: Vec<McpMapping>) -> McpConfig {
+    let id = state.next_id("cfg");
+    let h = state.secret();
+    let mcp_server_url = format!("{}/mcp/v3/servers/{}-{}-4{}-{}-{}", state.base_url, &h[..8], &h[8..12], &h[13..16], &h[16..20], &h[20..32]);
+    McpConfig { id, name: name.to_owned(), description: description.to_owned(), mappings, mcp_server_url }
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value, json};
 
-use super::state::{Account, Auth, Connection, Credentials, State, Tool, rfc3339};
+use super::state::{Account, Auth, Connection, Credentials, McpMapping, State, Tool, rfc3339};
 
 /// The identifier whose accounts the catalogue seeds.
 pub const DEMO_IDENTIFIER: &str = "alice";
@@ -165,5 +165,14 @@ pub fn seeded(base_url: &str, credentials: Option<Credentials>) -> State {
         t.id = state.next_id("tol");
         state.tools.push(t);
     }
+    let mappings = [("gmail", "gmail_fetch_mails"), ("slack-main", "slack_send_message")]
+        .iter()
+        .filter_map(|(name, tool)| {
+            let c = state.connection(name)?;
+            Some(McpMapping { connection_id: c.id.clone(), connection_name: (*name).into(), provider: c.provider_key.clone(), tools: vec![(*tool).into()] })
+        })
+        .collect();
+    let config = super::mcp::new_config(&mut state, "inbox-summary", "Reads the inbox and posts a summary to Slack.", mappings);
+    state.mcp_configs.push(config);
     state
 }

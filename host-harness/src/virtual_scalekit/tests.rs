@@ -282,11 +282,12 @@ fn creates_and_lists_mcp_configs() {
     let other = json!({"name": "crm_sync", "connection_tool_mappings": [{"connection_name": "hubspot"}]});
     assert_eq!(create_config(&double, &bearer, other).0, 201);
     let (status, listed) = call(&double, &bearer, "GET", "/api/v1/mcp/configs", Value::Null);
-    assert_eq!((status, listed["total_size"].as_u64(), listed["next_page_token"].as_str()), (200, Some(2), Some("")), "{listed}");
+    assert_eq!((status, listed["total_size"].as_u64(), listed["next_page_token"].as_str()), (200, Some(3), Some("")), "{listed}: the seeded inbox-summary and the two created here");
     let (_, named) = call(&double, &bearer, "GET", "/api/v1/mcp/configs?filter.name=crm_sync", Value::Null);
     assert_eq!((named["total_size"].as_u64(), named["configs"][0]["name"].as_str()), (Some(1), Some("crm_sync")));
     let (_, by_provider) = call(&double, &bearer, "GET", "/api/v1/mcp/configs?filter.provider=slack", Value::Null);
-    assert_eq!(by_provider["configs"][0]["name"], "daily-summarizer");
+    let slack: Vec<&str> = by_provider["configs"].as_array().unwrap().iter().filter_map(|c| c["name"].as_str()).collect();
+    assert_eq!(slack, ["inbox-summary", "daily-summarizer"]);
     let (_, searched) = call(&double, &bearer, "GET", "/api/v1/mcp/configs?search=DIGEST", Value::Null);
     assert_eq!(searched["total_size"], 1);
     let (_, paged) = call(&double, &bearer, "GET", "/api/v1/mcp/configs?page_size=1", Value::Null);
@@ -318,7 +319,8 @@ fn mcp_config_requests_are_checked() {
     assert_eq!((status, error_code(&error)), (404, "NOT_FOUND"), "{error}");
     let (status, error) = create_config(&double, &bearer, json!({"name": "ok", "connection_tool_mappings": [{"connection_name": "gmail", "tools": ["slack_send_message"]}]}));
     assert!(status == 400 && error["message"].as_str().unwrap().contains("slack_send_message"), "{error}");
-    assert_eq!(call(&double, &bearer, "GET", "/api/v1/mcp/configs", Value::Null).1["total_size"], 0, "nothing was created");
+    let names: Vec<Value> = call(&double, &bearer, "GET", "/api/v1/mcp/configs", Value::Null).1["configs"].as_array().unwrap().iter().map(|c| c["name"].clone()).collect();
+    assert_eq!(names, vec![json!("inbox-summary")], "nothing was created beside the seeded config");
 }
 
 #[test]

@@ -26,6 +26,13 @@ pub enum Code {
     ConfigInvalid,
     /// No identifier from `--identifier` or `TOOL_IDENTIFIER`.
     IdentifierRequired,
+    /// `--get-token SERVICE`: no mapping in `connections.json` and no connection of that name.
+    ServiceNotConfigured,
+    /// `--get-token` on an account with static credentials (API key, bearer, basic) without
+    /// `--include-static`.
+    IncludeStaticRequired,
+    /// `--get-token --for-url`: no provider known to serve the URL's host.
+    UnknownApiHost,
     /// Scalekit refused the client credentials or the token issued for them.
     InvalidCredentials,
     /// The sandbox refused a request to a host other than the environment's.
@@ -63,6 +70,12 @@ pub enum Code {
     Timeout,
     /// A bug in agent-auth.
     InternalError,
+    /// `--create-mcp-config`: a config of that name exists with other connections or tools.
+    McpConfigConflict,
+    /// No MCP config with that name.
+    McpConfigNotFound,
+    /// No MCP instance with that id.
+    McpInstanceNotFound,
 }
 
 impl Code {
@@ -72,15 +85,17 @@ impl Code {
         match self {
             InternalError => 1,
             Usage | InvalidJson | InvalidToolInput | InvalidPath | InputFileUnreadable
-            | OutputFileUnwritable => 2,
+            | OutputFileUnwritable | IncludeStaticRequired => 2,
             ConfigMissing | ConfigInvalid | IdentifierRequired | InvalidCredentials
-            | EgressDenied => 3,
+            | EgressDenied | ServiceNotConfigured => 3,
             AuthorizationRequired | ConnectionNotCompleted
             | ProviderUnauthorized => 4,
-            ConnectionNotFound | AccountNotFound | ToolNotFound | NotFound => 5,
+            ConnectionNotFound | AccountNotFound | ToolNotFound | NotFound | UnknownApiHost => 5,
             InvalidRequest | ToolError | ProxyDisabled | RateLimited | PermissionDenied
             | ProviderError | ScalekitError => 6,
             TransportError | Timeout => 7,
+            McpConfigNotFound | McpInstanceNotFound => 5,
+            McpConfigConflict => 6,
         }
     }
 }
@@ -101,5 +116,8 @@ mod tests {
         assert_eq!(Code::ToolNotFound.exit_code(), 5);
         assert_eq!(Code::ProxyDisabled.exit_code(), 6);
         assert_eq!(Code::TransportError.exit_code(), 7);
+        assert_eq!(Code::ServiceNotConfigured.exit_code(), 3);
+        assert_eq!(Code::IncludeStaticRequired.exit_code(), 2);
+        assert_eq!(Code::UnknownApiHost.exit_code(), 5);
     }
 }

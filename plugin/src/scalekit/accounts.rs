@@ -122,3 +122,134 @@ pub fn magic_link(sk: &Scalekit, connector: &str, identifier: &str) -> Result<Ma
     let body = json!({"connector": connector, "identifier": identifier});
     sk.post("/api/v1/connected_accounts/magic_link", &body, "magic link")
 }
+
+/// A credential value. It is printed only by `--get-token`'s result: `Debug` and every message
+/// show `<redacted>`, and [`Secret::expose`] is the one way to read it.
+#[derive(Clone, PartialEq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value, for the one place that hands it out.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// The static credential fields of a non-OAuth account (`static_auth.details`: API key, user
+/// name, password, ...). `Debug` shows only the field names.
+#[derive(Clone, PartialEq)]
+pub struct StaticFields(serde_json::Map<String, Value>);
+
+impl StaticFields {
+    /// The fields and their values, for the one place that hands them out.
+    pub fn expose(&self) -> &serde_json::Map<String, Value> {
+        &self.0
+    }
+
+    /// The field names (not secret).
+    pub fn names(&self) -> Vec<&str> {
+        self.0.keys().map(String::as_str).collect()
+    }
+}
+
+impl std::fmt::Debug for StaticFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("StaticFields").field(&self.names()).finish()
+    }
+}
+
+/// What `--get-token` hands out, and nothing else from the account's credentials (no refresh
+/// token, no id token).
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// The account itself.
+    pub account: Account,
+    /// The provider access token (`oauth_token.access_token`, or `google_dwd.access_token`).
+    pub access_token: Option<Secret>,
+    /// When the access token expires (RFC 3339), if known.
+    pub expires_at: Option<String>,
+    /// The static credential fields, for API-key, bearer and basic accounts.
+    pub static_fields: Option<StaticFields>,
+}
+
+/// `GET /api/v1/connected_accounts/auth` for `--get-token` only: the access token and the static
+/// fields, wrapped so that they never reach `Debug` output or an error message. `None` when the
+/// account does not exist.
+pub fn credentials(sk: &Scalekit, connector: &str, identifier: &str) -> Result<Option<Credentials>, ApiError> {
+    // Decoded as a plain `Value` first: a typed decode error could quote a credential.
+    let found: Option<Value> = not_found_as_none(sk.get(
+        "/api/v1/connected_accounts/auth",
+        &key_query(connector, identifier),
+        "connected account",
+    ))?;
+    let Some(body) = found else { return Ok(None) };
+    Ok(Some(credentials_from(body)))
+}
+
+fn credentials_from(mut body: Value) -> Credentials {
+    let mut raw = body.get_mut("connected_account").map(Value::take).unwrap_or(Value::Null);
+    let details = raw.as_object_mut().and_then(|o| o.remove("authorization_details")).unwrap_or(Value::Null);
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).filter(|s| !s.trim().is_empty()).map(str::to_owned);
+    let account = Account {
+        id: text(raw.get("id")).unwrap_or_default(),
+        status: text(raw.get("status")).unwrap_or_default(),
+        authorization_type: text(raw.get("authorization_type")).unwrap_or_default(),
+        token_expires_at: text(raw.get("token_expires_at")),
+    };
+    let mut credentials = Credentials { expires_at: account.token_expires_at.clone(), account, access_token: None, static_fields: None };
+    if let Some(token) = text(details.pointer("/oauth_token/access_token")) {
+        credentials.access_token = Some(Secret(token));
+    } else if let Some(token) = text(details.pointer("/google_dwd/access_token")) {
+        credentials.access_token = Some(Secret(token));
+        credentials.expires_at = text(details.pointer("/google_dwd/token_expires_at")).or(credentials.expires_at);
+    }
+    if let Some(fields) = details.pointer("/static_auth/details").and_then(Value::as_object).filter(|f| !f.is_empty()) {
+        credentials.static_fields = Some(StaticFields(fields.clone()));
+    }
+    credentials
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_keep_the_access_token_and_hide_it_from_debug() {
+        let body = json!({"connected_account": {
+            "id": "ca_1", "status": "ACTIVE", "authorization_type": "OAUTH", "token_expires_at": "2026-11-21T11:00:00Z",
+            "authorization_details": {"oauth_token": {"access_token": "ya29.secret-access", "refresh_token": "1//secret-refresh", "scopes": ["a"]}}}});
+        let c = credentials_from(body);
+        assert_eq!(c.access_token.as_ref().map(Secret::expose), Some("ya29.secret-access"));
+        assert_eq!(c.expires_at.as_deref(), Some("2026-11-21T11:00:00Z"));
+        assert!(c.static_fields.is_none());
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("secret-access") && !shown.contains("secret-refresh"), "{shown}");
+    }
+
+    #[test]
+    fn credentials_keep_static_fields_and_show_only_their_names() {
+        let body = json!({"connected_account": {"id": "ca_2", "status": "ACTIVE", "authorization_type": "API_KEY", "token_expires_at": "",
+            "authorization_details": {"static_auth": {"details": {"api_key": "exa_live_secret"}}}}});
+        let c = credentials_from(body);
+        assert!(c.access_token.is_none());
+        assert_eq!(c.expires_at, None);
+        assert_eq!(c.static_fields.as_ref().unwrap().expose()["api_key"], "exa_live_secret");
+        let shown = format!("{c:?}");
+        assert!(shown.contains("api_key") && !shown.contains("exa_live_secret"), "{shown}");
+    }
+
+    #[test]
+    fn google_dwd_tokens_count_as_access_tokens() {
+        let body = json!({"connected_account": {"status": "ACTIVE", "authorization_type": "GOOGLE_DWD",
+            "authorization_details": {"google_dwd": {"subject": "a@b.c", "access_token": "ya29.dwd", "token_expires_at": "2026-11-21T12:00:00Z"}}}});
+        let c = credentials_from(body);
+        assert_eq!(c.access_token.as_ref().map(Secret::expose), Some("ya29.dwd"));
+        assert_eq!(c.expires_at.as_deref(), Some("2026-11-21T12:00:00Z"));
+    }
+}

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod connections;
 mod errors;
+pub mod mcp;
 pub mod proxy;
 pub mod tools;
 

@@ -1,0 +1,257 @@
+//! MCP configs and per-user instances (reference §4.9): `POST`/`GET /api/v1/mcp/configs`,
+//! `POST /api/v1/mcp/instances`, `GET /api/v1/mcp/instances/{id}` and
+//! `POST /api/v1/mcp/instances/{id}:get_auth_state`.
+//!
+//! An instance's `url` is pre-authenticated: whoever holds it acts as the user. It is kept in
+//! [`Instance::url`] and must only ever reach stdout.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Value, json};
+
+use super::{ApiError, ErrorResponse, Scalekit};
+use crate::http::query_string;
+
+/// Scalekit's maximum page size for the config listing (buf.validate `lte: 30`).
+pub const CONFIGS_PAGE_SIZE: u32 = 30;
+/// A listing longer than this many pages is treated as a server bug, not followed forever.
+const MAX_PAGES: usize = 1000;
+
+/// One connection of a config and the tools it exposes (`connection_tool_mappings[]`).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+pub struct Mapping {
+    /// The connection's name (`key_id`).
+    #[serde(default)]
+    pub connection_name: String,
+    /// Scalekit's id (`conn_...`), set in responses.
+    #[serde(default)]
+    pub connection_id: String,
+    /// Provider key, set in responses.
+    #[serde(default)]
+    pub provider: String,
+    /// The exposed tools; empty means every tool of the connection.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub tools: Vec<String>,
+}
+
+/// An MCP config.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct Config {
+    /// `cfg_...`
+    #[serde(default)]
+    pub id: String,
+    /// Unique name, `[a-z0-9_-]{1,100}`.
+    #[serde(default)]
+    pub name: String,
+    /// Free text.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub description: String,
+    /// Connections and their tools.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub connection_tool_mappings: Vec<Mapping>,
+    /// The config's MCP server URL (not user-specific).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub mcp_server_url: String,
+}
+
+/// A user's instance of a config.
+#[derive(Clone, Deserialize, Default)]
+pub struct Instance {
+    /// The instance id.
+    #[serde(default)]
+    pub id: String,
+    /// Display name.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub name: String,
+    /// The user it serves.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub user_identifier: String,
+    /// Its config.
+    #[serde(default)]
+    pub config: Option<Config>,
+    /// The pre-authenticated MCP URL: a secret for everything but stdout.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub url: String,
+}
+
+impl std::fmt::Debug for Instance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Instance")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("user_identifier", &self.user_identifier)
+            .field("url", &"<redacted>")
+            .finish()
+    }
+}
+
+/// One connection of an instance with the user's account (`get_auth_state` `connections[]`).
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct ConnectionState {
+    /// The connection's name.
+    #[serde(default)]
+    pub connection_name: String,
+    /// Provider key.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub provider: String,
+    /// The user's account on it (`ca_...`), empty when there is none.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub connected_account_id: String,
+    /// `ACTIVE`, `PENDING_AUTH`, ...; empty when there is no account.
+    #[serde(default, deserialize_with = "account_status")]
+    pub connected_account_status: String,
+    /// A fresh authorization link, when asked for and the account is not active.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub authentication_link: String,
+}
+
+impl ConnectionState {
+    /// Whether tools can act for the user on this connection.
+    pub fn is_active(&self) -> bool {
+        self.connected_account_status == "ACTIVE"
+    }
+}
+
+fn null_as_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// The account status as its wire string; an enum number (proto JSON without names) is mapped to
+/// its name, `CONNECTION_STATUS_UNSPECIFIED` (0) to "no account".
+fn account_status<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    const NAMES: [&str; 6] = ["", "ACTIVE", "EXPIRED", "PENDING_AUTH", "PENDING_VERIFICATION", "DISCONNECTED"];
+    Ok(match Option::<Value>::deserialize(d)? {
+        Some(Value::String(s)) if s == "CONNECTION_STATUS_UNSPECIFIED" => String::new(),
+        Some(Value::String(s)) => s,
+        Some(Value::Number(n)) => n.as_u64().and_then(|i| NAMES.get(i as usize)).map_or_else(|| format!("UNKNOWN_{n}"), |s| (*s).to_owned()),
+        _ => String::new(),
+    })
+}
+
+#[derive(Deserialize)]
+struct ConfigEnvelope {
+    config: Config,
+}
+
+#[derive(Deserialize)]
+struct ConfigPage {
+    #[serde(default, deserialize_with = "null_as_default")]
+    configs: Vec<Config>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    next_page_token: String,
+}
+
+#[derive(Deserialize)]
+struct InstanceEnvelope {
+    instance: Instance,
+}
+
+#[derive(Deserialize)]
+struct AuthState {
+    #[serde(default, deserialize_with = "null_as_default")]
+    connections: Vec<ConnectionState>,
+}
+
+/// `POST /api/v1/mcp/configs`. A taken name comes back as `ApiError::Status` with 409.
+pub fn create_config(sk: &Scalekit, name: &str, description: &str, mappings: &[Mapping]) -> Result<Config, ApiError> {
+    let mappings: Vec<Value> = mappings.iter().map(|m| json!({"connection_name": m.connection_name, "tools": m.tools})).collect();
+    let body = json!({"name": name, "description": description, "connection_tool_mappings": mappings});
+    let created: ConfigEnvelope = sk.post("/api/v1/mcp/configs", &body, "MCP config")?;
+    Ok(created.config)
+}
+
+/// `GET /api/v1/mcp/configs`, every page, optionally only the config named `name`.
+pub fn list_configs(sk: &Scalekit, name: Option<&str>) -> Result<Vec<Config>, ApiError> {
+    let mut all = Vec::new();
+    let mut token = String::new();
+    for _ in 0..MAX_PAGES {
+        let mut query = vec![("page_size", CONFIGS_PAGE_SIZE.to_string())];
+        if let Some(name) = name {
+            query.push(("filter.name", name.to_owned()));
+        }
+        if !token.is_empty() {
+            query.push(("page_token", token.clone()));
+        }
+        let page: ConfigPage = sk.get("/api/v1/mcp/configs", &query, "MCP config listing")?;
+        all.extend(page.configs);
+        if page.next_page_token.is_empty() {
+            return Ok(all);
+        }
+        if page.next_page_token == token {
+            return Err(ApiError::Decode("Scalekit returned the same page token twice".into()));
+        }
+        token = page.next_page_token;
+    }
+    Err(ApiError::Decode(format!("the MCP config listing did not end after {MAX_PAGES} pages")))
+}
+
+/// `POST /api/v1/mcp/instances`: the user's instance of the config, created on first call.
+pub fn ensure_instance(sk: &Scalekit, config_name: &str, identifier: &str) -> Result<Instance, ApiError> {
+    let body = json!({"config_name": config_name, "user_identifier": identifier});
+    let found: InstanceEnvelope = sk.post("/api/v1/mcp/instances", &body, "MCP instance")?;
+    Ok(found.instance)
+}
+
+/// `GET /api/v1/mcp/instances/{id}`.
+pub fn get_instance(sk: &Scalekit, id: &str) -> Result<Instance, ApiError> {
+    let found: InstanceEnvelope = sk.get(&format!("/api/v1/mcp/instances/{}", path_segment(id)), &[], "MCP instance")?;
+    Ok(found.instance)
+}
+
+/// `POST /api/v1/mcp/instances/{id}:get_auth_state` (no body); with `include_links`, Scalekit adds a
+/// fresh authorization link for every connection whose account is not active.
+pub fn auth_state(sk: &Scalekit, id: &str, include_links: bool) -> Result<Vec<ConnectionState>, ApiError> {
+    let mut target = format!("/api/v1/mcp/instances/{}:get_auth_state", path_segment(id));
+    if include_links {
+        target.push('?');
+        target.push_str(&query_string(&[("include_auth_links", "true")]));
+    }
+    let headers = vec![("accept".to_owned(), "application/json".to_owned())];
+    let response = sk.send_authenticated("POST", &target, headers, None, None)?;
+    if !(200..300).contains(&response.status) {
+        return Err(ApiError::Status(ErrorResponse::parse(&response)));
+    }
+    let state: AuthState = serde_json::from_slice(&response.body).map_err(|e| {
+        ApiError::Decode(format!("unexpected MCP instance auth state from Scalekit (HTTP {}): {e}", response.status))
+    })?;
+    Ok(state.connections)
+}
+
+/// `s` as one URL path segment: everything but the RFC 3986 unreserved characters is escaped.
+fn path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_status_accepts_names_numbers_and_null() {
+        let parse = |v: Value| serde_json::from_value::<ConnectionState>(json!({"connection_name": "gmail", "connected_account_status": v})).unwrap();
+        assert_eq!(parse(json!("ACTIVE")).connected_account_status, "ACTIVE");
+        assert_eq!(parse(json!(3)).connected_account_status, "PENDING_AUTH");
+        assert_eq!(parse(json!(0)).connected_account_status, "");
+        assert_eq!(parse(json!("CONNECTION_STATUS_UNSPECIFIED")).connected_account_status, "");
+        assert_eq!(parse(Value::Null).connected_account_status, "");
+    }
+
+    #[test]
+    fn path_segments_are_escaped() {
+        assert_eq!(path_segment("mcpi_12"), "mcpi_12");
+        assert_eq!(path_segment("a/b:c d"), "a%2Fb%3Ac%20d");
+    }
+
+    #[test]
+    fn instance_debug_hides_the_url() {
+        let i = Instance { id: "mcpi_1".into(), url: "https://x/mcp?token=s3cret".into(), ..Default::default() };
+        assert!(!format!("{i:?}").contains("s3cret"));
+    }
+}
