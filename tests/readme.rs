@@ -1,8 +1,8 @@
 //! The README's examples are real: every `console` block starting with `$ agent-auth` is run, in
 //! order, against the virtual Scalekit on loopback, and its stdout must equal the `json` block that
 //! follows. The loopback URL is shown as https://acme.scalekit.cloud and the test's home folder as
-//! /home/alice; RFC 3339 timestamps and `duration_ms` values are compared as "a timestamp" and
-//! "a number". A `# exit N` line in the console block gives the expected exit code
+//! /home/alice. Values that differ on every run are compared by their form only: RFC 3339
+//! timestamps, `duration_ms`, MCP server ids and instance tokens. A `# exit N` line in the console block gives the expected exit code
 //! (0 otherwise). Run with `UPDATE_README=1` to rewrite the json blocks from real output.
 
 mod support;
@@ -59,16 +59,21 @@ fn words(line: &str) -> Vec<String> {
     words
 }
 
-fn mask_times(v: &mut Value) {
+/// Replaces what differs on every run (see the module doc) by a placeholder.
+fn mask_variable(v: &mut Value) {
     match v {
         Value::String(s) if s.len() == 20 && s.as_bytes()[10] == b'T' && s.ends_with('Z') => *s = "<timestamp>".into(),
-        Value::Array(items) => items.iter_mut().for_each(mask_times),
+        Value::String(s) if s.contains("/mcp/v3/servers/") || s.contains("?token=") => {
+            let cut = s.find("?token=").map(|i| i + 7).or_else(|| s.find("/servers/").map(|i| i + 9)).unwrap_or(s.len());
+            s.replace_range(cut.., "<random>");
+        }
+        Value::Array(items) => items.iter_mut().for_each(mask_variable),
         Value::Object(map) => {
             for (key, value) in map.iter_mut() {
                 if key == "duration_ms" && value.is_number() {
                     *value = Value::from(0);
                 } else {
-                    mask_times(value);
+                    mask_variable(value);
                 }
             }
         }
@@ -98,8 +103,8 @@ fn readme_examples_print_what_the_readme_shows() {
         }
         let mut want: Value = serde_json::from_str(&readme[example.json_range.clone()]).expect("README json parses");
         let mut got: Value = serde_json::from_str(&shown).unwrap();
-        mask_times(&mut want);
-        mask_times(&mut got);
+        mask_variable(&mut want);
+        mask_variable(&mut got);
         assert_eq!(got, want, "README output of `{}` is stale; rerun with UPDATE_README=1", example.command);
     }
     if update {
