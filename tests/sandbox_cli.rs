@@ -11,16 +11,17 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{Run, finish};
+use support::{Run, finish, finish_handing_out};
 
 const BIN: &str = env!("CARGO_BIN_EXE_agent-auth");
 const ID: &str = "skc_sandbox_e2e";
 const SECRET: &str = "sandbox-e2e-secret-41c2";
 
-/// A running `agent-auth sandbox`, killed when dropped.
+/// A running `agent-auth sandbox`, killed when dropped, and a private HOME for the commands.
 struct Sandbox {
     child: Child,
     url: String,
+    home: tempfile::TempDir,
 }
 
 impl Sandbox {
@@ -36,7 +37,7 @@ impl Sandbox {
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let url = line.trim().strip_prefix("LISTENING ").unwrap_or_else(|| panic!("first line was {line:?}")).to_owned();
         assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-        Sandbox { child, url }
+        Sandbox { child, url, home: tempfile::tempdir().unwrap() }
     }
 
     fn command(&self, args: &[&str]) -> Command {
@@ -44,7 +45,7 @@ impl Sandbox {
         cmd.args(args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", std::env::temp_dir())
+            .env("HOME", self.home.path())
             .env("TOOL_CLIENT_ID", ID)
             .env("TOOL_CLIENT_SECRET", SECRET)
             .env("TOOL_ENV_URL", &self.url)
@@ -205,14 +206,18 @@ fn links_expire_and_new_links_leave_old_ones_working() {
 
 #[test]
 fn tool_env_url_sandbox_needs_no_other_configuration() {
-    let mut cmd = Command::new(BIN);
-    cmd.args(["--list-connections", "--provider", "notion"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", std::env::temp_dir())
-        .env("TOOL_ENV_URL", "sandbox");
-    let run = finish(cmd);
+    let home = tempfile::tempdir().unwrap();
+    let sandboxed = |args: &[&str]| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args).env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default()).env("HOME", home.path()).env("TOOL_ENV_URL", "sandbox");
+        cmd
+    };
+    let run = finish(sandboxed(&["--list-connections", "--provider", "notion"]));
     assert_eq!((run.code, run.json["selected"].as_str()), (0, Some("notion-ijIQedmJ")), "{}", run.stdout);
+    let token = finish_handing_out(sandboxed(&["--get-token", "notion-ijIQedmJ", "--identifier", "alice"]), &["ya29.virtual-"]);
+    assert_eq!(token.code, 0, "{}", token.stdout);
+    let instance = finish(sandboxed(&["--ensure-mcp-instance", "--config-name", "inbox-summary", "--identifier", "alice"]));
+    assert_eq!((code(&instance), instance.json["connections"].as_array().map(Vec::len)), ((4, Some("AUTHORIZATION_REQUIRED")), Some(2)));
 }
 
 #[test]
@@ -233,4 +238,32 @@ fn the_demo_walks_the_whole_flow() {
     ] {
         assert!(text.to_lowercase().contains(&expected.to_lowercase()), "the demo lacks {expected:?}:\n{text}");
     }
+}
+
+#[test]
+fn tokens_mcp_instances_and_the_audit_trail_over_loopback() {
+    let s = Sandbox::start(&[]);
+    assert_eq!(s.run(&["--configure", "notion", "--connection-name", "notion-ijIQedmJ"]).code, 0);
+    let listed = s.run(&["--list-services"]);
+    assert_eq!(listed.json["services"][0]["connection_name"], "notion-ijIQedmJ");
+    let token = finish_handing_out(s.command(&["--get-token", "notion"]), &["ya29.virtual-"]);
+    assert_eq!(token.code, 0, "{}", token.stdout);
+    let access_token = token.json["access_token"].as_str().unwrap().to_owned();
+    assert!(access_token.starts_with("ya29.virtual-"));
+    assert_eq!(code(&s.run(&["--get-token", "gmail"])), (4, Some("AUTHORIZATION_REQUIRED")));
+
+    let partial = s.run(&["--ensure-mcp-instance", "--config-name", "inbox-summary"]);
+    assert_eq!((code(&partial), partial.json["ready"].as_bool()), ((4, Some("AUTHORIZATION_REQUIRED")), Some(false)), "{}", partial.stdout);
+    let link = partial.json["action_required"]["links"][0]["link"].as_str().unwrap().to_owned();
+    assert_eq!(http("POST", &link).0, 200, "the person authorizes gmail");
+    let ready = s.run(&["--ensure-mcp-instance", "--config-name", "inbox-summary"]);
+    assert_eq!((ready.code, ready.json["ready"].as_bool()), (0, Some(true)), "{}", ready.stdout);
+    assert_eq!(ready.json["instance_id"], partial.json["instance_id"], "ensuring is idempotent");
+    let url = ready.json["url"].as_str().unwrap().to_owned();
+
+    let audit = s.run(&["--audit-log"]);
+    let operations: Vec<&str> = audit.json["entries"].as_array().unwrap().iter().map(|e| e["operation"].as_str().unwrap()).collect();
+    assert_eq!(operations, ["get-token", "get-token", "ensure-mcp-instance", "ensure-mcp-instance"]);
+    let trail = std::fs::read_to_string(audit.json["path"].as_str().unwrap()).unwrap();
+    assert!(!trail.contains(&access_token) && !trail.contains(&url), "the audit trail holds no token and no instance URL");
 }
