@@ -1,15 +1,11 @@
 //! `--generate-link`: is the account ready? If not, how does the person authorize it? With
 //! `--wait`, keep checking until they have.
 
-use std::time::{Duration, Instant};
-
 use super::account::{authorization_needed, find_connection, find_or_create_account, summary};
+use super::wait;
 use crate::output::{self, Code, Failure, Success};
 use crate::scalekit::Scalekit;
 use crate::scalekit::accounts::{self, Account};
-
-/// Pauses between checks while waiting: quick at first, then every few seconds.
-const BACKOFF: [u64; 6] = [1, 1, 2, 2, 3, 5];
 
 /// Checks the account of `identifier` on `connection_name`; exit 0 only when it is active.
 pub fn run(sk: &Scalekit, connection_name: &str, identifier: &str, wait: Option<u64>) -> Result<Success, Failure> {
@@ -30,21 +26,17 @@ pub fn run(sk: &Scalekit, connection_name: &str, identifier: &str, wait: Option<
             output::progress(&format!("open: {link}"));
         }
     }
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let started = Instant::now();
-    for pause in BACKOFF.iter().chain(std::iter::repeat(&5)) {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            break;
+    let active = wait::until(seconds, |waited| match accounts::details(sk, connection_name, identifier)? {
+        Some(account) if account.is_active() => Ok(Some(account)),
+        other => {
+            let now = other.as_ref().map_or("NOT_FOUND", |a| a.status.as_str());
+            output::progress(&format!("still {now} after {waited} s"));
+            Ok(None)
         }
-        std::thread::sleep(Duration::from_secs(*pause).min(left));
-        let current = accounts::details(sk, connection_name, identifier)?;
-        if let Some(active) = current.as_ref().filter(|a| a.is_active()) {
-            output::progress(&format!("{connection_name} is connected for {identifier}"));
-            return Ok(Success { fields: summary(&connection, identifier, Some(active)), warnings: Vec::new() });
-        }
-        let now = current.as_ref().map_or("NOT_FOUND", |a| a.status.as_str());
-        output::progress(&format!("still {now} after {} s", started.elapsed().as_secs()));
+    })?;
+    if let Some(active) = active {
+        output::progress(&format!("{connection_name} is connected for {identifier}"));
+        return Ok(Success { fields: summary(&connection, identifier, Some(&active)), warnings: Vec::new() });
     }
     let mut timed_out = needed;
     timed_out.message = format!("{} after waiting {seconds} s", timed_out.message);

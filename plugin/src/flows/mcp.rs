@@ -6,17 +6,14 @@
 //! error message, a hint, a progress line or the audit trail.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
 
-use super::errors;
+use super::{errors, wait};
 use crate::output::{self, Code, Failure, Success, shell};
 use crate::scalekit::mcp::{self, Config, ConnectionState, Instance, Mapping};
 use crate::scalekit::{ApiError, ErrorResponse, Scalekit};
 
-/// Pauses between checks while waiting: quick at first, then every few seconds.
-const BACKOFF: [u64; 6] = [1, 1, 2, 2, 3, 5];
 /// Longest config name Scalekit accepts.
 const MAX_NAME: usize = 100;
 /// Most connections in one config.
@@ -408,14 +405,7 @@ fn report(sk: &Scalekit, mut view: View, wait: Option<u64>, can_wait: bool) -> R
             None => output::progress(&format!("{}: create or activate the account in the Scalekit dashboard", s.connection_name)),
         }
     }
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let started = Instant::now();
-    for pause in BACKOFF.iter().chain(std::iter::repeat(&5)) {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            break;
-        }
-        std::thread::sleep(Duration::from_secs(*pause).min(left));
+    let ready = wait::until(seconds, |waited| {
         // Without links: polling must not mint a new link every few seconds.
         let current = mcp::auth_state(sk, &view.instance_id, false)?;
         for s in current.iter().filter(|s| s.is_active()) {
@@ -428,10 +418,14 @@ fn report(sk: &Scalekit, mut view: View, wait: Option<u64>, can_wait: bool) -> R
         }
         view.states = current;
         if view.ready() {
-            output::progress(&format!("every connection of the {} is authorized for {}", view.subject(), view.identifier));
-            return Ok(Success { fields: view.fields(&BTreeMap::new()), warnings: Vec::new() });
+            return Ok(Some(()));
         }
-        output::progress(&format!("still waiting for {} after {} s", pending_list(&view.pending()), started.elapsed().as_secs()));
+        output::progress(&format!("still waiting for {} after {waited} s", pending_list(&view.pending())));
+        Ok(None)
+    })?;
+    if ready.is_some() {
+        output::progress(&format!("every connection of the {} is authorized for {}", view.subject(), view.identifier));
+        return Ok(Success { fields: view.fields(&BTreeMap::new()), warnings: Vec::new() });
     }
     Err(not_ready(
         &view,

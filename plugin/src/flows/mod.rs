@@ -12,3 +12,4 @@ pub mod list_connections;
 pub mod mcp;
 pub mod proxy;
 pub mod tokens;
+mod wait;

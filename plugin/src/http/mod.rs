@@ -5,7 +5,7 @@ mod url;
 mod waki_client;
 
 pub use multipart::encode as multipart;
-pub use url::query_string;
+pub use url::{encode_component, query_string};
 pub use waki_client::WakiClient;
 
 /// An HTTP request, fully buffered.

@@ -71,15 +71,16 @@ pub fn details(sk: &Scalekit, connector: &str, identifier: &str) -> Result<Optio
     Ok(found.map(|e| e.connected_account))
 }
 
+/// `GET /api/v1/connected_accounts/auth` as a plain JSON value (a typed decode error could quote a
+/// credential); `None` when the account does not exist.
+fn fetch_auth(sk: &Scalekit, connector: &str, identifier: &str) -> Result<Option<Value>, ApiError> {
+    not_found_as_none(sk.get("/api/v1/connected_accounts/auth", &key_query(connector, identifier), "connected account"))
+}
+
 /// `GET /api/v1/connected_accounts/auth`, reduced at once to [`AuthorizationFacts`]: the credential
 /// values are dropped here and go no further.
 pub fn authorization(sk: &Scalekit, connector: &str, identifier: &str) -> Result<Option<AuthorizationFacts>, ApiError> {
-    let found: Option<Value> = not_found_as_none(sk.get(
-        "/api/v1/connected_accounts/auth",
-        &key_query(connector, identifier),
-        "connected account",
-    ))?;
-    let Some(body) = found else { return Ok(None) };
+    let Some(body) = fetch_auth(sk, connector, identifier)? else { return Ok(None) };
     let raw = body.get("connected_account").cloned().unwrap_or(Value::Null);
     let account: Account = serde_json::from_value(raw.clone()).unwrap_or_default();
     let details = raw.get("authorization_details").cloned().unwrap_or(Value::Null);
@@ -182,14 +183,7 @@ pub struct Credentials {
 /// fields, wrapped so that they never reach `Debug` output or an error message. `None` when the
 /// account does not exist.
 pub fn credentials(sk: &Scalekit, connector: &str, identifier: &str) -> Result<Option<Credentials>, ApiError> {
-    // Decoded as a plain `Value` first: a typed decode error could quote a credential.
-    let found: Option<Value> = not_found_as_none(sk.get(
-        "/api/v1/connected_accounts/auth",
-        &key_query(connector, identifier),
-        "connected account",
-    ))?;
-    let Some(body) = found else { return Ok(None) };
-    Ok(Some(credentials_from(body)))
+    Ok(fetch_auth(sk, connector, identifier)?.map(credentials_from))
 }
 
 fn credentials_from(mut body: Value) -> Credentials {

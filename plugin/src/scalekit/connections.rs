@@ -52,30 +52,54 @@ struct Page {
     next_page_token: String,
 }
 
-/// Reads pages in order until the listing ends or `done` returns true for a connection.
-/// Returns every connection read.
-pub fn scan(
-    sk: &Scalekit,
+/// A cursor over the listing: each [`Pages::next_page`] reads one more page.
+pub struct Pages<'s, 'a> {
+    sk: &'s Scalekit<'a>,
     page_size: u32,
-    mut done: impl FnMut(&Connection) -> bool,
-) -> Result<Vec<Connection>, ApiError> {
-    let mut all = Vec::new();
-    let mut token = String::new();
-    for _ in 0..MAX_PAGES {
-        let mut query = vec![("page_size", page_size.to_string())];
+    /// The next page's token; `None` once the listing has ended.
+    next: Option<String>,
+    read: usize,
+}
+
+impl<'s, 'a> Pages<'s, 'a> {
+    /// Nothing read yet.
+    pub fn new(sk: &'s Scalekit<'a>, page_size: u32) -> Self {
+        Pages { sk, page_size, next: Some(String::new()), read: 0 }
+    }
+
+    /// The next page's connections, or `None` once the listing has ended.
+    pub fn next_page(&mut self) -> Result<Option<Vec<Connection>>, ApiError> {
+        let Some(token) = self.next.take() else { return Ok(None) };
+        if self.read >= MAX_PAGES {
+            return Err(ApiError::Decode(format!("the connection listing did not end after {MAX_PAGES} pages")));
+        }
+        let mut query = vec![("page_size", self.page_size.to_string())];
         if !token.is_empty() {
             query.push(("page_token", token.clone()));
         }
-        let page: Page = sk.get("/api/v1/connections/app", &query, "connection listing")?;
-        let stop = page.connections.iter().any(&mut done);
-        all.extend(page.connections);
-        if stop || page.next_page_token.is_empty() {
-            return Ok(all);
+        let page: Page = self.sk.get("/api/v1/connections/app", &query, "connection listing")?;
+        self.read += 1;
+        if !page.next_page_token.is_empty() {
+            if page.next_page_token == token {
+                return Err(ApiError::Decode("Scalekit returned the same page token twice".into()));
+            }
+            self.next = Some(page.next_page_token);
         }
-        if page.next_page_token == token {
-            return Err(ApiError::Decode("Scalekit returned the same page token twice".into()));
-        }
-        token = page.next_page_token;
+        Ok(Some(page.connections))
     }
-    Err(ApiError::Decode(format!("the connection listing did not end after {MAX_PAGES} pages")))
+}
+
+/// Reads pages in order until the listing ends or `done` returns true for a connection.
+/// Returns every connection read.
+pub fn scan(sk: &Scalekit, page_size: u32, mut done: impl FnMut(&Connection) -> bool) -> Result<Vec<Connection>, ApiError> {
+    let mut pages = Pages::new(sk, page_size);
+    let mut all = Vec::new();
+    while let Some(page) = pages.next_page()? {
+        let stop = page.iter().any(&mut done);
+        all.extend(page);
+        if stop {
+            break;
+        }
+    }
+    Ok(all)
 }

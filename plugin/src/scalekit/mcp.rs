@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
 
 use super::{ApiError, ErrorResponse, Scalekit};
-use crate::http::query_string;
+use crate::http::{encode_component, query_string};
 
 /// Scalekit's maximum page size for the config listing (buf.validate `lte: 30`).
 pub const CONFIGS_PAGE_SIZE: u32 = 30;
@@ -193,14 +193,14 @@ pub fn ensure_instance(sk: &Scalekit, config_name: &str, identifier: &str) -> Re
 
 /// `GET /api/v1/mcp/instances/{id}`.
 pub fn get_instance(sk: &Scalekit, id: &str) -> Result<Instance, ApiError> {
-    let found: InstanceEnvelope = sk.get(&format!("/api/v1/mcp/instances/{}", path_segment(id)), &[], "MCP instance")?;
+    let found: InstanceEnvelope = sk.get(&format!("/api/v1/mcp/instances/{}", encode_component(id)), &[], "MCP instance")?;
     Ok(found.instance)
 }
 
 /// `POST /api/v1/mcp/instances/{id}:get_auth_state` (no body); with `include_links`, Scalekit adds a
 /// fresh authorization link for every connection whose account is not active.
 pub fn auth_state(sk: &Scalekit, id: &str, include_links: bool) -> Result<Vec<ConnectionState>, ApiError> {
-    let mut target = format!("/api/v1/mcp/instances/{}:get_auth_state", path_segment(id));
+    let mut target = format!("/api/v1/mcp/instances/{}:get_auth_state", encode_component(id));
     if include_links {
         target.push('?');
         target.push_str(&query_string(&[("include_auth_links", "true")]));
@@ -216,19 +216,6 @@ pub fn auth_state(sk: &Scalekit, id: &str, include_links: bool) -> Result<Vec<Co
     Ok(state.connections)
 }
 
-/// `s` as one URL path segment: everything but the RFC 3986 unreserved characters is escaped.
-fn path_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,12 +228,6 @@ mod tests {
         assert_eq!(parse(json!(0)).connected_account_status, "");
         assert_eq!(parse(json!("CONNECTION_STATUS_UNSPECIFIED")).connected_account_status, "");
         assert_eq!(parse(Value::Null).connected_account_status, "");
-    }
-
-    #[test]
-    fn path_segments_are_escaped() {
-        assert_eq!(path_segment("mcpi_12"), "mcpi_12");
-        assert_eq!(path_segment("a/b:c d"), "a%2Fb%3Ac%20d");
     }
 
     #[test]
