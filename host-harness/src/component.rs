@@ -45,27 +45,18 @@ pub fn cache_dir(configured: Option<PathBuf>) -> Option<PathBuf> {
     configured.or_else(|| dirs::cache_dir().map(|d| d.join("agent-auth")))
 }
 
-/// Where a component came from, for reporting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    /// Loaded from the cache.
-    Cache,
-    /// Compiled now (and stored when a cache folder is usable).
-    Compiled,
-}
-
 /// Compiles `wasm`, or loads its compilation from `cache_dir`.
-pub fn load(engine: &Engine, wasm: &[u8], cache_dir: Option<&Path>) -> Result<(Component, Source)> {
+pub fn load(engine: &Engine, wasm: &[u8], cache_dir: Option<&Path>) -> Result<Component> {
     let path = cache_dir.map(|d| d.join(cache_key(engine, wasm)));
     if let Some(component) = path.as_deref().and_then(|p| from_cache(engine, p)) {
-        return Ok((component, Source::Cache));
+        return Ok(component);
     }
     let component = Component::from_binary(engine, wasm)?;
     if let Some(path) = &path {
         // A cache that cannot be written only costs speed; never fail the call for it.
         let _ = store(&component, path);
     }
-    Ok((component, Source::Compiled))
+    Ok(component)
 }
 
 fn from_cache(engine: &Engine, path: &Path) -> Option<Component> {

@@ -12,7 +12,7 @@ use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::component::{self, Source};
+use crate::component;
 use crate::outbound::{Network, Outbound};
 use crate::sandbox::{AgentDirs, EgressPolicy, FileGrants, Limits, Staging};
 
@@ -121,7 +121,6 @@ impl WasiHttpView for State {
 pub struct Runtime {
     engine: Engine,
     pre: ToolExecutorPre<State>,
-    source: Source,
 }
 
 impl Runtime {
@@ -138,17 +137,12 @@ impl Runtime {
                 std::thread::sleep(EPOCH_TICK);
             }
         });
-        let (component, source) = component::load(&engine, wasm, cache_dir).context("the component does not load")?;
+        let component = component::load(&engine, wasm, cache_dir).context("the component does not load")?;
         let mut linker: Linker<State> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         let pre = ToolExecutorPre::new(linker.instantiate_pre(&component)?)?;
-        Ok(Runtime { engine, pre, source })
-    }
-
-    /// Whether the compiled component came from the cache.
-    pub fn source(&self) -> Source {
-        self.source
+        Ok(Runtime { engine, pre })
     }
 
     /// Runs the component once.

@@ -6,7 +6,7 @@ use crate::audit::{self, Entry};
 use crate::bindings::wasi::cli::{terminal_stderr, terminal_stdin};
 use crate::cli::{self, Command, Operation, ParseOutcome};
 use crate::clock;
-use crate::config::Config;
+use crate::config::{self, Config};
 use crate::flows::{audit_log, execute, generate_link, get_authorization, get_tool, list_connections, mcp, proxy, tokens};
 use crate::http::WakiClient;
 use crate::output::{self, Code, Failure, Success, emit_failure, emit_success};
@@ -31,13 +31,9 @@ pub fn main(argv: Vec<String>, env: Vec<(String, String)>) -> u8 {
     }
 }
 
-fn lookup(env: &[(String, String)], name: &str) -> Option<String> {
-    env.iter().find(|(k, v)| k == name && !v.trim().is_empty()).map(|(_, v)| v.trim().to_owned())
-}
-
 fn run(command: Command, env: &[(String, String)]) -> Result<Success, Failure> {
     let storage = Storage::from_env(env);
-    let agent_run_id = command.agent_run_id.or_else(|| lookup(env, "AGENT_RUN_ID"));
+    let agent_run_id = command.agent_run_id.or_else(|| config::var(env, "AGENT_RUN_ID"));
     // Operations on local files need no Scalekit credentials.
     match command.operation {
         Operation::Configure { service, connection_name, identifier } => tokens::configure(&storage, &service, &connection_name, identifier.as_deref()),

@@ -14,7 +14,8 @@ pub struct Config {
     pub default_identifier: Option<String>,
 }
 
-fn lookup(env: &[(String, String)], name: &str) -> Option<String> {
+/// The trimmed value of `name` in the component's environment, when set and not blank.
+pub fn var(env: &[(String, String)], name: &str) -> Option<String> {
     env.iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.trim().to_owned())
@@ -22,7 +23,7 @@ fn lookup(env: &[(String, String)], name: &str) -> Option<String> {
 }
 
 fn setting(env: &[(String, String)], name: &str) -> Option<String> {
-    lookup(env, &format!("TOOL_{name}")).or_else(|| lookup(env, &format!("SCALEKIT_{name}")))
+    var(env, &format!("TOOL_{name}")).or_else(|| var(env, &format!("SCALEKIT_{name}")))
 }
 
 /// Whether `host` (no port) names the loopback interface.
@@ -99,7 +100,7 @@ impl Config {
             client_id: client_id.unwrap_or_default(),
             client_secret: client_secret.unwrap_or_default(),
             env_url: normalize_env_url(&env_url)?,
-            default_identifier: lookup(env, "TOOL_IDENTIFIER"),
+            default_identifier: var(env, "TOOL_IDENTIFIER"),
         })
     }
 }
