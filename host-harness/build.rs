@@ -22,8 +22,9 @@ fn main() {
         .args(["build", "--package", "agent-auth-plugin", "--lib", "--target", TARGET, "--profile", "guest", "--target-dir"])
         .arg(&target_dir)
         // Host flags must not leak into the wasm build.
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("RUSTFLAGS")
+        // Same bytes from any checkout and any CARGO_HOME: skill/agent-auth.wasm must match.
+        .env("CARGO_ENCODED_RUSTFLAGS", reproducible_rustflags(&root))
         .env_remove("CARGO_BUILD_TARGET")
         .env_remove("CARGO_TARGET_DIR")
         .status()
@@ -33,6 +34,20 @@ fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("agent-auth.wasm");
     fs::copy(&built, &out).unwrap_or_else(|e| panic!("cannot copy {}: {e}", built.display()));
     println!("cargo::rustc-env=AGENT_AUTH_COMPONENT_WASM={}", out.display());
+}
+
+/// Maps the absolute source paths that panic locations embed (the checkout and the crates.io
+/// sources under CARGO_HOME) to fixed prefixes, so the component is byte-for-byte reproducible.
+fn reproducible_rustflags(root: &Path) -> String {
+    let cargo_home = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+        .expect("neither CARGO_HOME nor HOME is set");
+    [(root, "/agent-auth"), (cargo_home.as_path(), "/cargo")]
+        .iter()
+        .map(|(from, to)| format!("--remap-path-prefix={}={to}", from.display()))
+        .collect::<Vec<_>>()
+        .join("\x1f")
 }
 
 /// Installs the wasm32-wasip2 target for the active toolchain when its standard library is absent.

@@ -12,7 +12,7 @@ use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::{IDENTIFIER, World, finish, hidden_files};
+use support::{IDENTIFIER, World, finish, hidden_files, sha256_hex};
 
 #[test]
 fn list_connections_selects_the_completed_connection_on_a_later_page() {
@@ -63,12 +63,15 @@ fn catalogue_schema_and_server_side_validation() {
 #[test]
 fn api_key_accounts_point_to_the_dashboard() {
     let w = World::start();
-    let run = w.run(&["--execute-tool", "--tool-name", "harvestapi_search_people", "--connection-name", "harvestapi-7Qx2", "--tool-input", r#"{"search": "staff engineer"}"#]);
+    let run = w.run(&["--generate-link", "--connection-name", "twitter-bearer"]);
     assert_eq!(run.code, 4);
     assert_eq!(run.json["error"]["code"], "AUTHORIZATION_REQUIRED");
     assert_eq!(run.json["action_required"]["kind"], "dashboard_account_setup");
+    assert!(run.json["action_required"].get("link").is_none(), "an API key has no authorization link");
     let exa = w.run(&["--execute-tool", "--tool-name", "exa_search", "--connection-name", "exa", "--tool-input", r#"{"query": "wasm components", "num_results": 3}"#]);
     assert_eq!(exa.code, 0, "{}", exa.stdout);
+    let linkedin = w.run(&["--execute-tool", "--tool-name", "harvestapi_search_people", "--connection-name", "harvestapi-7Qx2", "--tool-input", r#"{"search": "staff engineer"}"#]);
+    assert_eq!(linkedin.code, 0, "{}", linkedin.stdout);
 }
 
 #[test]
@@ -161,6 +164,30 @@ fn another_component_build_and_bad_components() {
     std::fs::write(w.path("garbage.wasm"), b"\0asm not really").unwrap();
     let garbage = w.run(&["--component", "garbage.wasm", "--get-tool"]);
     assert_eq!((garbage.code, garbage.json["error"]["code"].as_str()), (3, Some("COMPONENT_INVALID")));
+}
+
+#[test]
+fn a_component_is_checked_against_the_checksum_beside_it() {
+    let w = World::start();
+    let wasm = agent_auth_host::component::EMBEDDED;
+    let digest = sha256_hex(wasm);
+    std::fs::write(w.path("agent-auth.wasm"), wasm).unwrap();
+    std::fs::write(w.path("agent-auth.wasm.sha256"), format!("{digest}  agent-auth.wasm\n")).unwrap();
+    let ok = w.run(&["--component", "agent-auth.wasm", "--get-tool", "--tool-name", "exa_search"]);
+    assert_eq!(ok.code, 0, "a matching checksum runs: {}", ok.stdout);
+
+    let mut tampered = wasm.to_vec();
+    tampered.extend_from_slice(b"\0");
+    std::fs::write(w.path("agent-auth.wasm"), &tampered).unwrap();
+    let refused = w.run(&["--component", "agent-auth.wasm", "--get-tool", "--tool-name", "exa_search"]);
+    assert_eq!((refused.code, refused.json["error"]["code"].as_str()), (3, Some("COMPONENT_CHECKSUM_MISMATCH")), "{}", refused.stdout);
+    let message = refused.json["error"]["message"].as_str().unwrap();
+    assert!(message.contains(&digest) && message.contains(&sha256_hex(&tampered)), "{message}");
+
+    std::fs::write(w.path("agent-auth.wasm.sha256"), "not a digest\n").unwrap();
+    std::fs::write(w.path("agent-auth.wasm"), wasm).unwrap();
+    let garbled = w.run(&["--component", "agent-auth.wasm", "--get-tool"]);
+    assert_eq!(garbled.json["error"]["code"], "COMPONENT_CHECKSUM_MISMATCH", "an unreadable checksum is not a pass");
 }
 
 #[test]

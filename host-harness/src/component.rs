@@ -1,5 +1,5 @@
-//! The component: the copy embedded at build time, another build from a path, and the
-//! compiled-component cache.
+//! The component: the copy embedded at build time, another build from a path (checked against the
+//! `<path>.sha256` beside it, as the skill ships one), and the compiled-component cache.
 //!
 //! Compiling the component takes hundreds of milliseconds; loading a cached compilation takes about
 //! one. Cache files are keyed by the SHA-256 of the component and of wasmtime's compatibility hash,
@@ -30,6 +30,35 @@ impl Hasher for Sha256Hasher {
     fn finish(&self) -> u64 {
         0 // unused: the digest is read with `finalize`
     }
+}
+
+/// Why a component file cannot be used.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The file cannot be read.
+    Unreadable(std::io::Error),
+    /// The `.sha256` beside it names other bytes (or is not a SHA-256 line).
+    ChecksumMismatch {
+        /// The digest the checksum file names.
+        expected: String,
+        /// The digest of the file's bytes.
+        actual: String,
+    },
+}
+
+/// Reads a component from `path`; when `<path>.sha256` exists (`sha256sum` format), the bytes must match it.
+pub fn read(path: &Path) -> Result<Vec<u8>, ReadError> {
+    let wasm = std::fs::read(path).map_err(ReadError::Unreadable)?;
+    let mut checksum_path = path.as_os_str().to_owned();
+    checksum_path.push(".sha256");
+    if let Ok(line) = std::fs::read_to_string(&checksum_path) {
+        let expected = line.split_whitespace().next().unwrap_or_default().to_ascii_lowercase();
+        let actual = format!("{:x}", Sha256::digest(&wasm));
+        if expected != actual {
+            return Err(ReadError::ChecksumMismatch { expected, actual });
+        }
+    }
+    Ok(wasm)
 }
 
 /// The cache file name for `wasm` compiled by `engine`.

@@ -168,13 +168,19 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
     }
     let component_path = opts.component.clone().or_else(|| lookup(&vars, "AGENT_AUTH_COMPONENT").map(PathBuf::from));
     let wasm = match &component_path {
-        Some(path) => std::fs::read(path).map_err(|e| {
-            RunnerError::new(
+        Some(path) => component::read(path).map_err(|e| match e {
+            component::ReadError::Unreadable(e) => RunnerError::new(
                 "COMPONENT_UNREADABLE",
                 3,
                 format!("cannot read the component {}: {e}", path.display()),
                 "Pass the path of an agent-auth .wasm to --component (or AGENT_AUTH_COMPONENT), or drop it to use the built-in one.",
-            )
+            ),
+            component::ReadError::ChecksumMismatch { expected, actual } => RunnerError::new(
+                "COMPONENT_CHECKSUM_MISMATCH",
+                3,
+                format!("{} has SHA-256 {actual}, but {}.sha256 says {expected}", path.display(), path.display()),
+                "The file was changed or damaged: reinstall the skill (or rebuild it with scripts/build-skill.sh); never edit the checksum to match.",
+            ),
         })?,
         None => component::EMBEDDED.to_vec(),
     };

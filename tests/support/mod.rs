@@ -49,9 +49,24 @@ impl World {
     /// The binary with only the variables a user would set.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_agent-auth"));
-        cmd.args(args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        cmd.args(args);
+        self.configure(cmd, std::env::var_os("PATH").unwrap_or_default())
+    }
+
+    /// `sh -c script` with the same variables, and the binary's folder first on PATH (as an
+    /// installed `agent-auth` would be).
+    pub fn shell(&self, script: &str) -> Command {
+        let bin_dir = Path::new(env!("CARGO_BIN_EXE_agent-auth")).parent().expect("the binary has a folder");
+        let path = std::env::join_paths(std::iter::once(bin_dir.to_path_buf()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())))
+            .expect("PATH entries join");
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c").arg(script);
+        self.configure(cmd, path)
+    }
+
+    fn configure(&self, mut cmd: Command, path: std::ffi::OsString) -> Command {
+        cmd.env_clear()
+            .env("PATH", path)
             .env("HOME", self.home.path())
             .env("AGENT_AUTH_CACHE_DIR", self.cache.path())
             .env("TOOL_CLIENT_ID", CLIENT_ID)
@@ -98,4 +113,10 @@ pub fn hidden_files(dir: &Path) -> Vec<String> {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with('.'))
         .collect()
+}
+
+/// The lowercase hex SHA-256 of `bytes` (the `sha256sum` format the skill's checksum uses).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(bytes))
 }
