@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Runs every suite (unit, conformance, end-to-end, README, browser) from a fresh clone.
+# Runs every suite (unit, conformance, end-to-end, README, browser, skill) from a fresh clone, then
+# the install checks (scripts/test-install.sh).
 # Idempotent and non-interactive: it first installs what the suites need and is missing:
 #   - the pinned Rust toolchain and its wasm32-wasip2 target (rust-toolchain.toml);
-#   - Debian's Chromium (/usr/bin/chromium), for tests/browser.rs;
-#   - tests/browser/node_modules (playwright-core, from package-lock.json; it never downloads a browser).
-# Extra arguments go to `cargo test` (e.g. scripts/test.sh -p agent-auth --test browser).
+#   - Debian's Chromium (/usr/bin/chromium), curl and python3-venv, for the browser, skill and
+#     install checks;
+#   - tests/browser/node_modules (playwright-core, from package-lock.json; it never downloads a browser);
+#   - tests/skill/node_modules (Node 24, openclaw, clawhub and jco, from package-lock.json).
+# Extra arguments go to `cargo test` (e.g. scripts/test.sh -p agent-auth --test browser), and then
+# the install checks are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,30 +18,43 @@ say() { printf 'scripts/test.sh: %s\n' "$*" >&2; }
 rustup toolchain install
 rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
 
-# Chromium, from Debian's packages.
-if [ -z "${CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
+# From Debian's packages, when missing: Chromium for the browser test, curl for the SKILL.md
+# download example, and python3-venv for the wheel checks (scripts/build-wheel.sh).
+missing=()
+[ -n "${CHROMIUM:-}" ] || [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+venv_probe=$(mktemp -d)
+python3 -m venv "$venv_probe/v" >/dev/null 2>&1 || missing+=(python3-venv)
+rm -rf "$venv_probe"
+if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -eq 0 ]; then
         as_root=()
     elif command -v sudo >/dev/null 2>&1; then
         as_root=(sudo -n)
     else
-        say "/usr/bin/chromium is missing and installing it needs root (apt-get install chromium)"
+        say "missing ${missing[*]}, and installing them needs root (apt-get install ${missing[*]})"
         exit 1
     fi
-    say "installing Debian's chromium"
+    say "installing Debian's ${missing[*]}"
     "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
-    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
 fi
 
-# playwright-core for the browser driver, exactly as package-lock.json pins it.
+# Node packages, exactly as each package-lock.json pins them: playwright-core for the browser
+# driver; Node 24, the OpenClaw and ClawHub CLIs and jco for the skill checks. Install scripts
+# are not run (nothing is downloaded behind npm's back; no browser either).
 for tool in node npm; do
-    command -v "$tool" >/dev/null 2>&1 || { say "$tool is missing: the browser test needs Node.js 20 or later"; exit 1; }
+    command -v "$tool" >/dev/null 2>&1 || { say "$tool is missing: the browser and skill tests need Node.js 20 or later"; exit 1; }
 done
-browser=tests/browser
-installed="$browser/node_modules/.package-lock.json"   # written by npm on every install
-if [ ! -f "$installed" ] || [ "$browser/package-lock.json" -nt "$installed" ] || [ "$browser/package.json" -nt "$installed" ]; then
-    say "npm ci in $browser"
-    (cd "$browser" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
-fi
+for dir in tests/browser tests/skill; do
+    installed="$dir/node_modules/.package-lock.json"   # written by npm on every install
+    if [ ! -f "$installed" ] || [ "$dir/package-lock.json" -nt "$installed" ] || [ "$dir/package.json" -nt "$installed" ]; then
+        say "npm ci in $dir"
+        (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund)
+    fi
+done
 
 cargo test --workspace "$@"
+if [ $# -eq 0 ]; then
+    scripts/test-install.sh
+fi

@@ -187,7 +187,13 @@ fn a_component_is_checked_against_the_checksum_beside_it() {
     std::fs::write(w.path("agent-auth.wasm.sha256"), "not a digest\n").unwrap();
     std::fs::write(w.path("agent-auth.wasm"), wasm).unwrap();
     let garbled = w.run(&["--component", "agent-auth.wasm", "--get-tool"]);
-    assert_eq!(garbled.json["error"]["code"], "COMPONENT_CHECKSUM_MISMATCH", "an unreadable checksum is not a pass");
+    assert_eq!(garbled.json["error"]["code"], "COMPONENT_CHECKSUM_MISMATCH", "a garbled checksum is not a pass");
+
+    std::fs::write(w.path("other.wasm"), wasm).unwrap();
+    std::fs::create_dir(w.path("other.wasm.sha256")).unwrap();
+    let unreadable = w.run(&["--component", "other.wasm", "--get-tool"]);
+    assert_eq!(unreadable.json["error"]["code"], "COMPONENT_UNREADABLE", "an unreadable checksum is not a pass either");
+    assert!(unreadable.json["error"]["message"].as_str().unwrap().contains("other.wasm.sha256"), "{}", unreadable.stdout);
 }
 
 #[test]

@@ -113,7 +113,7 @@ fn every_operation_and_its_main_errors() {
     let link = s.run(&["--generate-link", "--connection-name", "gmail"]);
     assert_eq!(code(&link), (4, Some("AUTHORIZATION_REQUIRED")));
     assert!(link.json["action_required"]["link"].as_str().unwrap().starts_with(&format!("{}/magic/", s.url)));
-    let dashboard = s.run(&["--generate-link", "--connection-name", "harvestapi-7Qx2"]);
+    let dashboard = s.run(&["--generate-link", "--connection-name", "twitter-bearer"]);
     assert_eq!((code(&dashboard), dashboard.json["action_required"]["kind"].as_str()), ((4, Some("AUTHORIZATION_REQUIRED")), Some("dashboard_account_setup")));
 
     let me = s.run(&["--proxy-request", "--connection-name", "notion-ijIQedmJ", "--path", "/v1/users/me"]);

@@ -35,8 +35,8 @@ impl Hasher for Sha256Hasher {
 /// Why a component file cannot be used.
 #[derive(Debug)]
 pub enum ReadError {
-    /// The file cannot be read.
-    Unreadable(std::io::Error),
+    /// The file, or the checksum beside it (the path says which), cannot be read.
+    Unreadable(PathBuf, std::io::Error),
     /// The `.sha256` beside it names other bytes (or is not a SHA-256 line).
     ChecksumMismatch {
         /// The digest the checksum file names.
@@ -48,15 +48,18 @@ pub enum ReadError {
 
 /// Reads a component from `path`; when `<path>.sha256` exists (`sha256sum` format), the bytes must match it.
 pub fn read(path: &Path) -> Result<Vec<u8>, ReadError> {
-    let wasm = std::fs::read(path).map_err(ReadError::Unreadable)?;
+    let wasm = std::fs::read(path).map_err(|e| ReadError::Unreadable(path.to_path_buf(), e))?;
     let mut checksum_path = path.as_os_str().to_owned();
     checksum_path.push(".sha256");
-    if let Ok(line) = std::fs::read_to_string(&checksum_path) {
-        let expected = line.split_whitespace().next().unwrap_or_default().to_ascii_lowercase();
-        let actual = format!("{:x}", Sha256::digest(&wasm));
-        if expected != actual {
-            return Err(ReadError::ChecksumMismatch { expected, actual });
-        }
+    let line = match std::fs::read(&checksum_path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(wasm),
+        Err(e) => return Err(ReadError::Unreadable(PathBuf::from(checksum_path), e)),
+        Ok(line) => String::from_utf8_lossy(&line).into_owned(),
+    };
+    let expected = line.split_whitespace().next().unwrap_or_default().to_ascii_lowercase();
+    let actual = format!("{:x}", Sha256::digest(&wasm));
+    if expected != actual {
+        return Err(ReadError::ChecksumMismatch { expected, actual });
     }
     Ok(wasm)
 }

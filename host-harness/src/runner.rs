@@ -169,10 +169,10 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
     let component_path = opts.component.clone().or_else(|| lookup(&vars, "AGENT_AUTH_COMPONENT").map(PathBuf::from));
     let wasm = match &component_path {
         Some(path) => component::read(path).map_err(|e| match e {
-            component::ReadError::Unreadable(e) => RunnerError::new(
+            component::ReadError::Unreadable(unreadable, e) => RunnerError::new(
                 "COMPONENT_UNREADABLE",
                 3,
-                format!("cannot read the component {}: {e}", path.display()),
+                format!("cannot read {}: {e}", unreadable.display()),
                 "Pass the path of an agent-auth .wasm to --component (or AGENT_AUTH_COMPONENT), or drop it to use the built-in one.",
             ),
             component::ReadError::ChecksumMismatch { expected, actual } => RunnerError::new(

@@ -26,6 +26,9 @@ pub fn route(state: &mut State, req: &Request) -> Response {
     if let Some(token) = path.strip_prefix("/magic/") {
         return super::pages::route(state, req, token);
     }
+    if let Some(name) = path.strip_prefix("/presigned/") {
+        return super::provider::presigned(state, req, name);
+    }
     let is_proxy = path == "/proxy" || path.starts_with("/proxy/");
     if !path.starts_with("/api/v1/") && !is_proxy {
         return no_route();
@@ -268,5 +271,5 @@ fn proxy(state: &mut State, req: &Request) -> Response {
     if state.accounts[index].status != "ACTIVE" {
         return super::provider::unauthorized();
     }
-    super::provider::answer(&connection.provider_key, req, upstream_path)
+    super::provider::answer(state, &connection.provider_key, req, upstream_path)
 }

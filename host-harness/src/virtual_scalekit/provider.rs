@@ -1,11 +1,20 @@
-//! What providers answer through the proxy: a few Notion routes (including the three-step file
-//! upload), `/echo` (the request as the provider saw it) and `/files/{name}` downloads.
+//! What providers answer through the proxy: a few Notion routes, `/echo` (the request as the
+//! provider saw it) and `/files/{name}` downloads. Notion keeps its files: an upload is created,
+//! sent (multipart) and attached to a page as a file block; reading the block gives a pre-signed
+//! URL, fresh on every read, served at `/presigned/{block}/{name}` without a bearer until it
+//! expires, like a storage bucket's.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use serde_json::{Value, json};
 
+use super::state::{NotionFileBlock, NotionUpload, State, rfc3339};
 use super::wire::json_response;
 use super::{Request, Response};
+
+/// How long a pre-signed URL stays valid (Notion's file URLs last an hour).
+const PRESIGNED_LIFETIME: Duration = Duration::from_secs(3600);
 
 /// A provider's answer to a revoked or expired credential.
 pub fn unauthorized() -> Response {
@@ -27,8 +36,8 @@ pub fn file_bytes(name: &str) -> Vec<u8> {
     bytes
 }
 
-/// The file part of a multipart body: (filename, content type, size).
-fn uploaded_file(req: &Request) -> Option<(String, String, usize)> {
+/// The file part of a multipart body: (filename, content type, bytes).
+fn uploaded_file(req: &Request) -> Option<(String, String, Bytes)> {
     let boundary = req.header("content-type")?.split("boundary=").nth(1)?.trim_matches('"').to_owned();
     let body = &req.body[..];
     let head_at = body.windows(10).position(|w| w == b"filename=\"")?;
@@ -39,11 +48,21 @@ fn uploaded_file(req: &Request) -> Option<(String, String, usize)> {
     let closing = format!("\r\n--{boundary}");
     let content_start = head_end + 4;
     let size = body[content_start..].windows(closing.len()).position(|w| w == closing.as_bytes())?;
-    Some((filename, content_type, size))
+    Some((filename, content_type, req.body.slice(content_start..content_start + size)))
+}
+
+fn validation_error(message: String) -> Response {
+    json_response(400, json!({"object": "error", "status": 400, "code": "validation_error", "message": message}))
+}
+
+/// A Notion-style UUID.
+fn uuid(state: &mut State) -> String {
+    let hex = state.secret();
+    format!("{}-{}-4{}-8{}-{}", &hex[..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32])
 }
 
 /// Answers a proxied request for a provider.
-pub fn answer(provider: &str, req: &Request, path: &str) -> Response {
+pub fn answer(state: &mut State, provider: &str, req: &Request, path: &str) -> Response {
     let method = req.method.as_str();
     if path == "/echo" || path.ends_with("/echo") {
         let headers: Vec<&(String, String)> = req
@@ -61,20 +80,106 @@ pub fn answer(provider: &str, req: &Request, path: &str) -> Response {
     if provider != "NOTION" {
         return not_found(path);
     }
+    let block = path.strip_prefix("/v1/blocks/");
     match (method, path) {
         ("GET", "/v1/users/me") => json_response(200, json!({"object": "user", "id": "b2c3d4e5-0000-4000-8000-000000000001", "name": "Alice's integration", "type": "bot", "bot": {"workspace_name": "Acme"}})),
         ("POST", "/v1/search") => json_response(200, json!({"object": "list", "results": [{"object": "page", "id": "59833787-2cf9-4fdf-8782-e53db20768a5"}], "has_more": false, "next_cursor": null})),
-        ("POST", "/v1/file_uploads") => json_response(200, json!({"object": "file_upload", "id": "2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d", "status": "pending",
-            "upload_url": "https://api.notion.com/v1/file_uploads/2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d/send"})),
-        ("POST", p) if p.starts_with("/v1/file_uploads/") && p.ends_with("/send") => match uploaded_file(req) {
-            Some((filename, content_type, size)) if content_type != "application/octet-stream" => json_response(200, json!({
-                "object": "file_upload", "id": p.trim_start_matches("/v1/file_uploads/").trim_end_matches("/send"),
-                "status": "uploaded", "filename": filename, "content_type": content_type, "content_length": size})),
-            Some((_, content_type, _)) => json_response(400, json!({"object": "error", "status": 400, "code": "validation_error",
-                "message": format!("Unsupported content type: {content_type}.")})),
-            None => json_response(400, json!({"object": "error", "status": 400, "code": "validation_error", "message": "Expected a multipart body with a file part."})),
-        },
+        ("POST", "/v1/file_uploads") => create_upload(state),
+        ("POST", p) if p.starts_with("/v1/file_uploads/") && p.ends_with("/send") => {
+            send_upload(state, req, p.trim_start_matches("/v1/file_uploads/").trim_end_matches("/send"))
+        }
+        ("PATCH", _) if block.is_some_and(|b| b.ends_with("/children")) => attach_children(state, req),
+        ("GET", _) if block.is_some_and(|b| !b.contains('/')) => read_file_block(state, block.unwrap_or_default()),
         _ => not_found(path),
+    }
+}
+
+/// `POST /v1/file_uploads`: a pending upload.
+fn create_upload(state: &mut State) -> Response {
+    let id = uuid(state);
+    state.notion_uploads.push(NotionUpload { id: id.clone(), filename: String::new(), content_type: String::new(), bytes: None });
+    json_response(200, json!({"object": "file_upload", "id": id, "status": "pending", "upload_url": format!("https://api.notion.com/v1/file_uploads/{id}/send")}))
+}
+
+/// `POST /v1/file_uploads/{id}/send`: the file, as multipart with a `file` part.
+fn send_upload(state: &mut State, req: &Request, id: &str) -> Response {
+    let Some(upload) = state.notion_uploads.iter_mut().find(|u| u.id == id) else {
+        return not_found(&format!("file upload {id}"));
+    };
+    if upload.bytes.is_some() {
+        return validation_error(format!("File upload {id} was already sent."));
+    }
+    match uploaded_file(req) {
+        Some((_, content_type, _)) if content_type == "application/octet-stream" => validation_error(format!("Unsupported content type: {content_type}.")),
+        Some((filename, content_type, bytes)) => {
+            let size = bytes.len();
+            *upload = NotionUpload { id: id.to_owned(), filename: filename.clone(), content_type: content_type.clone(), bytes: Some(bytes) };
+            json_response(200, json!({"object": "file_upload", "id": id, "status": "uploaded", "filename": filename, "content_type": content_type, "content_length": size}))
+        }
+        None => validation_error("Expected a multipart body with a file part.".into()),
+    }
+}
+
+/// `PATCH /v1/blocks/{id}/children`: appends blocks; a file block must name a sent upload.
+fn attach_children(state: &mut State, req: &Request) -> Response {
+    let body = serde_json::from_slice::<Value>(&req.body).unwrap_or_default();
+    let Some(children) = body["children"].as_array().filter(|c| !c.is_empty()).cloned() else {
+        return validation_error("body.children should be a non-empty array.".into());
+    };
+    let mut results = Vec::new();
+    for child in &children {
+        let kind = child["type"].as_str().unwrap_or("paragraph");
+        let id = uuid(state);
+        if kind == "file" {
+            let upload_id = child["file"]["file_upload"]["id"].as_str().filter(|_| child["file"]["type"] == "file_upload").unwrap_or_default();
+            if !state.notion_uploads.iter().any(|u| u.id == upload_id && u.bytes.is_some()) {
+                return validation_error(format!("body.children[].file.file_upload.id should name a sent file upload, got {:?}.", upload_id));
+            }
+            state.notion_blocks.push(NotionFileBlock { id: id.clone(), upload_id: upload_id.to_owned() });
+        }
+        results.push(json!({"object": "block", "id": id, "type": kind, "has_children": false}));
+    }
+    json_response(200, json!({"object": "list", "results": results, "has_more": false, "next_cursor": null}))
+}
+
+/// `GET /v1/blocks/{id}`: a file block, whose URL is pre-signed now (fresh on every read).
+fn read_file_block(state: &State, block_id: &str) -> Response {
+    let Some((block, upload)) = state
+        .notion_blocks
+        .iter()
+        .find(|b| b.id == block_id)
+        .and_then(|b| Some((b, state.notion_uploads.iter().find(|u| u.id == b.upload_id)?)))
+    else {
+        return not_found(&format!("block {block_id}"));
+    };
+    let expires = SystemTime::now() + PRESIGNED_LIFETIME;
+    let epoch = expires.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    let url = format!("{}/presigned/{}/{}?AWSAccessKeyId=AKIAVIRTUAL&Expires={epoch}&Signature=virtual", state.base_url, block.id, upload.filename);
+    json_response(200, json!({"object": "block", "id": block.id, "type": "file", "has_children": false,
+        "file": {"caption": [], "type": "file", "name": upload.filename, "file": {"url": url, "expiry_time": rfc3339(expires)}}}))
+}
+
+/// `GET /presigned/{block}/{name}?...&Expires={epoch}`: the file while the URL is valid, else
+/// the storage bucket's 403 (or 404 for an unknown block).
+pub fn presigned(state: &State, req: &Request, key: &str) -> Response {
+    let expires = req.query.iter().find(|(k, _)| k == "Expires").and_then(|(_, v)| v.parse::<u64>().ok());
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    let bucket_error = |status: u16, code: &str, message: &str| Response {
+        status,
+        content_type: "application/xml".into(),
+        headers: Vec::new(),
+        body: Bytes::from(format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>")),
+    };
+    if req.method != "GET" || !expires.is_some_and(|epoch| now <= epoch) {
+        return bucket_error(403, "AccessDenied", "Request has expired");
+    }
+    let block_id = key.split('/').next().unwrap_or_default();
+    let file = state.notion_blocks.iter().find(|b| b.id == block_id).and_then(|b| state.notion_uploads.iter().find(|u| u.id == b.upload_id));
+    match file {
+        Some(NotionUpload { content_type, bytes: Some(bytes), .. }) => {
+            Response { status: 200, content_type: content_type.clone(), headers: Vec::new(), body: bytes.clone() }
+        }
+        _ => bucket_error(404, "NoSuchKey", "The specified key does not exist."),
     }
 }
 

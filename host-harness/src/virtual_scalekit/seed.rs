@@ -126,6 +126,8 @@ pub fn seeded(base_url: &str, credentials: Option<Credentials>) -> State {
         link_lifetime: Duration::from_secs(600),
         mcp_configs: Vec::new(),
         mcp_instances: Vec::new(),
+        notion_uploads: Vec::new(),
+        notion_blocks: Vec::new(),
         counter: 0,
     };
     let seeds = CONNECTIONS.iter().map(|c| (c.0.to_owned(), c.1, c.2, c.3, c.4));
@@ -136,14 +138,15 @@ pub fn seeded(base_url: &str, credentials: Option<Credentials>) -> State {
         state.connections.push(Connection { id, key_id, provider_key: provider_key.into(), kind, status, proxy_enabled, created_at: created.clone() });
     }
     let expires = rfc3339(now + Duration::from_secs(3600));
-    let accounts: [(&str, &'static str, &'static str, Auth); 7] = [
+    let accounts: [(&str, &'static str, &'static str, Auth); 8] = [
         ("notion-ijIQedmJ", "ACTIVE", "OAUTH", oauth("notion")),
         ("slack-main", "ACTIVE", "OAUTH", oauth("slack")),
         ("gmail", "PENDING_AUTH", "OAUTH", Auth::None),
         ("github-connect", "EXPIRED", "OAUTH", oauth("github")),
         ("exa", "ACTIVE", "API_KEY", api_key("exa-virtual-api-key-3f9a")),
-        ("harvestapi-7Qx2", "EXPIRED", "API_KEY", api_key("harvest-virtual-api-key-77c1")),
+        ("harvestapi-7Qx2", "ACTIVE", "API_KEY", api_key("harvest-virtual-api-key-77c1")),
         ("googlecalendar", "ACTIVE", "OAUTH", oauth("google")),
+        ("twitter-bearer", "EXPIRED", "BEARER", api_key("twitter-virtual-api-key-5e21")),
     ];
     for (connector, status, authorization_type, auth) in accounts {
         let connection = state.connection(connector).cloned().expect("seeded connection");

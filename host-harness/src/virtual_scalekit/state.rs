@@ -15,6 +15,28 @@ pub struct Credentials {
     pub client_secret: String,
 }
 
+/// A file uploaded to the virtual Notion: created by `POST /v1/file_uploads`, filled by `/send`.
+#[derive(Debug, Clone)]
+pub struct NotionUpload {
+    /// The upload's id (a UUID).
+    pub id: String,
+    /// The file's name and content type, once sent.
+    pub filename: String,
+    /// The content type of the sent part.
+    pub content_type: String,
+    /// The sent bytes; `None` while the upload is pending.
+    pub bytes: Option<bytes::Bytes>,
+}
+
+/// A Notion file block, made by attaching an upload to a page.
+#[derive(Debug, Clone)]
+pub struct NotionFileBlock {
+    /// The block's id (a UUID).
+    pub id: String,
+    /// The upload it holds.
+    pub upload_id: String,
+}
+
 /// An app connection.
 #[derive(Debug, Clone)]
 pub struct Connection {
@@ -268,6 +290,10 @@ pub struct State {
     pub mcp_configs: Vec<McpConfig>,
     /// MCP instances, in creation order.
     pub mcp_instances: Vec<McpInstance>,
+    /// Files uploaded to the virtual Notion.
+    pub notion_uploads: Vec<NotionUpload>,
+    /// Notion file blocks.
+    pub notion_blocks: Vec<NotionFileBlock>,
     /// Feeds [`State::next_id`] and [`State::secret`].
     pub counter: u64,
 }

@@ -223,7 +223,7 @@ fn magic_link_by_account_id() {
 fn lists_connected_accounts_with_filters_and_pages() {
     let (double, bearer) = world();
     let (status, all) = call(&double, &bearer, "GET", "/api/v1/connected_accounts?identifier=alice", Value::Null);
-    assert_eq!((status, all["total_size"].as_u64()), (200, Some(7)), "{all}");
+    assert_eq!((status, all["total_size"].as_u64()), (200, Some(8)), "{all}");
     assert!(all["connected_accounts"].as_array().unwrap().iter().all(|a| a.get("authorization_details").is_none()), "{all}");
 
     let (_, notion) = call(&double, &bearer, "GET", "/api/v1/connected_accounts?provider=NOTION", Value::Null);
@@ -244,6 +244,50 @@ fn lists_connected_accounts_with_filters_and_pages() {
     let violation = &error["details"][0]["validation_error_info"]["field_violations"][0];
     assert_eq!((status, violation["constraint"].as_str()), (400, Some("uint32.lt")), "{error}");
     assert_eq!(violation["description"], "value must be less than 100");
+}
+
+// Notion files: upload, attach, and download through a pre-signed URL.
+
+/// A proxied Notion call for alice's active account.
+fn notion(double: &VirtualScalekit, bearer: &str, method: &str, path: &str, content_type: &str, body: &str) -> (u16, Value) {
+    let auth = format!("Bearer {bearer}");
+    let headers = [("authorization", auth.as_str()), ("connection_name", "notion-ijIQedmJ"), ("identifier", "alice"), ("content-type", content_type)];
+    let response = double.handle(&request(method, &format!("/proxy{path}"), &headers, body));
+    (response.status, json_of(&response))
+}
+
+fn attach(double: &VirtualScalekit, bearer: &str, upload_id: &str) -> (u16, Value) {
+    let children = json!({"children": [{"type": "file", "file": {"type": "file_upload", "file_upload": {"id": upload_id}}}]});
+    notion(double, bearer, "PATCH", "/v1/blocks/59833787/children", "application/json", &children.to_string())
+}
+
+#[test]
+fn notion_keeps_uploaded_files_and_serves_them_by_fresh_presigned_urls() {
+    let (double, bearer) = world();
+    let (_, created) = notion(&double, &bearer, "POST", "/v1/file_uploads", "application/json", r#"{"mode": "single_part"}"#);
+    let upload_id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(attach(&double, &bearer, &upload_id).0, 400, "an upload must be sent before it is attached");
+
+    let multipart = "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"q3.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF q3\r\n--XyZ--\r\n";
+    let send = format!("/v1/file_uploads/{upload_id}/send");
+    let (status, sent) = notion(&double, &bearer, "POST", &send, "multipart/form-data; boundary=XyZ", multipart);
+    assert_eq!((status, sent["status"].as_str(), sent["content_length"].as_u64()), (200, Some("uploaded"), Some(7)), "{sent}");
+    assert_eq!(notion(&double, &bearer, "POST", "/v1/file_uploads/nope/send", "multipart/form-data; boundary=XyZ", multipart).0, 404);
+
+    let (status, attached) = attach(&double, &bearer, &upload_id);
+    assert_eq!(status, 200, "{attached}");
+    let block_id = attached["results"][0]["id"].as_str().unwrap();
+    let (status, block) = notion(&double, &bearer, "GET", &format!("/v1/blocks/{block_id}"), "application/json", "");
+    assert_eq!((status, block["file"]["name"].as_str()), (200, Some("q3.pdf")), "{block}");
+    assert_eq!(notion(&double, &bearer, "GET", "/v1/blocks/6c1d2e3f", "application/json", "").0, 404, "unknown blocks are not found");
+
+    let url = block["file"]["file"]["url"].as_str().unwrap();
+    let download = double.handle(&request("GET", url.strip_prefix(BASE).expect("a URL of this environment"), &[], ""));
+    assert_eq!((download.status, &download.body[..], download.content_type.as_str()), (200, &b"%PDF q3"[..], "application/pdf"), "no bearer needed");
+    let expired = double.handle(&request("GET", &format!("/presigned/{block_id}/q3.pdf?Expires=1700000000&Signature=virtual"), &[], ""));
+    assert_eq!(expired.status, 403);
+    assert!(String::from_utf8_lossy(&expired.body).contains("Request has expired"));
+    assert_eq!(double.handle(&request("GET", &format!("/presigned/{block_id}/q3.pdf"), &[], "")).status, 403, "unsigned");
 }
 
 // MCP configs and instances.
