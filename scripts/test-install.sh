@@ -4,7 +4,7 @@
 #   1. cargo install --locked --path host-harness, from a fresh clone of this repository's HEAD
 #   2. the wheel (scripts/build-wheel.sh): by `uv tool install` of exactly the package the skill's
 #      installer names (agent-auth==<version>), and by `pip install`
-# Run by scripts/test.sh after the test suites; needs tests/skill/node_modules (npm ci).
+# Run by scripts/test.sh after the test suites; needs tests/skill/node_modules (scripts/test.sh installs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD

@@ -6,7 +6,7 @@
 #   - Debian's Chromium (/usr/bin/chromium), curl and python3-venv, for the browser, skill and
 #     install checks;
 #   - tests/browser/node_modules (playwright-core, from package-lock.json; it never downloads a browser);
-#   - tests/skill/node_modules (Node 24, openclaw, clawhub and jco, from package-lock.json).
+#   - tests/skill/node_modules (Node 24, openclaw, clawhub and jco, following package-lock.json).
 # Extra arguments go to `cargo test` (e.g. scripts/test.sh -p agent-auth --test browser), and then
 # the install checks are skipped.
 set -euo pipefail
@@ -46,11 +46,15 @@ fi
 for tool in node npm; do
     command -v "$tool" >/dev/null 2>&1 || { say "$tool is missing: the browser and skill tests need Node.js 20 or later"; exit 1; }
 done
+# tests/skill uses `npm install` (which also follows the lock file and leaves it unchanged):
+# `npm ci` refuses its lock because @bytecodealliance/jco-node-fs@0.3.2 names optional
+# per-platform packages that were never published, which `npm install` skips.
 for dir in tests/browser tests/skill; do
     installed="$dir/node_modules/.package-lock.json"   # written by npm on every install
     if [ ! -f "$installed" ] || [ "$dir/package-lock.json" -nt "$installed" ] || [ "$dir/package.json" -nt "$installed" ]; then
-        say "npm ci in $dir"
-        (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund)
+        if [ "$dir" = tests/skill ]; then how=install; else how=ci; fi
+        say "npm $how in $dir"
+        (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm "$how" --ignore-scripts --no-audit --no-fund)
     fi
 done
 

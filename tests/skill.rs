@@ -7,7 +7,7 @@
 //! - the same `.wasm` runs under jco, a WASI host we did not write.
 //!
 //! The third-party tools come from `tests/skill/package-lock.json` (`scripts/test.sh` runs
-//! `npm ci` there). Without them these tests fail; they never pass silently.
+//! `npm install` there). Without them these tests fail; they never pass silently.
 
 mod support;
 
@@ -163,7 +163,7 @@ fn finish_text(cmd: &mut Command) -> String {
 
 fn node_modules() -> PathBuf {
     let dir = repo().join("tests/skill/node_modules");
-    assert!(dir.join(".package-lock.json").is_file(), "{} is missing: run scripts/test.sh (it runs npm ci in tests/skill)", dir.display());
+    assert!(dir.join(".package-lock.json").is_file(), "{} is missing: run scripts/test.sh (it runs npm install in tests/skill)", dir.display());
     dir
 }
 
