@@ -175,6 +175,9 @@ fn a_component_is_checked_against_the_checksum_beside_it() {
     std::fs::write(w.path("agent-auth.wasm.sha256"), format!("{digest}  agent-auth.wasm\n")).unwrap();
     let ok = w.run(&["--component", "agent-auth.wasm", "--get-tool", "--tool-name", "exa_search"]);
     assert_eq!(ok.code, 0, "a matching checksum runs: {}", ok.stdout);
+    std::fs::copy(w.path("agent-auth.wasm"), w.home.path().join("skill.wasm")).unwrap();
+    let from_home = w.run(&["--component", "~/skill.wasm", "--get-tool", "--tool-name", "exa_search"]);
+    assert_eq!(from_home.code, 0, "a quoted ~/ path (OpenClaw's form of {{baseDir}}) is the home folder's: {}", from_home.stdout);
 
     let mut tampered = wasm.to_vec();
     tampered.extend_from_slice(b"\0");

@@ -146,6 +146,15 @@ fn lookup(vars: &[(String, String)], name: &str) -> Option<String> {
     vars.iter().find(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.clone())
 }
 
+/// `~/x` as `$HOME/x`. OpenClaw shows skill folders as `~/...`, so an agent may write
+/// `--component "~/.openclaw/.../agent-auth.wasm"`, which the shell does not expand in quotes.
+fn expand_home(path: PathBuf) -> PathBuf {
+    match (path.strip_prefix("~"), std::env::var_os("HOME")) {
+        (Ok(rest), Some(home)) if !home.is_empty() => PathBuf::from(home).join(rest),
+        _ => path,
+    }
+}
+
 /// Runs one command line for real: the whole `agent-auth` program. Returns stdout and the exit code.
 pub async fn run(args: Vec<String>) -> (String, u8) {
     match try_run(args).await {
@@ -166,7 +175,7 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
         })?;
         limits.wall_clock = Duration::from_secs(secs);
     }
-    let component_path = opts.component.clone().or_else(|| lookup(&vars, "AGENT_AUTH_COMPONENT").map(PathBuf::from));
+    let component_path = opts.component.clone().or_else(|| lookup(&vars, "AGENT_AUTH_COMPONENT").map(PathBuf::from)).map(expand_home);
     let wasm = match &component_path {
         Some(path) => component::read(path).map_err(|e| match e {
             component::ReadError::Unreadable(unreadable, e) => RunnerError::new(
