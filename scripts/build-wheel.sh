@@ -13,5 +13,6 @@ if ! "$tools/bin/maturin" --version 2>/dev/null | grep -qx 'maturin 1.16.0' || !
     "$tools/bin/pip" install --quiet --disable-pip-version-check maturin==1.16.0 uv==0.13.8
 fi
 rustup toolchain install >/dev/null
+rm -f target/wheels/agent_auth-*.whl   # only this build's wheel is left to pick
 "$tools/bin/maturin" build --release --locked --manifest-path host-harness/Cargo.toml --out target/wheels >&2
 ls -t target/wheels/agent_auth-*.whl | head -n 1

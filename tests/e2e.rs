@@ -197,6 +197,10 @@ fn a_component_is_checked_against_the_checksum_beside_it() {
     let unreadable = w.run(&["--component", "other.wasm", "--get-tool"]);
     assert_eq!(unreadable.json["error"]["code"], "COMPONENT_UNREADABLE", "an unreadable checksum is not a pass either");
     assert!(unreadable.json["error"]["message"].as_str().unwrap().contains("other.wasm.sha256"), "{}", unreadable.stdout);
+    std::fs::write(w.path("linked.wasm"), wasm).unwrap();
+    std::os::unix::fs::symlink(w.path("gone.sha256"), w.path("linked.wasm.sha256")).unwrap();
+    let dangling = w.run(&["--component", "linked.wasm", "--get-tool"]);
+    assert_eq!(dangling.json["error"]["code"], "COMPONENT_UNREADABLE", "a dangling checksum link is not an absent checksum");
 }
 
 #[test]

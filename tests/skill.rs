@@ -96,10 +96,11 @@ fn every_command_in_skill_md_runs_against_the_virtual_scalekit() {
     let commands = shell_blocks(&std::fs::read_to_string(skill.join("SKILL.md")).unwrap());
     assert!(commands.len() >= 18, "SKILL.md lost its commands: {commands:#?}");
 
-    let upload = w.path("q3-report.pdf");
+    // Names with spaces and a `#`, as people's files have.
+    let upload = w.path("Q3 report #1.pdf");
     let report = b"%PDF-1.7 the Q3 report";
     std::fs::write(&upload, report).unwrap();
-    let saved = w.path("q3-report-downloaded.pdf");
+    let saved = w.path("Q3 report #1 (downloaded).pdf");
     let mut values: HashMap<&str, String> = HashMap::from([
         ("{baseDir}", skill.display().to_string()),
         ("<absolute path of the file>", upload.display().to_string()),
@@ -139,9 +140,16 @@ fn skill_md_is_one_the_agent_can_follow() {
     assert!(text.starts_with("---\nname: agent-auth\n"), "the frontmatter opens the file and names the skill first");
     assert!(text.len() < 16_000, "SKILL.md goes into the agent's context whole: keep it short ({} bytes)", text.len());
     let help = finish_text(Command::new(env!("CARGO_BIN_EXE_agent-auth")).arg("--help"));
+    // The flags `--help` lists: the first word of its option lines.
+    let flags: Vec<&str> = help
+        .lines()
+        .filter_map(|line| line.trim_start().trim_start_matches("-V, ").trim_start_matches("-h, ").split_whitespace().next())
+        .filter(|word| word.starts_with("--"))
+        .collect();
+    assert!(flags.len() > 30 && flags.contains(&"--component") && flags.contains(&"--execute-tool"), "{flags:?}");
     for block in shell_blocks(&text).iter().filter(|b| b.starts_with("agent-auth ")) {
         for flag in block.split_whitespace().filter(|w| w.starts_with("--")) {
-            assert!(help.contains(&format!("{flag} ")), "{flag} is not an agent-auth flag (in {block})");
+            assert!(flags.contains(&flag), "{flag} is not an agent-auth flag (in {block})");
         }
     }
     for kind in ["authorize", "dashboard_account_setup", "complete_connection"] {

@@ -182,7 +182,11 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
                 "COMPONENT_UNREADABLE",
                 3,
                 format!("cannot read {}: {e}", unreadable.display()),
-                "Pass the path of an agent-auth .wasm to --component (or AGENT_AUTH_COMPONENT), or drop it to use the built-in one.",
+                if &unreadable == path {
+                    "Pass the path of an agent-auth .wasm to --component (or AGENT_AUTH_COMPONENT), or drop it to use the built-in one."
+                } else {
+                    "The checksum beside the component cannot be read: reinstall the skill (or rebuild it with scripts/build-skill.sh)."
+                },
             ),
             component::ReadError::ChecksumMismatch { expected, actual } => RunnerError::new(
                 "COMPONENT_CHECKSUM_MISMATCH",

@@ -15,6 +15,8 @@ use super::{Request, Response};
 
 /// How long a pre-signed URL stays valid (Notion's file URLs last an hour).
 const PRESIGNED_LIFETIME: Duration = Duration::from_secs(3600);
+/// The pages of the seeded workspace (the ids the Notion tools return), which blocks can be added to.
+const PAGES: [&str; 2] = ["59833787-2cf9-4fdf-8782-e53db20768a5", "1f0b3c55-9a2e-4c1d-8e7f-3a9b2c4d5e6f"];
 
 /// A provider's answer to a revoked or expired credential.
 pub fn unauthorized() -> Response {
@@ -80,30 +82,32 @@ pub fn answer(state: &mut State, provider: &str, req: &Request, path: &str) -> R
     if provider != "NOTION" {
         return not_found(path);
     }
+    let owner = req.header("identifier").unwrap_or_default().to_owned();
     let block = path.strip_prefix("/v1/blocks/");
+    let sent = path.strip_prefix("/v1/file_uploads/").and_then(|p| p.strip_suffix("/send")).filter(|id| !id.contains('/'));
     match (method, path) {
         ("GET", "/v1/users/me") => json_response(200, json!({"object": "user", "id": "b2c3d4e5-0000-4000-8000-000000000001", "name": "Alice's integration", "type": "bot", "bot": {"workspace_name": "Acme"}})),
         ("POST", "/v1/search") => json_response(200, json!({"object": "list", "results": [{"object": "page", "id": "59833787-2cf9-4fdf-8782-e53db20768a5"}], "has_more": false, "next_cursor": null})),
-        ("POST", "/v1/file_uploads") => create_upload(state),
-        ("POST", p) if p.starts_with("/v1/file_uploads/") && p.ends_with("/send") => {
-            send_upload(state, req, p.trim_start_matches("/v1/file_uploads/").trim_end_matches("/send"))
+        ("POST", "/v1/file_uploads") => create_upload(state, owner),
+        ("POST", _) if sent.is_some() => send_upload(state, req, &owner, sent.unwrap_or_default()),
+        ("PATCH", _) if block.and_then(|b| b.strip_suffix("/children")).is_some_and(|p| !p.contains('/')) => {
+            attach_children(state, req, owner, block.and_then(|b| b.strip_suffix("/children")).unwrap_or_default())
         }
-        ("PATCH", _) if block.is_some_and(|b| b.ends_with("/children")) => attach_children(state, req),
-        ("GET", _) if block.is_some_and(|b| !b.contains('/')) => read_file_block(state, block.unwrap_or_default()),
+        ("GET", _) if block.is_some_and(|b| !b.contains('/')) => read_file_block(state, &owner, block.unwrap_or_default()),
         _ => not_found(path),
     }
 }
 
 /// `POST /v1/file_uploads`: a pending upload.
-fn create_upload(state: &mut State) -> Response {
+fn create_upload(state: &mut State, owner: String) -> Response {
     let id = uuid(state);
-    state.notion_uploads.push(NotionUpload { id: id.clone(), filename: String::new(), content_type: String::new(), bytes: None });
+    state.notion_uploads.push(NotionUpload { id: id.clone(), owner, filename: String::new(), content_type: String::new(), bytes: None });
     json_response(200, json!({"object": "file_upload", "id": id, "status": "pending", "upload_url": format!("https://api.notion.com/v1/file_uploads/{id}/send")}))
 }
 
 /// `POST /v1/file_uploads/{id}/send`: the file, as multipart with a `file` part.
-fn send_upload(state: &mut State, req: &Request, id: &str) -> Response {
-    let Some(upload) = state.notion_uploads.iter_mut().find(|u| u.id == id) else {
+fn send_upload(state: &mut State, req: &Request, owner: &str, id: &str) -> Response {
+    let Some(upload) = state.notion_uploads.iter_mut().find(|u| u.id == id && u.owner == owner) else {
         return not_found(&format!("file upload {id}"));
     };
     if upload.bytes.is_some() {
@@ -113,56 +117,89 @@ fn send_upload(state: &mut State, req: &Request, id: &str) -> Response {
         Some((_, content_type, _)) if content_type == "application/octet-stream" => validation_error(format!("Unsupported content type: {content_type}.")),
         Some((filename, content_type, bytes)) => {
             let size = bytes.len();
-            *upload = NotionUpload { id: id.to_owned(), filename: filename.clone(), content_type: content_type.clone(), bytes: Some(bytes) };
+            upload.filename.clone_from(&filename);
+            upload.content_type.clone_from(&content_type);
+            upload.bytes = Some(bytes);
             json_response(200, json!({"object": "file_upload", "id": id, "status": "uploaded", "filename": filename, "content_type": content_type, "content_length": size}))
         }
         None => validation_error("Expected a multipart body with a file part.".into()),
     }
 }
 
-/// `PATCH /v1/blocks/{id}/children`: appends blocks; a file block must name a sent upload.
-fn attach_children(state: &mut State, req: &Request) -> Response {
+/// Whether `id` (dashes optional) is a page of the workspace or a block `owner` made.
+fn known_parent(state: &State, owner: &str, id: &str) -> bool {
+    let bare = |s: &str| s.replace('-', "");
+    PAGES.iter().any(|p| bare(p) == bare(id)) || state.notion_blocks.iter().any(|b| b.owner == owner && bare(&b.id) == bare(id))
+}
+
+/// `PATCH /v1/blocks/{parent}/children`: appends blocks to a known page or block; a file block
+/// must name a sent upload. Nothing is stored unless every child is valid.
+fn attach_children(state: &mut State, req: &Request, owner: String, parent: &str) -> Response {
+    if !known_parent(state, &owner, parent) {
+        return not_found(&format!("block {parent}"));
+    }
     let body = serde_json::from_slice::<Value>(&req.body).unwrap_or_default();
     let Some(children) = body["children"].as_array().filter(|c| !c.is_empty()).cloned() else {
         return validation_error("body.children should be a non-empty array.".into());
     };
+    for child in children.iter().filter(|c| c["type"] == "file") {
+        let upload_id = child["file"]["file_upload"]["id"].as_str().filter(|_| child["file"]["type"] == "file_upload").unwrap_or_default();
+        if !state.notion_uploads.iter().any(|u| u.id == upload_id && u.owner == owner && u.bytes.is_some()) {
+            return validation_error(format!("body.children[].file.file_upload.id should name a sent file upload, got {upload_id:?}."));
+        }
+    }
     let mut results = Vec::new();
     for child in &children {
         let kind = child["type"].as_str().unwrap_or("paragraph");
         let id = uuid(state);
-        if kind == "file" {
-            let upload_id = child["file"]["file_upload"]["id"].as_str().filter(|_| child["file"]["type"] == "file_upload").unwrap_or_default();
-            if !state.notion_uploads.iter().any(|u| u.id == upload_id && u.bytes.is_some()) {
-                return validation_error(format!("body.children[].file.file_upload.id should name a sent file upload, got {:?}.", upload_id));
-            }
-            state.notion_blocks.push(NotionFileBlock { id: id.clone(), upload_id: upload_id.to_owned() });
+        if let Some(upload_id) = child["file"]["file_upload"]["id"].as_str().filter(|_| kind == "file") {
+            state.notion_blocks.push(NotionFileBlock { id: id.clone(), owner: owner.clone(), upload_id: upload_id.to_owned() });
         }
         results.push(json!({"object": "block", "id": id, "type": kind, "has_children": false}));
     }
     json_response(200, json!({"object": "list", "results": results, "has_more": false, "next_cursor": null}))
 }
 
+/// The signature of a pre-signed URL for `key` (block and encoded name) that expires at `epoch`.
+pub(super) fn signature(state: &State, key: &str, epoch: u64) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{}|{key}|{epoch}", state.base_url));
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// A file name as one URL path segment (RFC 3986 unreserved characters kept).
+fn path_segment(name: &str) -> String {
+    name.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// `GET /v1/blocks/{id}`: a file block, whose URL is pre-signed now (fresh on every read).
-fn read_file_block(state: &State, block_id: &str) -> Response {
+fn read_file_block(state: &State, owner: &str, block_id: &str) -> Response {
     let Some((block, upload)) = state
         .notion_blocks
         .iter()
-        .find(|b| b.id == block_id)
+        .find(|b| b.id == block_id && b.owner == owner)
         .and_then(|b| Some((b, state.notion_uploads.iter().find(|u| u.id == b.upload_id)?)))
     else {
         return not_found(&format!("block {block_id}"));
     };
     let expires = SystemTime::now() + PRESIGNED_LIFETIME;
     let epoch = expires.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-    let url = format!("{}/presigned/{}/{}?AWSAccessKeyId=AKIAVIRTUAL&Expires={epoch}&Signature=virtual", state.base_url, block.id, upload.filename);
+    let key = format!("{}/{}", block.id, path_segment(&upload.filename));
+    let url = format!("{}/presigned/{key}?AWSAccessKeyId=AKIAVIRTUAL&Expires={epoch}&Signature={}", state.base_url, signature(state, &key, epoch));
     json_response(200, json!({"object": "block", "id": block.id, "type": "file", "has_children": false,
         "file": {"caption": [], "type": "file", "name": upload.filename, "file": {"url": url, "expiry_time": rfc3339(expires)}}}))
 }
 
-/// `GET /presigned/{block}/{name}?...&Expires={epoch}`: the file while the URL is valid, else
-/// the storage bucket's 403 (or 404 for an unknown block).
+/// `GET /presigned/{block}/{name}?...&Expires={epoch}&Signature=...`: the file while the URL is
+/// valid and its signature matches, else the storage bucket's 403 (404 for an unknown block).
 pub fn presigned(state: &State, req: &Request, key: &str) -> Response {
-    let expires = req.query.iter().find(|(k, _)| k == "Expires").and_then(|(_, v)| v.parse::<u64>().ok());
+    let param = |name: &str| req.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let expires = param("Expires").and_then(|v| v.parse::<u64>().ok());
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
     let bucket_error = |status: u16, code: &str, message: &str| Response {
         status,
@@ -170,11 +207,18 @@ pub fn presigned(state: &State, req: &Request, key: &str) -> Response {
         headers: Vec::new(),
         body: Bytes::from(format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>")),
     };
-    if req.method != "GET" || !expires.is_some_and(|epoch| now <= epoch) {
+    let Some(epoch) = expires.filter(|_| req.method == "GET") else {
+        return bucket_error(403, "AccessDenied", "Query-string authentication requires the Signature and Expires parameters");
+    };
+    if param("Signature") != Some(signature(state, key, epoch).as_str()) {
+        return bucket_error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.");
+    }
+    if now > epoch {
         return bucket_error(403, "AccessDenied", "Request has expired");
     }
     let block_id = key.split('/').next().unwrap_or_default();
     let file = state.notion_blocks.iter().find(|b| b.id == block_id).and_then(|b| state.notion_uploads.iter().find(|u| u.id == b.upload_id));
+    let file = file.filter(|u| key == format!("{block_id}/{}", path_segment(&u.filename)));
     match file {
         Some(NotionUpload { content_type, bytes: Some(bytes), .. }) => {
             Response { status: 200, content_type: content_type.clone(), headers: Vec::new(), body: bytes.clone() }

@@ -20,6 +20,8 @@ pub struct Credentials {
 pub struct NotionUpload {
     /// The upload's id (a UUID).
     pub id: String,
+    /// The identifier whose account created it (only that account sees it).
+    pub owner: String,
     /// The file's name and content type, once sent.
     pub filename: String,
     /// The content type of the sent part.
@@ -33,6 +35,8 @@ pub struct NotionUpload {
 pub struct NotionFileBlock {
     /// The block's id (a UUID).
     pub id: String,
+    /// The identifier whose account made it.
+    pub owner: String,
     /// The upload it holds.
     pub upload_id: String,
 }

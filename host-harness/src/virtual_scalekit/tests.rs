@@ -248,17 +248,23 @@ fn lists_connected_accounts_with_filters_and_pages() {
 
 // Notion files: upload, attach, and download through a pre-signed URL.
 
-/// A proxied Notion call for alice's active account.
-fn notion(double: &VirtualScalekit, bearer: &str, method: &str, path: &str, content_type: &str, body: &str) -> (u16, Value) {
+const PAGE: &str = "59833787-2cf9-4fdf-8782-e53db20768a5";
+
+/// A proxied Notion call for `identifier`'s account.
+fn notion_as(double: &VirtualScalekit, bearer: &str, identifier: &str, method: &str, path: &str, content_type: &str, body: &str) -> (u16, Value) {
     let auth = format!("Bearer {bearer}");
-    let headers = [("authorization", auth.as_str()), ("connection_name", "notion-ijIQedmJ"), ("identifier", "alice"), ("content-type", content_type)];
+    let headers = [("authorization", auth.as_str()), ("connection_name", "notion-ijIQedmJ"), ("identifier", identifier), ("content-type", content_type)];
     let response = double.handle(&request(method, &format!("/proxy{path}"), &headers, body));
     (response.status, json_of(&response))
 }
 
-fn attach(double: &VirtualScalekit, bearer: &str, upload_id: &str) -> (u16, Value) {
-    let children = json!({"children": [{"type": "file", "file": {"type": "file_upload", "file_upload": {"id": upload_id}}}]});
-    notion(double, bearer, "PATCH", "/v1/blocks/59833787/children", "application/json", &children.to_string())
+fn notion(double: &VirtualScalekit, bearer: &str, method: &str, path: &str, content_type: &str, body: &str) -> (u16, Value) {
+    notion_as(double, bearer, "alice", method, path, content_type, body)
+}
+
+fn attach(double: &VirtualScalekit, bearer: &str, parent: &str, upload_ids: &[&str]) -> (u16, Value) {
+    let children: Vec<Value> = upload_ids.iter().map(|id| json!({"type": "file", "file": {"type": "file_upload", "file_upload": {"id": id}}})).collect();
+    notion(double, bearer, "PATCH", &format!("/v1/blocks/{parent}/children"), "application/json", &json!({"children": children}).to_string())
 }
 
 #[test]
@@ -266,28 +272,56 @@ fn notion_keeps_uploaded_files_and_serves_them_by_fresh_presigned_urls() {
     let (double, bearer) = world();
     let (_, created) = notion(&double, &bearer, "POST", "/v1/file_uploads", "application/json", r#"{"mode": "single_part"}"#);
     let upload_id = created["id"].as_str().unwrap().to_owned();
-    assert_eq!(attach(&double, &bearer, &upload_id).0, 400, "an upload must be sent before it is attached");
+    assert_eq!(attach(&double, &bearer, PAGE, &[&upload_id]).0, 400, "an upload must be sent before it is attached");
 
-    let multipart = "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"q3.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF q3\r\n--XyZ--\r\n";
+    let multipart = "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"Q3 report#1.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF q3\r\n--XyZ--\r\n";
     let send = format!("/v1/file_uploads/{upload_id}/send");
     let (status, sent) = notion(&double, &bearer, "POST", &send, "multipart/form-data; boundary=XyZ", multipart);
     assert_eq!((status, sent["status"].as_str(), sent["content_length"].as_u64()), (200, Some("uploaded"), Some(7)), "{sent}");
+    assert_eq!(notion(&double, &bearer, "POST", &format!("{send}/send"), "multipart/form-data; boundary=XyZ", multipart).0, 404);
     assert_eq!(notion(&double, &bearer, "POST", "/v1/file_uploads/nope/send", "multipart/form-data; boundary=XyZ", multipart).0, 404);
 
-    let (status, attached) = attach(&double, &bearer, &upload_id);
+    assert_eq!(attach(&double, &bearer, "not-a-page", &[&upload_id]).0, 404, "blocks go under a known page or block");
+    assert_eq!(attach(&double, &bearer, PAGE, &[&upload_id, "never-sent"]).0, 400);
+    assert_eq!(attach(&double, &bearer, &PAGE.replace('-', ""), &[&upload_id]).0, 200, "dashes are optional in ids");
+    let blocks_before = double.state.lock().unwrap().notion_blocks.len();
+    assert_eq!(blocks_before, 1, "a rejected request stores nothing");
+
+    let (status, attached) = attach(&double, &bearer, PAGE, &[&upload_id]);
     assert_eq!(status, 200, "{attached}");
     let block_id = attached["results"][0]["id"].as_str().unwrap();
     let (status, block) = notion(&double, &bearer, "GET", &format!("/v1/blocks/{block_id}"), "application/json", "");
-    assert_eq!((status, block["file"]["name"].as_str()), (200, Some("q3.pdf")), "{block}");
+    assert_eq!((status, block["file"]["name"].as_str()), (200, Some("Q3 report#1.pdf")), "{block}");
     assert_eq!(notion(&double, &bearer, "GET", "/v1/blocks/6c1d2e3f", "application/json", "").0, 404, "unknown blocks are not found");
+    {
+        let mut state = double.state.lock().unwrap();
+        let mut bobs = state.accounts.iter().find(|a| a.connector == "notion-ijIQedmJ").cloned().unwrap();
+        bobs.identifier = "bob".into();
+        state.accounts.push(bobs);
+    }
+    let (status, for_bob) = notion_as(&double, &bearer, "bob", "GET", &format!("/v1/blocks/{block_id}"), "application/json", "");
+    assert_eq!((status, for_bob["code"].as_str()), (404, Some("object_not_found")), "another user's account does not see alice's blocks");
 
     let url = block["file"]["file"]["url"].as_str().unwrap();
+    assert!(url.contains("/Q3%20report%231.pdf?"), "the name is one encoded path segment: {url}");
     let download = double.handle(&request("GET", url.strip_prefix(BASE).expect("a URL of this environment"), &[], ""));
     assert_eq!((download.status, &download.body[..], download.content_type.as_str()), (200, &b"%PDF q3"[..], "application/pdf"), "no bearer needed");
-    let expired = double.handle(&request("GET", &format!("/presigned/{block_id}/q3.pdf?Expires=1700000000&Signature=virtual"), &[], ""));
-    assert_eq!(expired.status, 403);
-    assert!(String::from_utf8_lossy(&expired.body).contains("Request has expired"));
-    assert_eq!(double.handle(&request("GET", &format!("/presigned/{block_id}/q3.pdf"), &[], "")).status, 403, "unsigned");
+
+    let key = format!("{block_id}/Q3%20report%231.pdf");
+    let signed = |key: &str, epoch: u64| format!("/presigned/{key}?Expires={epoch}&Signature={}", super::provider::signature(&double.state.lock().unwrap(), key, epoch));
+    let body_of = |target: &str| {
+        let r = double.handle(&request("GET", target, &[], ""));
+        (r.status, String::from_utf8_lossy(&r.body).into_owned())
+    };
+    let (status, expired) = body_of(&signed(&key, 1_700_000_000));
+    assert_eq!(status, 403);
+    assert!(expired.contains("Request has expired"), "{expired}");
+    let tampered = url.replace("Expires=", "Expires=9");
+    let (status, mismatch) = body_of(tampered.strip_prefix(BASE).unwrap());
+    assert_eq!(status, 403);
+    assert!(mismatch.contains("SignatureDoesNotMatch"), "{mismatch}");
+    assert_eq!(body_of(&signed(&format!("{block_id}/other.pdf"), 4_000_000_000)).0, 404, "the name is part of the key");
+    assert_eq!(body_of(&format!("/presigned/{key}")).0, 403, "unsigned");
 }
 
 // MCP configs and instances.
