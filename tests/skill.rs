@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::{Value, json};
-use support::{CLIENT_ID, CLIENT_SECRET, IDENTIFIER, Run, SECRET_MARKERS, World, finish, sha256_hex};
+use support::{CLIENT_ID, CLIENT_SECRET, DEADLINE, IDENTIFIER, Run, SECRET_MARKERS, World, finish, output_within, sha256_hex};
 
 /// The skill's name: its ClawHub slug and its folder name once installed.
 const NAME: &str = "agent-auth";
@@ -124,7 +124,7 @@ fn every_command_in_skill_md_runs_against_the_virtual_scalekit() {
                 }
             }
         } else {
-            let out = w.shell(&command).output().unwrap();
+            let out = output_within(&mut w.shell(&command), DEADLINE);
             let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
             assert!(out.status.success(), "{written}\n{text}");
             assert!(!SECRET_MARKERS.iter().any(|m| text.contains(m)), "a secret leaked: {text}");
@@ -161,7 +161,7 @@ fn skill_md_is_one_the_agent_can_follow() {
 }
 
 fn finish_text(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
+    let out = output_within(cmd, DEADLINE);
     assert!(out.status.success());
     String::from_utf8(out.stdout).unwrap()
 }
@@ -192,14 +192,14 @@ fn succeeded(what: &str, out: Output) -> String {
 /// The files `clawhub skill publish <folder>` would upload, by ClawHub's own code.
 fn published_files(folder: &Path) -> Vec<String> {
     let home = tempfile::tempdir().unwrap();
-    let out = node(home.path()).arg(repo().join("tests/skill/publish-files.mjs")).arg(folder).output().unwrap();
+    let out = output_within(node(home.path()).arg(repo().join("tests/skill/publish-files.mjs")).arg(folder), DEADLINE);
     serde_json::from_str(&succeeded("clawhub's file selection", out)).unwrap()
 }
 
 /// The frontmatter as the ClawHub registry reads it, checked by the clawhub package's own schema.
 fn clawhub_metadata(skill_md: &Path) -> Result<Value, String> {
     let home = tempfile::tempdir().unwrap();
-    let out = node(home.path()).arg(repo().join("tests/skill/clawhub-metadata.mjs")).arg(skill_md).output().unwrap();
+    let out = output_within(node(home.path()).arg(repo().join("tests/skill/clawhub-metadata.mjs")).arg(skill_md), DEADLINE);
     match out.status.success() {
         true => Ok(serde_json::from_slice(&out.stdout).unwrap()),
         false => Err(String::from_utf8_lossy(&out.stderr).into_owned()),
@@ -263,7 +263,7 @@ fn openclaw(home: &Path) -> Command {
 /// `openclaw skills install ./skill`. It lands in `<workspace>/skills/agent-auth`.
 fn openclaw_home() -> (tempfile::TempDir, PathBuf) {
     let home = tempfile::tempdir().unwrap();
-    let out = openclaw(home.path()).args(["skills", "install"]).arg(skill_dir()).env("PATH", SYSTEM_PATH).output().unwrap();
+    let out = output_within(openclaw(home.path()).args(["skills", "install"]).arg(skill_dir()).env("PATH", SYSTEM_PATH), DEADLINE);
     let said = succeeded("openclaw skills install", out);
     let installed = home.path().join(".openclaw/workspace/skills").join(NAME);
     assert!(said.contains(&format!("Installed {NAME} ")), "{said}");
@@ -275,12 +275,7 @@ fn openclaw_home() -> (tempfile::TempDir, PathBuf) {
 
 /// `openclaw skills info agent-auth --json` with exactly this PATH and these variables.
 fn skill_info(home: &Path, path: &str, vars: &[(&str, &str)]) -> Value {
-    let out = openclaw(home)
-        .args(["skills", "info", NAME, "--json"])
-        .env("PATH", path)
-        .envs(vars.iter().copied())
-        .output()
-        .unwrap();
+    let out = output_within(openclaw(home).args(["skills", "info", NAME, "--json"]).env("PATH", path).envs(vars.iter().copied()), DEADLINE);
     let stdout = succeeded("openclaw skills info", out);
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("openclaw printed no JSON ({e}):\n{stdout}"))
 }

@@ -95,7 +95,7 @@ pub fn finish(cmd: Command) -> Run {
 /// Like [`finish`], for an operation that hands out the secrets marked by `handed_out` on stdout
 /// (a `--get-token` token); they must still never reach stderr.
 pub fn finish_handing_out(mut cmd: Command, handed_out: &[&str]) -> Run {
-    let out = cmd.output().expect("run agent-auth");
+    let out = output_within(&mut cmd, DEADLINE);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     for marker in SECRET_MARKERS {
@@ -104,6 +104,39 @@ pub fn finish_handing_out(mut cmd: Command, handed_out: &[&str]) -> Run {
     }
     let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}):\n{stdout}\n{stderr}"));
     Run { code: out.status.code().unwrap_or(-1), stdout, stderr, json }
+}
+
+/// How long any one child process of a test may run: far above every expected run, so that a
+/// hung child fails its test instead of hanging the whole suite.
+pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Like `Command::output`, but kills the child and fails the test after `limit`.
+pub fn output_within(cmd: &mut Command, limit: std::time::Duration) -> std::process::Output {
+    use std::io::Read;
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
+    let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            let said = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
+            panic!("{cmd:?} still ran after {limit:?}; killed it. stderr:\n{said}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    std::process::Output { status, stdout: stdout.join().unwrap_or_default(), stderr: stderr.join().unwrap_or_default() }
 }
 
 /// Files in `dir` whose names start with `.` (temporary files must not be left behind).
