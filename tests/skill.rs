@@ -139,7 +139,7 @@ fn skill_md_is_one_the_agent_can_follow() {
     let text = std::fs::read_to_string(skill_dir().join("SKILL.md")).unwrap();
     assert!(text.starts_with("---\nname: agent-auth\n"), "the frontmatter opens the file and names the skill first");
     assert!(text.len() < 16_000, "SKILL.md goes into the agent's context whole: keep it short ({} bytes)", text.len());
-    let help = finish_text(Command::new(env!("CARGO_BIN_EXE_agent-auth")).arg("--help"));
+    let help = succeeded("agent-auth --help", output_within(Command::new(env!("CARGO_BIN_EXE_agent-auth")).arg("--help"), DEADLINE));
     // The flags `--help` lists: the first word of its option lines.
     let flags: Vec<&str> = help
         .lines()
@@ -158,12 +158,6 @@ fn skill_md_is_one_the_agent_can_follow() {
     for exit in 0..=7 {
         assert!(text.contains(&format!("\n| {exit} |")), "SKILL.md explains exit {exit}");
     }
-}
-
-fn finish_text(cmd: &mut Command) -> String {
-    let out = output_within(cmd, DEADLINE);
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -189,17 +183,20 @@ fn succeeded(what: &str, out: Output) -> String {
     stdout
 }
 
+/// Runs one of the `tests/skill/*.mjs` scripts (they use the clawhub package) on `path`.
+fn clawhub_script(script: &str, path: &Path) -> Output {
+    let home = tempfile::tempdir().unwrap();
+    output_within(node(home.path()).arg(repo().join("tests/skill").join(script)).arg(path), DEADLINE)
+}
+
 /// The files `clawhub skill publish <folder>` would upload, by ClawHub's own code.
 fn published_files(folder: &Path) -> Vec<String> {
-    let home = tempfile::tempdir().unwrap();
-    let out = output_within(node(home.path()).arg(repo().join("tests/skill/publish-files.mjs")).arg(folder), DEADLINE);
-    serde_json::from_str(&succeeded("clawhub's file selection", out)).unwrap()
+    serde_json::from_str(&succeeded("clawhub's file selection", clawhub_script("publish-files.mjs", folder))).unwrap()
 }
 
 /// The frontmatter as the ClawHub registry reads it, checked by the clawhub package's own schema.
 fn clawhub_metadata(skill_md: &Path) -> Result<Value, String> {
-    let home = tempfile::tempdir().unwrap();
-    let out = output_within(node(home.path()).arg(repo().join("tests/skill/clawhub-metadata.mjs")).arg(skill_md), DEADLINE);
+    let out = clawhub_script("clawhub-metadata.mjs", skill_md);
     match out.status.success() {
         true => Ok(serde_json::from_slice(&out.stdout).unwrap()),
         false => Err(String::from_utf8_lossy(&out.stderr).into_owned()),

@@ -83,18 +83,19 @@ pub fn answer(state: &mut State, provider: &str, req: &Request, path: &str) -> R
         return not_found(path);
     }
     let owner = req.header("identifier").unwrap_or_default().to_owned();
-    let block = path.strip_prefix("/v1/blocks/");
-    let sent = path.strip_prefix("/v1/file_uploads/").and_then(|p| p.strip_suffix("/send")).filter(|id| !id.contains('/'));
+    // The ids in `/v1/file_uploads/{id}/send`, `/v1/blocks/{id}/children` and `/v1/blocks/{id}`.
+    let id_in = |prefix: &str, suffix: &str| path.strip_prefix(prefix)?.strip_suffix(suffix).filter(|id| !id.is_empty() && !id.contains('/'));
+    let (sent, parent, block) = (id_in("/v1/file_uploads/", "/send"), id_in("/v1/blocks/", "/children"), id_in("/v1/blocks/", ""));
     match (method, path) {
         ("GET", "/v1/users/me") => json_response(200, json!({"object": "user", "id": "b2c3d4e5-0000-4000-8000-000000000001", "name": "Alice's integration", "type": "bot", "bot": {"workspace_name": "Acme"}})),
         ("POST", "/v1/search") => json_response(200, json!({"object": "list", "results": [{"object": "page", "id": "59833787-2cf9-4fdf-8782-e53db20768a5"}], "has_more": false, "next_cursor": null})),
         ("POST", "/v1/file_uploads") => create_upload(state, owner),
-        ("POST", _) if sent.is_some() => send_upload(state, req, &owner, sent.unwrap_or_default()),
-        ("PATCH", _) if block.and_then(|b| b.strip_suffix("/children")).is_some_and(|p| !p.contains('/')) => {
-            attach_children(state, req, owner, block.and_then(|b| b.strip_suffix("/children")).unwrap_or_default())
-        }
-        ("GET", _) if block.is_some_and(|b| !b.contains('/')) => read_file_block(state, &owner, block.unwrap_or_default()),
-        _ => not_found(path),
+        _ => match (method, sent, parent, block) {
+            ("POST", Some(id), _, _) => send_upload(state, req, &owner, id),
+            ("PATCH", _, Some(id), _) => attach_children(state, req, owner, id),
+            ("GET", _, _, Some(id)) => read_file_block(state, &owner, id),
+            _ => not_found(path),
+        },
     }
 }
 
@@ -163,8 +164,18 @@ fn attach_children(state: &mut State, req: &Request, owner: String, parent: &str
 /// The signature of a pre-signed URL for `key` (block and encoded name) that expires at `epoch`.
 pub(super) fn signature(state: &State, key: &str, epoch: u64) -> String {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("{}|{key}|{epoch}", state.base_url));
-    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    format!("{:x}", Sha256::digest(format!("{}|{key}|{epoch}", state.base_url)))[..32].to_owned()
+}
+
+/// The file block `block_id` (made by `owner`, when given) and the upload it holds.
+fn block_file<'a>(state: &'a State, block_id: &str, owner: Option<&str>) -> Option<(&'a NotionFileBlock, &'a NotionUpload)> {
+    let block = state.notion_blocks.iter().find(|b| b.id == block_id && owner.is_none_or(|o| b.owner == o))?;
+    Some((block, state.notion_uploads.iter().find(|u| u.id == block.upload_id)?))
+}
+
+/// Where a block's file sits in the bucket: `{block}/{encoded name}`.
+fn object_key(block: &NotionFileBlock, upload: &NotionUpload) -> String {
+    format!("{}/{}", block.id, path_segment(&upload.filename))
 }
 
 /// A file name as one URL path segment (RFC 3986 unreserved characters kept).
@@ -179,17 +190,12 @@ fn path_segment(name: &str) -> String {
 
 /// `GET /v1/blocks/{id}`: a file block, whose URL is pre-signed now (fresh on every read).
 fn read_file_block(state: &State, owner: &str, block_id: &str) -> Response {
-    let Some((block, upload)) = state
-        .notion_blocks
-        .iter()
-        .find(|b| b.id == block_id && b.owner == owner)
-        .and_then(|b| Some((b, state.notion_uploads.iter().find(|u| u.id == b.upload_id)?)))
-    else {
+    let Some((block, upload)) = block_file(state, block_id, Some(owner)) else {
         return not_found(&format!("block {block_id}"));
     };
     let expires = SystemTime::now() + PRESIGNED_LIFETIME;
     let epoch = expires.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-    let key = format!("{}/{}", block.id, path_segment(&upload.filename));
+    let key = object_key(block, upload);
     let url = format!("{}/presigned/{key}?AWSAccessKeyId=AKIAVIRTUAL&Expires={epoch}&Signature={}", state.base_url, signature(state, &key, epoch));
     json_response(200, json!({"object": "block", "id": block.id, "type": "file", "has_children": false,
         "file": {"caption": [], "type": "file", "name": upload.filename, "file": {"url": url, "expiry_time": rfc3339(expires)}}}))
@@ -217,10 +223,8 @@ pub fn presigned(state: &State, req: &Request, key: &str) -> Response {
         return bucket_error(403, "AccessDenied", "Request has expired");
     }
     let block_id = key.split('/').next().unwrap_or_default();
-    let file = state.notion_blocks.iter().find(|b| b.id == block_id).and_then(|b| state.notion_uploads.iter().find(|u| u.id == b.upload_id));
-    let file = file.filter(|u| key == format!("{block_id}/{}", path_segment(&u.filename)));
-    match file {
-        Some(NotionUpload { content_type, bytes: Some(bytes), .. }) => {
+    match block_file(state, block_id, None).filter(|(block, upload)| key == object_key(block, upload)) {
+        Some((_, NotionUpload { content_type, bytes: Some(bytes), .. })) => {
             Response { status: 200, content_type: content_type.clone(), headers: Vec::new(), body: bytes.clone() }
         }
         _ => bucket_error(404, "NoSuchKey", "The specified key does not exist."),
