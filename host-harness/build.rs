@@ -15,11 +15,22 @@ fn main() {
         println!("cargo::rerun-if-changed={}", root.join(watched).display());
     }
     ensure_target();
-    let target_dir = env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target")).join("component");
+    let target_dir =
+        env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target")).join("component");
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(&root)
-        .args(["build", "--package", "agent-auth-plugin", "--lib", "--target", TARGET, "--profile", "guest", "--target-dir"])
+        .args([
+            "build",
+            "--package",
+            "agent-auth-plugin",
+            "--lib",
+            "--target",
+            TARGET,
+            "--profile",
+            "guest",
+            "--target-dir",
+        ])
         .arg(&target_dir)
         // Host flags must not leak into the wasm build.
         .env_remove("RUSTFLAGS")

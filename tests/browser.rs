@@ -29,14 +29,24 @@ const WAIT_SECONDS: u64 = 60;
 fn a_person_authorizes_in_chromium_and_the_waiting_command_notices() {
     let repo = repo_root();
     let driver = repo.join("tests/browser/authorize.mjs");
-    let chromium = std::env::var_os("CHROMIUM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    assert!(chromium.is_file(), "Chromium not found at {}: run scripts/test.sh (it installs Debian's chromium), or set CHROMIUM", chromium.display());
+    let chromium =
+        std::env::var_os("CHROMIUM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    assert!(
+        chromium.is_file(),
+        "Chromium not found at {}: run scripts/test.sh (it installs Debian's chromium), or set CHROMIUM",
+        chromium.display()
+    );
     assert!(
         repo.join("tests/browser/node_modules/playwright-core/package.json").is_file(),
         "tests/browser/node_modules is missing: run scripts/test.sh (it runs npm ci in tests/browser)"
     );
     assert!(
-        Command::new("node").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success()),
+        Command::new("node")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success()),
         "node is not on PATH: the browser test drives Chromium with Node.js (see scripts/test.sh)"
     );
 
@@ -52,7 +62,15 @@ fn a_person_authorizes_in_chromium_and_the_waiting_command_notices() {
     // 1. The virtual Scalekit, served by the real binary.
     let sandbox = Guard::spawn(
         "agent-auth sandbox",
-        agent_auth(home.path(), cache.path()).args(["sandbox", "--port", "0", "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET]),
+        agent_auth(home.path(), cache.path()).args([
+            "sandbox",
+            "--port",
+            "0",
+            "--client-id",
+            CLIENT_ID,
+            "--client-secret",
+            CLIENT_SECRET,
+        ]),
     );
     let first = sandbox.stdout_lines.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
         panic!("agent-auth sandbox printed no LISTENING line within 60 s\nstderr:\n{}", sandbox.stderr())
@@ -60,14 +78,24 @@ fn a_person_authorizes_in_chromium_and_the_waiting_command_notices() {
     let url = first
         .strip_prefix("LISTENING ")
         .filter(|u| u.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("the first line of agent-auth sandbox is not `LISTENING http://127.0.0.1:PORT`: {first:?}"))
+        .unwrap_or_else(|| {
+            panic!("the first line of agent-auth sandbox is not `LISTENING http://127.0.0.1:PORT`: {first:?}")
+        })
         .to_owned();
 
     // 2. The agent asks for a link and waits for the person.
     let mut waiting = Guard::spawn(
         "agent-auth --generate-link --wait",
         agent_auth(home.path(), cache.path())
-            .args(["--generate-link", "--connection-name", CONNECTION, "--identifier", IDENTIFIER, "--wait", &WAIT_SECONDS.to_string()])
+            .args([
+                "--generate-link",
+                "--connection-name",
+                CONNECTION,
+                "--identifier",
+                IDENTIFIER,
+                "--wait",
+                &WAIT_SECONDS.to_string(),
+            ])
             .env("TOOL_CLIENT_ID", CLIENT_ID)
             .env("TOOL_CLIENT_SECRET", CLIENT_SECRET)
             .env("TOOL_ENV_URL", &url),
@@ -98,15 +126,23 @@ fn a_person_authorizes_in_chromium_and_the_waiting_command_notices() {
         waiting.stderr()
     );
     let page_text = report["page_text"].as_str().unwrap_or_default();
-    assert!(page_text.contains(CONNECTION) && page_text.contains(IDENTIFIER), "the page names neither {CONNECTION} nor {IDENTIFIER}: {page_text}");
+    assert!(
+        page_text.contains(CONNECTION) && page_text.contains(IDENTIFIER),
+        "the page names neither {CONNECTION} nor {IDENTIFIER}: {page_text}"
+    );
     assert!(report["confirmation"].as_str().unwrap_or_default().contains("is now connected"), "{seen}");
 
     // 4. The waiting command notices and reports the ACTIVE account.
     let code = waiting.wait(Duration::from_secs(WAIT_SECONDS + 30));
     let stdout = waiting.stdout();
     let stderr = waiting.stderr();
-    assert_eq!(code, Some(0), "--generate-link --wait did not exit 0 after the person authorized\nstdout:\n{stdout}\nstderr:\n{stderr}");
-    let account: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}):\n{stdout}"));
+    assert_eq!(
+        code,
+        Some(0),
+        "--generate-link --wait did not exit 0 after the person authorized\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let account: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}):\n{stdout}"));
     assert_eq!(account["status"], "ACTIVE", "{stdout}");
     assert_eq!(account["active"], true, "{stdout}");
     assert_eq!(account["connection_name"], CONNECTION, "{stdout}");
@@ -116,7 +152,11 @@ fn a_person_authorizes_in_chromium_and_the_waiting_command_notices() {
     // 5. The screenshots are real PNG files.
     for shot in [&before, &after] {
         let bytes = std::fs::read(shot).unwrap_or_else(|e| panic!("screenshot {} missing: {e}", shot.display()));
-        assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() > 1000, "{} is not a PNG screenshot", shot.display());
+        assert!(
+            bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() > 1000,
+            "{} is not a PNG screenshot",
+            shot.display()
+        );
     }
     drop(sandbox);
 }
@@ -149,7 +189,8 @@ fn agent_auth(home: &Path, cache: &Path) -> Command {
 /// The first `http(s)://.../magic/...` URL in a line.
 fn magic_link(line: &str) -> Option<String> {
     let start = line.find("http://").or_else(|| line.find("https://"))?;
-    let url: String = line[start..].chars().take_while(|c| !c.is_whitespace() && !matches!(c, '"' | '\'' | '<' | '>')).collect();
+    let url: String =
+        line[start..].chars().take_while(|c| !c.is_whitespace() && !matches!(c, '"' | '\'' | '<' | '>')).collect();
     let url = url.trim_end_matches(['.', ',', ';', ')', ']']);
     let token = url.split_once("/magic/")?.1;
     (!token.is_empty()).then(|| url.to_owned())
@@ -178,7 +219,16 @@ impl Guard {
             .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
         let (stdout, stdout_lines, out_reader) = collect(child.stdout.take().unwrap());
         let (stderr, stderr_lines, err_reader) = collect(child.stderr.take().unwrap());
-        Guard { name, child, stdout, stderr, stdout_lines, stderr_lines, readers: vec![out_reader, err_reader], code: None }
+        Guard {
+            name,
+            child,
+            stdout,
+            stderr,
+            stdout_lines,
+            stderr_lines,
+            readers: vec![out_reader, err_reader],
+            code: None,
+        }
     }
 
     /// The first line of stderr (so far or within `timeout`) for which `pick` answers.
@@ -284,7 +334,10 @@ fn magic_links_are_found_in_progress_lines() {
         magic_link("Open this link to connect gmail for alice: http://127.0.0.1:4100/magic/ml_1042."),
         Some("http://127.0.0.1:4100/magic/ml_1042".to_owned())
     );
-    assert_eq!(magic_link(r#"{"link": "https://acme.scalekit.cloud/magic/ml_7"}"#), Some("https://acme.scalekit.cloud/magic/ml_7".to_owned()));
+    assert_eq!(
+        magic_link(r#"{"link": "https://acme.scalekit.cloud/magic/ml_7"}"#),
+        Some("https://acme.scalekit.cloud/magic/ml_7".to_owned())
+    );
     assert_eq!(magic_link("waiting for http://127.0.0.1:4100/api/v1/x"), None);
     assert_eq!(magic_link("no link here"), None);
 }

@@ -38,8 +38,17 @@ const IDENTIFIER: &str = "user_42";
 const ACCESS_TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.conformance-scalekit-access-token.sig";
 /// JSON keys whose string values are secrets wherever they appear in a served response; every
 /// value under `static_auth.details` (API keys, passwords, ...) is a secret too.
-const SECRET_KEYS: [&str; 9] =
-    ["access_token", "refresh_token", "id_token", "api_key", "client_secret", "password", "secret", "token", "bearer_token"];
+const SECRET_KEYS: [&str; 9] = [
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "api_key",
+    "client_secret",
+    "password",
+    "secret",
+    "token",
+    "bearer_token",
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -140,7 +149,9 @@ impl Content {
     fn bytes(&self) -> Vec<u8> {
         match self {
             Content::Text(t) => t.as_bytes().to_vec(),
-            Content::Base64 { base64 } => base64::engine::general_purpose::STANDARD.decode(base64).expect("valid base64 in case"),
+            Content::Base64 { base64 } => {
+                base64::engine::general_purpose::STANDARD.decode(base64).expect("valid base64 in case")
+            }
         }
     }
 }
@@ -208,7 +219,8 @@ fn tokio() -> &'static tokio::runtime::Runtime {
 
 fn token_exchange(env: &BTreeMap<String, String>) -> (ExpectedRequest, Respond) {
     let client_id = env.get("TOOL_CLIENT_ID").or(env.get("SCALEKIT_CLIENT_ID")).cloned().unwrap_or_default();
-    let client_secret = env.get("TOOL_CLIENT_SECRET").or(env.get("SCALEKIT_CLIENT_SECRET")).cloned().unwrap_or_default();
+    let client_secret =
+        env.get("TOOL_CLIENT_SECRET").or(env.get("SCALEKIT_CLIENT_SECRET")).cloned().unwrap_or_default();
     (
         ExpectedRequest {
             method: "POST".into(),
@@ -226,7 +238,9 @@ fn token_exchange(env: &BTreeMap<String, String>) -> (ExpectedRequest, Respond) 
         },
         Respond {
             status: 200,
-            json: Some(json!({"access_token": ACCESS_TOKEN, "token_type": "Bearer", "expires_in": 86399, "scope": "openid"})),
+            json: Some(
+                json!({"access_token": ACCESS_TOKEN, "token_type": "Bearer", "expires_in": 86399, "scope": "openid"}),
+            ),
             ..Default::default()
         },
     )
@@ -250,13 +264,17 @@ fn collect_secrets(value: &Value, out: &mut Vec<String>) {
     }
 }
 
-fn parse_multipart(content_type: &str, body: &[u8]) -> Result<(BTreeMap<String, String>, Vec<(String, String, String, Vec<u8>)>), String> {
+fn parse_multipart(
+    content_type: &str,
+    body: &[u8],
+) -> Result<(BTreeMap<String, String>, Vec<(String, String, String, Vec<u8>)>), String> {
     let boundary = content_type.split("boundary=").nth(1).ok_or("multipart without boundary")?.trim_matches('"');
     let delimiter = format!("--{boundary}");
     let text = body;
     let mut fields = BTreeMap::new();
     let mut files = Vec::new();
-    let positions: Vec<usize> = text.windows(delimiter.len()).enumerate().filter(|(_, w)| *w == delimiter.as_bytes()).map(|(i, _)| i).collect();
+    let positions: Vec<usize> =
+        text.windows(delimiter.len()).enumerate().filter(|(_, w)| *w == delimiter.as_bytes()).map(|(i, _)| i).collect();
     for pair in positions.windows(2) {
         let part = &text[pair[0] + delimiter.len()..pair[1]];
         let part = part.strip_prefix(b"\r\n").ok_or("part does not start with CRLF")?;
@@ -271,10 +289,9 @@ fn parse_multipart(content_type: &str, body: &[u8]) -> Result<(BTreeMap<String, 
             .to_owned();
         let attr = |name: &str| {
             let prefix = format!("{name}=\"");
-            disposition
-                .split(';')
-                .map(str::trim)
-                .find_map(|kv| kv.strip_prefix(prefix.as_str()).map(|v| v.split('"').next().unwrap_or_default().to_owned()))
+            disposition.split(';').map(str::trim).find_map(|kv| {
+                kv.strip_prefix(prefix.as_str()).map(|v| v.split('"').next().unwrap_or_default().to_owned())
+            })
         };
         let name = attr("name").ok_or("part without name")?;
         match attr("filename") {
@@ -296,7 +313,12 @@ fn parse_multipart(content_type: &str, body: &[u8]) -> Result<(BTreeMap<String, 
     Ok((fields, files))
 }
 
-fn check_request(i: usize, expected: &ExpectedRequest, actual: &InterceptedRequest, token: Option<&str>) -> Result<(), String> {
+fn check_request(
+    i: usize,
+    expected: &ExpectedRequest,
+    actual: &InterceptedRequest,
+    token: Option<&str>,
+) -> Result<(), String> {
     let at = format!("request #{} ({} {})", i + 1, expected.method, expected.path);
     let fail = |what: String| Err(format!("{at}: {what}"));
     if actual.method != expected.method || actual.uri.path() != expected.path {
@@ -305,12 +327,15 @@ fn check_request(i: usize, expected: &ExpectedRequest, actual: &InterceptedReque
     if actual.uri.host() != Some("acme.scalekit.cloud") || actual.uri.scheme_str() != Some("https") {
         return fail(format!("sent to {} instead of {ENV_URL}", actual.uri));
     }
-    let query: Vec<(String, String)> =
-        form_urlencoded::parse(actual.uri.query().unwrap_or_default().as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let query: Vec<(String, String)> = form_urlencoded::parse(actual.uri.query().unwrap_or_default().as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
     if query != expected.query {
         return fail(format!("query {query:?}, expected {:?}", expected.query));
     }
-    let header = |name: &str| actual.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect::<Vec<_>>();
+    let header = |name: &str| {
+        actual.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect::<Vec<_>>()
+    };
     for (name, value) in &expected.headers {
         if header(name) != vec![value.as_str()] {
             return fail(format!("header {name} = {:?}, expected [{value:?}]", header(name)));
@@ -324,14 +349,17 @@ fn check_request(i: usize, expected: &ExpectedRequest, actual: &InterceptedReque
     }
     let body = &actual.body;
     if let Some(json) = &expected.json {
-        let got: Value = serde_json::from_slice(body).map_err(|e| format!("{at}: body is not JSON ({e}): {}", String::from_utf8_lossy(body)))?;
+        let got: Value = serde_json::from_slice(body)
+            .map_err(|e| format!("{at}: body is not JSON ({e}): {}", String::from_utf8_lossy(body)))?;
         if &got != json {
             return fail(format!("JSON body\n{}\nexpected\n{}", pretty(&got), pretty(json)));
         }
     } else if let Some(form) = &expected.form {
-        let got: BTreeMap<String, String> = form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let got: BTreeMap<String, String> =
+            form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         if &got != form {
-            let shown: BTreeMap<&String, &str> = got.iter().map(|(k, v)| (k, if k.contains("secret") { "<secret>" } else { v.as_str() })).collect();
+            let shown: BTreeMap<&String, &str> =
+                got.iter().map(|(k, v)| (k, if k.contains("secret") { "<secret>" } else { v.as_str() })).collect();
             return fail(format!("form body {shown:?} differs from the expected fields"));
         }
     } else if let Some(mp) = &expected.multipart {
@@ -348,7 +376,10 @@ fn check_request(i: usize, expected: &ExpectedRequest, actual: &InterceptedReque
             [(n, f, c, bytes)] if (n, f, c, bytes.clone()) == want => {}
             other => {
                 let got: Vec<_> = other.iter().map(|(n, f, c, b)| (n, f, c, b.len())).collect();
-                return fail(format!("multipart files {got:?}, expected one part {:?} {:?} {:?}", want.0, want.1, want.2));
+                return fail(format!(
+                    "multipart files {got:?}, expected one part {:?} {:?} {:?}",
+                    want.0, want.1, want.2
+                ));
             }
         }
     } else if let Some(text) = &expected.body {
@@ -392,7 +423,8 @@ fn run_case(path: &Path) -> Result<(), Failed> {
         }
         std::fs::write(path, content.bytes()).map_err(|e| e.to_string())?;
     }
-    let agent_dirs = AgentDirs { config: dir.path().join("agent-auth-config"), state: dir.path().join("agent-auth-state") };
+    let agent_dirs =
+        AgentDirs { config: dir.path().join("agent-auth-config"), state: dir.path().join("agent-auth-state") };
 
     let mut expected_requests = Vec::new();
     let mut responses = Vec::new();
@@ -463,7 +495,8 @@ fn run_case(path: &Path) -> Result<(), Failed> {
         }
     }
     if log.len() < expected_requests.len() {
-        let missing: Vec<String> = expected_requests[log.len()..].iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+        let missing: Vec<String> =
+            expected_requests[log.len()..].iter().map(|r| format!("{} {}", r.method, r.path)).collect();
         problems.push(format!("requests never sent: {missing:?}"));
     }
     if log.iter().filter(|r| r.uri.path() == "/oauth/token").count() > 1 {
@@ -472,7 +505,9 @@ fn run_case(path: &Path) -> Result<(), Failed> {
     for (name, content) in &case.expect.files {
         match std::fs::read(dir.path().join(name)) {
             Ok(bytes) if bytes == content.bytes() => {}
-            Ok(bytes) => problems.push(format!("file {name} has {} bytes that differ from the expected content", bytes.len())),
+            Ok(bytes) => {
+                problems.push(format!("file {name} has {} bytes that differ from the expected content", bytes.len()))
+            }
             Err(e) => problems.push(format!("file {name} was not written: {e}")),
         }
     }
@@ -490,19 +525,26 @@ fn run_case(path: &Path) -> Result<(), Failed> {
     let audit_text = std::fs::read_to_string(agent_dirs.state.join("audit.jsonl")).unwrap_or_default();
     for secret in &secrets {
         let allowed_on_stdout = case.stdout_secrets.contains(secret);
-        if (stdout.contains(secret.as_str()) && !allowed_on_stdout) || stderr.contains(secret.as_str()) || audit_text.contains(secret.as_str()) {
+        if (stdout.contains(secret.as_str()) && !allowed_on_stdout)
+            || stderr.contains(secret.as_str())
+            || audit_text.contains(secret.as_str())
+        {
             problems.push(format!("a secret ({}...) appears in the output or the audit trail", &secret[..4]));
         }
     }
     for secret in &case.stdout_secrets {
         if stderr.contains(secret.as_str()) || audit_text.contains(secret.as_str()) {
-            problems.push(format!("a handed-out secret ({}...) appears on stderr or in the audit trail", &secret[..4.min(secret.len())]));
+            problems.push(format!(
+                "a handed-out secret ({}...) appears on stderr or in the audit trail",
+                &secret[..4.min(secret.len())]
+            ));
         }
     }
     if let Some(expected) = &case.expect.audit {
         let mut lines = Vec::new();
         for line in audit_text.lines() {
-            let mut entry: Value = serde_json::from_str(line).map_err(|e| format!("audit line is not JSON ({e}): {line}"))?;
+            let mut entry: Value =
+                serde_json::from_str(line).map_err(|e| format!("audit line is not JSON ({e}): {line}"))?;
             let time_ok = entry.get("time").and_then(Value::as_str).is_some_and(|t| t.len() == 20 && t.ends_with('Z'));
             let duration_ok = entry.get("duration_ms").is_some_and(Value::is_u64);
             if !time_ok || !duration_ok {
@@ -515,7 +557,11 @@ fn run_case(path: &Path) -> Result<(), Failed> {
             lines.push(entry);
         }
         if &lines != expected {
-            problems.push(format!("audit trail\n{}\nexpected\n{}", pretty(&Value::Array(lines)), pretty(&Value::Array(expected.clone()))));
+            problems.push(format!(
+                "audit trail\n{}\nexpected\n{}",
+                pretty(&Value::Array(lines)),
+                pretty(&Value::Array(expected.clone()))
+            ));
         }
     }
     if problems.is_empty() {

@@ -20,7 +20,8 @@ fn list_connections_selects_the_completed_connection_on_a_later_page() {
     let run = w.run(&["--list-connections", "--provider", "notion"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.json["selected"], "notion-ijIQedmJ");
-    let statuses: Vec<&str> = run.json["connections"].as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap()).collect();
+    let statuses: Vec<&str> =
+        run.json["connections"].as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["DRAFT", "COMPLETED", "COMPLETED"]);
     assert!(run.json["warnings"][0].as_str().unwrap().contains("notion-team"), "{}", run.stdout);
 }
@@ -28,7 +29,15 @@ fn list_connections_selects_the_completed_connection_on_a_later_page() {
 #[test]
 fn authorize_then_execute() {
     let w = World::start();
-    let blocked = w.run(&["--execute-tool", "--tool-name", "gmail_fetch_mails", "--connection-name", "gmail", "--tool-input", r#"{"query": "is:unread"}"#]);
+    let blocked = w.run(&[
+        "--execute-tool",
+        "--tool-name",
+        "gmail_fetch_mails",
+        "--connection-name",
+        "gmail",
+        "--tool-input",
+        r#"{"query": "is:unread"}"#,
+    ]);
     assert_eq!(blocked.code, 4, "{}", blocked.stdout);
     assert_eq!(blocked.json["error"]["code"], "AUTHORIZATION_REQUIRED");
     let link = blocked.json["action_required"]["link"].as_str().unwrap().to_owned();
@@ -37,7 +46,15 @@ fn authorize_then_execute() {
 
     let check = w.run(&["--generate-link", "--connection-name", "gmail"]);
     assert_eq!((check.code, check.json["status"].as_str()), (0, Some("ACTIVE")), "{}", check.stdout);
-    let done = w.run(&["--execute-tool", "--tool-name", "gmail_fetch_mails", "--connection-name", "gmail", "--tool-input", r#"{"query": "is:unread"}"#]);
+    let done = w.run(&[
+        "--execute-tool",
+        "--tool-name",
+        "gmail_fetch_mails",
+        "--connection-name",
+        "gmail",
+        "--tool-input",
+        r#"{"query": "is:unread"}"#,
+    ]);
     assert_eq!(done.code, 0, "{}", done.stdout);
     assert_eq!(done.json["data"]["messages"][0]["subject"], "Quarterly numbers");
     assert!(done.json["execution_id"].as_str().unwrap().starts_with("exec_"));
@@ -51,10 +68,19 @@ fn catalogue_schema_and_server_side_validation() {
     assert_eq!(tools.json["total_size"], 4);
     let one = w.run(&["--get-tool", "--tool-name", "notion_page_get"]);
     assert_eq!(one.json["tool"]["input_schema"]["required"], json!(["page_id"]));
-    let wrong = w.run(&["--execute-tool", "--tool-name", "notion_page_get", "--connection-name", "notion-ijIQedmJ", "--tool-input", r#"{"pageId": "x"}"#]);
+    let wrong = w.run(&[
+        "--execute-tool",
+        "--tool-name",
+        "notion_page_get",
+        "--connection-name",
+        "notion-ijIQedmJ",
+        "--tool-input",
+        r#"{"pageId": "x"}"#,
+    ]);
     assert_eq!(wrong.code, 2, "{}", wrong.stdout);
     assert_eq!(wrong.json["error"]["code"], "INVALID_TOOL_INPUT");
-    let fields: Vec<&str> = wrong.json["violations"].as_array().unwrap().iter().map(|v| v["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> =
+        wrong.json["violations"].as_array().unwrap().iter().map(|v| v["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["params.page_id", "params.pageId"]);
     let missing = w.run(&["--get-tool", "--tool-name", "notion_page_delete"]);
     assert_eq!((missing.code, missing.json["error"]["code"].as_str()), (5, Some("TOOL_NOT_FOUND")));
@@ -68,9 +94,25 @@ fn api_key_accounts_point_to_the_dashboard() {
     assert_eq!(run.json["error"]["code"], "AUTHORIZATION_REQUIRED");
     assert_eq!(run.json["action_required"]["kind"], "dashboard_account_setup");
     assert!(run.json["action_required"].get("link").is_none(), "an API key has no authorization link");
-    let exa = w.run(&["--execute-tool", "--tool-name", "exa_search", "--connection-name", "exa", "--tool-input", r#"{"query": "wasm components", "num_results": 3}"#]);
+    let exa = w.run(&[
+        "--execute-tool",
+        "--tool-name",
+        "exa_search",
+        "--connection-name",
+        "exa",
+        "--tool-input",
+        r#"{"query": "wasm components", "num_results": 3}"#,
+    ]);
     assert_eq!(exa.code, 0, "{}", exa.stdout);
-    let linkedin = w.run(&["--execute-tool", "--tool-name", "harvestapi_search_people", "--connection-name", "harvestapi-7Qx2", "--tool-input", r#"{"search": "staff engineer"}"#]);
+    let linkedin = w.run(&[
+        "--execute-tool",
+        "--tool-name",
+        "harvestapi_search_people",
+        "--connection-name",
+        "harvestapi-7Qx2",
+        "--tool-input",
+        r#"{"search": "staff engineer"}"#,
+    ]);
     assert_eq!(linkedin.code, 0, "{}", linkedin.stdout);
 }
 
@@ -79,7 +121,10 @@ fn get_authorization_reports_facts_never_tokens() {
     let w = World::start();
     let run = w.run(&["--get-authorization", "--connection-name", "notion-ijIQedmJ"]);
     assert_eq!(run.code, 0, "{}", run.stdout);
-    assert_eq!((run.json["has_access_token"].as_bool(), run.json["has_refresh_token"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(
+        (run.json["has_access_token"].as_bool(), run.json["has_refresh_token"].as_bool()),
+        (Some(true), Some(true))
+    );
     assert_eq!(run.json["scopes"], json!(["read", "write"]));
     let key = w.run(&["--get-authorization", "--connection-name", "exa"]);
     assert_eq!(key.json["static_fields"], json!(["api_key"]));
@@ -88,15 +133,46 @@ fn get_authorization_reports_facts_never_tokens() {
 #[test]
 fn proxy_json_disabled_and_provider_unauthorized() {
     let w = World::start();
-    let me = w.run(&["--proxy-request", "--connection-name", "notion-ijIQedmJ", "--path", "/v1/users/me", "--headers", r#"{"Notion-Version": "2022-06-28"}"#]);
+    let me = w.run(&[
+        "--proxy-request",
+        "--connection-name",
+        "notion-ijIQedmJ",
+        "--path",
+        "/v1/users/me",
+        "--headers",
+        r#"{"Notion-Version": "2022-06-28"}"#,
+    ]);
     assert_eq!(me.code, 0, "{}", me.stdout);
     assert_eq!(me.json["body"]["type"], "bot");
-    let echo = w.run(&["--proxy-request", "--connection-name", "slack-main", "--path", "/api/echo", "--query-params", r#"{"types": ["im", "mpim"], "limit": 5}"#]);
+    let echo = w.run(&[
+        "--proxy-request",
+        "--connection-name",
+        "slack-main",
+        "--path",
+        "/api/echo",
+        "--query-params",
+        r#"{"types": ["im", "mpim"], "limit": 5}"#,
+    ]);
     assert_eq!(echo.json["body"]["query"], json!([["types", "im"], ["types", "mpim"], ["limit", "5"]]));
-    let disabled = w.run(&["--proxy-request", "--connection-name", "linear", "--path", "/graphql", "--method", "POST", "--body", r#"{"query": "{ viewer { id } }"}"#]);
+    let disabled = w.run(&[
+        "--proxy-request",
+        "--connection-name",
+        "linear",
+        "--path",
+        "/graphql",
+        "--method",
+        "POST",
+        "--body",
+        r#"{"query": "{ viewer { id } }"}"#,
+    ]);
     assert_eq!((disabled.code, disabled.json["error"]["code"].as_str()), (6, Some("PROXY_DISABLED")));
     let expired = w.run(&["--proxy-request", "--connection-name", "github-connect", "--path", "/user"]);
-    assert_eq!((expired.code, expired.json["error"]["code"].as_str()), (4, Some("PROVIDER_UNAUTHORIZED")), "{}", expired.stdout);
+    assert_eq!(
+        (expired.code, expired.json["error"]["code"].as_str()),
+        (4, Some("PROVIDER_UNAUTHORIZED")),
+        "{}",
+        expired.stdout
+    );
     let link = expired.json["action_required"]["link"].as_str().unwrap();
     assert!(link.starts_with(&format!("{}/magic/ml_", w.server.url())), "{link}");
 }
@@ -106,14 +182,42 @@ fn notion_upload_in_three_steps_and_download_to_a_file() {
     let w = World::start();
     std::fs::write(w.path("report.pdf"), b"%PDF-1.7 quarterly report").unwrap();
     std::fs::write(w.path("unrelated.txt"), b"never sent").unwrap();
-    let create = w.run(&["--proxy-request", "--connection-name", "notion-ijIQedmJ", "--path", "/v1/file_uploads", "--method", "POST", "--body", r#"{"mode": "single_part"}"#]);
+    let create = w.run(&[
+        "--proxy-request",
+        "--connection-name",
+        "notion-ijIQedmJ",
+        "--path",
+        "/v1/file_uploads",
+        "--method",
+        "POST",
+        "--body",
+        r#"{"mode": "single_part"}"#,
+    ]);
     let id = create.json["body"]["id"].as_str().unwrap().to_owned();
-    let send = w.run(&["--proxy-request", "--connection-name", "notion-ijIQedmJ", "--path", &format!("/v1/file_uploads/{id}/send"), "--method", "POST", "--input-file", "report.pdf"]);
+    let send = w.run(&[
+        "--proxy-request",
+        "--connection-name",
+        "notion-ijIQedmJ",
+        "--path",
+        &format!("/v1/file_uploads/{id}/send"),
+        "--method",
+        "POST",
+        "--input-file",
+        "report.pdf",
+    ]);
     assert_eq!(send.code, 0, "{}", send.stdout);
     assert_eq!(send.json["body"]["content_type"], "application/pdf");
     assert_eq!(send.json["body"]["content_length"], 25);
 
-    let download = w.run(&["--proxy-request", "--connection-name", "notion-ijIQedmJ", "--path", "/files/q3.pdf", "--output-file", "downloads.pdf"]);
+    let download = w.run(&[
+        "--proxy-request",
+        "--connection-name",
+        "notion-ijIQedmJ",
+        "--path",
+        "/files/q3.pdf",
+        "--output-file",
+        "downloads.pdf",
+    ]);
     assert_eq!(download.code, 0, "{}", download.stdout);
     let saved = std::fs::read(w.path("downloads.pdf")).unwrap();
     assert_eq!(saved, agent_auth_host::virtual_scalekit::provider_file_bytes("q3.pdf"));
@@ -125,10 +229,21 @@ fn notion_upload_in_three_steps_and_download_to_a_file() {
 #[test]
 fn downloads_stream_to_the_output_file_beyond_the_memory_cap() {
     let w = World::start();
-    let run = w.run(&["--proxy-request", "--connection-name", "notion-ijIQedmJ", "--path", "/files/large-80m.bin", "--output-file", "big.bin"]);
+    let run = w.run(&[
+        "--proxy-request",
+        "--connection-name",
+        "notion-ijIQedmJ",
+        "--path",
+        "/files/large-80m.bin",
+        "--output-file",
+        "big.bin",
+    ]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(run.json["bytes"], 80 << 20);
-    assert_eq!(std::fs::read(w.path("big.bin")).unwrap(), agent_auth_host::virtual_scalekit::provider_file_bytes("large-80m.bin"));
+    assert_eq!(
+        std::fs::read(w.path("big.bin")).unwrap(),
+        agent_auth_host::virtual_scalekit::provider_file_bytes("large-80m.bin")
+    );
 }
 
 #[test]
@@ -177,13 +292,22 @@ fn a_component_is_checked_against_the_checksum_beside_it() {
     assert_eq!(ok.code, 0, "a matching checksum runs: {}", ok.stdout);
     std::fs::copy(w.path("agent-auth.wasm"), w.home.path().join("skill.wasm")).unwrap();
     let from_home = w.run(&["--component", "~/skill.wasm", "--get-tool", "--tool-name", "exa_search"]);
-    assert_eq!(from_home.code, 0, "a quoted ~/ path (OpenClaw's form of {{baseDir}}) is the home folder's: {}", from_home.stdout);
+    assert_eq!(
+        from_home.code, 0,
+        "a quoted ~/ path (OpenClaw's form of {{baseDir}}) is the home folder's: {}",
+        from_home.stdout
+    );
 
     let mut tampered = wasm.to_vec();
     tampered.extend_from_slice(b"\0");
     std::fs::write(w.path("agent-auth.wasm"), &tampered).unwrap();
     let refused = w.run(&["--component", "agent-auth.wasm", "--get-tool", "--tool-name", "exa_search"]);
-    assert_eq!((refused.code, refused.json["error"]["code"].as_str()), (3, Some("COMPONENT_CHECKSUM_MISMATCH")), "{}", refused.stdout);
+    assert_eq!(
+        (refused.code, refused.json["error"]["code"].as_str()),
+        (3, Some("COMPONENT_CHECKSUM_MISMATCH")),
+        "{}",
+        refused.stdout
+    );
     let message = refused.json["error"]["message"].as_str().unwrap();
     assert!(message.contains(&digest) && message.contains(&sha256_hex(&tampered)), "{message}");
 
@@ -196,17 +320,30 @@ fn a_component_is_checked_against_the_checksum_beside_it() {
     std::fs::create_dir(w.path("other.wasm.sha256")).unwrap();
     let unreadable = w.run(&["--component", "other.wasm", "--get-tool"]);
     assert_eq!(unreadable.json["error"]["code"], "COMPONENT_UNREADABLE", "an unreadable checksum is not a pass either");
-    assert!(unreadable.json["error"]["message"].as_str().unwrap().contains("other.wasm.sha256"), "{}", unreadable.stdout);
+    assert!(
+        unreadable.json["error"]["message"].as_str().unwrap().contains("other.wasm.sha256"),
+        "{}",
+        unreadable.stdout
+    );
     std::fs::write(w.path("linked.wasm"), wasm).unwrap();
     std::os::unix::fs::symlink(w.path("gone.sha256"), w.path("linked.wasm.sha256")).unwrap();
     let dangling = w.run(&["--component", "linked.wasm", "--get-tool"]);
-    assert_eq!(dangling.json["error"]["code"], "COMPONENT_UNREADABLE", "a dangling checksum link is not an absent checksum");
+    assert_eq!(
+        dangling.json["error"]["code"], "COMPONENT_UNREADABLE",
+        "a dangling checksum link is not an absent checksum"
+    );
 }
 
 #[test]
 fn compiled_component_cache_is_reused_and_a_corrupt_entry_is_rebuilt() {
     let w = World::start();
-    let cached = || std::fs::read_dir(w.cache.path()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "cwasm")).collect::<Vec<_>>();
+    let cached = || {
+        std::fs::read_dir(w.cache.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(w.run(&["--get-tool", "--tool-name", "exa_search"]).code, 0);
     let files = cached();
     assert_eq!(files.len(), 1, "one compiled component is cached");
@@ -271,13 +408,17 @@ fn tls_front(w: &World) -> (String, String) {
     ca_params.distinguished_name.push(rcgen::DnType::CommonName, "agent-auth test CA");
     let ca = ca_params.self_signed(&ca_key).unwrap();
     let key = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap().signed_by(&key, &ca, &ca_key).unwrap();
+    let cert =
+        rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap().signed_by(&key, &ca, &ca_key).unwrap();
     let config = Arc::new(
         rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .with_safe_default_protocol_versions()
             .unwrap()
             .with_no_client_auth()
-            .with_single_cert(vec![cert.der().clone()], rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()))
+            .with_single_cert(
+                vec![cert.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
             .unwrap(),
     );
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -302,7 +443,12 @@ fn https_certificates_are_verified_and_ssl_cert_file_adds_a_ca() {
     let mut untrusted = w.command(&["--get-tool", "--tool-name", "exa_search"]);
     untrusted.env("TOOL_ENV_URL", &url);
     let refused = finish(untrusted);
-    assert_eq!((refused.code, refused.json["error"]["code"].as_str()), (7, Some("TRANSPORT_ERROR")), "{}", refused.stdout);
+    assert_eq!(
+        (refused.code, refused.json["error"]["code"].as_str()),
+        (7, Some("TRANSPORT_ERROR")),
+        "{}",
+        refused.stdout
+    );
     assert!(refused.json["error"]["message"].as_str().unwrap().contains("certificate"), "{}", refused.stdout);
 
     std::fs::write(w.path("ca.pem"), ca_pem).unwrap();

@@ -15,7 +15,11 @@ struct Flood;
 
 impl Interceptor for Flood {
     fn intercept(&self, _request: InterceptedRequest) -> Result<CannedResponse, HttpError> {
-        Ok(CannedResponse { status: 200, headers: vec![("content-type".into(), "application/json".into())], body: Bytes::from(vec![b' '; 48 << 20]) })
+        Ok(CannedResponse {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: Bytes::from(vec![b' '; 48 << 20]),
+        })
     }
 }
 
@@ -24,10 +28,14 @@ fn a_component_over_its_memory_cap_is_stopped_and_reported() {
     let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("component-cache");
     let runtime = Runtime::new(agent_auth_host::component::EMBEDDED, Some(&cache)).unwrap();
     let limits = Limits { memory_bytes: 16 << 20, ..Limits::default() };
-    let env: Vec<(String, String)> = [("TOOL_CLIENT_ID", "skc_1"), ("TOOL_CLIENT_SECRET", "s3cr3t-value"), ("TOOL_ENV_URL", "https://acme.scalekit.cloud")]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let env: Vec<(String, String)> = [
+        ("TOOL_CLIENT_ID", "skc_1"),
+        ("TOOL_CLIENT_SECRET", "s3cr3t-value"),
+        ("TOOL_ENV_URL", "https://acme.scalekit.cloud"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
     let invocation = Invocation {
         args: vec!["--list-connections".into()],
         env,
@@ -39,7 +47,12 @@ fn a_component_over_its_memory_cap_is_stopped_and_reported() {
         stdio: Stdio::Memory(Bytes::new()),
     };
     let outcome = tokio::runtime::Runtime::new().unwrap().block_on(runtime.run(invocation)).unwrap();
-    assert_eq!(outcome.stopped, Some(Stopped::MemoryLimit(16 << 20)), "stderr: {}", String::from_utf8_lossy(&outcome.stderr));
+    assert_eq!(
+        outcome.stopped,
+        Some(Stopped::MemoryLimit(16 << 20)),
+        "stderr: {}",
+        String::from_utf8_lossy(&outcome.stderr)
+    );
     let (stdout, code) = report(outcome);
     let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!((code, json["error"]["code"].as_str()), (1, Some("MEMORY_LIMIT")), "{stdout}");

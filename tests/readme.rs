@@ -29,7 +29,9 @@ fn examples(readme: &str) -> Vec<Example> {
         let block = &readme[block_start..block_end];
         let command = block.lines().next().unwrap().trim_start_matches("$ ").to_owned();
         let exit = block.lines().find_map(|l| l.strip_prefix("# exit ")).map_or(0, |n| n.trim().parse().unwrap());
-        let json_start = block_end + readme[block_end..].find("```json\n").expect("a json block follows each command") + "```json\n".len();
+        let json_start = block_end
+            + readme[block_end..].find("```json\n").expect("a json block follows each command")
+            + "```json\n".len();
         let json_end = json_start + readme[json_start..].find("```").expect("closed json block");
         out.push(Example { command, exit, json_range: json_start..json_end });
         rest = json_end;
@@ -64,7 +66,8 @@ fn mask_variable(v: &mut Value) {
     match v {
         Value::String(s) if s.len() == 20 && s.as_bytes()[10] == b'T' && s.ends_with('Z') => *s = "<timestamp>".into(),
         Value::String(s) if s.contains("/mcp/v3/servers/") || s.contains("?token=") => {
-            let cut = s.find("?token=").map(|i| i + 7).or_else(|| s.find("/servers/").map(|i| i + 9)).unwrap_or(s.len());
+            let cut =
+                s.find("?token=").map(|i| i + 7).or_else(|| s.find("/servers/").map(|i| i + 9)).unwrap_or(s.len());
             s.replace_range(cut.., "<random>");
         }
         Value::Array(items) => items.iter_mut().for_each(mask_variable),
@@ -96,7 +99,10 @@ fn readme_examples_print_what_the_readme_shows() {
         let handed_out: &[&str] = if args.contains(&"--get-token") { &["ya29.virtual-"] } else { &[] };
         let run = finish_handing_out(world.command(&args), handed_out);
         assert_eq!(run.code, example.exit, "`{}` exited {}:\n{}{}", example.command, run.code, run.stdout, run.stderr);
-        let shown = run.stdout.replace(&world.server.url(), SHOWN_URL).replace(&world.home.path().to_string_lossy().into_owned(), SHOWN_HOME);
+        let shown = run
+            .stdout
+            .replace(&world.server.url(), SHOWN_URL)
+            .replace(&world.home.path().to_string_lossy().into_owned(), SHOWN_HOME);
         if update {
             replacements.push((example.json_range.clone(), shown));
             continue;

@@ -35,7 +35,8 @@ impl Sandbox {
             .expect("start agent-auth sandbox");
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line.trim().strip_prefix("LISTENING ").unwrap_or_else(|| panic!("first line was {line:?}")).to_owned();
+        let url =
+            line.trim().strip_prefix("LISTENING ").unwrap_or_else(|| panic!("first line was {line:?}")).to_owned();
         assert!(url.starts_with("http://127.0.0.1:"), "{url}");
         Sandbox { child, url, home: tempfile::tempdir().unwrap() }
     }
@@ -93,7 +94,10 @@ fn every_operation_and_its_main_errors() {
     let s = Sandbox::start(&[]);
     let list = s.run(&["--list-connections", "--provider", "notion"]);
     assert_eq!((list.code, list.json["selected"].as_str()), (0, Some("notion-ijIQedmJ")), "{}", list.stdout);
-    assert_eq!(code(&s.run(&["--list-connections", "--provider", "salesforce-cpq"])), (5, Some("CONNECTION_NOT_FOUND")));
+    assert_eq!(
+        code(&s.run(&["--list-connections", "--provider", "salesforce-cpq"])),
+        (5, Some("CONNECTION_NOT_FOUND"))
+    );
     assert_eq!(code(&s.run(&["--list-connections", "--provider", "datadog"])), (4, Some("CONNECTION_NOT_COMPLETED")));
 
     let tools = s.run(&["--get-tool", "--provider", "notion", "--page-size", "2"]);
@@ -102,28 +106,88 @@ fn every_operation_and_its_main_errors() {
     assert_eq!(code(&s.run(&["--get-tool", "--tool-name", "notion_page_delete"])), (5, Some("TOOL_NOT_FOUND")));
 
     let input = r#"{"page_id": "59833787-2cf9-4fdf-8782-e53db20768a5"}"#;
-    let done = s.run(&["--execute-tool", "--tool-name", "notion_page_get", "--connection-name", "notion-ijIQedmJ", "--tool-input", input]);
+    let done = s.run(&[
+        "--execute-tool",
+        "--tool-name",
+        "notion_page_get",
+        "--connection-name",
+        "notion-ijIQedmJ",
+        "--tool-input",
+        input,
+    ]);
     assert_eq!(done.code, 0, "{}", done.stdout);
     assert_eq!(done.json["data"]["object"], "page");
-    let wrong = s.run(&["--execute-tool", "--tool-name", "notion_page_search", "--connection-name", "notion-ijIQedmJ", "--tool-input", r#"{"page_size": "ten"}"#]);
+    let wrong = s.run(&[
+        "--execute-tool",
+        "--tool-name",
+        "notion_page_search",
+        "--connection-name",
+        "notion-ijIQedmJ",
+        "--tool-input",
+        r#"{"page_size": "ten"}"#,
+    ]);
     assert_eq!(code(&wrong), (2, Some("INVALID_TOOL_INPUT")));
-    assert_eq!(code(&s.run(&["--execute-tool", "--tool-name", "notion_page_get", "--connection-name", "notion-nope", "--tool-input", input])), (5, Some("CONNECTION_NOT_FOUND")));
-    assert_eq!(code(&s.run(&["--execute-tool", "--tool-name", "notion_page_get", "--connection-name", "notion-ijIQedmJ", "--tool-input", "{page_id}"])), (2, Some("INVALID_JSON")));
+    assert_eq!(
+        code(&s.run(&[
+            "--execute-tool",
+            "--tool-name",
+            "notion_page_get",
+            "--connection-name",
+            "notion-nope",
+            "--tool-input",
+            input
+        ])),
+        (5, Some("CONNECTION_NOT_FOUND"))
+    );
+    assert_eq!(
+        code(&s.run(&[
+            "--execute-tool",
+            "--tool-name",
+            "notion_page_get",
+            "--connection-name",
+            "notion-ijIQedmJ",
+            "--tool-input",
+            "{page_id}"
+        ])),
+        (2, Some("INVALID_JSON"))
+    );
 
     let link = s.run(&["--generate-link", "--connection-name", "gmail"]);
     assert_eq!(code(&link), (4, Some("AUTHORIZATION_REQUIRED")));
     assert!(link.json["action_required"]["link"].as_str().unwrap().starts_with(&format!("{}/magic/", s.url)));
     let dashboard = s.run(&["--generate-link", "--connection-name", "twitter-bearer"]);
-    assert_eq!((code(&dashboard), dashboard.json["action_required"]["kind"].as_str()), ((4, Some("AUTHORIZATION_REQUIRED")), Some("dashboard_account_setup")));
+    assert_eq!(
+        (code(&dashboard), dashboard.json["action_required"]["kind"].as_str()),
+        ((4, Some("AUTHORIZATION_REQUIRED")), Some("dashboard_account_setup"))
+    );
 
     let me = s.run(&["--proxy-request", "--connection-name", "notion-ijIQedmJ", "--path", "/v1/users/me"]);
     assert_eq!((me.code, me.json["body"]["object"].as_str()), (0, Some("user")), "{}", me.stdout);
-    assert_eq!(code(&s.run(&["--proxy-request", "--connection-name", "linear", "--path", "/graphql", "--method", "POST", "--body", "{}"])), (6, Some("PROXY_DISABLED")));
-    assert_eq!(code(&s.run(&["--proxy-request", "--connection-name", "github-connect", "--path", "/user"])), (4, Some("PROVIDER_UNAUTHORIZED")));
+    assert_eq!(
+        code(&s.run(&[
+            "--proxy-request",
+            "--connection-name",
+            "linear",
+            "--path",
+            "/graphql",
+            "--method",
+            "POST",
+            "--body",
+            "{}"
+        ])),
+        (6, Some("PROXY_DISABLED"))
+    );
+    assert_eq!(
+        code(&s.run(&["--proxy-request", "--connection-name", "github-connect", "--path", "/user"])),
+        (4, Some("PROVIDER_UNAUTHORIZED"))
+    );
 
     let auth = s.run(&["--get-authorization", "--connection-name", "notion-ijIQedmJ"]);
     assert_eq!((auth.code, auth.json["has_access_token"].as_bool()), (0, Some(true)));
-    assert_eq!(code(&s.run(&["--get-authorization", "--connection-name", "gmail", "--identifier", "nobody"])), (5, Some("ACCOUNT_NOT_FOUND")));
+    assert_eq!(
+        code(&s.run(&["--get-authorization", "--connection-name", "gmail", "--identifier", "nobody"])),
+        (5, Some("ACCOUNT_NOT_FOUND"))
+    );
 
     let mut wrong_secret = s.command(&["--list-connections"]);
     wrong_secret.env("TOOL_CLIENT_SECRET", "not-the-secret");
@@ -191,15 +255,24 @@ fn wait_times_out_with_the_link_still_to_act_on() {
 #[test]
 fn links_expire_and_new_links_leave_old_ones_working() {
     let s = Sandbox::start(&["--link-ttl", "1"]);
-    let first = s.run(&["--generate-link", "--connection-name", "gmail"]).json["action_required"]["link"].as_str().unwrap().to_owned();
+    let first = s.run(&["--generate-link", "--connection-name", "gmail"]).json["action_required"]["link"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     std::thread::sleep(Duration::from_millis(2100));
     let (status, page) = http("GET", &first);
     assert_eq!(status, 410, "{page}");
     assert!(page.to_lowercase().contains("expired"));
 
     let long = Sandbox::start(&[]);
-    let a = long.run(&["--generate-link", "--connection-name", "gmail"]).json["action_required"]["link"].as_str().unwrap().to_owned();
-    let b = long.run(&["--generate-link", "--connection-name", "gmail"]).json["action_required"]["link"].as_str().unwrap().to_owned();
+    let a = long.run(&["--generate-link", "--connection-name", "gmail"]).json["action_required"]["link"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let b = long.run(&["--generate-link", "--connection-name", "gmail"]).json["action_required"]["link"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_ne!(a, b);
     assert_eq!(http("POST", &a).0, 200, "the earlier link still works after a new one was made");
 }
@@ -209,15 +282,24 @@ fn tool_env_url_sandbox_needs_no_other_configuration() {
     let home = tempfile::tempdir().unwrap();
     let sandboxed = |args: &[&str]| {
         let mut cmd = Command::new(BIN);
-        cmd.args(args).env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default()).env("HOME", home.path()).env("TOOL_ENV_URL", "sandbox");
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home.path())
+            .env("TOOL_ENV_URL", "sandbox");
         cmd
     };
     let run = finish(sandboxed(&["--list-connections", "--provider", "notion"]));
     assert_eq!((run.code, run.json["selected"].as_str()), (0, Some("notion-ijIQedmJ")), "{}", run.stdout);
-    let token = finish_handing_out(sandboxed(&["--get-token", "notion-ijIQedmJ", "--identifier", "alice"]), &["ya29.virtual-"]);
+    let token =
+        finish_handing_out(sandboxed(&["--get-token", "notion-ijIQedmJ", "--identifier", "alice"]), &["ya29.virtual-"]);
     assert_eq!(token.code, 0, "{}", token.stdout);
-    let instance = finish(sandboxed(&["--ensure-mcp-instance", "--config-name", "inbox-summary", "--identifier", "alice"]));
-    assert_eq!((code(&instance), instance.json["connections"].as_array().map(Vec::len)), ((4, Some("AUTHORIZATION_REQUIRED")), Some(2)));
+    let instance =
+        finish(sandboxed(&["--ensure-mcp-instance", "--config-name", "inbox-summary", "--identifier", "alice"]));
+    assert_eq!(
+        (code(&instance), instance.json["connections"].as_array().map(Vec::len)),
+        ((4, Some("AUTHORIZATION_REQUIRED")), Some(2))
+    );
 }
 
 #[test]
@@ -253,7 +335,12 @@ fn tokens_mcp_instances_and_the_audit_trail_over_loopback() {
     assert_eq!(code(&s.run(&["--get-token", "gmail"])), (4, Some("AUTHORIZATION_REQUIRED")));
 
     let partial = s.run(&["--ensure-mcp-instance", "--config-name", "inbox-summary"]);
-    assert_eq!((code(&partial), partial.json["ready"].as_bool()), ((4, Some("AUTHORIZATION_REQUIRED")), Some(false)), "{}", partial.stdout);
+    assert_eq!(
+        (code(&partial), partial.json["ready"].as_bool()),
+        ((4, Some("AUTHORIZATION_REQUIRED")), Some(false)),
+        "{}",
+        partial.stdout
+    );
     let link = partial.json["action_required"]["links"][0]["link"].as_str().unwrap().to_owned();
     assert_eq!(http("POST", &link).0, 200, "the person authorizes gmail");
     let ready = s.run(&["--ensure-mcp-instance", "--config-name", "inbox-summary"]);
@@ -262,8 +349,12 @@ fn tokens_mcp_instances_and_the_audit_trail_over_loopback() {
     let url = ready.json["url"].as_str().unwrap().to_owned();
 
     let audit = s.run(&["--audit-log"]);
-    let operations: Vec<&str> = audit.json["entries"].as_array().unwrap().iter().map(|e| e["operation"].as_str().unwrap()).collect();
+    let operations: Vec<&str> =
+        audit.json["entries"].as_array().unwrap().iter().map(|e| e["operation"].as_str().unwrap()).collect();
     assert_eq!(operations, ["get-token", "get-token", "ensure-mcp-instance", "ensure-mcp-instance"]);
     let trail = std::fs::read_to_string(audit.json["path"].as_str().unwrap()).unwrap();
-    assert!(!trail.contains(&access_token) && !trail.contains(&url), "the audit trail holds no token and no instance URL");
+    assert!(
+        !trail.contains(&access_token) && !trail.contains(&url),
+        "the audit trail holds no token and no instance URL"
+    );
 }

@@ -16,7 +16,10 @@ fn repository() -> PathBuf {
 /// The tracked files of this checkout (as they are on disk), copied into a fresh folder.
 fn fresh_copy() -> tempfile::TempDir {
     let repo = repository();
-    let listed = output_within(Command::new("git").args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"]).current_dir(&repo), DEADLINE);
+    let listed = output_within(
+        Command::new("git").args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"]).current_dir(&repo),
+        DEADLINE,
+    );
     assert!(listed.status.success(), "git ls-files: {}", String::from_utf8_lossy(&listed.stderr));
     let copy = tempfile::tempdir().unwrap();
     for name in listed.stdout.split(|b| *b == 0).filter(|n| !n.is_empty()) {
@@ -49,7 +52,8 @@ fn a_lock_file_npm_ci_refuses_stops_the_set_up() {
     let mut parsed: serde_json::Value = serde_json::from_slice(&std::fs::read(&lock).unwrap()).unwrap();
     // What npm once wrote: a package for another platform left out of the lock.
     let packages = parsed["packages"].as_object_mut().unwrap();
-    let other_platform = packages.keys().find(|k| k.contains("win32")).cloned().expect("the lock lists other platforms' packages");
+    let other_platform =
+        packages.keys().find(|k| k.contains("win32")).cloned().expect("the lock lists other platforms' packages");
     packages.remove(&other_platform);
     std::fs::write(&lock, serde_json::to_vec_pretty(&parsed).unwrap()).unwrap();
     let out = check(copy.path());

@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::{Value, json};
-use support::{CLIENT_ID, CLIENT_SECRET, DEADLINE, IDENTIFIER, Run, SECRET_MARKERS, World, finish, output_within, sha256_hex};
+use support::{
+    CLIENT_ID, CLIENT_SECRET, DEADLINE, IDENTIFIER, Run, SECRET_MARKERS, World, finish, output_within, sha256_hex,
+};
 
 /// The skill's name: its ClawHub slug and its folder name once installed.
 const NAME: &str = "agent-auth";
@@ -49,7 +51,11 @@ fn the_committed_component_is_what_the_source_builds() {
         sha256_hex(built)
     );
     let checksum = std::fs::read_to_string(skill_dir().join("agent-auth.wasm.sha256")).unwrap();
-    assert_eq!(checksum, format!("{}  agent-auth.wasm\n", sha256_hex(built)), "the checksum is in `sha256sum` format, for `sha256sum -c`");
+    assert_eq!(
+        checksum,
+        format!("{}  agent-auth.wasm\n", sha256_hex(built)),
+        "the checksum is in `sha256sum` format, for `sha256sum -c`"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -114,12 +120,19 @@ fn every_command_in_skill_md_runs_against_the_virtual_scalekit() {
         }
         assert!(placeholder(&command).is_none(), "no value for {:?} in\n{written}", placeholder(&command));
         if let Some(run_by) = written.strip_prefix("agent-auth ") {
-            assert!(run_by.starts_with("--component \"{baseDir}/agent-auth.wasm\" "), "SKILL.md must run the skill's own component:\n{written}");
+            assert!(
+                run_by.starts_with("--component \"{baseDir}/agent-auth.wasm\" "),
+                "SKILL.md must run the skill's own component:\n{written}"
+            );
             let run = finish(w.shell(&command));
             assert_eq!((run.code, &run.json["ok"]), (0, &json!(true)), "{written}\n{}\n{}", run.stdout, run.stderr);
             for (after, name, pointer) in CARRIED {
                 if written.contains(after) {
-                    let value = run.json.pointer(pointer).and_then(Value::as_str).unwrap_or_else(|| panic!("{pointer} missing after\n{written}\n{}", run.stdout));
+                    let value = run
+                        .json
+                        .pointer(pointer)
+                        .and_then(Value::as_str)
+                        .unwrap_or_else(|| panic!("{pointer} missing after\n{written}\n{}", run.stdout));
                     values.insert(name, value.to_owned());
                 }
             }
@@ -139,11 +152,16 @@ fn skill_md_is_one_the_agent_can_follow() {
     let text = std::fs::read_to_string(skill_dir().join("SKILL.md")).unwrap();
     assert!(text.starts_with("---\nname: agent-auth\n"), "the frontmatter opens the file and names the skill first");
     assert!(text.len() < 16_000, "SKILL.md goes into the agent's context whole: keep it short ({} bytes)", text.len());
-    let help = succeeded("agent-auth --help", output_within(Command::new(env!("CARGO_BIN_EXE_agent-auth")).arg("--help"), DEADLINE));
+    let help = succeeded(
+        "agent-auth --help",
+        output_within(Command::new(env!("CARGO_BIN_EXE_agent-auth")).arg("--help"), DEADLINE),
+    );
     // The flags `--help` lists: the first word of its option lines.
     let flags: Vec<&str> = help
         .lines()
-        .filter_map(|line| line.trim_start().trim_start_matches("-V, ").trim_start_matches("-h, ").split_whitespace().next())
+        .filter_map(|line| {
+            line.trim_start().trim_start_matches("-V, ").trim_start_matches("-h, ").split_whitespace().next()
+        })
         .filter(|word| word.starts_with("--"))
         .collect();
     assert!(flags.len() > 30 && flags.contains(&"--component") && flags.contains(&"--execute-tool"), "{flags:?}");
@@ -165,7 +183,11 @@ fn skill_md_is_one_the_agent_can_follow() {
 
 fn node_modules() -> PathBuf {
     let dir = repo().join("tests/skill/node_modules");
-    assert!(dir.join(".package-lock.json").is_file(), "{} is missing: run scripts/test.sh (it runs npm install in tests/skill)", dir.display());
+    assert!(
+        dir.join(".package-lock.json").is_file(),
+        "{} is missing: run scripts/test.sh (it runs npm install in tests/skill)",
+        dir.display()
+    );
     dir
 }
 
@@ -179,7 +201,12 @@ fn node(home: &Path) -> Command {
 
 fn succeeded(what: &str, out: Output) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{what} failed ({}):\n{stdout}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
     stdout
 }
 
@@ -215,9 +242,13 @@ fn clawhub_reads_the_frontmatter_as_intended() {
     assert_eq!(metadata["requires"], json!({"bins": ["agent-auth"], "env": REQUIRED_ENV}));
     // The installer pins the runner version this source builds.
     let version = env!("CARGO_PKG_VERSION");
-    assert_eq!(metadata["install"], json!([{"id": "uv", "kind": "uv", "package": format!("agent-auth=={version}"), "bins": ["agent-auth"],
-        "label": "Install the agent-auth runner (uv tool install agent-auth)"}]));
-    let declared: Vec<&str> = metadata["envVars"].as_array().unwrap().iter().filter_map(|v| v["name"].as_str()).collect();
+    assert_eq!(
+        metadata["install"],
+        json!([{"id": "uv", "kind": "uv", "package": format!("agent-auth=={version}"), "bins": ["agent-auth"],
+        "label": "Install the agent-auth runner (uv tool install agent-auth)"}])
+    );
+    let declared: Vec<&str> =
+        metadata["envVars"].as_array().unwrap().iter().filter_map(|v| v["name"].as_str()).collect();
     assert_eq!(declared, ["TOOL_CLIENT_ID", "TOOL_CLIENT_SECRET", "TOOL_ENV_URL", "TOOL_IDENTIFIER"]);
 
     // The schema is strict enough to catch an installer OpenClaw would silently drop.
@@ -260,19 +291,29 @@ fn openclaw(home: &Path) -> Command {
 /// `openclaw skills install ./skill`. It lands in `<workspace>/skills/agent-auth`.
 fn openclaw_home() -> (tempfile::TempDir, PathBuf) {
     let home = tempfile::tempdir().unwrap();
-    let out = output_within(openclaw(home.path()).args(["skills", "install"]).arg(skill_dir()).env("PATH", SYSTEM_PATH), DEADLINE);
+    let out = output_within(
+        openclaw(home.path()).args(["skills", "install"]).arg(skill_dir()).env("PATH", SYSTEM_PATH),
+        DEADLINE,
+    );
     let said = succeeded("openclaw skills install", out);
     let installed = home.path().join(".openclaw/workspace/skills").join(NAME);
     assert!(said.contains(&format!("Installed {NAME} ")), "{said}");
     for name in PUBLISHED {
-        assert_eq!(std::fs::read(installed.join(name)).unwrap(), std::fs::read(skill_dir().join(name)).unwrap(), "{name} installed as is");
+        assert_eq!(
+            std::fs::read(installed.join(name)).unwrap(),
+            std::fs::read(skill_dir().join(name)).unwrap(),
+            "{name} installed as is"
+        );
     }
     (home, installed)
 }
 
 /// `openclaw skills info agent-auth --json` with exactly this PATH and these variables.
 fn skill_info(home: &Path, path: &str, vars: &[(&str, &str)]) -> Value {
-    let out = output_within(openclaw(home).args(["skills", "info", NAME, "--json"]).env("PATH", path).envs(vars.iter().copied()), DEADLINE);
+    let out = output_within(
+        openclaw(home).args(["skills", "info", NAME, "--json"]).env("PATH", path).envs(vars.iter().copied()),
+        DEADLINE,
+    );
     let stdout = succeeded("openclaw skills info", out);
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("openclaw printed no JSON ({e}):\n{stdout}"))
 }
@@ -285,7 +326,11 @@ fn path_with_runner() -> String {
 }
 
 fn credentials(url: &str) -> [(&'static str, String); 3] {
-    [("TOOL_CLIENT_ID", CLIENT_ID.to_owned()), ("TOOL_CLIENT_SECRET", CLIENT_SECRET.to_owned()), ("TOOL_ENV_URL", url.to_owned())]
+    [
+        ("TOOL_CLIENT_ID", CLIENT_ID.to_owned()),
+        ("TOOL_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
+        ("TOOL_ENV_URL", url.to_owned()),
+    ]
 }
 
 #[test]
@@ -304,15 +349,24 @@ fn openclaw_parses_the_skill_and_gates_it_on_the_runner_and_credentials() {
     assert_eq!(bare["emoji"], "🔐");
     assert_eq!(bare["requirements"]["bins"], json!(["agent-auth"]));
     assert_eq!(bare["requirements"]["env"], json!(REQUIRED_ENV));
-    assert_eq!(bare["install"], json!([{"id": "uv", "kind": "uv", "label": "Install the agent-auth runner (uv tool install agent-auth)", "bins": ["agent-auth"]}]));
-    assert_eq!((&bare["eligible"], &bare["disabled"], &bare["userInvocable"]), (&json!(false), &json!(false), &json!(true)));
+    assert_eq!(
+        bare["install"],
+        json!([{"id": "uv", "kind": "uv", "label": "Install the agent-auth runner (uv tool install agent-auth)", "bins": ["agent-auth"]}])
+    );
+    assert_eq!(
+        (&bare["eligible"], &bare["disabled"], &bare["userInvocable"]),
+        (&json!(false), &json!(false), &json!(true))
+    );
     assert_eq!(bare["missing"]["bins"], json!(["agent-auth"]));
     assert_eq!(bare["missing"]["env"], json!(REQUIRED_ENV));
 
     let creds = credentials("https://acme.scalekit.cloud");
     let vars: Vec<(&str, &str)> = creds.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let no_runner = skill_info(home.path(), SYSTEM_PATH, &vars);
-    assert_eq!((&no_runner["eligible"], &no_runner["missing"]["bins"], &no_runner["missing"]["env"]), (&json!(false), &json!(["agent-auth"]), &json!([])));
+    assert_eq!(
+        (&no_runner["eligible"], &no_runner["missing"]["bins"], &no_runner["missing"]["env"]),
+        (&json!(false), &json!(["agent-auth"]), &json!([]))
+    );
 
     let no_credentials = skill_info(home.path(), &path_with_runner(), &[("TOOL_CLIENT_ID", CLIENT_ID)]);
     assert_eq!(no_credentials["eligible"], false);
@@ -351,21 +405,58 @@ fn jco_run(w: &World, args: &[&str]) -> Run {
 fn the_skill_component_runs_under_jco() {
     let w = World::start();
     let listed = jco_run(&w, &["--list-connections", "--provider", "notion"]);
-    assert_eq!((listed.code, listed.json["selected"].as_str()), (0, Some("notion-ijIQedmJ")), "{}\n{}", listed.stdout, listed.stderr);
+    assert_eq!(
+        (listed.code, listed.json["selected"].as_str()),
+        (0, Some("notion-ijIQedmJ")),
+        "{}\n{}",
+        listed.stdout,
+        listed.stderr
+    );
     assert_eq!(listed.json["connections"].as_array().map(Vec::len), Some(3), "both pages were read");
 
     let tool = jco_run(&w, &["--get-tool", "--tool-name", "notion_page_get"]);
-    assert_eq!((tool.code, tool.json["tool"]["input_schema"]["required"].clone()), (0, json!(["page_id"])), "{}", tool.stdout);
+    assert_eq!(
+        (tool.code, tool.json["tool"]["input_schema"]["required"].clone()),
+        (0, json!(["page_id"])),
+        "{}",
+        tool.stdout
+    );
 
     let missing = jco_run(&w, &["--get-tool", "--tool-name", "notion_page_delete"]);
-    assert_eq!((missing.code, missing.json["error"]["code"].as_str()), (5, Some("TOOL_NOT_FOUND")), "exit codes cross the host: {}", missing.stdout);
+    assert_eq!(
+        (missing.code, missing.json["error"]["code"].as_str()),
+        (5, Some("TOOL_NOT_FOUND")),
+        "exit codes cross the host: {}",
+        missing.stdout
+    );
 
     let input = r#"{"page_id": "59833787-2cf9-4fdf-8782-e53db20768a5"}"#;
-    let executed = jco_run(&w, &["--execute-tool", "--tool-name", "notion_page_get", "--connection-name", "notion-ijIQedmJ", "--tool-input", input]);
-    assert_eq!((executed.code, executed.json["data"]["object"].as_str()), (0, Some("page")), "{}\n{}", executed.stdout, executed.stderr);
+    let executed = jco_run(
+        &w,
+        &[
+            "--execute-tool",
+            "--tool-name",
+            "notion_page_get",
+            "--connection-name",
+            "notion-ijIQedmJ",
+            "--tool-input",
+            input,
+        ],
+    );
+    assert_eq!(
+        (executed.code, executed.json["data"]["object"].as_str()),
+        (0, Some("page")),
+        "{}\n{}",
+        executed.stdout,
+        executed.stderr
+    );
 
     // The same answers as under the runner.
-    for args in [&["--list-connections", "--provider", "notion"][..], &["--get-tool", "--tool-name", "notion_page_get"], &["--get-tool", "--tool-name", "notion_page_delete"]] {
+    for args in [
+        &["--list-connections", "--provider", "notion"][..],
+        &["--get-tool", "--tool-name", "notion_page_get"],
+        &["--get-tool", "--tool-name", "notion_page_delete"],
+    ] {
         let (jco, runner) = (jco_run(&w, args), w.run(args));
         assert_eq!((jco.code, &jco.json), (runner.code, &runner.json), "{args:?}");
     }
@@ -373,14 +464,49 @@ fn the_skill_component_runs_under_jco() {
     // The limitations the README records: jco grants no files and no config or state folders.
     std::fs::write(w.path("report.pdf"), b"%PDF-1.7").unwrap();
     let report = w.path("report.pdf").display().to_string();
-    let upload = jco_run(&w, &["--proxy-request", "--connection-name", "notion-ijIQedmJ", "--path", "/v1/file_uploads/x/send", "--method", "POST", "--input-file", &report]);
+    let upload = jco_run(
+        &w,
+        &[
+            "--proxy-request",
+            "--connection-name",
+            "notion-ijIQedmJ",
+            "--path",
+            "/v1/file_uploads/x/send",
+            "--method",
+            "POST",
+            "--input-file",
+            &report,
+        ],
+    );
     assert_eq!(upload.json["error"]["code"], "INPUT_FILE_UNREADABLE", "{}", upload.stdout);
     let saved = w.path("saved.pdf").display().to_string();
-    let download = jco_run(&w, &["--proxy-request", "--connection-name", "notion-ijIQedmJ", "--path", "/files/q3.pdf", "--output-file", &saved]);
+    let download = jco_run(
+        &w,
+        &[
+            "--proxy-request",
+            "--connection-name",
+            "notion-ijIQedmJ",
+            "--path",
+            "/files/q3.pdf",
+            "--output-file",
+            &saved,
+        ],
+    );
     assert_eq!(download.json["error"]["code"], "OUTPUT_FILE_UNWRITABLE", "{}", download.stdout);
     let input = w.path("input.json").display().to_string();
     std::fs::write(&input, r#"{"page_id": "59833787-2cf9-4fdf-8782-e53db20768a5"}"#).unwrap();
-    let at_file = jco_run(&w, &["--execute-tool", "--tool-name", "notion_page_get", "--connection-name", "notion-ijIQedmJ", "--tool-input", &format!("@{input}")]);
+    let at_file = jco_run(
+        &w,
+        &[
+            "--execute-tool",
+            "--tool-name",
+            "notion_page_get",
+            "--connection-name",
+            "notion-ijIQedmJ",
+            "--tool-input",
+            &format!("@{input}"),
+        ],
+    );
     assert_eq!(at_file.json["error"]["code"], "INPUT_FILE_UNREADABLE", "{}", at_file.stdout);
     for local in [&["--list-services"][..], &["--audit-log"]] {
         assert_eq!(jco_run(&w, local).json["error"]["code"], "CONFIG_MISSING", "{local:?}");

@@ -45,7 +45,8 @@ fn main() {
         return; // `cargo test --benches` lists benches; nothing to list here
     }
     let credentials = Credentials { client_id: "skc_bench".into(), client_secret: "bench-secret".into() };
-    let (_double, loopback) = server::spawn("127.0.0.1:0", |url| VirtualScalekit::new(url, Some(credentials))).expect("bind");
+    let (_double, loopback) =
+        server::spawn("127.0.0.1:0", |url| VirtualScalekit::new(url, Some(credentials))).expect("bind");
     let cache = tempfile::tempdir().unwrap();
     let command = |cache_dir: &std::path::Path| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_agent-auth"));

@@ -53,7 +53,9 @@ pub fn read(path: &Path) -> Result<Vec<u8>, ReadError> {
     checksum_path.push(".sha256");
     let line = match std::fs::read(&checksum_path) {
         // Absent: nothing to check. A dangling symlink is not absent: it is unreadable.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && std::fs::symlink_metadata(&checksum_path).is_err() => return Ok(wasm),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && std::fs::symlink_metadata(&checksum_path).is_err() => {
+            return Ok(wasm);
+        }
         Err(e) => return Err(ReadError::Unreadable(PathBuf::from(checksum_path), e)),
         Ok(line) => String::from_utf8_lossy(&line).into_owned(),
     };

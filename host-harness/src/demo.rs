@@ -43,7 +43,8 @@ fn indent(value: &Value) -> String {
 
 impl Demo {
     fn new() -> Result<Demo> {
-        let cache = component::cache_dir(std::env::var_os("AGENT_AUTH_CACHE_DIR").filter(|v| !v.is_empty()).map(Into::into));
+        let cache =
+            component::cache_dir(std::env::var_os("AGENT_AUTH_CACHE_DIR").filter(|v| !v.is_empty()).map(Into::into));
         Ok(Demo {
             runtime: Runtime::new(component::EMBEDDED, cache.as_deref())?,
             double: Arc::new(VirtualScalekit::new(IN_PROCESS_URL, None)),
@@ -62,14 +63,18 @@ impl Demo {
     /// Runs one command as an agent would; checks its exit code; prints the part that matters.
     fn agent(&self, args: &[&str], expected_exit: u8, show: impl Fn(&Value) -> Value) -> Result<Value> {
         println!("\n$ agent-auth {}", args.iter().map(|a| shown(a)).collect::<Vec<_>>().join(" "));
-        let (files, args) = FileGrants::from_args(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>(), self.dir.path());
+        let (files, args) =
+            FileGrants::from_args(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>(), self.dir.path());
         let invocation = Invocation {
             args,
             env: in_process_env(vec![("TOOL_IDENTIFIER".into(), USER.into())]),
             egress: EgressPolicy::for_env_url(IN_PROCESS_URL),
             network: Network::Intercepted(self.double.clone()),
             files,
-            agent_dirs: Some(AgentDirs { config: self.dir.path().join("config"), state: self.dir.path().join("state") }),
+            agent_dirs: Some(AgentDirs {
+                config: self.dir.path().join("config"),
+                state: self.dir.path().join("state"),
+            }),
             limits: Limits::default(),
             stdio: Stdio::Memory(Bytes::new()),
         };
@@ -86,30 +91,61 @@ impl Demo {
         println!("agent-auth demo: an agent reads a Notion page for {USER}, against the built-in virtual Scalekit.");
         println!("Every step is a command an agent runs; each prints one JSON object (trimmed here) and an exit code.");
 
-        self.title("Discover the connection", "Every page of connections is read; the first COMPLETED Notion connection is selected.");
+        self.title(
+            "Discover the connection",
+            "Every page of connections is read; the first COMPLETED Notion connection is selected.",
+        );
         self.agent(&["--list-connections", "--provider", "notion"], 0, |r| {
-            let statuses: Vec<Value> = r["connections"].as_array().into_iter().flatten().map(|c| json!(format!("{} ({})", c["key_id"].as_str().unwrap_or(""), c["status"].as_str().unwrap_or("")))).collect();
+            let statuses: Vec<Value> = r["connections"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| {
+                    json!(format!("{} ({})", c["key_id"].as_str().unwrap_or(""), c["status"].as_str().unwrap_or("")))
+                })
+                .collect();
             json!({"connections": statuses, "selected": r["selected"], "warnings": r["warnings"]})
         })?;
 
         self.title("Check the account", "The user has not connected Notion yet: exit 4, and a link for the person.");
-        let blocked = self.agent(&["--generate-link", "--connection-name", NOTION], 4, |r| json!({"error": r["error"]["code"], "status": r["status"], "action_required": r["action_required"]}))?;
+        let blocked = self.agent(
+            &["--generate-link", "--connection-name", NOTION],
+            4,
+            |r| json!({"error": r["error"]["code"], "status": r["status"], "action_required": r["action_required"]}),
+        )?;
         let link = blocked["action_required"]["link"].as_str().context("no authorization link")?.to_owned();
 
-        self.title("The person authorizes", "A person would open the link and press Authorize; the demo approves it in-process.");
+        self.title(
+            "The person authorizes",
+            "A person would open the link and press Authorize; the demo approves it in-process.",
+        );
         self.double.complete_authorization(&link).map_err(anyhow::Error::msg)?;
         println!("  approved {link}");
-        self.agent(&["--generate-link", "--connection-name", NOTION], 0, |r| json!({"status": r["status"], "active": r["active"]}))?;
+        self.agent(
+            &["--generate-link", "--connection-name", NOTION],
+            0,
+            |r| json!({"status": r["status"], "active": r["active"]}),
+        )?;
 
         self.title("List the tools", "The catalogue for Notion, names only here.");
-        self.agent(&["--get-tool", "--provider", "notion"], 0, |r| json!(r["tools"].as_array().into_iter().flatten().map(|t| t["name"].clone()).collect::<Vec<_>>()))?;
+        self.agent(&["--get-tool", "--provider", "notion"], 0, |r| {
+            json!(r["tools"].as_array().into_iter().flatten().map(|t| t["name"].clone()).collect::<Vec<_>>())
+        })?;
 
         self.title("Read the schema", "Never guess parameter names: read input_schema first.");
         self.agent(&["--get-tool", "--tool-name", "notion_page_search"], 0, |r| r["tool"]["input_schema"].clone())?;
 
         self.title("Execute the tool", "The input goes exactly as the schema says.");
         self.agent(
-            &["--execute-tool", "--tool-name", "notion_page_search", "--connection-name", NOTION, "--tool-input", r#"{"query": "roadmap", "page_size": 5}"#],
+            &[
+                "--execute-tool",
+                "--tool-name",
+                "notion_page_search",
+                "--connection-name",
+                NOTION,
+                "--tool-input",
+                r#"{"query": "roadmap", "page_size": 5}"#,
+            ],
             0,
             |r| json!({"execution_id": r["execution_id"], "data": r["data"]}),
         )?;
@@ -117,27 +153,76 @@ impl Demo {
         self.title("No tool for it", "There is no tool that returns the integration's own user: exit 5.");
         self.agent(&["--get-tool", "--tool-name", "notion_users_me"], 5, |r| r["error"].clone())?;
         self.title("Fall back to the proxy", "Call Notion's own API through Scalekit, which adds the credentials.");
-        self.agent(&["--proxy-request", "--connection-name", NOTION, "--path", "/v1/users/me", "--headers", r#"{"Notion-Version": "2022-06-28"}"#], 0, |r| {
-            json!({"status": r["status"], "body": r["body"]})
-        })?;
+        self.agent(
+            &[
+                "--proxy-request",
+                "--connection-name",
+                NOTION,
+                "--path",
+                "/v1/users/me",
+                "--headers",
+                r#"{"Notion-Version": "2022-06-28"}"#,
+            ],
+            0,
+            |r| json!({"status": r["status"], "body": r["body"]}),
+        )?;
 
-        self.title("Upload a file", "Notion uploads are a proxy call to create the upload, then a multipart send of the file.");
+        self.title(
+            "Upload a file",
+            "Notion uploads are a proxy call to create the upload, then a multipart send of the file.",
+        );
         std::fs::write(self.dir.path().join("q3-report.pdf"), b"%PDF-1.7\nQ3 report\n%%EOF\n")?;
         let created = self.agent(
-            &["--proxy-request", "--connection-name", NOTION, "--path", "/v1/file_uploads", "--method", "POST", "--body", r#"{"mode": "single_part", "filename": "q3-report.pdf"}"#],
+            &[
+                "--proxy-request",
+                "--connection-name",
+                NOTION,
+                "--path",
+                "/v1/file_uploads",
+                "--method",
+                "POST",
+                "--body",
+                r#"{"mode": "single_part", "filename": "q3-report.pdf"}"#,
+            ],
             0,
             |r| json!({"id": r["body"]["id"], "status": r["body"]["status"]}),
         )?;
         let send = format!("/v1/file_uploads/{}/send", created["body"]["id"].as_str().context("no upload id")?);
-        self.agent(&["--proxy-request", "--connection-name", NOTION, "--path", &send, "--method", "POST", "--input-file", "q3-report.pdf"], 0, |r| r["body"].clone())?;
+        self.agent(
+            &[
+                "--proxy-request",
+                "--connection-name",
+                NOTION,
+                "--path",
+                &send,
+                "--method",
+                "POST",
+                "--input-file",
+                "q3-report.pdf",
+            ],
+            0,
+            |r| r["body"].clone(),
+        )?;
 
         self.title("Download a file", "The raw bytes go to --output-file, written atomically.");
-        self.agent(&["--proxy-request", "--connection-name", NOTION, "--path", "/files/q3-report.pdf", "--output-file", "downloaded.pdf"], 0, |r| {
-            json!({"saved_to": r["saved_to"], "bytes": r["bytes"], "content_type": r["content_type"]})
-        })?;
+        self.agent(
+            &[
+                "--proxy-request",
+                "--connection-name",
+                NOTION,
+                "--path",
+                "/files/q3-report.pdf",
+                "--output-file",
+                "downloaded.pdf",
+            ],
+            0,
+            |r| json!({"saved_to": r["saved_to"], "bytes": r["bytes"], "content_type": r["content_type"]}),
+        )?;
 
         println!("\nDone: discover, authorize, read a schema, execute, fall back to the proxy, upload and download.");
-        println!("Against your own environment, set TOOL_CLIENT_ID, TOOL_CLIENT_SECRET, TOOL_ENV_URL and TOOL_IDENTIFIER.");
+        println!(
+            "Against your own environment, set TOOL_CLIENT_ID, TOOL_CLIENT_SECRET, TOOL_ENV_URL and TOOL_IDENTIFIER."
+        );
         Ok(())
     }
 }

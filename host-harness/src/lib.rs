@@ -10,8 +10,8 @@
 //! - [`runner`], [`serve`], [`demo`]: the `agent-auth` command, `agent-auth sandbox` and `agent-auth demo`.
 
 pub mod component;
-pub mod outbound;
 pub mod demo;
+pub mod outbound;
 pub mod runner;
 pub mod runtime;
 pub mod sandbox;

@@ -13,7 +13,9 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            println!("{{\"ok\": false, \"error\": {{\"code\": \"INTERNAL_ERROR\", \"message\": \"cannot start: {e}\", \"hint\": \"Report this.\"}}, \"warnings\": []}}");
+            println!(
+                "{{\"ok\": false, \"error\": {{\"code\": \"INTERNAL_ERROR\", \"message\": \"cannot start: {e}\", \"hint\": \"Report this.\"}}, \"warnings\": []}}"
+            );
             return ExitCode::from(1);
         }
     };

@@ -75,7 +75,12 @@ pub fn split_options(args: Vec<String>) -> Result<RunnerOptions, RunnerError> {
             }
         };
         let value = inline.or_else(|| iter.next()).ok_or_else(|| {
-            RunnerError::new("USAGE", 2, format!("{flag} needs a value"), format!("Pass {flag} VALUE before the operation."))
+            RunnerError::new(
+                "USAGE",
+                2,
+                format!("{flag} needs a value"),
+                format!("Pass {flag} VALUE before the operation."),
+            )
         })?;
         match slot {
             0 => opts.component = Some(PathBuf::from(value)),
@@ -165,17 +170,29 @@ pub async fn run(args: Vec<String>) -> (String, u8) {
 
 async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
     let opts = split_options(args)?;
-    let cwd = std::env::current_dir()
-        .map_err(|e| RunnerError::new("INTERNAL_ERROR", 1, format!("no current folder: {e}"), "Run agent-auth from an existing folder."))?;
+    let cwd = std::env::current_dir().map_err(|e| {
+        RunnerError::new(
+            "INTERNAL_ERROR",
+            1,
+            format!("no current folder: {e}"),
+            "Run agent-auth from an existing folder.",
+        )
+    })?;
     let vars = load_variables(opts.env_file.as_deref(), &cwd)?;
     let mut limits = Limits::default();
     if let Some(raw) = opts.timeout.clone().or_else(|| lookup(&vars, "AGENT_AUTH_TIMEOUT")) {
         let secs: u64 = raw.parse().ok().filter(|s| *s > 0).ok_or_else(|| {
-            RunnerError::new("USAGE", 2, format!("--timeout {raw} is not a whole number of seconds"), "Pass --timeout SECONDS, e.g. --timeout 300.")
+            RunnerError::new(
+                "USAGE",
+                2,
+                format!("--timeout {raw} is not a whole number of seconds"),
+                "Pass --timeout SECONDS, e.g. --timeout 300.",
+            )
         })?;
         limits.wall_clock = Duration::from_secs(secs);
     }
-    let component_path = opts.component.clone().or_else(|| lookup(&vars, "AGENT_AUTH_COMPONENT").map(PathBuf::from)).map(expand_home);
+    let component_path =
+        opts.component.clone().or_else(|| lookup(&vars, "AGENT_AUTH_COMPONENT").map(PathBuf::from)).map(expand_home);
     let wasm = match &component_path {
         Some(path) => component::read(path).map_err(|e| match e {
             component::ReadError::Unreadable(unreadable, e) => RunnerError::new(
@@ -197,7 +214,9 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
         })?,
         None => component::EMBEDDED.to_vec(),
     };
-    let internal = |what: &str, e: anyhow::Error| RunnerError::new("INTERNAL_ERROR", 1, format!("{what}: {e:#}"), "Report this with the command you ran.");
+    let internal = |what: &str, e: anyhow::Error| {
+        RunnerError::new("INTERNAL_ERROR", 1, format!("{what}: {e:#}"), "Report this with the command you ran.")
+    };
     let cache = component::cache_dir(lookup(&vars, "AGENT_AUTH_CACHE_DIR").map(PathBuf::from));
     let runtime = Runtime::new(&wasm, cache.as_deref()).map_err(|e| {
         RunnerError::new(
@@ -215,7 +234,12 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
         let ca_bundle = lookup(&vars, "SSL_CERT_FILE").map(PathBuf::from);
         let proxies = ProxySettings::from_vars(|name| lookup(&vars, name));
         Network::Real(RealNetwork::new(&limits, &proxies, ca_bundle.as_deref()).map_err(|e| {
-            RunnerError::new("CONFIG_INVALID", 3, format!("{e:#}"), "Fix SSL_CERT_FILE (a readable PEM bundle) or the proxy variables, or unset them.")
+            RunnerError::new(
+                "CONFIG_INVALID",
+                3,
+                format!("{e:#}"),
+                "Fix SSL_CERT_FILE (a readable PEM bundle) or the proxy variables, or unset them.",
+            )
         })?)
     };
     let egress = sandbox::env::env_url(&env).map(EgressPolicy::for_env_url).unwrap_or_else(EgressPolicy::deny_all);
@@ -252,7 +276,12 @@ pub fn report(outcome: Outcome) -> (String, u8) {
             format!("the component needed more than {} MiB of memory", bytes >> 20),
             "Use --output-file for large responses, or a smaller --input-file.",
         ),
-        Stopped::Trap(what) => RunnerError::new("INTERNAL_ERROR", 1, format!("the component crashed: {what}"), "Report this with the command you ran."),
+        Stopped::Trap(what) => RunnerError::new(
+            "INTERNAL_ERROR",
+            1,
+            format!("the component crashed: {what}"),
+            "Report this with the command you ran.",
+        ),
     };
     (err.to_json(), err.exit)
 }
@@ -281,7 +310,10 @@ mod tests {
 
     #[test]
     fn the_in_process_environment_needs_no_credentials_but_keeps_given_ones() {
-        let env = in_process_env(vec![("TOOL_ENV_URL".into(), "sandbox".into()), ("TOOL_CLIENT_ID".into(), "skc_mine".into())]);
+        let env = in_process_env(vec![
+            ("TOOL_ENV_URL".into(), "sandbox".into()),
+            ("TOOL_CLIENT_ID".into(), "skc_mine".into()),
+        ]);
         let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
         assert_eq!(get("TOOL_ENV_URL"), Some(IN_PROCESS_URL));
         assert_eq!(get("TOOL_CLIENT_ID"), Some("skc_mine"));

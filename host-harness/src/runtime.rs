@@ -209,12 +209,7 @@ impl Runtime {
         if exit_code == 0 {
             staging.commit().context("cannot move the output file into place")?;
         }
-        Ok(Outcome {
-            exit_code,
-            stdout: stdout.contents().to_vec(),
-            stderr: stderr.contents().to_vec(),
-            stopped,
-        })
+        Ok(Outcome { exit_code, stdout: stdout.contents().to_vec(), stderr: stderr.contents().to_vec(), stopped })
     }
 }
 

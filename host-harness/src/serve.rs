@@ -39,7 +39,9 @@ fn parse(args: &[String]) -> Result<Option<Options>, RunnerError> {
         }
         let mut value = || iter.next().cloned().ok_or_else(|| usage(format!("{arg} needs a value")));
         match arg.as_str() {
-            "--port" => opts.port = value()?.parse().map_err(|_| usage("--port takes a number from 0 to 65535".into()))?,
+            "--port" => {
+                opts.port = value()?.parse().map_err(|_| usage("--port takes a number from 0 to 65535".into()))?
+            }
             "--client-id" => id = Some(value()?),
             "--client-secret" => secret = Some(value()?),
             "--link-ttl" => {
@@ -70,7 +72,8 @@ pub fn main(args: &[String]) -> ExitCode {
             return ExitCode::from(e.exit);
         }
     };
-    let credentials = opts.credentials.clone().map(|(client_id, client_secret)| Credentials { client_id, client_secret });
+    let credentials =
+        opts.credentials.clone().map(|(client_id, client_secret)| Credentials { client_id, client_secret });
     let spawned = server::spawn(&format!("127.0.0.1:{}", opts.port), |url| {
         let double = VirtualScalekit::new(url, credentials);
         match opts.link_ttl {
@@ -81,14 +84,20 @@ pub fn main(args: &[String]) -> ExitCode {
     let (_double, loopback) = match spawned {
         Ok(served) => served,
         Err(e) => {
-            let err = RunnerError::new("PORT_UNAVAILABLE", 3, format!("cannot listen on 127.0.0.1:{}: {e}", opts.port), "Pick another --port, or 0 for a free one.");
+            let err = RunnerError::new(
+                "PORT_UNAVAILABLE",
+                3,
+                format!("cannot listen on 127.0.0.1:{}: {e}", opts.port),
+                "Pick another --port, or 0 for a free one.",
+            );
             println!("{}", err.to_json());
             return ExitCode::from(err.exit);
         }
     };
     println!("LISTENING {}", loopback.url());
     let _ = std::io::stdout().flush();
-    let accepted = if opts.credentials.is_some() { "the given client credentials" } else { "any non-empty client credentials" };
+    let accepted =
+        if opts.credentials.is_some() { "the given client credentials" } else { "any non-empty client credentials" };
     eprintln!("agent-auth sandbox: set TOOL_ENV_URL={} ({accepted}); Ctrl-C stops it.", loopback.url());
     loop {
         std::thread::park();
@@ -105,7 +114,9 @@ mod tests {
 
     #[test]
     fn options_parse_and_credentials_go_together() {
-        let opts = parse(&args(&["--port", "0", "--client-id", "skc_1", "--client-secret", "s", "--link-ttl", "5"])).unwrap().unwrap();
+        let opts = parse(&args(&["--port", "0", "--client-id", "skc_1", "--client-secret", "s", "--link-ttl", "5"]))
+            .unwrap()
+            .unwrap();
         assert_eq!(opts.credentials, Some(("skc_1".into(), "s".into())));
         assert_eq!(opts.link_ttl, Some(Duration::from_secs(5)));
         assert!(parse(&args(&["--client-id", "skc_1"])).is_err());

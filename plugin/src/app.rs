@@ -7,7 +7,9 @@ use crate::bindings::wasi::cli::{terminal_stderr, terminal_stdin};
 use crate::cli::{self, Command, Operation, ParseOutcome};
 use crate::clock;
 use crate::config::{self, Config};
-use crate::flows::{audit_log, execute, generate_link, get_authorization, get_tool, list_connections, mcp, proxy, tokens};
+use crate::flows::{
+    audit_log, execute, generate_link, get_authorization, get_tool, list_connections, mcp, proxy, tokens,
+};
 use crate::http::WakiClient;
 use crate::output::{self, Code, Failure, Success, emit_failure, emit_success};
 use crate::scalekit::Scalekit;
@@ -36,7 +38,9 @@ fn run(command: Command, env: &[(String, String)]) -> Result<Success, Failure> {
     let agent_run_id = command.agent_run_id.or_else(|| config::var(env, "AGENT_RUN_ID"));
     // Operations on local files need no Scalekit credentials.
     match command.operation {
-        Operation::Configure { service, connection_name, identifier } => tokens::configure(&storage, &service, &connection_name, identifier.as_deref()),
+        Operation::Configure { service, connection_name, identifier } => {
+            tokens::configure(&storage, &service, &connection_name, identifier.as_deref())
+        }
         Operation::ListServices => tokens::list_services(&storage),
         Operation::AuditLog { since, limit } => audit_log::run(&storage, since.as_deref(), limit),
         operation => remote(operation, env, &storage, agent_run_id.as_deref()),
@@ -46,14 +50,22 @@ fn run(command: Command, env: &[(String, String)]) -> Result<Success, Failure> {
 /// The audit trail's view of an operation: its name and target, or `None` when it is not audited.
 fn audited(operation: &Operation) -> Option<(&'static str, Option<&str>, Option<String>)> {
     match operation {
-        Operation::ExecuteTool { tool_name, connection_name, .. } => Some(("execute-tool", Some(connection_name), Some(tool_name.clone()))),
-        Operation::ProxyRequest(args) => Some(("proxy-request", Some(&args.connection_name), Some(format!("{} {}", args.method.to_ascii_uppercase(), args.path)))),
+        Operation::ExecuteTool { tool_name, connection_name, .. } => {
+            Some(("execute-tool", Some(connection_name), Some(tool_name.clone())))
+        }
+        Operation::ProxyRequest(args) => Some((
+            "proxy-request",
+            Some(&args.connection_name),
+            Some(format!("{} {}", args.method.to_ascii_uppercase(), args.path)),
+        )),
         Operation::GetToken { services, for_url, .. } => {
             // Only host and path of --for-url: a query string may carry a key.
             let url = for_url.as_deref().map(|u| u.split(['?', '#']).next().unwrap_or_default().to_owned());
             Some(("get-token", None, Some(services.iter().cloned().chain(url).collect::<Vec<_>>().join(","))))
         }
-        Operation::EnsureMcpInstance { config_name, .. } => Some(("ensure-mcp-instance", None, Some(config_name.clone()))),
+        Operation::EnsureMcpInstance { config_name, .. } => {
+            Some(("ensure-mcp-instance", None, Some(config_name.clone())))
+        }
         Operation::McpAuthState { instance_id } => Some(("mcp-auth-state", None, Some(instance_id.clone()))),
         _ => None,
     }
@@ -72,7 +84,12 @@ fn identifier_flag(operation: &Operation) -> Option<Option<String>> {
 }
 
 /// Operations that talk to Scalekit; the audited ones are timed and recorded.
-fn remote(operation: Operation, env: &[(String, String)], storage: &Storage, agent_run_id: Option<&str>) -> Result<Success, Failure> {
+fn remote(
+    operation: Operation,
+    env: &[(String, String)],
+    storage: &Storage,
+    agent_run_id: Option<&str>,
+) -> Result<Success, Failure> {
     let config = Config::from_env(env)?;
     let http = WakiClient;
     let sk = Scalekit::new(&http, &config);
@@ -84,7 +101,9 @@ fn remote(operation: Operation, env: &[(String, String)], storage: &Storage, age
     let audit = audited(&operation).map(|(name, connection, target)| (name, connection.map(str::to_owned), target));
     let (started, timer) = (clock::now(), Instant::now());
     let result = match operation {
-        Operation::ListConnections { provider, page_size } => list_connections::run(&sk, provider.as_deref(), page_size),
+        Operation::ListConnections { provider, page_size } => {
+            list_connections::run(&sk, provider.as_deref(), page_size)
+        }
         Operation::GetTool { provider, tool_names, query, page_size, page_token } => {
             get_tool::run(&sk, ToolQuery { provider, names: tool_names, query, page_size, page_token })
         }
@@ -98,11 +117,15 @@ fn remote(operation: Operation, env: &[(String, String)], storage: &Storage, age
             let identifier = identifier.or_else(|| config.default_identifier.clone());
             tokens::get_tokens(&sk, storage, &services, for_url.as_deref(), identifier.as_deref(), include_static)
         }
-        Operation::CreateMcpConfig { name, description, tools } => mcp::create_config(&sk, &name, description.as_deref(), &tools),
+        Operation::CreateMcpConfig { name, description, tools } => {
+            mcp::create_config(&sk, &name, description.as_deref(), &tools)
+        }
         Operation::ListMcpConfigs => mcp::list_configs(&sk),
         Operation::EnsureMcpInstance { config_name, wait, .. } => mcp::ensure_instance(&sk, &config_name, id, wait),
         Operation::McpAuthState { instance_id } => mcp::auth_state(&sk, &instance_id),
-        Operation::Configure { .. } | Operation::ListServices | Operation::AuditLog { .. } => unreachable!("local operations are handled in run"),
+        Operation::Configure { .. } | Operation::ListServices | Operation::AuditLog { .. } => {
+            unreachable!("local operations are handled in run")
+        }
     };
     if let Some((name, connection, target)) = audit {
         let entry = Entry {
@@ -119,7 +142,8 @@ fn remote(operation: Operation, env: &[(String, String)], storage: &Storage, age
     if !prompted {
         return result;
     }
-    let warning = "no identifier was configured; set TOOL_IDENTIFIER (or pass --identifier) to skip the question".to_owned();
+    let warning =
+        "no identifier was configured; set TOOL_IDENTIFIER (or pass --identifier) to skip the question".to_owned();
     match result {
         Ok(mut success) => {
             success.warnings.insert(0, warning);
@@ -136,7 +160,11 @@ fn resolve_identifier(flag: Option<String>, config: &Config) -> Result<(String, 
         return Ok((identifier.trim().to_owned(), false));
     }
     let asked = ask_identifier().ok_or_else(|| {
-        Failure::new(Code::IdentifierRequired, "this operation acts for a user and needs an identifier", "Pass --identifier USER_ID or set TOOL_IDENTIFIER.")
+        Failure::new(
+            Code::IdentifierRequired,
+            "this operation acts for a user and needs an identifier",
+            "Pass --identifier USER_ID or set TOOL_IDENTIFIER.",
+        )
     })?;
     Ok((asked, true))
 }

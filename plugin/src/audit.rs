@@ -45,7 +45,10 @@ pub fn record(state_dir: Option<&Path>, entry: &Entry, result: &Result<Success, 
     let Some(dir) = state_dir else { return };
     let (fields, outcome) = match result {
         Ok(success) => (&success.fields, "ok".to_owned()),
-        Err(failure) => (&failure.fields, serde_json::to_value(failure.code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()),
+        Err(failure) => (
+            &failure.fields,
+            serde_json::to_value(failure.code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        ),
     };
     let line = json!({
         "time": clock::format(entry.started),
@@ -58,7 +61,8 @@ pub fn record(state_dir: Option<&Path>, entry: &Entry, result: &Result<Success, 
         "duration_ms": entry.duration_ms,
         "agent_run_id": entry.agent_run_id,
     });
-    let appended = std::fs::OpenOptions::new().create(true).append(true).open(path(dir)).and_then(|mut f| writeln!(f, "{line}"));
+    let appended =
+        std::fs::OpenOptions::new().create(true).append(true).open(path(dir)).and_then(|mut f| writeln!(f, "{line}"));
     if let Err(e) = appended {
         crate::output::progress(&format!("could not append to the audit trail: {e}"));
     }

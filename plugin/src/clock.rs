@@ -39,7 +39,10 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     let num = |range: std::ops::Range<usize>| t.get(range).and_then(|s| s.parse::<i64>().ok());
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !matches!(t.as_bytes().get(10), Some(b'T' | b't' | b' ')) || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+    if !matches!(t.as_bytes().get(10), Some(b'T' | b't' | b' '))
+        || !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+    {
         return None;
     }
     let rest = t.get(19..)?.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());

@@ -16,10 +16,7 @@ pub struct Config {
 
 /// The trimmed value of `name` in the component's environment, when set and not blank.
 pub fn var(env: &[(String, String)], name: &str) -> Option<String> {
-    env.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
+    env.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 fn setting(env: &[(String, String)], name: &str) -> Option<String> {
@@ -48,7 +45,10 @@ fn normalize_env_url(raw: &str) -> Result<String, Failure> {
         return Err(invalid("must be just a scheme and host, like https://your-env.scalekit.cloud"));
     }
     let (host, port) = match authority.strip_prefix('[') {
-        Some(v6) => v6.split_once(']').map(|(h, p)| (h, p.strip_prefix(':'))).ok_or_else(|| invalid("has an invalid IPv6 host"))?,
+        Some(v6) => v6
+            .split_once(']')
+            .map(|(h, p)| (h, p.strip_prefix(':')))
+            .ok_or_else(|| invalid("has an invalid IPv6 host"))?,
         None => match authority.split_once(':') {
             Some((h, p)) => (h, Some(p)),
             None => (authority, None),

@@ -31,14 +31,21 @@ impl AtomicFile {
     pub fn create(path: &str) -> Result<AtomicFile, Failure> {
         let target = PathBuf::from(path);
         let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("output").to_owned();
-        let tmp = target.with_file_name(format!(".{name}.{:016x}.partial", crate::bindings::wasi::random::random::get_random_u64()));
+        let tmp = target.with_file_name(format!(
+            ".{name}.{:016x}.partial",
+            crate::bindings::wasi::random::random::get_random_u64()
+        ));
         let file = File::create(&tmp).map_err(|e| unwritable(path, &e))?;
         Ok(AtomicFile { target, tmp, file: Some(file), written: 0 })
     }
 
     /// Moves the finished file into place; returns its size.
     pub fn commit(mut self) -> Result<u64, Failure> {
-        let result = self.file.take().map_or(Ok(()), |mut f| f.flush().and_then(|()| f.sync_all())).and_then(|()| std::fs::rename(&self.tmp, &self.target));
+        let result = self
+            .file
+            .take()
+            .map_or(Ok(()), |mut f| f.flush().and_then(|()| f.sync_all()))
+            .and_then(|()| std::fs::rename(&self.tmp, &self.target));
         result.map_err(|e| unwritable(&self.target.to_string_lossy(), &e))?;
         Ok(self.written)
     }

@@ -17,7 +17,8 @@ pub const CLIENT_SECRET: &str = "e2e-client-secret-0b7d4a";
 pub const IDENTIFIER: &str = "alice";
 
 /// Fragments of every secret the virtual Scalekit hands out (access tokens, provider tokens, API keys).
-pub const SECRET_MARKERS: [&str; 5] = [CLIENT_SECRET, "virtual-scalekit-", "ya29.virtual-", "1//virtual-", "virtual-api-key"];
+pub const SECRET_MARKERS: [&str; 5] =
+    [CLIENT_SECRET, "virtual-scalekit-", "ya29.virtual-", "1//virtual-", "virtual-api-key"];
 
 /// A virtual Scalekit on loopback plus a private working folder and cache.
 pub struct World {
@@ -43,7 +44,13 @@ impl World {
         let credentials = Credentials { client_id: CLIENT_ID.into(), client_secret: CLIENT_SECRET.into() };
         let (double, server) =
             server::spawn("127.0.0.1:0", |url| VirtualScalekit::new(url, Some(credentials))).expect("bind loopback");
-        World { double, server, cwd: tempfile::tempdir().unwrap(), home: tempfile::tempdir().unwrap(), cache: tempfile::tempdir().unwrap() }
+        World {
+            double,
+            server,
+            cwd: tempfile::tempdir().unwrap(),
+            home: tempfile::tempdir().unwrap(),
+            cache: tempfile::tempdir().unwrap(),
+        }
     }
 
     /// The binary with only the variables a user would set.
@@ -57,8 +64,11 @@ impl World {
     /// installed `agent-auth` would be).
     pub fn shell(&self, script: &str) -> Command {
         let bin_dir = Path::new(env!("CARGO_BIN_EXE_agent-auth")).parent().expect("the binary has a folder");
-        let path = std::env::join_paths(std::iter::once(bin_dir.to_path_buf()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())))
-            .expect("PATH entries join");
+        let path = std::env::join_paths(
+            std::iter::once(bin_dir.to_path_buf())
+                .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+        )
+        .expect("PATH entries join");
         let mut cmd = Command::new("sh");
         cmd.arg("-c").arg(script);
         self.configure(cmd, path)
@@ -102,7 +112,8 @@ pub fn finish_handing_out(mut cmd: Command, handed_out: &[&str]) -> Run {
         let on_stdout = stdout.contains(marker) && !handed_out.contains(&marker);
         assert!(!on_stdout && !stderr.contains(marker), "a secret ({marker}) leaked:\n{stdout}\n{stderr}");
     }
-    let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}):\n{stdout}\n{stderr}"));
+    let json: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}):\n{stdout}\n{stderr}"));
     Run { code: out.status.code().unwrap_or(-1), stdout, stderr, json }
 }
 
@@ -113,7 +124,11 @@ pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(300);
 /// Like `Command::output`, but kills the child and fails the test after `limit`.
 pub fn output_within(cmd: &mut Command, limit: std::time::Duration) -> std::process::Output {
     use std::io::Read;
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
     let drain = |mut pipe: Box<dyn Read + Send>| {
         std::thread::spawn(move || {
             let mut bytes = Vec::new();
@@ -136,7 +151,11 @@ pub fn output_within(cmd: &mut Command, limit: std::time::Duration) -> std::proc
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
-    std::process::Output { status, stdout: stdout.join().unwrap_or_default(), stderr: stderr.join().unwrap_or_default() }
+    std::process::Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    }
 }
 
 /// Files in `dir` whose names start with `.` (temporary files must not be left behind).

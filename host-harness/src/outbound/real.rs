@@ -5,8 +5,8 @@ use std::path::Path;
 
 use anyhow::Context;
 use futures_util::TryStreamExt;
-use http_body_util::{BodyExt, StreamBody};
 use http_body::Frame;
+use http_body_util::{BodyExt, StreamBody};
 use wasmtime_wasi_http::{Error as HttpError, WasiBody};
 
 use crate::sandbox::Limits;
@@ -53,21 +53,33 @@ impl RealNetwork {
             .no_proxy(); // only the proxies given here, whether they came from the environment or .env
         let bypass = || proxies.no_proxy.as_deref().and_then(reqwest::NoProxy::from_string);
         if let Some(url) = &proxies.https {
-            builder = builder.proxy(reqwest::Proxy::https(url).with_context(|| format!("HTTPS_PROXY {url} is not a URL"))?.no_proxy(bypass()));
+            builder = builder.proxy(
+                reqwest::Proxy::https(url)
+                    .with_context(|| format!("HTTPS_PROXY {url} is not a URL"))?
+                    .no_proxy(bypass()),
+            );
         }
         if let Some(url) = &proxies.http {
-            builder = builder.proxy(reqwest::Proxy::http(url).with_context(|| format!("HTTP_PROXY {url} is not a URL"))?.no_proxy(bypass()));
+            builder = builder.proxy(
+                reqwest::Proxy::http(url).with_context(|| format!("HTTP_PROXY {url} is not a URL"))?.no_proxy(bypass()),
+            );
         }
         if let Some(path) = extra_ca_bundle {
             let pem = std::fs::read(path).with_context(|| format!("cannot read the CA bundle {}", path.display()))?;
-            for cert in reqwest::Certificate::from_pem_bundle(&pem).with_context(|| format!("{} is not a PEM bundle", path.display()))? {
+            for cert in reqwest::Certificate::from_pem_bundle(&pem)
+                .with_context(|| format!("{} is not a PEM bundle", path.display()))?
+            {
                 builder = builder.add_root_certificate(cert);
             }
         }
         Ok(RealNetwork { client: builder.build()? })
     }
 
-    pub(crate) async fn send(&self, request: http::Request<WasiBody>, limits: &Limits) -> Result<http::Response<WasiBody>, HttpError> {
+    pub(crate) async fn send(
+        &self,
+        request: http::Request<WasiBody>,
+        limits: &Limits,
+    ) -> Result<http::Response<WasiBody>, HttpError> {
         let (parts, body) = request.into_parts();
         let body = super::read_body(body).await?;
         let mut outgoing = self.client.request(parts.method, parts.uri.to_string()).body(body);
@@ -85,9 +97,7 @@ impl RealNetwork {
             builder = builder.header(name, value);
         }
         let stream = response.bytes_stream().map_ok(Frame::data).map_err(classify);
-        builder
-            .body(StreamBody::new(stream).boxed_unsync())
-            .map_err(|e| HttpError::InternalError(Some(e.to_string())))
+        builder.body(StreamBody::new(stream).boxed_unsync()).map_err(|e| HttpError::InternalError(Some(e.to_string())))
     }
 }
 

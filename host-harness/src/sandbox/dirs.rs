@@ -17,7 +17,9 @@ pub struct AgentDirs {
 impl AgentDirs {
     /// The folders from the variables `get` finds, else the platform defaults.
     pub fn resolve(get: impl Fn(&str) -> Option<String>) -> Option<AgentDirs> {
-        let config = get("AGENT_AUTH_CONFIG_DIR").map(PathBuf::from).or_else(|| dirs::config_dir().map(|d| d.join("agent-auth")))?;
+        let config = get("AGENT_AUTH_CONFIG_DIR")
+            .map(PathBuf::from)
+            .or_else(|| dirs::config_dir().map(|d| d.join("agent-auth")))?;
         let state = get("AGENT_AUTH_STATE_DIR")
             .map(PathBuf::from)
             .or_else(|| dirs::state_dir().or_else(dirs::data_local_dir).map(|d| d.join("agent-auth")))?;
@@ -51,7 +53,6 @@ impl AgentDirs {
         ]
     }
 }
-
 
 #[cfg(test)]
 mod tests {

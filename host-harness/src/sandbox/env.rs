@@ -30,10 +30,21 @@ mod tests {
 
     #[test]
     fn only_documented_variables_reach_the_component() {
-        let caller = [("TOOL_CLIENT_ID", "skc_1"), ("AWS_SECRET_ACCESS_KEY", "x"), ("HOME", "/root"), ("SCALEKIT_ENV_URL", "https://a.b")];
+        let caller = [
+            ("TOOL_CLIENT_ID", "skc_1"),
+            ("AWS_SECRET_ACCESS_KEY", "x"),
+            ("HOME", "/root"),
+            ("SCALEKIT_ENV_URL", "https://a.b"),
+        ];
         let get = |name: &str| caller.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
         let env = component_env(get);
-        assert_eq!(env, vec![("TOOL_CLIENT_ID".to_owned(), "skc_1".to_owned()), ("SCALEKIT_ENV_URL".to_owned(), "https://a.b".to_owned())]);
+        assert_eq!(
+            env,
+            vec![
+                ("TOOL_CLIENT_ID".to_owned(), "skc_1".to_owned()),
+                ("SCALEKIT_ENV_URL".to_owned(), "https://a.b".to_owned())
+            ]
+        );
         assert_eq!(env_url(&env), Some("https://a.b"));
     }
 }

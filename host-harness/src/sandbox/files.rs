@@ -77,7 +77,11 @@ impl FileGrants {
         }
         let absolute = resolve(&cwd.join(path));
         let shown = absolute.to_string_lossy().into_owned();
-        if write { self.writes.push(absolute) } else { self.reads.push(absolute) }
+        if write {
+            self.writes.push(absolute)
+        } else {
+            self.reads.push(absolute)
+        }
         if AT_FILE_FLAGS.contains(&flag) { format!("@{shown}") } else { shown }
     }
 }
@@ -221,6 +225,12 @@ mod tests {
         std::fs::write(staged.join("out.txt"), b"result").unwrap();
         assert_eq!(staging.commit().unwrap(), vec![dir.path().join("out.txt")]);
         assert_eq!(std::fs::read(dir.path().join("out.txt")).unwrap(), b"result");
-        assert!(std::fs::read_dir(dir.path()).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().starts_with(".agent-auth-")));
+        assert!(
+            std::fs::read_dir(dir.path()).unwrap().all(|e| !e
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".agent-auth-"))
+        );
     }
 }

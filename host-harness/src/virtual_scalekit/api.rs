@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use super::schema;
 use super::state::{State, rfc3339};
 use super::wire::{
-    PageLimit, body_fields, gateway_error, invalid, json_response, no_route, page_size, paginate, proxy_error, required, text,
+    PageLimit, body_fields, gateway_error, invalid, json_response, no_route, page_size, paginate, proxy_error,
+    required, text,
 };
 use super::{Request, Response};
 
@@ -66,7 +67,9 @@ pub fn route(state: &mut State, req: &Request) -> Response {
 fn token(state: &mut State, req: &Request) -> Response {
     let form: Vec<(String, String)> = super::server::parse_query(&String::from_utf8_lossy(&req.body));
     let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).unwrap_or_default();
-    let oauth_error = |status, error: &str, description: &str| json_response(status, json!({"error": error, "error_description": description}));
+    let oauth_error = |status, error: &str, description: &str| {
+        json_response(status, json!({"error": error, "error_description": description}))
+    };
     if field("grant_type") != "client_credentials" {
         return oauth_error(400, "unsupported_grant_type", "grant_type must be client_credentials");
     }
@@ -94,7 +97,10 @@ fn list_connections(state: &mut State, req: &Request) -> Result<Response, Respon
         .map(|c| c.to_json())
         .collect();
     let (page, next, prev) = paginate(&matching, size, req.query_value("page_token"))?;
-    Ok(json_response(200, json!({"connections": page, "next_page_token": next, "prev_page_token": prev, "total_size": matching.len()})))
+    Ok(json_response(
+        200,
+        json!({"connections": page, "next_page_token": next, "prev_page_token": prev, "total_size": matching.len()}),
+    ))
 }
 
 /// `GET /api/v1/connected_accounts`: accounts without credentials, filtered by `connector`,
@@ -112,7 +118,10 @@ fn list_accounts(state: &mut State, req: &Request) -> Result<Response, Response>
         .map(|a| a.to_json(false))
         .collect();
     let (page, next, prev) = paginate(&matching, size, req.query_value("page_token"))?;
-    Ok(json_response(200, json!({"connected_accounts": page, "total_size": matching.len(), "next_page_token": next, "prev_page_token": prev})))
+    Ok(json_response(
+        200,
+        json!({"connected_accounts": page, "total_size": matching.len(), "next_page_token": next, "prev_page_token": prev}),
+    ))
 }
 
 fn account_key(req: &Request) -> Result<(String, String), Response> {
@@ -166,7 +175,8 @@ fn create_account(state: &mut State, req: &Request) -> Result<Response, Response
 
 /// `POST /api/v1/connected_accounts/magic_link` for `{connector, identifier}` or `{id}`.
 fn magic_link(state: &mut State, req: &Request) -> Result<Response, Response> {
-    let body = body_fields(req, &["connector", "identifier", "id", "organization_id", "user_id", "state", "user_verify_url"])?;
+    let body =
+        body_fields(req, &["connector", "identifier", "id", "organization_id", "user_id", "state", "user_verify_url"])?;
     let (connector, identifier) = match text(&body, "id")? {
         "" => (text(&body, "connector")?.to_owned(), text(&body, "identifier")?.to_owned()),
         id => state
@@ -177,11 +187,20 @@ fn magic_link(state: &mut State, req: &Request) -> Result<Response, Response> {
             .ok_or_else(|| gateway_error(404, "connected account not found", "NOT_FOUND", None))?,
     };
     if connector.is_empty() || identifier.is_empty() {
-        return Err(invalid(vec![schema::violation("connector", "connector and identifier (or id) are required".into(), "required")]));
+        return Err(invalid(vec![schema::violation(
+            "connector",
+            "connector and identifier (or id) are required".into(),
+            "required",
+        )]));
     }
     let kind = state.connection(&connector).map(|c| c.kind).ok_or_else(connection_not_found)?;
     if kind != "OAUTH" {
-        return Err(gateway_error(400, "authorization links exist only for OAuth connections", "FAILED_PRECONDITION", None));
+        return Err(gateway_error(
+            400,
+            "authorization links exist only for OAuth connections",
+            "FAILED_PRECONDITION",
+            None,
+        ));
     }
     let (link, expires) = state.issue_link(&connector, &identifier).ok_or_else(connection_not_found)?;
     Ok(json_response(200, json!({"link": link, "expiry": rfc3339(expires)})))
@@ -195,7 +214,11 @@ fn list_tools(state: &mut State, req: &Request) -> Result<Response, Response> {
     if let Some(q) = &query
         && !(3..=100).contains(&q.chars().count())
     {
-        return Err(invalid(vec![schema::violation("filter.query", "value length must be between 3 and 100 characters".into(), "string.len")]));
+        return Err(invalid(vec![schema::violation(
+            "filter.query",
+            "value length must be between 3 and 100 characters".into(),
+            "string.len",
+        )]));
     }
     let matching: Vec<Value> = state
         .tools
@@ -211,19 +234,36 @@ fn list_tools(state: &mut State, req: &Request) -> Result<Response, Response> {
         .map(|t| t.to_json())
         .collect();
     let (page, next, prev) = paginate(&matching, size, req.query_value("page_token"))?;
-    Ok(json_response(200, json!({"tools": page, "tool_names": [], "next_page_token": next, "prev_page_token": prev, "total_size": matching.len()})))
+    Ok(json_response(
+        200,
+        json!({"tools": page, "tool_names": [], "next_page_token": next, "prev_page_token": prev, "total_size": matching.len()}),
+    ))
 }
 
 fn execute_tool(state: &mut State, req: &Request) -> Result<Response, Response> {
     let body = body_fields(
         req,
-        &["tool_name", "params", "connected_account_id", "connector", "identifier", "organization_id", "user_id", "agent_run_id"],
+        &[
+            "tool_name",
+            "params",
+            "connected_account_id",
+            "connector",
+            "identifier",
+            "organization_id",
+            "user_id",
+            "agent_run_id",
+        ],
     )?;
     let tool_name = text(&body, "tool_name")?;
     if tool_name.is_empty() {
         return Err(invalid(vec![required("tool_name")]));
     }
-    let tool = state.tools.iter().find(|t| t.name == tool_name).cloned().ok_or_else(|| gateway_error(404, "tool not found", "NOT_FOUND", None))?;
+    let tool = state
+        .tools
+        .iter()
+        .find(|t| t.name == tool_name)
+        .cloned()
+        .ok_or_else(|| gateway_error(404, "tool not found", "NOT_FOUND", None))?;
     let identifier = text(&body, "identifier")?;
     let account = match text(&body, "connected_account_id")? {
         "" => state.account_index(text(&body, "connector")?, identifier),
@@ -236,10 +276,20 @@ fn execute_tool(state: &mut State, req: &Request) -> Result<Response, Response> 
     }
     let provider_matches = state.connection(&account.connector).is_some_and(|c| c.provider_key == tool.provider);
     if !provider_matches {
-        return Err(gateway_error(400, &format!("{} is not a tool of the account's provider", tool.name), "FAILED_PRECONDITION", None));
+        return Err(gateway_error(
+            400,
+            &format!("{} is not a tool of the account's provider", tool.name),
+            "FAILED_PRECONDITION",
+            None,
+        ));
     }
     if account.status != "ACTIVE" {
-        return Err(gateway_error(400, &format!("connected account is {}", account.status), "FAILED_PRECONDITION", None));
+        return Err(gateway_error(
+            400,
+            &format!("connected account is {}", account.status),
+            "FAILED_PRECONDITION",
+            None,
+        ));
     }
     let params = body.get("params").cloned().unwrap_or_else(|| json!({}));
     let mut violations = Vec::new();

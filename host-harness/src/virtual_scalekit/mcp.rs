@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use super::schema;
 use super::state::{McpConfig, McpInstance, McpMapping, State, rfc3339};
 use super::wire::{
-    PageLimit, body_fields, gateway_error, invalid, json_response, list, message_fields, no_route, page_size, paginate, query_bool,
-    required, text, text_list,
+    PageLimit, body_fields, gateway_error, invalid, json_response, list, message_fields, no_route, page_size, paginate,
+    query_bool, required, text, text_list,
 };
 use super::{Request, Response};
 
@@ -49,9 +49,17 @@ fn create_config(state: &mut State, req: &Request) -> Result<Response, Response>
     if name.is_empty() {
         violations.push(required("name"));
     } else if name.chars().count() > MAX_NAME {
-        violations.push(schema::violation("name", format!("value length must be at most {MAX_NAME} characters"), "string.max_len"));
+        violations.push(schema::violation(
+            "name",
+            format!("value length must be at most {MAX_NAME} characters"),
+            "string.max_len",
+        ));
     } else if !valid_name(name) {
-        violations.push(schema::violation("name", "value does not match regex pattern `^[a-z0-9_-]+$`".into(), "string.pattern"));
+        violations.push(schema::violation(
+            "name",
+            "value does not match regex pattern `^[a-z0-9_-]+$`".into(),
+            "string.pattern",
+        ));
     }
     if mappings.len() > MAX_MAPPINGS {
         let description = format!("value must contain no more than {MAX_MAPPINGS} item(s)");
@@ -74,11 +82,16 @@ fn create_config(state: &mut State, req: &Request) -> Result<Response, Response>
     }
     let mut resolved = Vec::new();
     for (connection_name, tools) in requested {
-        let connection = state
-            .connection(connection_name)
-            .ok_or_else(|| gateway_error(404, &format!("connection \"{connection_name}\" not found"), "NOT_FOUND", None))?;
-        if let Some(unknown) = tools.iter().find(|t| !state.tools.iter().any(|k| k.name == **t && k.provider == connection.provider_key)) {
-            let message = format!("tool \"{unknown}\" is not a {} tool (connection \"{connection_name}\")", connection.provider_key);
+        let connection = state.connection(connection_name).ok_or_else(|| {
+            gateway_error(404, &format!("connection \"{connection_name}\" not found"), "NOT_FOUND", None)
+        })?;
+        if let Some(unknown) =
+            tools.iter().find(|t| !state.tools.iter().any(|k| k.name == **t && k.provider == connection.provider_key))
+        {
+            let message = format!(
+                "tool \"{unknown}\" is not a {} tool (connection \"{connection_name}\")",
+                connection.provider_key
+            );
             return Err(gateway_error(400, &message, "INVALID_ARGUMENT", None));
         }
         resolved.push(McpMapping {
@@ -99,18 +112,30 @@ fn create_config(state: &mut State, req: &Request) -> Result<Response, Response>
 fn list_configs(state: &mut State, req: &Request) -> Result<Response, Response> {
     let size = page_size(req, CONFIGS_PAGE)?;
     let filter = |name: &str| req.query_value(name).filter(|v| !v.is_empty());
-    let (id, name, provider, url) = (filter("filter.id"), filter("filter.name"), filter("filter.provider"), filter("filter.mcp_server_url"));
+    let (id, name, provider, url) =
+        (filter("filter.id"), filter("filter.name"), filter("filter.provider"), filter("filter.mcp_server_url"));
     let search = filter("search").map(str::to_lowercase);
     let matching: Vec<Value> = state
         .mcp_configs
         .iter()
-        .filter(|c| id.is_none_or(|v| c.id == v) && name.is_none_or(|v| c.name == v) && url.is_none_or(|v| c.mcp_server_url == v))
+        .filter(|c| {
+            id.is_none_or(|v| c.id == v)
+                && name.is_none_or(|v| c.name == v)
+                && url.is_none_or(|v| c.mcp_server_url == v)
+        })
         .filter(|c| provider.is_none_or(|p| c.mappings.iter().any(|m| m.provider.eq_ignore_ascii_case(p))))
-        .filter(|c| search.as_ref().is_none_or(|s| c.name.contains(s.as_str()) || c.description.to_lowercase().contains(s.as_str())))
+        .filter(|c| {
+            search
+                .as_ref()
+                .is_none_or(|s| c.name.contains(s.as_str()) || c.description.to_lowercase().contains(s.as_str()))
+        })
         .map(McpConfig::to_json)
         .collect();
     let (page, next, prev) = paginate(&matching, size, req.query_value("page_token"))?;
-    Ok(json_response(200, json!({"configs": page, "next_page_token": next, "prev_page_token": prev, "total_size": matching.len()})))
+    Ok(json_response(
+        200,
+        json!({"configs": page, "next_page_token": next, "prev_page_token": prev, "total_size": matching.len()}),
+    ))
 }
 
 fn instance_response(state: &State, instance: &McpInstance) -> Response {
@@ -123,7 +148,8 @@ fn instance_response(state: &State, instance: &McpInstance) -> Response {
 /// `POST /api/v1/mcp/instances`: the user's instance of the config, created on first call.
 fn ensure_instance(state: &mut State, req: &Request) -> Result<Response, Response> {
     let body = body_fields(req, &["config_name", "user_identifier", "name"])?;
-    let (config_name, user_identifier, name) = (text(&body, "config_name")?, text(&body, "user_identifier")?, text(&body, "name")?);
+    let (config_name, user_identifier, name) =
+        (text(&body, "config_name")?, text(&body, "user_identifier")?, text(&body, "name")?);
     let mut violations = Vec::new();
     if config_name.is_empty() {
         violations.push(required("config_name"));
@@ -140,7 +166,9 @@ fn ensure_instance(state: &mut State, req: &Request) -> Result<Response, Respons
         .find(|c| c.name == config_name)
         .map(|c| c.id.clone())
         .ok_or_else(|| gateway_error(404, &format!("mcp config \"{config_name}\" not found"), "NOT_FOUND", None))?;
-    if let Some(existing) = state.mcp_instances.iter().find(|i| i.config_id == config_id && i.user_identifier == user_identifier) {
+    if let Some(existing) =
+        state.mcp_instances.iter().find(|i| i.config_id == config_id && i.user_identifier == user_identifier)
+    {
         return Ok(instance_response(state, existing));
     }
     let id = state.next_id("mcpi");
@@ -179,13 +207,19 @@ fn get_instance(state: &mut State, id: &str) -> Result<Response, Response> {
 fn auth_state(state: &mut State, req: &Request, id: &str) -> Result<Response, Response> {
     let include_links = query_bool(req, "include_auth_links")?;
     let instance = instance(state, id)?;
-    let mappings = state.mcp_configs.iter().find(|c| c.id == instance.config_id).map(|c| c.mappings.clone()).unwrap_or_default();
+    let mappings =
+        state.mcp_configs.iter().find(|c| c.id == instance.config_id).map(|c| c.mappings.clone()).unwrap_or_default();
     let user = instance.user_identifier.as_str();
     let mut connections = Vec::new();
     for m in mappings {
         let oauth = state.connection(&m.connection_name).is_some_and(|c| c.kind == "OAUTH");
-        let active = state.account_index(&m.connection_name, user).is_some_and(|i| state.accounts[i].status == "ACTIVE");
-        let link = if include_links && oauth && !active { state.issue_link(&m.connection_name, user).map(|(link, _)| link) } else { None };
+        let active =
+            state.account_index(&m.connection_name, user).is_some_and(|i| state.accounts[i].status == "ACTIVE");
+        let link = if include_links && oauth && !active {
+            state.issue_link(&m.connection_name, user).map(|(link, _)| link)
+        } else {
+            None
+        };
         let (account_id, status) = state
             .account_index(&m.connection_name, user)
             .map(|i| (state.accounts[i].id.clone(), state.accounts[i].status))
@@ -202,6 +236,14 @@ fn auth_state(state: &mut State, req: &Request, id: &str) -> Result<Response, Re
 pub(super) fn new_config(state: &mut State, name: &str, description: &str, mappings: Vec<McpMapping>) -> McpConfig {
     let id = state.next_id("cfg");
     let h = state.secret();
-    let mcp_server_url = format!("{}/mcp/v3/servers/{}-{}-4{}-{}-{}", state.base_url, &h[..8], &h[8..12], &h[13..16], &h[16..20], &h[20..32]);
+    let mcp_server_url = format!(
+        "{}/mcp/v3/servers/{}-{}-4{}-{}-{}",
+        state.base_url,
+        &h[..8],
+        &h[8..12],
+        &h[13..16],
+        &h[16..20],
+        &h[20..32]
+    );
     McpConfig { id, name: name.to_owned(), description: description.to_owned(), mappings, mcp_server_url }
 }

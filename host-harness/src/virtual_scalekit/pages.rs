@@ -42,7 +42,8 @@ pub fn route(state: &mut State, req: &Request, token: &str) -> Response {
         "GET" => review(state, token),
         "POST" => authorize(state, token),
         _ => {
-            let mut response = page(405, "Method not allowed", "<h1>Method not allowed</h1><p>Open this link in a browser.</p>");
+            let mut response =
+                page(405, "Method not allowed", "<h1>Method not allowed</h1><p>Open this link in a browser.</p>");
             response.headers.push(("allow".into(), "GET, POST".into()));
             response
         }
@@ -94,17 +95,35 @@ fn authorize(state: &mut State, token: &str) -> Response {
 fn refused(state: &State, token: &str, refusal: LinkRefusal) -> Response {
     let link = state.link(token);
     let subject = link.map_or_else(String::new, |l| {
-        format!(" to authorize <strong>{}</strong> for <strong>{}</strong>", escape(&l.connector), escape(&l.identifier))
+        format!(
+            " to authorize <strong>{}</strong> for <strong>{}</strong>",
+            escape(&l.connector),
+            escape(&l.identifier)
+        )
     });
     let (status, title, text) = match refusal {
-        LinkRefusal::Unknown => (404, "Link not found", "This authorization link is not valid. Check that you copied all of it, or ask for a new one.".to_owned()),
-        LinkRefusal::Used => (409, "Link already used", format!("This link{subject} was already used. Each link works once; if the connection is still not active, ask for a new link.")),
+        LinkRefusal::Unknown => (
+            404,
+            "Link not found",
+            "This authorization link is not valid. Check that you copied all of it, or ask for a new one.".to_owned(),
+        ),
+        LinkRefusal::Used => (
+            409,
+            "Link already used",
+            format!(
+                "This link{subject} was already used. Each link works once; if the connection is still not active, ask for a new link."
+            ),
+        ),
         LinkRefusal::Expired => {
             let at = link.map_or_else(String::new, |l| format!(" at {}", escape(&readable(l.expires))));
             (410, "Link expired", format!("This link{subject} expired{at}. Ask for a new link and open it right away."))
         }
     };
-    page(status, &format!("{title} — agent-auth sandbox"), &format!("<span class=\"status refused\">{title}</span><h1>{title}</h1><p>{text}</p>"))
+    page(
+        status,
+        &format!("{title} — agent-auth sandbox"),
+        &format!("<span class=\"status refused\">{title}</span><h1>{title}</h1><p>{text}</p>"),
+    )
 }
 
 /// `2026-11-21 08:02:13 UTC`
@@ -132,7 +151,10 @@ fn page(status: u16, title: &str, body: &str) -> Response {
         headers: vec![
             ("cache-control".into(), "no-store".into()),
             ("referrer-policy".into(), "no-referrer".into()),
-            ("content-security-policy".into(), "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'".into()),
+            (
+                "content-security-policy".into(),
+                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'".into(),
+            ),
         ],
         body: Bytes::from(html),
     }
@@ -160,7 +182,10 @@ mod tests {
 
     #[test]
     fn escapes_markup_and_quotes() {
-        assert_eq!(escape(r#"<a href="x">Tom & 'Jerry'</a>"#), "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;");
+        assert_eq!(
+            escape(r#"<a href="x">Tom & 'Jerry'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;"
+        );
         assert_eq!(escape("notion-ijIQedmJ — ok"), "notion-ijIQedmJ — ok");
     }
 }

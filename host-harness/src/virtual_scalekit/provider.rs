@@ -20,16 +20,24 @@ const PAGES: [&str; 2] = ["59833787-2cf9-4fdf-8782-e53db20768a5", "1f0b3c55-9a2e
 
 /// A provider's answer to a revoked or expired credential.
 pub fn unauthorized() -> Response {
-    json_response(401, json!({"object": "error", "status": 401, "code": "unauthorized", "message": "API token is invalid."}))
+    json_response(
+        401,
+        json!({"object": "error", "status": 401, "code": "unauthorized", "message": "API token is invalid."}),
+    )
 }
 
 fn not_found(path: &str) -> Response {
-    json_response(404, json!({"object": "error", "status": 404, "code": "object_not_found", "message": format!("Could not find {path}.")}))
+    json_response(
+        404,
+        json!({"object": "error", "status": 404, "code": "object_not_found", "message": format!("Could not find {path}.")}),
+    )
 }
 
 /// The deterministic content served for `/files/{name}`; `large-{N}m.bin` is N MiB.
 pub fn file_bytes(name: &str) -> Vec<u8> {
-    if let Some(mib) = name.strip_prefix("large-").and_then(|n| n.strip_suffix("m.bin")).and_then(|n| n.parse::<usize>().ok()) {
+    if let Some(mib) =
+        name.strip_prefix("large-").and_then(|n| n.strip_suffix("m.bin")).and_then(|n| n.parse::<usize>().ok())
+    {
         return (0..mib << 20).map(|i| (i % 251) as u8).collect();
     }
     let mut bytes = b"%PDF-1.7\n".to_vec();
@@ -72,23 +80,41 @@ pub fn answer(state: &mut State, provider: &str, req: &Request, path: &str) -> R
             .iter()
             .filter(|(k, _)| !matches!(k.as_str(), "authorization" | "host" | "content-length" | "user-agent"))
             .collect();
-        let body = serde_json::from_slice::<Value>(&req.body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&req.body).into_owned()));
-        return json_response(200, json!({"method": method, "path": path, "query": req.query, "headers": headers, "body": body}));
+        let body = serde_json::from_slice::<Value>(&req.body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&req.body).into_owned()));
+        return json_response(
+            200,
+            json!({"method": method, "path": path, "query": req.query, "headers": headers, "body": body}),
+        );
     }
     if let Some(name) = path.strip_prefix("/files/") {
         let content_type = mime_for(name);
-        return Response { status: 200, content_type: content_type.into(), headers: Vec::new(), body: Bytes::from(file_bytes(name)) };
+        return Response {
+            status: 200,
+            content_type: content_type.into(),
+            headers: Vec::new(),
+            body: Bytes::from(file_bytes(name)),
+        };
     }
     if provider != "NOTION" {
         return not_found(path);
     }
     let owner = req.header("identifier").unwrap_or_default().to_owned();
     // The ids in `/v1/file_uploads/{id}/send`, `/v1/blocks/{id}/children` and `/v1/blocks/{id}`.
-    let id_in = |prefix: &str, suffix: &str| path.strip_prefix(prefix)?.strip_suffix(suffix).filter(|id| !id.is_empty() && !id.contains('/'));
-    let (sent, parent, block) = (id_in("/v1/file_uploads/", "/send"), id_in("/v1/blocks/", "/children"), id_in("/v1/blocks/", ""));
+    let id_in = |prefix: &str, suffix: &str| {
+        path.strip_prefix(prefix)?.strip_suffix(suffix).filter(|id| !id.is_empty() && !id.contains('/'))
+    };
+    let (sent, parent, block) =
+        (id_in("/v1/file_uploads/", "/send"), id_in("/v1/blocks/", "/children"), id_in("/v1/blocks/", ""));
     match (method, path) {
-        ("GET", "/v1/users/me") => json_response(200, json!({"object": "user", "id": "b2c3d4e5-0000-4000-8000-000000000001", "name": "Alice's integration", "type": "bot", "bot": {"workspace_name": "Acme"}})),
-        ("POST", "/v1/search") => json_response(200, json!({"object": "list", "results": [{"object": "page", "id": "59833787-2cf9-4fdf-8782-e53db20768a5"}], "has_more": false, "next_cursor": null})),
+        ("GET", "/v1/users/me") => json_response(
+            200,
+            json!({"object": "user", "id": "b2c3d4e5-0000-4000-8000-000000000001", "name": "Alice's integration", "type": "bot", "bot": {"workspace_name": "Acme"}}),
+        ),
+        ("POST", "/v1/search") => json_response(
+            200,
+            json!({"object": "list", "results": [{"object": "page", "id": "59833787-2cf9-4fdf-8782-e53db20768a5"}], "has_more": false, "next_cursor": null}),
+        ),
         ("POST", "/v1/file_uploads") => create_upload(state, owner),
         _ => match (method, sent, parent, block) {
             ("POST", Some(id), _, _) => send_upload(state, req, &owner, id),
@@ -102,8 +128,17 @@ pub fn answer(state: &mut State, provider: &str, req: &Request, path: &str) -> R
 /// `POST /v1/file_uploads`: a pending upload.
 fn create_upload(state: &mut State, owner: String) -> Response {
     let id = uuid(state);
-    state.notion_uploads.push(NotionUpload { id: id.clone(), owner, filename: String::new(), content_type: String::new(), bytes: None });
-    json_response(200, json!({"object": "file_upload", "id": id, "status": "pending", "upload_url": format!("https://api.notion.com/v1/file_uploads/{id}/send")}))
+    state.notion_uploads.push(NotionUpload {
+        id: id.clone(),
+        owner,
+        filename: String::new(),
+        content_type: String::new(),
+        bytes: None,
+    });
+    json_response(
+        200,
+        json!({"object": "file_upload", "id": id, "status": "pending", "upload_url": format!("https://api.notion.com/v1/file_uploads/{id}/send")}),
+    )
 }
 
 /// `POST /v1/file_uploads/{id}/send`: the file, as multipart with a `file` part.
@@ -115,13 +150,18 @@ fn send_upload(state: &mut State, req: &Request, owner: &str, id: &str) -> Respo
         return validation_error(format!("File upload {id} was already sent."));
     }
     match uploaded_file(req) {
-        Some((_, content_type, _)) if content_type == "application/octet-stream" => validation_error(format!("Unsupported content type: {content_type}.")),
+        Some((_, content_type, _)) if content_type == "application/octet-stream" => {
+            validation_error(format!("Unsupported content type: {content_type}."))
+        }
         Some((filename, content_type, bytes)) => {
             let size = bytes.len();
             upload.filename.clone_from(&filename);
             upload.content_type.clone_from(&content_type);
             upload.bytes = Some(bytes);
-            json_response(200, json!({"object": "file_upload", "id": id, "status": "uploaded", "filename": filename, "content_type": content_type, "content_length": size}))
+            json_response(
+                200,
+                json!({"object": "file_upload", "id": id, "status": "uploaded", "filename": filename, "content_type": content_type, "content_length": size}),
+            )
         }
         None => validation_error("Expected a multipart body with a file part.".into()),
     }
@@ -130,7 +170,8 @@ fn send_upload(state: &mut State, req: &Request, owner: &str, id: &str) -> Respo
 /// Whether `id` (dashes optional) is a page of the workspace or a block `owner` made.
 fn known_parent(state: &State, owner: &str, id: &str) -> bool {
     let bare = |s: &str| s.replace('-', "");
-    PAGES.iter().any(|p| bare(p) == bare(id)) || state.notion_blocks.iter().any(|b| b.owner == owner && bare(&b.id) == bare(id))
+    PAGES.iter().any(|p| bare(p) == bare(id))
+        || state.notion_blocks.iter().any(|b| b.owner == owner && bare(&b.id) == bare(id))
 }
 
 /// `PATCH /v1/blocks/{parent}/children`: appends blocks to a known page or block; a file block
@@ -144,9 +185,14 @@ fn attach_children(state: &mut State, req: &Request, owner: String, parent: &str
         return validation_error("body.children should be a non-empty array.".into());
     };
     for child in children.iter().filter(|c| c["type"] == "file") {
-        let upload_id = child["file"]["file_upload"]["id"].as_str().filter(|_| child["file"]["type"] == "file_upload").unwrap_or_default();
+        let upload_id = child["file"]["file_upload"]["id"]
+            .as_str()
+            .filter(|_| child["file"]["type"] == "file_upload")
+            .unwrap_or_default();
         if !state.notion_uploads.iter().any(|u| u.id == upload_id && u.owner == owner && u.bytes.is_some()) {
-            return validation_error(format!("body.children[].file.file_upload.id should name a sent file upload, got {upload_id:?}."));
+            return validation_error(format!(
+                "body.children[].file.file_upload.id should name a sent file upload, got {upload_id:?}."
+            ));
         }
     }
     let mut results = Vec::new();
@@ -154,7 +200,11 @@ fn attach_children(state: &mut State, req: &Request, owner: String, parent: &str
         let kind = child["type"].as_str().unwrap_or("paragraph");
         let id = uuid(state);
         if let Some(upload_id) = child["file"]["file_upload"]["id"].as_str().filter(|_| kind == "file") {
-            state.notion_blocks.push(NotionFileBlock { id: id.clone(), owner: owner.clone(), upload_id: upload_id.to_owned() });
+            state.notion_blocks.push(NotionFileBlock {
+                id: id.clone(),
+                owner: owner.clone(),
+                upload_id: upload_id.to_owned(),
+            });
         }
         results.push(json!({"object": "block", "id": id, "type": kind, "has_children": false}));
     }
@@ -168,7 +218,11 @@ pub(super) fn signature(state: &State, key: &str, epoch: u64) -> String {
 }
 
 /// The file block `block_id` (made by `owner`, when given) and the upload it holds.
-fn block_file<'a>(state: &'a State, block_id: &str, owner: Option<&str>) -> Option<(&'a NotionFileBlock, &'a NotionUpload)> {
+fn block_file<'a>(
+    state: &'a State,
+    block_id: &str,
+    owner: Option<&str>,
+) -> Option<(&'a NotionFileBlock, &'a NotionUpload)> {
     let block = state.notion_blocks.iter().find(|b| b.id == block_id && owner.is_none_or(|o| b.owner == o))?;
     Some((block, state.notion_uploads.iter().find(|u| u.id == block.upload_id)?))
 }
@@ -196,9 +250,16 @@ fn read_file_block(state: &State, owner: &str, block_id: &str) -> Response {
     let expires = SystemTime::now() + PRESIGNED_LIFETIME;
     let epoch = expires.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
     let key = object_key(block, upload);
-    let url = format!("{}/presigned/{key}?AWSAccessKeyId=AKIAVIRTUAL&Expires={epoch}&Signature={}", state.base_url, signature(state, &key, epoch));
-    json_response(200, json!({"object": "block", "id": block.id, "type": "file", "has_children": false,
-        "file": {"caption": [], "type": "file", "name": upload.filename, "file": {"url": url, "expiry_time": rfc3339(expires)}}}))
+    let url = format!(
+        "{}/presigned/{key}?AWSAccessKeyId=AKIAVIRTUAL&Expires={epoch}&Signature={}",
+        state.base_url,
+        signature(state, &key, epoch)
+    );
+    json_response(
+        200,
+        json!({"object": "block", "id": block.id, "type": "file", "has_children": false,
+        "file": {"caption": [], "type": "file", "name": upload.filename, "file": {"url": url, "expiry_time": rfc3339(expires)}}}),
+    )
 }
 
 /// `GET /presigned/{block}/{name}?...&Expires={epoch}&Signature=...`: the file while the URL is
@@ -211,13 +272,23 @@ pub fn presigned(state: &State, req: &Request, key: &str) -> Response {
         status,
         content_type: "application/xml".into(),
         headers: Vec::new(),
-        body: Bytes::from(format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>")),
+        body: Bytes::from(format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>"
+        )),
     };
     let Some(epoch) = expires.filter(|_| req.method == "GET") else {
-        return bucket_error(403, "AccessDenied", "Query-string authentication requires the Signature and Expires parameters");
+        return bucket_error(
+            403,
+            "AccessDenied",
+            "Query-string authentication requires the Signature and Expires parameters",
+        );
     };
     if param("Signature") != Some(signature(state, key, epoch).as_str()) {
-        return bucket_error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.");
+        return bucket_error(
+            403,
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided.",
+        );
     }
     if now > epoch {
         return bucket_error(403, "AccessDenied", "Request has expired");

@@ -37,7 +37,10 @@ pub fn parse_query(query: &str) -> Vec<(String, String)> {
 
 /// Binds `addr` (port 0 picks a free one), builds the environment for its URL with `make`, and
 /// serves it from background threads.
-pub fn spawn(addr: &str, make: impl FnOnce(&str) -> VirtualScalekit) -> std::io::Result<(Arc<VirtualScalekit>, Loopback)> {
+pub fn spawn(
+    addr: &str,
+    make: impl FnOnce(&str) -> VirtualScalekit,
+) -> std::io::Result<(Arc<VirtualScalekit>, Loopback)> {
     let listener = TcpListener::bind(addr)?;
     let local = listener.local_addr()?;
     let double = Arc::new(make(&format!("http://{local}")));
@@ -59,7 +62,11 @@ pub fn spawn(addr: &str, make: impl FnOnce(&str) -> VirtualScalekit) -> std::io:
 }
 
 /// Serves HTTP/1.1 requests from one connection (plain or TLS) until it closes.
-pub fn serve_stream<S: Read + Write>(stream: S, double: &VirtualScalekit, proxied: &AtomicUsize) -> std::io::Result<()> {
+pub fn serve_stream<S: Read + Write>(
+    stream: S,
+    double: &VirtualScalekit,
+    proxied: &AtomicUsize,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream);
     loop {
         let mut line = String::new();

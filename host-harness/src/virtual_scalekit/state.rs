@@ -362,7 +362,13 @@ impl State {
         let token = self.next_id("ml");
         let expires = SystemTime::now() + self.link_lifetime;
         let link = format!("{}/magic/{token}", self.base_url);
-        self.links.push(MagicLink { token, connector: connector.into(), identifier: identifier.into(), expires, used: false });
+        self.links.push(MagicLink {
+            token,
+            connector: connector.into(),
+            identifier: identifier.into(),
+            expires,
+            used: false,
+        });
         Some((link, expires))
     }
 

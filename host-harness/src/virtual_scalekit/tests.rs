@@ -34,7 +34,8 @@ fn request(method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> 
 }
 
 fn json_of(response: &Response) -> Value {
-    serde_json::from_slice(&response.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&response.body)))
+    serde_json::from_slice(&response.body)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&response.body)))
 }
 
 fn text_of(response: &Response) -> String {
@@ -57,13 +58,25 @@ fn browse(double: &VirtualScalekit, method: &str, link: &str) -> Response {
 }
 
 fn new_link(double: &VirtualScalekit, bearer: &str, connector: &str, identifier: &str) -> String {
-    let (status, body) = call(double, bearer, "POST", "/api/v1/connected_accounts/magic_link", json!({"connector": connector, "identifier": identifier}));
+    let (status, body) = call(
+        double,
+        bearer,
+        "POST",
+        "/api/v1/connected_accounts/magic_link",
+        json!({"connector": connector, "identifier": identifier}),
+    );
     assert_eq!(status, 200, "{body}");
     body["link"].as_str().expect("a link").to_owned()
 }
 
 fn account(double: &VirtualScalekit, bearer: &str, connector: &str, identifier: &str) -> Value {
-    let (status, body) = call(double, bearer, "GET", &format!("/api/v1/connected_accounts/details?connector={connector}&identifier={identifier}"), Value::Null);
+    let (status, body) = call(
+        double,
+        bearer,
+        "GET",
+        &format!("/api/v1/connected_accounts/details?connector={connector}&identifier={identifier}"),
+        Value::Null,
+    );
     assert_eq!(status, 200, "{body}");
     body["connected_account"].clone()
 }
@@ -89,10 +102,15 @@ fn execute_tool_rejects_tool_input_in_place_of_params() {
 #[test]
 fn connections_page_size_above_30_is_rejected() {
     let (double, bearer) = world();
-    let (status, error) = call(&double, &bearer, "GET", "/api/v1/connections/app?page_size=31&page_token=", Value::Null);
+    let (status, error) =
+        call(&double, &bearer, "GET", "/api/v1/connections/app?page_size=31&page_token=", Value::Null);
     assert_eq!((status, error_code(&error)), (400, "INVALID_ARGUMENT"), "{error}");
     let violation = &error["details"][0]["validation_error_info"]["field_violations"][0];
-    assert_eq!((violation["field"].as_str(), violation["constraint"].as_str()), (Some("page_size"), Some("uint32.lte")), "{error}");
+    assert_eq!(
+        (violation["field"].as_str(), violation["constraint"].as_str()),
+        (Some("page_size"), Some("uint32.lte")),
+        "{error}"
+    );
 
     let (status, page) = call(&double, &bearer, "GET", "/api/v1/connections/app?page_size=30&page_token=", Value::Null);
     assert_eq!((status, page["connections"].as_array().map(Vec::len)), (200, Some(30)));
@@ -135,12 +153,24 @@ fn magic_link_page_authorizes_once() {
     assert!(html.contains(&format!("<form method=\"post\" action=\"/magic/{token}\">")), "{html}");
     assert!(html.contains("<button type=\"submit\">Authorize</button>"), "{html}");
     assert!(html.contains("GMAIL") && html.contains("alice"), "{html}");
-    assert!(!html.contains("<script") && !html.contains("http://") && !html.contains("https://"), "self-contained: {html}");
-    assert_eq!(account(&double, &bearer, "gmail", "alice")["status"], "PENDING_AUTH", "opening the page changes nothing");
+    assert!(
+        !html.contains("<script") && !html.contains("http://") && !html.contains("https://"),
+        "self-contained: {html}"
+    );
+    assert_eq!(
+        account(&double, &bearer, "gmail", "alice")["status"],
+        "PENDING_AUTH",
+        "opening the page changes nothing"
+    );
 
     let done = browse(&double, "POST", &link);
     assert_eq!(done.status, 200);
-    assert!(text_of(&done).contains("<strong>gmail</strong> is now connected for <strong>alice</strong>. You can close this window."), "{}", text_of(&done));
+    assert!(
+        text_of(&done)
+            .contains("<strong>gmail</strong> is now connected for <strong>alice</strong>. You can close this window."),
+        "{}",
+        text_of(&done)
+    );
     let active = account(&double, &bearer, "gmail", "alice");
     assert_eq!(active["status"], "ACTIVE");
     assert!(active["token_expires_at"].as_str().is_some_and(|t| t.ends_with('Z')), "{active}");
@@ -196,12 +226,21 @@ fn a_new_link_leaves_earlier_ones_valid() {
 fn pages_escape_what_they_show() {
     let (double, bearer) = world();
     let identifier = r#"<img src=x onerror="alert(1)">&co"#;
-    let (status, body) = call(&double, &bearer, "POST", "/api/v1/connected_accounts/magic_link", json!({"connector": "gmail", "identifier": identifier}));
+    let (status, body) = call(
+        &double,
+        &bearer,
+        "POST",
+        "/api/v1/connected_accounts/magic_link",
+        json!({"connector": "gmail", "identifier": identifier}),
+    );
     assert_eq!(status, 200, "{body}");
     let link = body["link"].as_str().unwrap();
     for response in [browse(&double, "GET", link), browse(&double, "POST", link), browse(&double, "GET", link)] {
         let html = text_of(&response);
-        assert!(!html.contains("<img") && html.contains("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;co"), "{html}");
+        assert!(
+            !html.contains("<img") && html.contains("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;co"),
+            "{html}"
+        );
     }
 }
 
@@ -213,7 +252,8 @@ fn magic_link_by_account_id() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(browse(&double, "POST", body["link"].as_str().unwrap()).status, 200);
     assert_eq!(account(&double, &bearer, "gmail", "alice")["status"], "ACTIVE");
-    let (status, body) = call(&double, &bearer, "POST", "/api/v1/connected_accounts/magic_link", json!({"id": "ca_missing"}));
+    let (status, body) =
+        call(&double, &bearer, "POST", "/api/v1/connected_accounts/magic_link", json!({"id": "ca_missing"}));
     assert_eq!((status, error_code(&body)), (404, "NOT_FOUND"));
 }
 
@@ -224,18 +264,34 @@ fn lists_connected_accounts_with_filters_and_pages() {
     let (double, bearer) = world();
     let (status, all) = call(&double, &bearer, "GET", "/api/v1/connected_accounts?identifier=alice", Value::Null);
     assert_eq!((status, all["total_size"].as_u64()), (200, Some(8)), "{all}");
-    assert!(all["connected_accounts"].as_array().unwrap().iter().all(|a| a.get("authorization_details").is_none()), "{all}");
+    assert!(
+        all["connected_accounts"].as_array().unwrap().iter().all(|a| a.get("authorization_details").is_none()),
+        "{all}"
+    );
 
     let (_, notion) = call(&double, &bearer, "GET", "/api/v1/connected_accounts?provider=NOTION", Value::Null);
     assert_eq!(notion["connected_accounts"][0]["connector"], "notion-ijIQedmJ");
     assert_eq!(notion["total_size"], 1);
-    let (_, gmail) = call(&double, &bearer, "GET", "/api/v1/connected_accounts?connector=gmail&identifier=alice", Value::Null);
-    assert_eq!((gmail["total_size"].as_u64(), gmail["connected_accounts"][0]["status"].as_str()), (Some(1), Some("PENDING_AUTH")));
+    let (_, gmail) =
+        call(&double, &bearer, "GET", "/api/v1/connected_accounts?connector=gmail&identifier=alice", Value::Null);
+    assert_eq!(
+        (gmail["total_size"].as_u64(), gmail["connected_accounts"][0]["status"].as_str()),
+        (Some(1), Some("PENDING_AUTH"))
+    );
 
     let (_, first) = call(&double, &bearer, "GET", "/api/v1/connected_accounts?page_size=3", Value::Null);
-    assert_eq!((first["connected_accounts"].as_array().unwrap().len(), first["prev_page_token"].as_str()), (3, Some("")));
+    assert_eq!(
+        (first["connected_accounts"].as_array().unwrap().len(), first["prev_page_token"].as_str()),
+        (3, Some(""))
+    );
     let next = first["next_page_token"].as_str().unwrap();
-    let (_, last) = call(&double, &bearer, "GET", &format!("/api/v1/connected_accounts?page_size=3&page_token={next}"), Value::Null);
+    let (_, last) = call(
+        &double,
+        &bearer,
+        "GET",
+        &format!("/api/v1/connected_accounts?page_size=3&page_token={next}"),
+        Value::Null,
+    );
     assert_eq!(last["connected_accounts"][0]["connector"], all["connected_accounts"][3]["connector"]);
     assert_eq!(last["prev_page_token"], "pt_0");
 
@@ -251,35 +307,77 @@ fn lists_connected_accounts_with_filters_and_pages() {
 const PAGE: &str = "59833787-2cf9-4fdf-8782-e53db20768a5";
 
 /// A proxied Notion call for `identifier`'s account.
-fn notion_as(double: &VirtualScalekit, bearer: &str, identifier: &str, method: &str, path: &str, content_type: &str, body: &str) -> (u16, Value) {
+fn notion_as(
+    double: &VirtualScalekit,
+    bearer: &str,
+    identifier: &str,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: &str,
+) -> (u16, Value) {
     let auth = format!("Bearer {bearer}");
-    let headers = [("authorization", auth.as_str()), ("connection_name", "notion-ijIQedmJ"), ("identifier", identifier), ("content-type", content_type)];
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("connection_name", "notion-ijIQedmJ"),
+        ("identifier", identifier),
+        ("content-type", content_type),
+    ];
     let response = double.handle(&request(method, &format!("/proxy{path}"), &headers, body));
     (response.status, json_of(&response))
 }
 
-fn notion(double: &VirtualScalekit, bearer: &str, method: &str, path: &str, content_type: &str, body: &str) -> (u16, Value) {
+fn notion(
+    double: &VirtualScalekit,
+    bearer: &str,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: &str,
+) -> (u16, Value) {
     notion_as(double, bearer, "alice", method, path, content_type, body)
 }
 
 fn attach(double: &VirtualScalekit, bearer: &str, parent: &str, upload_ids: &[&str]) -> (u16, Value) {
-    let children: Vec<Value> = upload_ids.iter().map(|id| json!({"type": "file", "file": {"type": "file_upload", "file_upload": {"id": id}}})).collect();
-    notion(double, bearer, "PATCH", &format!("/v1/blocks/{parent}/children"), "application/json", &json!({"children": children}).to_string())
+    let children: Vec<Value> = upload_ids
+        .iter()
+        .map(|id| json!({"type": "file", "file": {"type": "file_upload", "file_upload": {"id": id}}}))
+        .collect();
+    notion(
+        double,
+        bearer,
+        "PATCH",
+        &format!("/v1/blocks/{parent}/children"),
+        "application/json",
+        &json!({"children": children}).to_string(),
+    )
 }
 
 #[test]
 fn notion_keeps_uploaded_files_and_serves_them_by_fresh_presigned_urls() {
     let (double, bearer) = world();
-    let (_, created) = notion(&double, &bearer, "POST", "/v1/file_uploads", "application/json", r#"{"mode": "single_part"}"#);
+    let (_, created) =
+        notion(&double, &bearer, "POST", "/v1/file_uploads", "application/json", r#"{"mode": "single_part"}"#);
     let upload_id = created["id"].as_str().unwrap().to_owned();
     assert_eq!(attach(&double, &bearer, PAGE, &[&upload_id]).0, 400, "an upload must be sent before it is attached");
 
     let multipart = "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"Q3 report#1.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF q3\r\n--XyZ--\r\n";
     let send = format!("/v1/file_uploads/{upload_id}/send");
     let (status, sent) = notion(&double, &bearer, "POST", &send, "multipart/form-data; boundary=XyZ", multipart);
-    assert_eq!((status, sent["status"].as_str(), sent["content_length"].as_u64()), (200, Some("uploaded"), Some(7)), "{sent}");
-    assert_eq!(notion(&double, &bearer, "POST", &format!("{send}/send"), "multipart/form-data; boundary=XyZ", multipart).0, 404);
-    assert_eq!(notion(&double, &bearer, "POST", "/v1/file_uploads/nope/send", "multipart/form-data; boundary=XyZ", multipart).0, 404);
+    assert_eq!(
+        (status, sent["status"].as_str(), sent["content_length"].as_u64()),
+        (200, Some("uploaded"), Some(7)),
+        "{sent}"
+    );
+    assert_eq!(
+        notion(&double, &bearer, "POST", &format!("{send}/send"), "multipart/form-data; boundary=XyZ", multipart).0,
+        404
+    );
+    assert_eq!(
+        notion(&double, &bearer, "POST", "/v1/file_uploads/nope/send", "multipart/form-data; boundary=XyZ", multipart)
+            .0,
+        404
+    );
 
     assert_eq!(attach(&double, &bearer, "not-a-page", &[&upload_id]).0, 404, "blocks go under a known page or block");
     assert_eq!(attach(&double, &bearer, PAGE, &[&upload_id, "never-sent"]).0, 400);
@@ -292,23 +390,41 @@ fn notion_keeps_uploaded_files_and_serves_them_by_fresh_presigned_urls() {
     let block_id = attached["results"][0]["id"].as_str().unwrap();
     let (status, block) = notion(&double, &bearer, "GET", &format!("/v1/blocks/{block_id}"), "application/json", "");
     assert_eq!((status, block["file"]["name"].as_str()), (200, Some("Q3 report#1.pdf")), "{block}");
-    assert_eq!(notion(&double, &bearer, "GET", "/v1/blocks/6c1d2e3f", "application/json", "").0, 404, "unknown blocks are not found");
+    assert_eq!(
+        notion(&double, &bearer, "GET", "/v1/blocks/6c1d2e3f", "application/json", "").0,
+        404,
+        "unknown blocks are not found"
+    );
     {
         let mut state = double.state.lock().unwrap();
         let mut bobs = state.accounts.iter().find(|a| a.connector == "notion-ijIQedmJ").cloned().unwrap();
         bobs.identifier = "bob".into();
         state.accounts.push(bobs);
     }
-    let (status, for_bob) = notion_as(&double, &bearer, "bob", "GET", &format!("/v1/blocks/{block_id}"), "application/json", "");
-    assert_eq!((status, for_bob["code"].as_str()), (404, Some("object_not_found")), "another user's account does not see alice's blocks");
+    let (status, for_bob) =
+        notion_as(&double, &bearer, "bob", "GET", &format!("/v1/blocks/{block_id}"), "application/json", "");
+    assert_eq!(
+        (status, for_bob["code"].as_str()),
+        (404, Some("object_not_found")),
+        "another user's account does not see alice's blocks"
+    );
 
     let url = block["file"]["file"]["url"].as_str().unwrap();
     assert!(url.contains("/Q3%20report%231.pdf?"), "the name is one encoded path segment: {url}");
     let download = double.handle(&request("GET", url.strip_prefix(BASE).expect("a URL of this environment"), &[], ""));
-    assert_eq!((download.status, &download.body[..], download.content_type.as_str()), (200, &b"%PDF q3"[..], "application/pdf"), "no bearer needed");
+    assert_eq!(
+        (download.status, &download.body[..], download.content_type.as_str()),
+        (200, &b"%PDF q3"[..], "application/pdf"),
+        "no bearer needed"
+    );
 
     let key = format!("{block_id}/Q3%20report%231.pdf");
-    let signed = |key: &str, epoch: u64| format!("/presigned/{key}?Expires={epoch}&Signature={}", super::provider::signature(&double.state.lock().unwrap(), key, epoch));
+    let signed = |key: &str, epoch: u64| {
+        format!(
+            "/presigned/{key}?Expires={epoch}&Signature={}",
+            super::provider::signature(&double.state.lock().unwrap(), key, epoch)
+        )
+    };
     let body_of = |target: &str| {
         let r = double.handle(&request("GET", target, &[], ""));
         (r.status, String::from_utf8_lossy(&r.body).into_owned())
@@ -346,7 +462,10 @@ fn creates_and_lists_mcp_configs() {
     assert_eq!(status, 201, "{created}");
     let config = &created["config"];
     assert!(config["id"].as_str().unwrap().starts_with("cfg_"), "{config}");
-    assert_eq!((config["name"].as_str(), config["description"].as_str()), (Some("daily-summarizer"), Some("Mail and chat digest")));
+    assert_eq!(
+        (config["name"].as_str(), config["description"].as_str()),
+        (Some("daily-summarizer"), Some("Mail and chat digest"))
+    );
     assert!(config["mcp_server_url"].as_str().unwrap().starts_with(&format!("{BASE}/mcp/v3/servers/")), "{config}");
     let gmail = &config["connection_tool_mappings"][0];
     assert!(gmail["connection_id"].as_str().unwrap().starts_with("conn_"));
@@ -355,23 +474,35 @@ fn creates_and_lists_mcp_configs() {
     assert_eq!(config["connection_tool_mappings"][2]["tools"], json!([]));
 
     let (status, duplicate) = create_config(&double, &bearer, summarizer());
-    assert_eq!((status, duplicate["code"].as_u64(), error_code(&duplicate)), (409, Some(6), "ALREADY_EXISTS"), "{duplicate}");
+    assert_eq!(
+        (status, duplicate["code"].as_u64(), error_code(&duplicate)),
+        (409, Some(6), "ALREADY_EXISTS"),
+        "{duplicate}"
+    );
 
     let other = json!({"name": "crm_sync", "connection_tool_mappings": [{"connection_name": "hubspot"}]});
     assert_eq!(create_config(&double, &bearer, other).0, 201);
     let (status, listed) = call(&double, &bearer, "GET", "/api/v1/mcp/configs", Value::Null);
-    assert_eq!((status, listed["total_size"].as_u64(), listed["next_page_token"].as_str()), (200, Some(3), Some("")), "{listed}: the seeded inbox-summary and the two created here");
+    assert_eq!(
+        (status, listed["total_size"].as_u64(), listed["next_page_token"].as_str()),
+        (200, Some(3), Some("")),
+        "{listed}: the seeded inbox-summary and the two created here"
+    );
     let (_, named) = call(&double, &bearer, "GET", "/api/v1/mcp/configs?filter.name=crm_sync", Value::Null);
     assert_eq!((named["total_size"].as_u64(), named["configs"][0]["name"].as_str()), (Some(1), Some("crm_sync")));
     let (_, by_provider) = call(&double, &bearer, "GET", "/api/v1/mcp/configs?filter.provider=slack", Value::Null);
-    let slack: Vec<&str> = by_provider["configs"].as_array().unwrap().iter().filter_map(|c| c["name"].as_str()).collect();
+    let slack: Vec<&str> =
+        by_provider["configs"].as_array().unwrap().iter().filter_map(|c| c["name"].as_str()).collect();
     assert_eq!(slack, ["inbox-summary", "daily-summarizer"]);
     let (_, searched) = call(&double, &bearer, "GET", "/api/v1/mcp/configs?search=DIGEST", Value::Null);
     assert_eq!(searched["total_size"], 1);
     let (_, paged) = call(&double, &bearer, "GET", "/api/v1/mcp/configs?page_size=1", Value::Null);
     assert_eq!((paged["configs"].as_array().unwrap().len(), paged["next_page_token"].as_str()), (1, Some("pt_1")));
     let (status, error) = call(&double, &bearer, "GET", "/api/v1/mcp/configs?page_size=31", Value::Null);
-    assert_eq!((status, error["details"][0]["validation_error_info"]["field_violations"][0]["field"].as_str()), (400, Some("page_size")));
+    assert_eq!(
+        (status, error["details"][0]["validation_error_info"]["field_violations"][0]["field"].as_str()),
+        (400, Some("page_size"))
+    );
 }
 
 #[test]
@@ -380,24 +511,47 @@ fn mcp_config_requests_are_checked() {
     let invalid_field = |body: Value| {
         let (status, error) = create_config(&double, &bearer, body);
         assert_eq!(status, 400, "{error}");
-        error["details"][0]["validation_error_info"]["field_violations"][0]["field"].as_str().unwrap_or_default().to_owned()
+        error["details"][0]["validation_error_info"]["field_violations"][0]["field"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     };
     assert_eq!(invalid_field(json!({"connection_tool_mappings": []})), "name");
     assert_eq!(invalid_field(json!({"name": "Daily Summarizer"})), "name");
     assert_eq!(invalid_field(json!({"name": "x".repeat(101)})), "name");
-    assert_eq!(invalid_field(json!({"name": "ok", "connection_tool_mappings": [{"tools": []}]})), "connection_tool_mappings[0].connection_name");
+    assert_eq!(
+        invalid_field(json!({"name": "ok", "connection_tool_mappings": [{"tools": []}]})),
+        "connection_tool_mappings[0].connection_name"
+    );
     let many: Vec<Value> = (0..26).map(|_| json!({"connection_name": "gmail"})).collect();
     assert_eq!(invalid_field(json!({"name": "ok", "connection_tool_mappings": many})), "connection_tool_mappings");
 
     let (status, error) = create_config(&double, &bearer, json!({"name": "ok", "connections": []}));
     assert!(status == 400 && error["message"].as_str().unwrap().contains("\"connections\""), "{error}");
-    let (status, error) = create_config(&double, &bearer, json!({"name": "ok", "connection_tool_mappings": [{"connection_name": "gmail", "tool_names": []}]}));
+    let (status, error) = create_config(
+        &double,
+        &bearer,
+        json!({"name": "ok", "connection_tool_mappings": [{"connection_name": "gmail", "tool_names": []}]}),
+    );
     assert!(status == 400 && error["message"].as_str().unwrap().contains("\"tool_names\""), "{error}");
-    let (status, error) = create_config(&double, &bearer, json!({"name": "ok", "connection_tool_mappings": [{"connection_name": "no-such"}]}));
+    let (status, error) = create_config(
+        &double,
+        &bearer,
+        json!({"name": "ok", "connection_tool_mappings": [{"connection_name": "no-such"}]}),
+    );
     assert_eq!((status, error_code(&error)), (404, "NOT_FOUND"), "{error}");
-    let (status, error) = create_config(&double, &bearer, json!({"name": "ok", "connection_tool_mappings": [{"connection_name": "gmail", "tools": ["slack_send_message"]}]}));
+    let (status, error) = create_config(
+        &double,
+        &bearer,
+        json!({"name": "ok", "connection_tool_mappings": [{"connection_name": "gmail", "tools": ["slack_send_message"]}]}),
+    );
     assert!(status == 400 && error["message"].as_str().unwrap().contains("slack_send_message"), "{error}");
-    let names: Vec<Value> = call(&double, &bearer, "GET", "/api/v1/mcp/configs", Value::Null).1["configs"].as_array().unwrap().iter().map(|c| c["name"].clone()).collect();
+    let names: Vec<Value> = call(&double, &bearer, "GET", "/api/v1/mcp/configs", Value::Null).1["configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].clone())
+        .collect();
     assert_eq!(names, vec![json!("inbox-summary")], "nothing was created beside the seeded config");
 }
 
@@ -405,12 +559,23 @@ fn mcp_config_requests_are_checked() {
 fn mcp_instances_are_ensured_once_per_user() {
     let (double, bearer) = world();
     assert_eq!(create_config(&double, &bearer, summarizer()).0, 201);
-    let ensure = |user: &str| call(&double, &bearer, "POST", "/api/v1/mcp/instances", json!({"config_name": "daily-summarizer", "user_identifier": user}));
+    let ensure = |user: &str| {
+        call(
+            &double,
+            &bearer,
+            "POST",
+            "/api/v1/mcp/instances",
+            json!({"config_name": "daily-summarizer", "user_identifier": user}),
+        )
+    };
     let (status, first) = ensure("alice");
     assert_eq!(status, 200, "{first}");
     let instance = &first["instance"];
     let id = instance["id"].as_str().unwrap();
-    assert_eq!((instance["user_identifier"].as_str(), instance["config"]["name"].as_str()), (Some("alice"), Some("daily-summarizer")));
+    assert_eq!(
+        (instance["user_identifier"].as_str(), instance["config"]["name"].as_str()),
+        (Some("alice"), Some("daily-summarizer"))
+    );
     let url = instance["url"].as_str().unwrap();
     let token = url.strip_prefix(&format!("{BASE}/mcp/v3/instances/{id}?token=")).expect("instance url");
     assert!(token.len() >= 32 && token.chars().all(|c| c.is_ascii_hexdigit()), "{url}");
@@ -424,10 +589,17 @@ fn mcp_instances_are_ensured_once_per_user() {
     let (status, missing) = call(&double, &bearer, "GET", "/api/v1/mcp/instances/mcpi_missing", Value::Null);
     assert_eq!((status, error_code(&missing)), (404, "NOT_FOUND"));
 
-    let (status, error) = call(&double, &bearer, "POST", "/api/v1/mcp/instances", json!({"config_name": "daily-summarizer"}));
+    let (status, error) =
+        call(&double, &bearer, "POST", "/api/v1/mcp/instances", json!({"config_name": "daily-summarizer"}));
     let field = &error["details"][0]["validation_error_info"]["field_violations"][0]["field"];
     assert_eq!((status, field.as_str()), (400, Some("user_identifier")), "{error}");
-    let (status, error) = call(&double, &bearer, "POST", "/api/v1/mcp/instances", json!({"config_name": "nope", "user_identifier": "alice"}));
+    let (status, error) = call(
+        &double,
+        &bearer,
+        "POST",
+        "/api/v1/mcp/instances",
+        json!({"config_name": "nope", "user_identifier": "alice"}),
+    );
     assert_eq!((status, error_code(&error)), (404, "NOT_FOUND"));
 }
 
@@ -435,16 +607,27 @@ fn mcp_instances_are_ensured_once_per_user() {
 fn mcp_auth_state_reports_accounts_and_issues_links() {
     let (double, bearer) = world();
     assert_eq!(create_config(&double, &bearer, summarizer()).0, 201);
-    let (_, ensured) = call(&double, &bearer, "POST", "/api/v1/mcp/instances", json!({"config_name": "daily-summarizer", "user_identifier": "alice"}));
+    let (_, ensured) = call(
+        &double,
+        &bearer,
+        "POST",
+        "/api/v1/mcp/instances",
+        json!({"config_name": "daily-summarizer", "user_identifier": "alice"}),
+    );
     let id = ensured["instance"]["id"].as_str().unwrap().to_owned();
     let state = |query: &str| {
-        let (status, body) = call(&double, &bearer, "POST", &format!("/api/v1/mcp/instances/{id}:get_auth_state{query}"), Value::Null);
+        let (status, body) =
+            call(&double, &bearer, "POST", &format!("/api/v1/mcp/instances/{id}:get_auth_state{query}"), Value::Null);
         assert_eq!(status, 200, "{body}");
         body["connections"].as_array().unwrap().clone()
     };
     let row = |rows: &[Value], i: usize| {
         let r = &rows[i];
-        (r["connection_name"].as_str().unwrap().to_owned(), r["connected_account_status"].as_str().unwrap().to_owned(), r["authentication_link"].as_str().unwrap().to_owned())
+        (
+            r["connection_name"].as_str().unwrap().to_owned(),
+            r["connected_account_status"].as_str().unwrap().to_owned(),
+            r["authentication_link"].as_str().unwrap().to_owned(),
+        )
     };
 
     let plain = state("");
@@ -473,9 +656,16 @@ fn mcp_auth_state_reports_accounts_and_issues_links() {
     assert_ne!(row(&after, 3).2, notion_link, "each call issues a fresh link");
     assert_eq!(browse(&double, "GET", &notion_link).status, 200, "and earlier links stay valid");
 
-    let (status, error) = call(&double, &bearer, "POST", &format!("/api/v1/mcp/instances/{id}:get_auth_state?include_auth_links=maybe"), Value::Null);
+    let (status, error) = call(
+        &double,
+        &bearer,
+        "POST",
+        &format!("/api/v1/mcp/instances/{id}:get_auth_state?include_auth_links=maybe"),
+        Value::Null,
+    );
     assert_eq!((status, error_code(&error)), (400, "INVALID_ARGUMENT"));
-    let (status, error) = call(&double, &bearer, "POST", "/api/v1/mcp/instances/mcpi_missing:get_auth_state", Value::Null);
+    let (status, error) =
+        call(&double, &bearer, "POST", "/api/v1/mcp/instances/mcpi_missing:get_auth_state", Value::Null);
     assert_eq!((status, error_code(&error)), (404, "NOT_FOUND"));
     assert_eq!(call(&double, &bearer, "POST", &format!("/api/v1/mcp/instances/{id}:get_state"), Value::Null).0, 404);
 }

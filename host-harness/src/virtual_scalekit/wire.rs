@@ -12,7 +12,12 @@ const DEFAULT_PAGE: usize = 10;
 
 /// A JSON answer.
 pub fn json_response(status: u16, body: Value) -> Response {
-    Response { status, content_type: "application/json".into(), headers: Vec::new(), body: Bytes::from(body.to_string()) }
+    Response {
+        status,
+        content_type: "application/json".into(),
+        headers: Vec::new(),
+        body: Bytes::from(body.to_string()),
+    }
 }
 
 fn grpc_code(status: u16) -> u32 {
@@ -48,7 +53,12 @@ pub fn invalid(violations: Vec<Value>) -> Response {
         .map(|v| format!("{}: {}", v["field"].as_str().unwrap_or(""), v["description"].as_str().unwrap_or("")))
         .collect::<Vec<_>>()
         .join("; ");
-    gateway_error(400, &format!("validation error: {message}"), "INVALID_ARGUMENT", Some(("validation_error_info", json!({"field_violations": violations}))))
+    gateway_error(
+        400,
+        &format!("validation error: {message}"),
+        "INVALID_ARGUMENT",
+        Some(("validation_error_info", json!({"field_violations": violations}))),
+    )
 }
 
 /// The violation of a required field left empty.

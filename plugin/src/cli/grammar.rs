@@ -323,23 +323,38 @@ fn validate(a: Args) -> Result<Operation, Failure> {
     }
     if a.generate_link {
         reject_unused(&a, "--generate-link", &["--connection-name", "--identifier", "--wait"])?;
-        let connection_name = required(a.connection_name, "--connection-name", "--generate-link", "NAME (see agent-auth --list-connections --provider P)")?;
+        let connection_name = required(
+            a.connection_name,
+            "--connection-name",
+            "--generate-link",
+            "NAME (see agent-auth --list-connections --provider P)",
+        )?;
         if a.wait == Some(0) {
             return Err(usage("--wait 0 would not wait", "Pass --wait SECONDS (at least 1), or leave --wait out."));
         }
         return Ok(Operation::GenerateLink { connection_name, identifier: a.identifier, wait: a.wait });
     }
     if a.get_tool {
-        reject_unused(&a, "--get-tool", &["--provider", "--tool-name", "--query", "--page-size", "--page-token", "--identifier"])?;
+        reject_unused(
+            &a,
+            "--get-tool",
+            &["--provider", "--tool-name", "--query", "--page-size", "--page-token", "--identifier"],
+        )?;
         if let Some(q) = &a.query {
             let n = q.chars().count();
             if !(3..=100).contains(&n) {
-                return Err(usage("--query must be 3 to 100 characters", "Use a longer or shorter search phrase, or --provider P to list a provider's tools."));
+                return Err(usage(
+                    "--query must be 3 to 100 characters",
+                    "Use a longer or shorter search phrase, or --provider P to list a provider's tools.",
+                ));
             }
         }
         if let Some(n) = a.page_size {
             if !(1..=100).contains(&n) {
-                return Err(usage(format!("--page-size {n} is out of range for --get-tool"), "Use a page size from 1 to 100 and follow next_page_token with --page-token."));
+                return Err(usage(
+                    format!("--page-size {n} is out of range for --get-tool"),
+                    "Use a page size from 1 to 100 and follow next_page_token with --page-token.",
+                ));
             }
         }
         return Ok(Operation::GetTool {
@@ -353,17 +368,50 @@ fn validate(a: Args) -> Result<Operation, Failure> {
     if a.execute_tool {
         reject_unused(&a, "--execute-tool", &["--tool-name", "--connection-name", "--tool-input", "--identifier"])?;
         let mut names = a.tool_names.into_iter();
-        let tool_name = required(names.next(), "--tool-name", "--execute-tool", "NAME (see agent-auth --get-tool --provider P)")?;
+        let tool_name =
+            required(names.next(), "--tool-name", "--execute-tool", "NAME (see agent-auth --get-tool --provider P)")?;
         if names.next().is_some() {
-            return Err(usage("--execute-tool runs one tool", "Pass --tool-name once; run several tools as several calls."));
+            return Err(usage(
+                "--execute-tool runs one tool",
+                "Pass --tool-name once; run several tools as several calls.",
+            ));
         }
-        let connection_name = required(a.connection_name, "--connection-name", "--execute-tool", "NAME (see agent-auth --list-connections --provider P)")?;
-        let tool_input = required(a.tool_input, "--tool-input", "--execute-tool", "'{...}' matching the tool's input_schema (see agent-auth --get-tool --tool-name T)")?;
+        let connection_name = required(
+            a.connection_name,
+            "--connection-name",
+            "--execute-tool",
+            "NAME (see agent-auth --list-connections --provider P)",
+        )?;
+        let tool_input = required(
+            a.tool_input,
+            "--tool-input",
+            "--execute-tool",
+            "'{...}' matching the tool's input_schema (see agent-auth --get-tool --tool-name T)",
+        )?;
         return Ok(Operation::ExecuteTool { tool_name, connection_name, tool_input, identifier: a.identifier });
     }
     if a.proxy_request {
-        reject_unused(&a, "--proxy-request", &["--connection-name", "--path", "--method", "--query-params", "--body", "--headers", "--input-file", "--output-file", "--identifier"])?;
-        let connection_name = required(a.connection_name, "--connection-name", "--proxy-request", "NAME (see agent-auth --list-connections --provider P)")?;
+        reject_unused(
+            &a,
+            "--proxy-request",
+            &[
+                "--connection-name",
+                "--path",
+                "--method",
+                "--query-params",
+                "--body",
+                "--headers",
+                "--input-file",
+                "--output-file",
+                "--identifier",
+            ],
+        )?;
+        let connection_name = required(
+            a.connection_name,
+            "--connection-name",
+            "--proxy-request",
+            "NAME (see agent-auth --list-connections --provider P)",
+        )?;
         let path = required(a.path, "--path", "--proxy-request", "/v1/... (the provider API path)")?;
         return Ok(Operation::ProxyRequest(ProxyArgs {
             connection_name,
@@ -379,9 +427,17 @@ fn validate(a: Args) -> Result<Operation, Failure> {
     }
     if let Some(service) = a.configure.clone() {
         reject_unused(&a, "--configure", &["--connection-name", "--identifier"])?;
-        let connection_name = required(a.connection_name, "--connection-name", "--configure", "NAME (see agent-auth --list-connections --provider P)")?;
+        let connection_name = required(
+            a.connection_name,
+            "--connection-name",
+            "--configure",
+            "NAME (see agent-auth --list-connections --provider P)",
+        )?;
         if service.trim().is_empty() {
-            return Err(usage("--configure needs a service name", "Pass a short name, e.g. --configure gmail --connection-name gmail_u3134a."));
+            return Err(usage(
+                "--configure needs a service name",
+                "Pass a short name, e.g. --configure gmail --connection-name gmail_u3134a.",
+            ));
         }
         return Ok(Operation::Configure { service, connection_name, identifier: a.identifier });
     }
@@ -393,15 +449,26 @@ fn validate(a: Args) -> Result<Operation, Failure> {
         reject_unused(&a, "--get-token", &["--for-url", "--identifier", "--include-static"])?;
         let services: Vec<String> = a.get_token.into_iter().filter(|s| !s.trim().is_empty()).collect();
         if services.is_empty() && a.for_url.is_none() {
-            return Err(usage("--get-token needs a SERVICE or --for-url URL", "Pass --get-token SERVICE (see agent-auth --list-services), or --get-token --for-url https://api.example.com/..."));
+            return Err(usage(
+                "--get-token needs a SERVICE or --for-url URL",
+                "Pass --get-token SERVICE (see agent-auth --list-services), or --get-token --for-url https://api.example.com/...",
+            ));
         }
-        return Ok(Operation::GetToken { services, for_url: a.for_url, identifier: a.identifier, include_static: a.include_static });
+        return Ok(Operation::GetToken {
+            services,
+            for_url: a.for_url,
+            identifier: a.identifier,
+            include_static: a.include_static,
+        });
     }
     if a.create_mcp_config {
         reject_unused(&a, "--create-mcp-config", &["--name", "--description", "--tools"])?;
         let name = required(a.name, "--name", "--create-mcp-config", "NAME (lower-case letters, digits, - and _)")?;
         if a.tools.is_empty() {
-            return Err(usage("--create-mcp-config needs --tools", "Add --tools CONNECTION[:tool1,tool2] once per connection (no tool list = every tool)."));
+            return Err(usage(
+                "--create-mcp-config needs --tools",
+                "Add --tools CONNECTION[:tool1,tool2] once per connection (no tool list = every tool).",
+            ));
         }
         return Ok(Operation::CreateMcpConfig { name, description: a.description, tools: a.tools });
     }
@@ -411,12 +478,18 @@ fn validate(a: Args) -> Result<Operation, Failure> {
     }
     if a.ensure_mcp_instance {
         reject_unused(&a, "--ensure-mcp-instance", &["--config-name", "--identifier", "--wait"])?;
-        let config_name = required(a.config_name, "--config-name", "--ensure-mcp-instance", "NAME (see agent-auth --list-mcp-configs)")?;
+        let config_name = required(
+            a.config_name,
+            "--config-name",
+            "--ensure-mcp-instance",
+            "NAME (see agent-auth --list-mcp-configs)",
+        )?;
         return Ok(Operation::EnsureMcpInstance { config_name, identifier: a.identifier, wait: a.wait });
     }
     if a.mcp_auth_state {
         reject_unused(&a, "--mcp-auth-state", &["--instance-id"])?;
-        let instance_id = required(a.instance_id, "--instance-id", "--mcp-auth-state", "ID (from agent-auth --ensure-mcp-instance)")?;
+        let instance_id =
+            required(a.instance_id, "--instance-id", "--mcp-auth-state", "ID (from agent-auth --ensure-mcp-instance)")?;
         return Ok(Operation::McpAuthState { instance_id });
     }
     if a.audit_log {
@@ -424,7 +497,12 @@ fn validate(a: Args) -> Result<Operation, Failure> {
         return Ok(Operation::AuditLog { since: a.since, limit: a.limit });
     }
     reject_unused(&a, "--get-authorization", &["--connection-name", "--identifier"])?;
-    let connection_name = required(a.connection_name, "--connection-name", "--get-authorization", "NAME (see agent-auth --list-connections --provider P)")?;
+    let connection_name = required(
+        a.connection_name,
+        "--connection-name",
+        "--get-authorization",
+        "NAME (see agent-auth --list-connections --provider P)",
+    )?;
     Ok(Operation::GetAuthorization { connection_name, identifier: a.identifier })
 }
 

@@ -4,9 +4,9 @@
 use serde_json::{Map, Value};
 
 use crate::output::{ActionRequired, Code, Failure, shell};
+use crate::scalekit::Scalekit;
 use crate::scalekit::accounts::{self, Account};
 use crate::scalekit::connections::{self, Connection, MAX_PAGE_SIZE};
-use crate::scalekit::Scalekit;
 
 /// Step 1: the connection named `name`, read from the listing (its type decides how accounts
 /// authorize). Unknown → `CONNECTION_NOT_FOUND`; setup unfinished → `CONNECTION_NOT_COMPLETED`.
@@ -16,15 +16,20 @@ pub fn find_connection(sk: &Scalekit, name: &str) -> Result<Connection, Failure>
         let similar: Vec<&str> = all
             .iter()
             .filter(|c| {
-                let (name, key, provider) = (name.to_lowercase(), c.key_id.to_lowercase(), c.provider_key.to_lowercase());
+                let (name, key, provider) =
+                    (name.to_lowercase(), c.key_id.to_lowercase(), c.provider_key.to_lowercase());
                 key.contains(&name) || (!provider.is_empty() && name.contains(&provider))
             })
             .map(|c| c.key_id.as_str())
             .collect();
         let hint = if similar.is_empty() {
-            "Find the connection name with agent-auth --list-connections --provider PROVIDER and pass its key_id.".to_owned()
+            "Find the connection name with agent-auth --list-connections --provider PROVIDER and pass its key_id."
+                .to_owned()
         } else {
-            format!("Did you mean {}? Connection names are the key_id values of agent-auth --list-connections.", similar.join(" or "))
+            format!(
+                "Did you mean {}? Connection names are the key_id values of agent-auth --list-connections.",
+                similar.join(" or ")
+            )
         };
         return Err(Failure::new(Code::ConnectionNotFound, format!("no connection named {name}"), hint));
     };
@@ -53,7 +58,11 @@ pub fn not_completed(connections: &[&Connection]) -> Failure {
 
 /// Step 2: the account of `identifier` on `connection`. For OAuth connections a missing account is
 /// created (it then awaits authorization); other types return `None` (the person creates it).
-pub fn find_or_create_account(sk: &Scalekit, connection: &Connection, identifier: &str) -> Result<Option<Account>, Failure> {
+pub fn find_or_create_account(
+    sk: &Scalekit,
+    connection: &Connection,
+    identifier: &str,
+) -> Result<Option<Account>, Failure> {
     match accounts::details(sk, &connection.key_id, identifier)? {
         Some(account) => Ok(Some(account)),
         None if connection.is_oauth() => Ok(Some(accounts::create(sk, &connection.key_id, identifier)?)),

@@ -13,12 +13,20 @@ const DEFAULT_LIMIT: usize = 50;
 /// Lists the audit entries at or after `since`, at most `limit` of the newest.
 pub fn run(storage: &Storage, since: Option<&str>, limit: Option<usize>) -> Result<Success, Failure> {
     let dir = storage.state_dir().ok_or_else(|| {
-        Failure::new(Code::ConfigMissing, "no state folder: AGENT_AUTH_STATE_DIR is not set", "Run the component with the agent-auth runner, which keeps the audit trail.")
+        Failure::new(
+            Code::ConfigMissing,
+            "no state folder: AGENT_AUTH_STATE_DIR is not set",
+            "Run the component with the agent-auth runner, which keeps the audit trail.",
+        )
     })?;
     let since = since
         .map(|text| {
             clock::parse_since(text, clock::now()).ok_or_else(|| {
-                Failure::new(Code::Usage, format!("--since {text} is not a time"), "Pass an RFC 3339 time (2026-11-21T08:00:00Z) or an age (30m, 24h, 7d).")
+                Failure::new(
+                    Code::Usage,
+                    format!("--since {text} is not a time"),
+                    "Pass an RFC 3339 time (2026-11-21T08:00:00Z) or an age (30m, 24h, 7d).",
+                )
             })
         })
         .transpose()?;
@@ -31,7 +39,11 @@ pub fn run(storage: &Storage, since: Option<&str>, limit: Option<usize>) -> Resu
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => {
-            return Err(Failure::new(Code::InputFileUnreadable, format!("cannot read the audit trail {}: {e}", path.display()), "Check the state folder's permissions."));
+            return Err(Failure::new(
+                Code::InputFileUnreadable,
+                format!("cannot read the audit trail {}: {e}", path.display()),
+                "Check the state folder's permissions.",
+            ));
         }
     };
     let mut unreadable = 0;
@@ -49,7 +61,8 @@ pub fn run(storage: &Storage, since: Option<&str>, limit: Option<usize>) -> Resu
     }
     let total = entries.len();
     let newest = entries.split_off(total.saturating_sub(limit));
-    let mut success = Success::default().with("path", path.to_string_lossy()).with("total", total).with("entries", newest);
+    let mut success =
+        Success::default().with("path", path.to_string_lossy()).with("total", total).with("entries", newest);
     if unreadable > 0 {
         success.warnings.push(format!("{unreadable} line(s) of the audit trail are not JSON and were skipped"));
     }

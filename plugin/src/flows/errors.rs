@@ -67,14 +67,26 @@ pub fn status(r: ErrorResponse) -> Failure {
         Failure::new(Code::RateLimited, message, retry_hint(r.retry_after.as_deref()))
     } else {
         match r.status {
-            400 => Failure::new(Code::InvalidRequest, message, "Fix the arguments named in the message and run the command again."),
+            400 => Failure::new(
+                Code::InvalidRequest,
+                message,
+                "Fix the arguments named in the message and run the command again.",
+            ),
             401 => Failure::new(
                 Code::InvalidCredentials,
                 message,
                 "Check TOOL_CLIENT_ID, TOOL_CLIENT_SECRET and TOOL_ENV_URL; they must belong to the same environment.",
             ),
-            403 => Failure::new(Code::PermissionDenied, message, "These credentials may not do this; check the environment's settings in the Scalekit dashboard."),
-            404 => Failure::new(Code::NotFound, message, "Check the names you passed (agent-auth --list-connections, agent-auth --get-tool)."),
+            403 => Failure::new(
+                Code::PermissionDenied,
+                message,
+                "These credentials may not do this; check the environment's settings in the Scalekit dashboard.",
+            ),
+            404 => Failure::new(
+                Code::NotFound,
+                message,
+                "Check the names you passed (agent-auth --list-connections, agent-auth --get-tool).",
+            ),
             _ => Failure::new(Code::ScalekitError, message, "Retry later; if it persists, check Scalekit's status."),
         }
     };

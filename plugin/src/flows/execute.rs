@@ -11,20 +11,38 @@ use crate::scalekit::{ApiError, ErrorResponse, Scalekit};
 
 /// Executes `tool_name` with `raw_input` for `identifier` on `connection_name`.
 /// `agent_run_id` is forwarded to Scalekit for its tool logs.
-pub fn run(sk: &Scalekit, tool_name: &str, connection_name: &str, identifier: &str, raw_input: &str, agent_run_id: Option<&str>) -> Result<Success, Failure> {
+pub fn run(
+    sk: &Scalekit,
+    tool_name: &str,
+    connection_name: &str,
+    identifier: &str,
+    raw_input: &str,
+    agent_run_id: Option<&str>,
+) -> Result<Success, Failure> {
     let params = Value::Object(input::json_object("--tool-input", raw_input, true)?);
     let connection = find_connection(sk, connection_name)?;
     let account = match find_or_create_account(sk, &connection, identifier)? {
         Some(account) if account.is_active() => account,
         other => {
             let status = other.as_ref().map_or("NOT_FOUND", |a| a.status.as_str());
-            let message = format!("cannot run {tool_name}: {connection_name} is not connected for {identifier} (status {status})");
-            return Err(authorization_needed(sk, &connection, identifier, other.as_ref(), Code::AuthorizationRequired, message)
-                .with("tool_name", tool_name)
-                .with_fields(summary(&connection, identifier, other.as_ref())));
+            let message = format!(
+                "cannot run {tool_name}: {connection_name} is not connected for {identifier} (status {status})"
+            );
+            return Err(authorization_needed(
+                sk,
+                &connection,
+                identifier,
+                other.as_ref(),
+                Code::AuthorizationRequired,
+                message,
+            )
+            .with("tool_name", tool_name)
+            .with_fields(summary(&connection, identifier, other.as_ref())));
         }
     };
-    let context = |f: Failure| f.with("tool_name", tool_name).with("connection_name", connection_name).with("identifier", identifier);
+    let context = |f: Failure| {
+        f.with("tool_name", tool_name).with("connection_name", connection_name).with("identifier", identifier)
+    };
     match tools::execute(sk, tool_name, identifier, &account.id, &params, agent_run_id) {
         Ok(run) => Ok(Success::default()
             .with("tool_name", tool_name)
@@ -43,8 +61,12 @@ fn rejected(sk: &Scalekit, connection: &Connection, identifier: &str, tool_name:
         let tool_code = r.tool_error.as_ref().map_or("", |t| t.tool_error_code.as_str());
         if r.status == 401 || matches!(tool_code, "UNAUTHENTICATED" | "UNAUTHORIZED") {
             let execution_id = r.tool_error.as_ref().map(|t| t.execution_id.clone()).unwrap_or_default();
-            let message = format!("the provider rejected the credentials of {} for {identifier} while running {tool_name}", connection.key_id);
-            return authorization_needed(sk, connection, identifier, None, Code::ProviderUnauthorized, message).with("execution_id", execution_id);
+            let message = format!(
+                "the provider rejected the credentials of {} for {identifier} while running {tool_name}",
+                connection.key_id
+            );
+            return authorization_needed(sk, connection, identifier, None, Code::ProviderUnauthorized, message)
+                .with("execution_id", execution_id);
         }
         return errors::status(r);
     }
@@ -52,13 +74,20 @@ fn rejected(sk: &Scalekit, connection: &Connection, identifier: &str, tool_name:
         400 => Failure::new(
             Code::InvalidToolInput,
             format!("Scalekit rejected the input for {tool_name}: {}", r.message),
-            format!("Read the schema (agent-auth --get-tool --tool-name {}) and use exactly its parameter names and types.", shell::word(tool_name)),
+            format!(
+                "Read the schema (agent-auth --get-tool --tool-name {}) and use exactly its parameter names and types.",
+                shell::word(tool_name)
+            ),
         )
         .with("violations", &r.violations),
         404 => Failure::new(
             Code::ToolNotFound,
             format!("no tool named {tool_name}: {}", r.message),
-            format!("List the tools of {}: agent-auth --get-tool --provider {}", connection.provider_key, shell::word(&connection.provider_key)),
+            format!(
+                "List the tools of {}: agent-auth --get-tool --provider {}",
+                connection.provider_key,
+                shell::word(&connection.provider_key)
+            ),
         ),
         _ => errors::status(r),
     }

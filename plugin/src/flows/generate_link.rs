@@ -16,8 +16,9 @@ pub fn run(sk: &Scalekit, connection_name: &str, identifier: &str, wait: Option<
     }
     let status = account.as_ref().map_or("NOT_FOUND", |a| a.status.as_str()).to_owned();
     let message = format!("{connection_name} is not connected for {identifier} (status {status})");
-    let needed = authorization_needed(sk, &connection, identifier, account.as_ref(), Code::AuthorizationRequired, message)
-        .with_fields(summary(&connection, identifier, account.as_ref()));
+    let needed =
+        authorization_needed(sk, &connection, identifier, account.as_ref(), Code::AuthorizationRequired, message)
+            .with_fields(summary(&connection, identifier, account.as_ref()));
     let Some(seconds) = wait else { return Err(needed) };
     // The person needs the link now, not when the wait is over.
     if let Some(action) = &needed.action_required {
@@ -40,6 +41,7 @@ pub fn run(sk: &Scalekit, connection_name: &str, identifier: &str, wait: Option<
     }
     let mut timed_out = needed;
     timed_out.message = format!("{} after waiting {seconds} s", timed_out.message);
-    timed_out.hint = "The link still works until it expires: show it to the person again, or run with a longer --wait.".into();
+    timed_out.hint =
+        "The link still works until it expires: show it to the person again, or run with a longer --wait.".into();
     Err(timed_out)
 }

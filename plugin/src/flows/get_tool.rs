@@ -13,7 +13,8 @@ pub fn run(sk: &Scalekit, query: ToolQuery) -> Result<Success, Failure> {
         let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
         let hint = match &query.provider {
             Some(p) => format!("List {p}'s tools: agent-auth --get-tool --provider {}", shell::word(p)),
-            None => "Search the catalogue: agent-auth --get-tool --query 'what you want to do', or --provider PROVIDER".to_owned(),
+            None => "Search the catalogue: agent-auth --get-tool --query 'what you want to do', or --provider PROVIDER"
+                .to_owned(),
         };
         return Err(Failure::new(Code::ToolNotFound, format!("no tool named {}", names.join(", ")), hint)
             .with("missing", &names)

@@ -13,14 +13,22 @@ pub fn json_arg(flag: &str, raw: &str, allow_indirect: bool) -> Result<Value, Fa
         "-" if allow_indirect => {
             let mut s = String::new();
             std::io::stdin().read_to_string(&mut s).map_err(|e| {
-                Failure::new(Code::InvalidJson, format!("cannot read {flag} from stdin: {e}"), format!("Pipe a JSON object into {flag} -, or pass it inline."))
+                Failure::new(
+                    Code::InvalidJson,
+                    format!("cannot read {flag} from stdin: {e}"),
+                    format!("Pipe a JSON object into {flag} -, or pass it inline."),
+                )
             })?;
             s
         }
         _ if allow_indirect && raw.starts_with('@') => {
             let bytes = files::read_named(&raw[1..], flag)?;
             String::from_utf8(bytes).map_err(|_| {
-                Failure::new(Code::InvalidJson, format!("{flag} {raw} is not UTF-8 text"), format!("Pass a JSON file to {flag} @FILE."))
+                Failure::new(
+                    Code::InvalidJson,
+                    format!("{flag} {raw} is not UTF-8 text"),
+                    format!("Pass a JSON file to {flag} @FILE."),
+                )
             })?
         }
         _ => raw.to_owned(),

@@ -40,10 +40,8 @@ pub fn run(sk: &Scalekit, provider: Option<&str>, page_size: u32) -> Result<Succ
             .with("connections", &matching)
             .with("selected", Value::Null));
     };
-    let mut success = Success::default()
-        .with("provider", &provider)
-        .with("connections", &matching)
-        .with("selected", &first.key_id);
+    let mut success =
+        Success::default().with("provider", &provider).with("connections", &matching).with("selected", &first.key_id);
     if completed.len() > 1 {
         let others: Vec<&str> = completed[1..].iter().map(|c| c.key_id.as_str()).collect();
         success.warnings.push(format!(

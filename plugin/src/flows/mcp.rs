@@ -20,13 +20,20 @@ const MAX_NAME: usize = 100;
 const MAX_MAPPINGS: usize = 25;
 
 /// `--create-mcp-config --name N [--description D] --tools CONNECTION[:tools]...`.
-pub fn create_config(sk: &Scalekit, name: &str, description: Option<&str>, tools: &[String]) -> Result<Success, Failure> {
+pub fn create_config(
+    sk: &Scalekit,
+    name: &str,
+    description: Option<&str>,
+    tools: &[String],
+) -> Result<Success, Failure> {
     check_name(name)?;
     let requested = parse_tools(tools)?;
     let description = description.unwrap_or("");
     match mcp::create_config(sk, name, description, &requested) {
         Ok(config) => Ok(Success::default().with("created", true).with("config", config_view(&config))),
-        Err(ApiError::Status(r)) if r.status == 409 || r.is("ALREADY_EXISTS") => existing_config(sk, name, description, &requested),
+        Err(ApiError::Status(r)) if r.status == 409 || r.is("ALREADY_EXISTS") => {
+            existing_config(sk, name, description, &requested)
+        }
         Err(ApiError::Status(r)) if r.status == 404 => {
             let mut failure = errors::status(r);
             failure.code = Code::ConnectionNotFound;
@@ -36,7 +43,9 @@ pub fn create_config(sk: &Scalekit, name: &str, description: Option<&str>, tools
         }
         Err(ApiError::Status(r)) if r.status == 400 => {
             let mut failure = errors::status(r);
-            failure.hint = "Fix what the message names; agent-auth --get-tool --provider PROVIDER lists a provider's tool names.".into();
+            failure.hint =
+                "Fix what the message names; agent-auth --get-tool --provider PROVIDER lists a provider's tool names."
+                    .into();
             Err(failure)
         }
         Err(e) => Err(e.into()),
@@ -50,14 +59,25 @@ pub fn list_configs(sk: &Scalekit) -> Result<Success, Failure> {
 }
 
 /// `--ensure-mcp-instance --config-name N [--identifier I] [--wait [SECONDS]]`.
-pub fn ensure_instance(sk: &Scalekit, config_name: &str, identifier: &str, wait: Option<u64>) -> Result<Success, Failure> {
+pub fn ensure_instance(
+    sk: &Scalekit,
+    config_name: &str,
+    identifier: &str,
+    wait: Option<u64>,
+) -> Result<Success, Failure> {
     let config_name = config_name.trim();
     let instance = mcp::ensure_instance(sk, config_name, identifier).map_err(|e| match e {
         ApiError::Status(r) if r.status == 404 => config_not_found(config_name, r),
         other => other.into(),
     })?;
     let states = mcp::auth_state(sk, &instance.id, true)?;
-    let view = View { instance_id: instance.id.clone(), config_name: Some(config_name.to_owned()), identifier: identifier.to_owned(), instance, states };
+    let view = View {
+        instance_id: instance.id.clone(),
+        config_name: Some(config_name.to_owned()),
+        identifier: identifier.to_owned(),
+        instance,
+        states,
+    };
     report(sk, view, wait, true)
 }
 
@@ -71,7 +91,13 @@ pub fn auth_state(sk: &Scalekit, instance_id: &str) -> Result<Success, Failure> 
     let instance = mcp::get_instance(sk, id).map_err(not_found)?;
     let states = mcp::auth_state(sk, id, true).map_err(not_found)?;
     let config_name = instance.config.as_ref().map(|c| c.name.clone()).filter(|n| !n.is_empty());
-    let view = View { instance_id: id.to_owned(), config_name, identifier: instance.user_identifier.clone(), instance, states };
+    let view = View {
+        instance_id: id.to_owned(),
+        config_name,
+        identifier: instance.user_identifier.clone(),
+        instance,
+        states,
+    };
     report(sk, view, None, false)
 }
 
@@ -147,7 +173,9 @@ fn parse_tools(values: &[String]) -> Result<Vec<Mapping>, Failure> {
                 return Err(Failure::new(
                     Code::Usage,
                     format!("--tools {shown} has an empty tool list"),
-                    format!("Leave out the colon to expose every tool of {connection} (--tools {connection}), or list tools after it."),
+                    format!(
+                        "Leave out the colon to expose every tool of {connection} (--tools {connection}), or list tools after it."
+                    ),
                 ));
             }
             for tool in list.split(',').map(str::trim) {
@@ -166,7 +194,9 @@ fn parse_tools(values: &[String]) -> Result<Vec<Mapping>, Failure> {
             return Err(Failure::new(
                 Code::Usage,
                 format!("--tools names the connection {connection} more than once"),
-                format!("Give each connection once, with all its tools: --tools {connection}:tool1,tool2 (or --tools {connection} for every tool)."),
+                format!(
+                    "Give each connection once, with all its tools: --tools {connection}:tool1,tool2 (or --tools {connection} for every tool)."
+                ),
             ));
         }
         mappings.push(Mapping { connection_name: connection.to_owned(), tools, ..Default::default() });
@@ -196,11 +226,16 @@ fn existing_config(sk: &Scalekit, name: &str, description: &str, requested: &[Ma
     };
     let differences = differences(&found.connection_tool_mappings, requested);
     if differences.is_empty() {
-        let note = format!("an MCP config named {name} already exists with the same connections and tools; it was left as it is");
+        let note = format!(
+            "an MCP config named {name} already exists with the same connections and tools; it was left as it is"
+        );
         output::progress(&note);
-        let mut success = Success::default().with("created", false).with("note", &note).with("config", config_view(&found));
+        let mut success =
+            Success::default().with("created", false).with("note", &note).with("config", config_view(&found));
         if !description.is_empty() && description != found.description {
-            success.warnings.push(format!("the existing config {name} has another description; it was kept (Scalekit does not change it here)"));
+            success.warnings.push(format!(
+                "the existing config {name} has another description; it was kept (Scalekit does not change it here)"
+            ));
         }
         return Ok(success);
     }
@@ -402,7 +437,10 @@ fn report(sk: &Scalekit, mut view: View, wait: Option<u64>, can_wait: bool) -> R
     for s in &pending {
         match links.get(&s.connection_name) {
             Some(link) => output::progress(&format!("open for {}: {link}", s.connection_name)),
-            None => output::progress(&format!("{}: create or activate the account in the Scalekit dashboard", s.connection_name)),
+            None => output::progress(&format!(
+                "{}: create or activate the account in the Scalekit dashboard",
+                s.connection_name
+            )),
         }
     }
     let ready = wait::until(seconds, |waited| {
@@ -455,17 +493,25 @@ fn not_ready(view: &View, links: &BTreeMap<String, String>, waited: String, hint
     let with_link: Vec<Value> = pending
         .iter()
         .filter_map(|s| {
-            links.get(&s.connection_name).map(|link| json!({"connection_name": s.connection_name, "provider": s.provider, "link": link}))
+            links
+                .get(&s.connection_name)
+                .map(|link| json!({"connection_name": s.connection_name, "provider": s.provider, "link": link}))
         })
         .collect();
-    let without_link: Vec<&str> =
-        pending.iter().filter(|s| !links.contains_key(&s.connection_name)).map(|s| s.connection_name.as_str()).collect();
+    let without_link: Vec<&str> = pending
+        .iter()
+        .filter(|s| !links.contains_key(&s.connection_name))
+        .map(|s| s.connection_name.as_str())
+        .collect();
     let linked_names: Vec<&str> =
         pending.iter().filter(|s| links.contains_key(&s.connection_name)).map(|s| s.connection_name.as_str()).collect();
     let mut sentences = Vec::new();
     match linked_names.len() {
         0 => {}
-        1 => sentences.push(format!("Open this link to connect {} for {}, then tell me when it is done.", linked_names[0], view.identifier)),
+        1 => sentences.push(format!(
+            "Open this link to connect {} for {}, then tell me when it is done.",
+            linked_names[0], view.identifier
+        )),
         _ => sentences.push(format!(
             "Open each of these {} links to connect {} for {}, then tell me when it is done.",
             linked_names.len(),
@@ -490,9 +536,15 @@ fn not_ready(view: &View, links: &BTreeMap<String, String>, waited: String, hint
     // `emit_failure` prints a single link; every link goes to stderr here (never the URL).
     eprintln!("action required: {}", sentences.join(" "));
     for l in &with_link {
-        eprintln!("  {}: {}", l["connection_name"].as_str().unwrap_or_default(), l["link"].as_str().unwrap_or_default());
+        eprintln!(
+            "  {}: {}",
+            l["connection_name"].as_str().unwrap_or_default(),
+            l["link"].as_str().unwrap_or_default()
+        );
     }
-    Failure::new(Code::AuthorizationRequired, message, hint).with_fields(view.fields(links)).with("action_required", Value::Object(action))
+    Failure::new(Code::AuthorizationRequired, message, hint)
+        .with_fields(view.fields(links))
+        .with("action_required", Value::Object(action))
 }
 
 #[cfg(test)]
@@ -525,9 +577,16 @@ mod tests {
 
     #[test]
     fn mappings_compare_as_sets() {
-        let m = |c: &str, t: &[&str]| Mapping { connection_name: c.into(), tools: t.iter().map(|s| s.to_string()).collect(), ..Default::default() };
+        let m = |c: &str, t: &[&str]| Mapping {
+            connection_name: c.into(),
+            tools: t.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        };
         assert!(differences(&[m("a", &["x", "y"]), m("b", &[])], &[m("b", &[]), m("a", &["y", "x"])]).is_empty());
         let d = differences(&[m("a", &["x"])], &[m("a", &[]), m("c", &[])]);
-        assert_eq!(d, ["a: existing tools x, requested every tool", "c: requested (every tool), not in the existing config"]);
+        assert_eq!(
+            d,
+            ["a: existing tools x, requested every tool", "c: requested (every tool), not in the existing config"]
+        );
     }
 }

@@ -3,11 +3,11 @@
 mod account;
 pub mod audit_log;
 mod errors;
-mod input;
 pub mod execute;
 pub mod generate_link;
 pub mod get_authorization;
 pub mod get_tool;
+mod input;
 pub mod list_connections;
 pub mod mcp;
 pub mod proxy;

@@ -1,7 +1,7 @@
 //! `--proxy-request`: call the provider's own API through Scalekit, which adds the credentials.
 
-use base64::Engine;
 use ::http as http_types;
+use base64::Engine;
 use serde_json::{Map, Value};
 
 use super::account::{authorization_needed, find_connection, missing_account};
@@ -16,8 +16,19 @@ use crate::scalekit::{ApiError, ErrorResponse, Scalekit};
 /// Headers the caller may not set: Scalekit's (credentials, routing) and the hop-by-hop ones the
 /// WASI HTTP host refuses.
 const RESERVED_HEADERS: [&str; 13] = [
-    "authorization", "connection_name", "identifier", "host", "content-length", "connection", "keep-alive",
-    "proxy-authenticate", "proxy-authorization", "proxy-connection", "transfer-encoding", "upgrade", "http2-settings",
+    "authorization",
+    "connection_name",
+    "identifier",
+    "host",
+    "content-length",
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "transfer-encoding",
+    "upgrade",
+    "http2-settings",
 ];
 
 /// Sends one proxied request and reports the provider's answer.
@@ -25,7 +36,8 @@ pub fn run(sk: &Scalekit, args: ProxyArgs, identifier: &str) -> Result<Success, 
     let mut warnings = Vec::new();
     let call = build_call(&args, identifier, &mut warnings).map_err(|f| f.warn(warnings.clone()))?;
     // The output file is opened before sending: an unwritable destination must not cost a request.
-    let mut output = args.output_file.as_deref().map(AtomicFile::create).transpose().map_err(|f| f.warn(warnings.clone()))?;
+    let mut output =
+        args.output_file.as_deref().map(AtomicFile::create).transpose().map_err(|f| f.warn(warnings.clone()))?;
     let sink = output.as_mut().map(|file| file as &mut dyn std::io::Write);
     let response = match proxy::send(sk, call, sink) {
         Ok(response) => response,
@@ -51,7 +63,9 @@ pub fn run(sk: &Scalekit, args: ProxyArgs, identifier: &str) -> Result<Success, 
             Ok(success.with("saved_to", path).with("bytes", bytes))
         }
         Some(_) => {
-            success.warnings.push(format!("the provider answered HTTP {} (not a 2xx), so nothing was saved", response.status));
+            success
+                .warnings
+                .push(format!("the provider answered HTTP {} (not a 2xx), so nothing was saved", response.status));
             success.fields = with_body(success.fields, &response);
             Ok(success)
         }
@@ -123,7 +137,11 @@ fn build_call(args: &ProxyArgs, identifier: &str, warnings: &mut Vec<String>) ->
 fn http_method(raw: &str) -> Result<String, Failure> {
     let method = raw.trim().to_ascii_uppercase();
     if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(Failure::new(Code::Usage, format!("--method {raw} is not an HTTP method"), "Use GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS."));
+        return Err(Failure::new(
+            Code::Usage,
+            format!("--method {raw} is not an HTTP method"),
+            "Use GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS.",
+        ));
     }
     Ok(method)
 }
@@ -190,11 +208,14 @@ fn header_pairs(map: Map<String, Value>, warnings: &mut Vec<String>) -> Result<V
             continue;
         }
         if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_!#$%&'*+.^`|~".contains(&b)) {
-            return Err(Failure::new(Code::InvalidJson, format!("--headers: {name:?} is not a valid header name"), "Use plain header names, e.g. {\"Notion-Version\": \"2022-06-28\"}."));
+            return Err(Failure::new(
+                Code::InvalidJson,
+                format!("--headers: {name:?} is not a valid header name"),
+                "Use plain header names, e.g. {\"Notion-Version\": \"2022-06-28\"}.",
+            ));
         }
-        let text = input::scalar_text(&value)
-            .filter(|t| waki::header::HeaderValue::from_str(t).is_ok())
-            .ok_or_else(|| {
+        let text =
+            input::scalar_text(&value).filter(|t| waki::header::HeaderValue::from_str(t).is_ok()).ok_or_else(|| {
                 Failure::new(
                     Code::InvalidJson,
                     format!("--headers: the value of {name} must be a single-line string"),

@@ -25,7 +25,12 @@ use crate::storage::Storage;
 const TOKEN_TYPES: [&str; 3] = ["OAUTH", "OAUTH_M2M", "GOOGLE_DWD"];
 
 /// `--configure SERVICE --connection-name C [--identifier I]`.
-pub fn configure(storage: &Storage, service: &str, connection_name: &str, identifier: Option<&str>) -> Result<Success, Failure> {
+pub fn configure(
+    storage: &Storage,
+    service: &str,
+    connection_name: &str,
+    identifier: Option<&str>,
+) -> Result<Success, Failure> {
     store::check_service_name(service)?;
     store::check_connection_name(connection_name)?;
     let identifier = identifier.map(store::check_identifier).transpose()?;
@@ -38,9 +43,16 @@ pub fn configure(storage: &Storage, service: &str, connection_name: &str, identi
         .with("connection_name", connection_name)
         .with("identifier", &mapping.identifier)
         .with("path", store.path().to_string_lossy())
-        .with("previous", previous.as_ref().map(|p| json!({"connection_name": p.connection_name, "identifier": p.identifier})));
+        .with(
+            "previous",
+            previous.as_ref().map(|p| json!({"connection_name": p.connection_name, "identifier": p.identifier})),
+        );
     if let Some(p) = previous.filter(|p| p != &mapping) {
-        success.warnings.push(format!("{service} was mapped to {}; it now maps to {}", describe(&p), describe(&mapping)));
+        success.warnings.push(format!(
+            "{service} was mapped to {}; it now maps to {}",
+            describe(&p),
+            describe(&mapping)
+        ));
     }
     for other in store.case_variants(service) {
         success.warnings.push(format!("a service named {other} is also configured; service names are case-sensitive, and --get-token {service} uses this mapping"));
@@ -51,7 +63,9 @@ pub fn configure(storage: &Storage, service: &str, connection_name: &str, identi
 fn describe(m: &Mapping) -> String {
     match &m.identifier {
         Some(identifier) => format!("connection {} for {identifier}", m.connection_name),
-        None => format!("connection {} for the --identifier / TOOL_IDENTIFIER given with --get-token", m.connection_name),
+        None => {
+            format!("connection {} for the --identifier / TOOL_IDENTIFIER given with --get-token", m.connection_name)
+        }
     }
 }
 
@@ -113,7 +127,10 @@ pub fn get_tokens(
 
 /// Failures that are not about one service but about the whole environment.
 fn shared(code: Code) -> bool {
-    matches!(code, Code::InvalidCredentials | Code::EgressDenied | Code::TransportError | Code::Timeout | Code::RateLimited)
+    matches!(
+        code,
+        Code::InvalidCredentials | Code::EgressDenied | Code::TransportError | Code::Timeout | Code::RateLimited
+    )
 }
 
 /// One result as the command's result, after the warnings gathered before it.
@@ -191,7 +208,12 @@ impl Run<'_, '_> {
     }
 
     /// The mapping's identifier, else `--identifier` / `TOOL_IDENTIFIER`.
-    fn identifier_for(&self, service: &str, connection_name: &str, mapping: Option<&Mapping>) -> Result<String, Failure> {
+    fn identifier_for(
+        &self,
+        service: &str,
+        connection_name: &str,
+        mapping: Option<&Mapping>,
+    ) -> Result<String, Failure> {
         if let Some(identifier) = mapping.and_then(|m| m.identifier.as_deref()).or(self.identifier) {
             return Ok(identifier.to_owned());
         }
@@ -244,7 +266,9 @@ impl Run<'_, '_> {
         };
         let command = self.configure_command(service, &candidates);
         let hint = match candidates.as_slice() {
-            [] => format!("Map the service to a connection: {command} (NAME: a key_id from agent-auth --list-connections)"),
+            [] => format!(
+                "Map the service to a connection: {command} (NAME: a key_id from agent-auth --list-connections)"
+            ),
             [_] => format!("Map the service to its connection: {command}"),
             [_, others @ ..] => format!("Map the service to a connection: {command} (or: {})", others.join(", ")),
         };
@@ -264,7 +288,10 @@ impl Run<'_, '_> {
         };
         Failure::new(
             Code::ConnectionNotFound,
-            format!("{service} is mapped to the connection {}, which does not exist in this environment", mapping.connection_name),
+            format!(
+                "{service} is mapped to the connection {}, which does not exist in this environment",
+                mapping.connection_name
+            ),
             format!("Map it to an existing connection: {}", self.configure_command(service, &candidates)),
         )
         .with("connection_name", &mapping.connection_name)
@@ -298,7 +325,9 @@ impl Run<'_, '_> {
                 .store
                 .mappings()
                 .into_iter()
-                .filter(|m| provider_of(&m.connection_name).is_some_and(|c| c.provider_key.eq_ignore_ascii_case(provider)))
+                .filter(|m| {
+                    provider_of(&m.connection_name).is_some_and(|c| c.provider_key.eq_ignore_ascii_case(provider))
+                })
                 .collect();
             // Services whose connection is usable come first.
             matching.sort_by_key(|m| !provider_of(&m.connection_name).is_some_and(Connection::is_completed));
@@ -316,7 +345,8 @@ impl Run<'_, '_> {
             return Ok((first.service.clone(), target, warnings));
         }
         for provider in providers {
-            let completed: Vec<&Connection> = all.iter().filter(|c| c.provider_key.eq_ignore_ascii_case(provider) && c.is_completed()).collect();
+            let completed: Vec<&Connection> =
+                all.iter().filter(|c| c.provider_key.eq_ignore_ascii_case(provider) && c.is_completed()).collect();
             let Some(first) = completed.first() else { continue };
             if completed.len() > 1 {
                 let others: Vec<&str> = completed[1..].iter().map(|c| c.key_id.as_str()).collect();
@@ -327,10 +357,13 @@ impl Run<'_, '_> {
                     others.join(", ")
                 ));
             }
-            let identifier = self.identifier_for(&first.key_id, &first.key_id, None).map_err(|f| front(f, "service", first.key_id.clone().into()))?;
+            let identifier = self
+                .identifier_for(&first.key_id, &first.key_id, None)
+                .map_err(|f| front(f, "service", first.key_id.clone().into()))?;
             return Ok((first.key_id.clone(), Target { connection: (*first).clone(), identifier }, warnings));
         }
-        let existing: Vec<&Connection> = all.iter().filter(|c| providers.iter().any(|p| c.provider_key.eq_ignore_ascii_case(p))).collect();
+        let existing: Vec<&Connection> =
+            all.iter().filter(|c| providers.iter().any(|p| c.provider_key.eq_ignore_ascii_case(p))).collect();
         if !existing.is_empty() {
             return Err(not_completed(&existing).with("host", &host));
         }
@@ -352,11 +385,16 @@ impl Run<'_, '_> {
             Some(account) if account.is_active() => account,
             other => return Err(self.authorize(service, &connection, &identifier, other.as_ref(), None)),
         };
-        let static_only = !TOKEN_TYPES.contains(&if active.authorization_type.is_empty() { connection.kind.as_str() } else { active.authorization_type.as_str() });
+        let static_only = !TOKEN_TYPES.contains(&if active.authorization_type.is_empty() {
+            connection.kind.as_str()
+        } else {
+            active.authorization_type.as_str()
+        });
         if static_only && !self.include_static {
             return Err(include_static_required(service, &connection, &identifier, &active));
         }
-        let Some(credentials) = accounts::credentials(self.sk, &name, &identifier).map_err(|e| context(e.into()))? else {
+        let Some(credentials) = accounts::credentials(self.sk, &name, &identifier).map_err(|e| context(e.into()))?
+        else {
             return Err(Failure::new(
                 Code::AccountNotFound,
                 format!("{identifier}'s account on {name} was removed while its token was being fetched"),
@@ -367,10 +405,16 @@ impl Run<'_, '_> {
         if !credentials.account.is_active() {
             return Err(self.authorize(service, &connection, &identifier, Some(&credentials.account), None));
         }
-        let base = Success::default().with("service", service).with("connection_name", &name).with("identifier", &identifier);
+        let base =
+            Success::default().with("service", service).with("connection_name", &name).with("identifier", &identifier);
         if let Some(token) = &credentials.access_token {
-            let mut success = base.with("access_token", token.expose()).with("token_type", "Bearer").with("expires_at", &credentials.expires_at);
-            if let Some(expiry) = credentials.expires_at.as_deref().filter(|t| clock::parse_rfc3339(t).is_some_and(|t| t <= clock::now())) {
+            let mut success = base
+                .with("access_token", token.expose())
+                .with("token_type", "Bearer")
+                .with("expires_at", &credentials.expires_at);
+            if let Some(expiry) =
+                credentials.expires_at.as_deref().filter(|t| clock::parse_rfc3339(t).is_some_and(|t| t <= clock::now()))
+            {
                 success.warnings.push(format!(
                     "Scalekit records this token as expired at {expiry}; if the provider rejects it, run agent-auth --get-token {} again in a minute (Scalekit refreshes tokens shortly before they expire)",
                     shell::word(service)
@@ -382,31 +426,50 @@ impl Run<'_, '_> {
             if !self.include_static {
                 return Err(include_static_required(service, &connection, &identifier, &credentials.account));
             }
-            return Ok(base.with("authorization_type", &credentials.account.authorization_type).with("static", fields.expose()));
+            return Ok(base
+                .with("authorization_type", &credentials.account.authorization_type)
+                .with("static", fields.expose()));
         }
-        let message = format!("Scalekit holds no access token for {name} and {identifier}, although the account is ACTIVE");
+        let message =
+            format!("Scalekit holds no access token for {name} and {identifier}, although the account is ACTIVE");
         Err(self.authorize(service, &connection, &identifier, Some(&credentials.account), Some(message)))
     }
 
     /// `AUTHORIZATION_REQUIRED` with a fresh link (OAuth) or the dashboard instruction.
-    fn authorize(&self, service: &str, connection: &Connection, identifier: &str, account: Option<&Account>, message: Option<String>) -> Failure {
+    fn authorize(
+        &self,
+        service: &str,
+        connection: &Connection,
+        identifier: &str,
+        account: Option<&Account>,
+        message: Option<String>,
+    ) -> Failure {
         let status = account.map_or("NOT_FOUND", |a| a.status.as_str());
-        let message = message.unwrap_or_else(|| format!("no token for {service}: {} is not connected for {identifier} (status {status})", connection.key_id));
-        authorization_needed(self.sk, connection, identifier, account, Code::AuthorizationRequired, message).with_fields(summary(connection, identifier, account))
+        let message = message.unwrap_or_else(|| {
+            format!("no token for {service}: {} is not connected for {identifier} (status {status})", connection.key_id)
+        });
+        authorization_needed(self.sk, connection, identifier, account, Code::AuthorizationRequired, message)
+            .with_fields(summary(connection, identifier, account))
     }
 }
 
 /// A connection the account can be used on, or `CONNECTION_NOT_COMPLETED`.
 fn usable(connection: Connection, identifier: String) -> Result<Target, Failure> {
     if !connection.is_completed() {
-        return Err(not_completed(&[&connection]).with("connection_name", &connection.key_id).with("identifier", &identifier));
+        return Err(not_completed(&[&connection])
+            .with("connection_name", &connection.key_id)
+            .with("identifier", &identifier));
     }
     Ok(Target { connection, identifier })
 }
 
 /// `INCLUDE_STATIC_REQUIRED`: a non-OAuth account's credentials are printed only on request.
 fn include_static_required(service: &str, connection: &Connection, identifier: &str, account: &Account) -> Failure {
-    let kind = if account.authorization_type.is_empty() { connection.kind.as_str() } else { account.authorization_type.as_str() };
+    let kind = if account.authorization_type.is_empty() {
+        connection.kind.as_str()
+    } else {
+        account.authorization_type.as_str()
+    };
     Failure::new(
         Code::IncludeStaticRequired,
         format!(
@@ -467,7 +530,10 @@ fn combine(results: Vec<Result<Success, Failure>>, mut warnings: Vec<String>) ->
                 let mut entry = Map::new();
                 entry.insert("ok".into(), false.into());
                 entry.insert("service".into(), failure.fields.get("service").cloned().unwrap_or(Value::Null));
-                entry.insert("error".into(), json!({"code": failure.code, "message": failure.message, "hint": failure.hint}));
+                entry.insert(
+                    "error".into(),
+                    json!({"code": failure.code, "message": failure.message, "hint": failure.hint}),
+                );
                 for (k, v) in failure.fields {
                     entry.entry(k).or_insert(v);
                 }
@@ -484,15 +550,22 @@ fn combine(results: Vec<Result<Success, Failure>>, mut warnings: Vec<String>) ->
         return Ok(Success { fields: Map::from_iter([("tokens".to_owned(), Value::Array(entries))]), warnings });
     }
     let worst = failed.iter().fold(&failed[0], |worst, f| if severity(f.1) > severity(worst.1) { f } else { worst });
-    let listed: Vec<String> = failed.iter().map(|(label, code, _)| format!("{label} ({})", json!(code).as_str().unwrap_or_default())).collect();
+    let listed: Vec<String> = failed
+        .iter()
+        .map(|(label, code, _)| format!("{label} ({})", json!(code).as_str().unwrap_or_default()))
+        .collect();
     let hint = if failed.len() == 1 {
         format!("{}: {}", worst.0, worst.2)
     } else {
         format!("Each failed entry of tokens has its own error and hint; start with {}: {}", worst.0, worst.2)
     };
-    let mut failure = Failure::new(worst.1, format!("no token for {} of {total} services: {}", failed.len(), listed.join(", ")), hint)
-        .with("tokens", entries)
-        .warn(warnings);
+    let mut failure = Failure::new(
+        worst.1,
+        format!("no token for {} of {total} services: {}", failed.len(), listed.join(", ")),
+        hint,
+    )
+    .with("tokens", entries)
+    .warn(warnings);
     failure.action_required = match actions.len() {
         0 => None,
         1 => actions.pop().map(|(_, a)| a),
@@ -507,7 +580,10 @@ fn combine(results: Vec<Result<Success, Failure>>, mut warnings: Vec<String>) ->
             let first = actions[0].1.clone();
             Some(ActionRequired {
                 kind: first.kind,
-                message: format!("{n} services need a person (each entry of tokens has its own action_required): {}", steps.join(" | ")),
+                message: format!(
+                    "{n} services need a person (each entry of tokens has its own action_required): {}",
+                    steps.join(" | ")
+                ),
                 link: first.link,
                 expires_at: first.expires_at,
             })
@@ -532,7 +608,15 @@ mod tests {
 
     #[test]
     fn severity_puts_a_person_acting_last_and_bugs_first() {
-        let order = [Code::InternalError, Code::Usage, Code::ServiceNotConfigured, Code::ConnectionNotFound, Code::RateLimited, Code::TransportError, Code::AuthorizationRequired];
+        let order = [
+            Code::InternalError,
+            Code::Usage,
+            Code::ServiceNotConfigured,
+            Code::ConnectionNotFound,
+            Code::RateLimited,
+            Code::TransportError,
+            Code::AuthorizationRequired,
+        ];
         for pair in order.windows(2) {
             assert!(severity(pair[0]) > severity(pair[1]), "{:?} vs {:?}", pair[0], pair[1]);
         }
@@ -541,16 +625,20 @@ mod tests {
     #[test]
     fn several_results_fail_with_the_most_severe_code() {
         let ok = Success::default().with("service", "notion").with("access_token", "t");
-        let auth = Failure::new(Code::AuthorizationRequired, "m1", "h1").with("service", "gmail").action(ActionRequired {
-            kind: "authorize",
-            message: "Open this link.".into(),
-            link: Some("https://x/magic/1".into()),
-            expires_at: None,
-        });
+        let auth =
+            Failure::new(Code::AuthorizationRequired, "m1", "h1").with("service", "gmail").action(ActionRequired {
+                kind: "authorize",
+                message: "Open this link.".into(),
+                link: Some("https://x/magic/1".into()),
+                expires_at: None,
+            });
         let missing = Failure::new(Code::ServiceNotConfigured, "m2", "h2").with("service", "jira");
         let failure = combine(vec![Ok(ok), Err(auth), Err(missing)], vec![]).unwrap_err();
         assert_eq!(failure.code, Code::ServiceNotConfigured);
-        assert_eq!(failure.message, "no token for 2 of 3 services: gmail (AUTHORIZATION_REQUIRED), jira (SERVICE_NOT_CONFIGURED)");
+        assert_eq!(
+            failure.message,
+            "no token for 2 of 3 services: gmail (AUTHORIZATION_REQUIRED), jira (SERVICE_NOT_CONFIGURED)"
+        );
         assert_eq!(failure.action_required.as_ref().unwrap().link.as_deref(), Some("https://x/magic/1"));
         let tokens = failure.fields["tokens"].as_array().unwrap();
         assert_eq!(tokens[0], json!({"ok": true, "service": "notion", "access_token": "t"}));
@@ -568,11 +656,19 @@ mod tests {
                 expires_at: Some("2026-11-21T10:00:00Z".into()),
             })
         };
-        let failure = combine(vec![Err(pending("gmail", "https://x/magic/1")), Err(pending("slack", "https://x/magic/2"))], vec!["w".into()]).unwrap_err();
+        let failure = combine(
+            vec![Err(pending("gmail", "https://x/magic/1")), Err(pending("slack", "https://x/magic/2"))],
+            vec!["w".into()],
+        )
+        .unwrap_err();
         assert_eq!(failure.code, Code::AuthorizationRequired);
         let action = failure.action_required.unwrap();
         assert_eq!(action.link.as_deref(), Some("https://x/magic/1"));
-        assert!(action.message.contains("https://x/magic/1") && action.message.contains("https://x/magic/2"), "{}", action.message);
+        assert!(
+            action.message.contains("https://x/magic/1") && action.message.contains("https://x/magic/2"),
+            "{}",
+            action.message
+        );
         assert_eq!(failure.warnings, ["w"]);
     }
 }

@@ -24,7 +24,8 @@ pub fn encode(
     let mut body = Vec::with_capacity(bytes.len() + 256);
     for (name, value) in fields {
         body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n{value}\r\n", quoted(name)).as_bytes(),
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n{value}\r\n", quoted(name))
+                .as_bytes(),
         );
     }
     body.extend_from_slice(

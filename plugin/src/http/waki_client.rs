@@ -33,14 +33,20 @@ fn transport_error(err: anyhow::Error) -> TransportError {
     match code {
         ErrorCode::HttpRequestDenied => TransportError::Denied,
         ErrorCode::ConnectionTimeout => TransportError::Timeout("connection timed out".into()),
-        ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout => TransportError::Timeout("no response in time".into()),
+        ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout => {
+            TransportError::Timeout("no response in time".into())
+        }
         ErrorCode::ConnectionWriteTimeout => TransportError::Timeout("sending the request timed out".into()),
         ErrorCode::DnsTimeout => TransportError::Timeout("DNS lookup timed out".into()),
-        ErrorCode::DnsError(_) | ErrorCode::DestinationNotFound => TransportError::Failed("the host name does not resolve".into()),
+        ErrorCode::DnsError(_) | ErrorCode::DestinationNotFound => {
+            TransportError::Failed("the host name does not resolve".into())
+        }
         ErrorCode::ConnectionRefused => TransportError::Failed("connection refused".into()),
         ErrorCode::ConnectionTerminated => TransportError::Failed("the connection was closed".into()),
         ErrorCode::TlsCertificateError => TransportError::Failed("the server's TLS certificate is not trusted".into()),
-        ErrorCode::TlsProtocolError | ErrorCode::TlsAlertReceived(_) => TransportError::Failed("the TLS handshake failed".into()),
+        ErrorCode::TlsProtocolError | ErrorCode::TlsAlertReceived(_) => {
+            TransportError::Failed("the TLS handshake failed".into())
+        }
         ErrorCode::InternalError(Some(detail)) => TransportError::Failed(detail.clone()),
         other => TransportError::Failed(format!("{other:?}")),
     }
@@ -51,9 +57,7 @@ const CHUNK: u64 = 64 * 1024;
 
 impl HttpClient for WakiClient {
     fn send(&self, request: Request, sink: Option<&mut dyn std::io::Write>) -> Result<Response, TransportError> {
-        let mut builder = Client::new()
-            .request(method(&request.method), &request.url)
-            .connect_timeout(CONNECT_TIMEOUT);
+        let mut builder = Client::new().request(method(&request.method), &request.url).connect_timeout(CONNECT_TIMEOUT);
         for (name, value) in request.headers {
             let name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| TransportError::Failed(format!("invalid header name {name:?}")))?;

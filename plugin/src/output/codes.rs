@@ -84,15 +84,19 @@ impl Code {
         use Code::*;
         match self {
             InternalError => 1,
-            Usage | InvalidJson | InvalidToolInput | InvalidPath | InputFileUnreadable
-            | OutputFileUnwritable | IncludeStaticRequired => 2,
-            ConfigMissing | ConfigInvalid | IdentifierRequired | InvalidCredentials
-            | EgressDenied | ServiceNotConfigured => 3,
-            AuthorizationRequired | ConnectionNotCompleted
-            | ProviderUnauthorized => 4,
+            Usage
+            | InvalidJson
+            | InvalidToolInput
+            | InvalidPath
+            | InputFileUnreadable
+            | OutputFileUnwritable
+            | IncludeStaticRequired => 2,
+            ConfigMissing | ConfigInvalid | IdentifierRequired | InvalidCredentials | EgressDenied
+            | ServiceNotConfigured => 3,
+            AuthorizationRequired | ConnectionNotCompleted | ProviderUnauthorized => 4,
             ConnectionNotFound | AccountNotFound | ToolNotFound | NotFound | UnknownApiHost => 5,
-            InvalidRequest | ToolError | ProxyDisabled | RateLimited | PermissionDenied
-            | ProviderError | ScalekitError => 6,
+            InvalidRequest | ToolError | ProxyDisabled | RateLimited | PermissionDenied | ProviderError
+            | ScalekitError => 6,
             TransportError | Timeout => 7,
             McpConfigNotFound | McpInstanceNotFound => 5,
             McpConfigConflict => 6,

@@ -5,4 +5,6 @@ mod report;
 pub mod shell;
 
 pub use codes::Code;
-pub use report::{ActionRequired, Failure, Success, emit_failure, emit_success, flush, install_panic_hook, progress, set_colour};
+pub use report::{
+    ActionRequired, Failure, Success, emit_failure, emit_success, flush, install_panic_hook, progress, set_colour,
+};

@@ -157,10 +157,7 @@ pub fn emit_failure(failure: Failure) -> u8 {
     }
     let mut obj = Map::new();
     obj.insert("ok".into(), Value::Bool(false));
-    obj.insert(
-        "error".into(),
-        json!({"code": failure.code, "message": failure.message, "hint": failure.hint}),
-    );
+    obj.insert("error".into(), json!({"code": failure.code, "message": failure.message, "hint": failure.hint}));
     obj.extend(failure.fields);
     if let Some(action) = failure.action_required {
         obj.insert("action_required".into(), json!(action));

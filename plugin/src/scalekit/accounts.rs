@@ -196,7 +196,8 @@ fn credentials_from(mut body: Value) -> Credentials {
         authorization_type: text(raw.get("authorization_type")).unwrap_or_default(),
         token_expires_at: text(raw.get("token_expires_at")),
     };
-    let mut credentials = Credentials { expires_at: account.token_expires_at.clone(), account, access_token: None, static_fields: None };
+    let mut credentials =
+        Credentials { expires_at: account.token_expires_at.clone(), account, access_token: None, static_fields: None };
     if let Some(token) = text(details.pointer("/oauth_token/access_token")) {
         credentials.access_token = Some(Secret(token));
     } else if let Some(token) = text(details.pointer("/google_dwd/access_token")) {

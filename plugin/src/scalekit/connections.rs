@@ -91,7 +91,11 @@ impl<'s, 'a> Pages<'s, 'a> {
 
 /// Reads pages in order until the listing ends or `done` returns true for a connection.
 /// Returns every connection read.
-pub fn scan(sk: &Scalekit, page_size: u32, mut done: impl FnMut(&Connection) -> bool) -> Result<Vec<Connection>, ApiError> {
+pub fn scan(
+    sk: &Scalekit,
+    page_size: u32,
+    mut done: impl FnMut(&Connection) -> bool,
+) -> Result<Vec<Connection>, ApiError> {
     let mut pages = Pages::new(sk, page_size);
     let mut all = Vec::new();
     while let Some(page) = pages.next_page()? {

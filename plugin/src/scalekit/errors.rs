@@ -121,7 +121,8 @@ impl ErrorResponse {
         }
         if out.message.is_empty() {
             let snippet: String = String::from_utf8_lossy(&response.body).chars().take(200).collect();
-            out.message = if snippet.trim().is_empty() { format!("HTTP {}", response.status) } else { snippet.trim().to_owned() };
+            out.message =
+                if snippet.trim().is_empty() { format!("HTTP {}", response.status) } else { snippet.trim().to_owned() };
         }
         out
     }

@@ -122,7 +122,9 @@ fn account_status<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     Ok(match Option::<Value>::deserialize(d)? {
         Some(Value::String(s)) if s == "CONNECTION_STATUS_UNSPECIFIED" => String::new(),
         Some(Value::String(s)) => s,
-        Some(Value::Number(n)) => n.as_u64().and_then(|i| NAMES.get(i as usize)).map_or_else(|| format!("UNKNOWN_{n}"), |s| (*s).to_owned()),
+        Some(Value::Number(n)) => {
+            n.as_u64().and_then(|i| NAMES.get(i as usize)).map_or_else(|| format!("UNKNOWN_{n}"), |s| (*s).to_owned())
+        }
         _ => String::new(),
     })
 }
@@ -153,7 +155,8 @@ struct AuthState {
 
 /// `POST /api/v1/mcp/configs`. A taken name comes back as `ApiError::Status` with 409.
 pub fn create_config(sk: &Scalekit, name: &str, description: &str, mappings: &[Mapping]) -> Result<Config, ApiError> {
-    let mappings: Vec<Value> = mappings.iter().map(|m| json!({"connection_name": m.connection_name, "tools": m.tools})).collect();
+    let mappings: Vec<Value> =
+        mappings.iter().map(|m| json!({"connection_name": m.connection_name, "tools": m.tools})).collect();
     let body = json!({"name": name, "description": description, "connection_tool_mappings": mappings});
     let created: ConfigEnvelope = sk.post("/api/v1/mcp/configs", &body, "MCP config")?;
     Ok(created.config)
@@ -193,7 +196,8 @@ pub fn ensure_instance(sk: &Scalekit, config_name: &str, identifier: &str) -> Re
 
 /// `GET /api/v1/mcp/instances/{id}`.
 pub fn get_instance(sk: &Scalekit, id: &str) -> Result<Instance, ApiError> {
-    let found: InstanceEnvelope = sk.get(&format!("/api/v1/mcp/instances/{}", encode_component(id)), &[], "MCP instance")?;
+    let found: InstanceEnvelope =
+        sk.get(&format!("/api/v1/mcp/instances/{}", encode_component(id)), &[], "MCP instance")?;
     Ok(found.instance)
 }
 
@@ -222,7 +226,12 @@ mod tests {
 
     #[test]
     fn account_status_accepts_names_numbers_and_null() {
-        let parse = |v: Value| serde_json::from_value::<ConnectionState>(json!({"connection_name": "gmail", "connected_account_status": v})).unwrap();
+        let parse = |v: Value| {
+            serde_json::from_value::<ConnectionState>(
+                json!({"connection_name": "gmail", "connected_account_status": v}),
+            )
+            .unwrap()
+        };
         assert_eq!(parse(json!("ACTIVE")).connected_account_status, "ACTIVE");
         assert_eq!(parse(json!(3)).connected_account_status, "PENDING_AUTH");
         assert_eq!(parse(json!(0)).connected_account_status, "");

@@ -59,15 +59,15 @@ impl<'a> Scalekit<'a> {
         ]);
         let response = self
             .send(Request {
-            method: "POST".into(),
-            url: format!("{}/oauth/token", self.env_url),
-            headers: vec![
-                ("content-type".into(), "application/x-www-form-urlencoded".into()),
-                ("accept".into(), "application/json".into()),
-                ("user-agent".into(), USER_AGENT.into()),
-            ],
-            body: Some(form.into_bytes()),
-        })
+                method: "POST".into(),
+                url: format!("{}/oauth/token", self.env_url),
+                headers: vec![
+                    ("content-type".into(), "application/x-www-form-urlencoded".into()),
+                    ("accept".into(), "application/json".into()),
+                    ("user-agent".into(), USER_AGENT.into()),
+                ],
+                body: Some(form.into_bytes()),
+            })
             .map_err(|e| match e {
                 ApiError::Status(r) if matches!(r.status, 400 | 401 | 403) => ApiError::Credentials(r),
                 other => other,
@@ -101,7 +101,8 @@ impl<'a> Scalekit<'a> {
             ("user-agent".to_owned(), USER_AGENT.to_owned()),
         ];
         headers.extend(extra_headers);
-        let request = Request { method: method.to_owned(), url: format!("{}{}", self.env_url, path_and_query), headers, body };
+        let request =
+            Request { method: method.to_owned(), url: format!("{}{}", self.env_url, path_and_query), headers, body };
         self.http.send(request, sink).map_err(ApiError::Transport)
     }
 

@@ -30,10 +30,8 @@ pub fn send(sk: &Scalekit, call: ProxyCall, sink: Option<&mut dyn std::io::Write
         target.push(if call.path.contains('?') { '&' } else { '?' });
         target.push_str(&query_string(&call.query));
     }
-    let mut headers = vec![
-        ("connection_name".to_owned(), call.connection_name),
-        ("identifier".to_owned(), call.identifier),
-    ];
+    let mut headers =
+        vec![("connection_name".to_owned(), call.connection_name), ("identifier".to_owned(), call.identifier)];
     headers.extend(call.headers);
     sk.send_authenticated(&call.method, &target, headers, call.body, sink)
 }

@@ -85,7 +85,11 @@ pub struct ApiUrl {
 pub fn parse(url: &str) -> Option<ApiUrl> {
     let url = url.trim();
     let rest = match url.split_once("://") {
-        Some((scheme, rest)) if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) => rest,
+        Some((scheme, rest))
+            if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+        {
+            rest
+        }
         Some(_) => return None,
         None => url,
     };
@@ -131,8 +135,14 @@ mod tests {
 
     #[test]
     fn parses_hosts_and_paths() {
-        assert_eq!(parse("https://api.notion.com/v1/pages?x=1").unwrap(), ApiUrl { host: "api.notion.com".into(), path: "/v1/pages".into() });
-        assert_eq!(parse("HTTPS://user:pw@API.GitHub.com:443").unwrap(), ApiUrl { host: "api.github.com".into(), path: "/".into() });
+        assert_eq!(
+            parse("https://api.notion.com/v1/pages?x=1").unwrap(),
+            ApiUrl { host: "api.notion.com".into(), path: "/v1/pages".into() }
+        );
+        assert_eq!(
+            parse("HTTPS://user:pw@API.GitHub.com:443").unwrap(),
+            ApiUrl { host: "api.github.com".into(), path: "/".into() }
+        );
         assert_eq!(parse("slack.com/api/chat.postMessage").unwrap().host, "slack.com");
         assert_eq!(parse("api.linear.app.").unwrap().host, "api.linear.app");
         assert!(parse("").is_none());
@@ -143,9 +153,15 @@ mod tests {
 
     #[test]
     fn finds_providers() {
-        assert_eq!(providers("https://gmail.googleapis.com/gmail/v1/users/me/messages"), Some(&["GMAIL", "GOOGLE"][..]));
+        assert_eq!(
+            providers("https://gmail.googleapis.com/gmail/v1/users/me/messages"),
+            Some(&["GMAIL", "GOOGLE"][..])
+        );
         assert_eq!(providers("https://www.googleapis.com/gmail/v1/users/me/profile"), Some(&["GMAIL", "GOOGLE"][..]));
-        assert_eq!(providers("https://www.googleapis.com/calendar/v3/calendars/primary/events"), Some(&["GOOGLECALENDAR", "GOOGLE"][..]));
+        assert_eq!(
+            providers("https://www.googleapis.com/calendar/v3/calendars/primary/events"),
+            Some(&["GOOGLECALENDAR", "GOOGLE"][..])
+        );
         assert_eq!(providers("https://www.googleapis.com/oauth2/v2/userinfo"), Some(&["GOOGLE", "GMAIL"][..]));
         assert_eq!(providers("https://slack.com/api/conversations.list"), Some(&["SLACK"][..]));
         assert_eq!(providers("https://api.notion.com/v1/search"), Some(&["NOTION"][..]));

@@ -109,11 +109,13 @@ impl Store {
             )
             .with("path", &shown)
         };
-        let mut text = serde_json::to_string_pretty(&Value::Object(self.entries.clone())).map_err(|e| cannot(e.to_string()))?;
+        let mut text =
+            serde_json::to_string_pretty(&Value::Object(self.entries.clone())).map_err(|e| cannot(e.to_string()))?;
         text.push('\n');
         // AtomicFile words its failures for --output-file; keep only the reason.
         let prefix = format!("cannot write --output-file {shown}: ");
-        let reason = |f: Failure| f.message.strip_prefix(prefix.as_str()).map_or_else(|| f.message.clone(), str::to_owned);
+        let reason =
+            |f: Failure| f.message.strip_prefix(prefix.as_str()).map_or_else(|| f.message.clone(), str::to_owned);
         let mut file = AtomicFile::create(&shown).map_err(|f| cannot(reason(f)))?;
         file.write_all(text.as_bytes()).map_err(|e| cannot(e.to_string()))?;
         file.commit().map_err(|f| cannot(reason(f)))?;
@@ -122,8 +124,13 @@ impl Store {
 }
 
 fn mapping(service: &str, entry: &Value) -> Mapping {
-    let text = |key: &str| entry.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-    Mapping { service: service.to_owned(), connection_name: text("connection_name").unwrap_or_default(), identifier: text("identifier") }
+    let text =
+        |key: &str| entry.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    Mapping {
+        service: service.to_owned(),
+        connection_name: text("connection_name").unwrap_or_default(),
+        identifier: text("identifier"),
+    }
 }
 
 /// Parses and checks the file's text: an object whose values each name a connection.
@@ -172,7 +179,9 @@ pub fn check_service_name(service: &str) -> Result<(), Failure> {
     }
     Err(Failure::new(
         Code::Usage,
-        format!("{service:?} is not a service name: use 1 to 64 letters, digits, '-', '_' or '.', starting with a letter or digit"),
+        format!(
+            "{service:?} is not a service name: use 1 to 64 letters, digits, '-', '_' or '.', starting with a letter or digit"
+        ),
         "Pick a short name such as gmail, notion-work or github.",
     ))
 }
@@ -189,7 +198,9 @@ pub fn check_connection_name(name: &str) -> Result<(), Failure> {
     }
     Err(Failure::new(
         Code::Usage,
-        format!("{name:?} is not a connection name: Scalekit connection names use letters, digits, '_', ':', '-' and spaces"),
+        format!(
+            "{name:?} is not a connection name: Scalekit connection names use letters, digits, '_', ':', '-' and spaces"
+        ),
         "Pass the key_id of a connection, as listed by agent-auth --list-connections.",
     ))
 }
@@ -223,7 +234,10 @@ mod tests {
         let entries = parse(r#"{"notion": {"connection_name": "notion-ijIQedmJ"}, "gmail": {"connection_name": "gmail_u3134a", "identifier": "agent", "note": "x"}}"#).unwrap();
         let store = Store { path: PathBuf::from("c.json"), entries };
         let all = store.mappings();
-        assert_eq!(all[0], Mapping { service: "notion".into(), connection_name: "notion-ijIQedmJ".into(), identifier: None });
+        assert_eq!(
+            all[0],
+            Mapping { service: "notion".into(), connection_name: "notion-ijIQedmJ".into(), identifier: None }
+        );
         assert_eq!(all[1].identifier.as_deref(), Some("agent"));
         assert_eq!(store.get("GMAIL").unwrap().service, "gmail");
         assert!(store.get("slack").is_none());
@@ -234,18 +248,29 @@ mod tests {
         assert!(parse("{not json").unwrap_err().starts_with("it is not JSON"));
         assert_eq!(parse("[]").unwrap_err(), "it is not a JSON object of services");
         assert_eq!(parse(r#"{"gmail": "gmail_u3134a"}"#).unwrap_err(), "the entry \"gmail\" is not an object");
-        assert_eq!(parse(r#"{"gmail": {"identifier": "a"}}"#).unwrap_err(), "the entry \"gmail\" has no connection_name");
-        assert_eq!(parse(r#"{"gmail": {"connection_name": "g", "identifier": 7}}"#).unwrap_err(), "the identifier of \"gmail\" is not a string");
+        assert_eq!(
+            parse(r#"{"gmail": {"identifier": "a"}}"#).unwrap_err(),
+            "the entry \"gmail\" has no connection_name"
+        );
+        assert_eq!(
+            parse(r#"{"gmail": {"connection_name": "g", "identifier": 7}}"#).unwrap_err(),
+            "the identifier of \"gmail\" is not a string"
+        );
         assert!(parse("  \n").unwrap().is_empty());
     }
 
     #[test]
     fn set_replaces_in_place_and_keeps_other_entries() {
-        let entries = parse(r#"{"a": {"connection_name": "x", "identifier": "u"}, "b": {"connection_name": "y", "extra": 1}}"#).unwrap();
+        let entries =
+            parse(r#"{"a": {"connection_name": "x", "identifier": "u"}, "b": {"connection_name": "y", "extra": 1}}"#)
+                .unwrap();
         let mut store = Store { path: PathBuf::from("c.json"), entries };
         let previous = store.set(&Mapping { service: "a".into(), connection_name: "z".into(), identifier: None });
         assert_eq!(previous.unwrap().connection_name, "x");
-        assert_eq!(Value::Object(store.entries.clone()), json!({"a": {"connection_name": "z"}, "b": {"connection_name": "y", "extra": 1}}));
+        assert_eq!(
+            Value::Object(store.entries.clone()),
+            json!({"a": {"connection_name": "z"}, "b": {"connection_name": "y", "extra": 1}})
+        );
         assert_eq!(store.entries.keys().collect::<Vec<_>>(), ["a", "b"]);
     }
 
