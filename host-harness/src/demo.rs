@@ -4,16 +4,16 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use agent_auth_contract::shell;
 use anyhow::{Context, Result, bail};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
 use crate::component;
 use crate::outbound::Network;
-use crate::runner::{IN_PROCESS_URL, in_process_env};
 use crate::runtime::{Invocation, Runtime, Stdio};
 use crate::sandbox::{AgentDirs, EgressPolicy, FileGrants, Limits};
-use crate::virtual_scalekit::VirtualScalekit;
+use crate::virtual_scalekit::{VirtualScalekit, in_process};
 
 /// The demo's user: it has no accounts yet, so Notion needs authorizing first.
 const USER: &str = "demo-user";
@@ -28,15 +28,6 @@ struct Demo {
     step: usize,
 }
 
-/// Quotes an argument for display when the shell would need it.
-fn shown(arg: &str) -> String {
-    if !arg.is_empty() && arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:@=".contains(c)) {
-        arg.to_owned()
-    } else {
-        format!("'{}'", arg.replace('\'', r"'\''"))
-    }
-}
-
 fn indent(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default().lines().map(|l| format!("    {l}\n")).collect()
 }
@@ -47,7 +38,7 @@ impl Demo {
             component::cache_dir(std::env::var_os("AGENT_AUTH_CACHE_DIR").filter(|v| !v.is_empty()).map(Into::into));
         Ok(Demo {
             runtime: Runtime::new(component::EMBEDDED, cache.as_deref())?,
-            double: Arc::new(VirtualScalekit::new(IN_PROCESS_URL, None)),
+            double: Arc::new(VirtualScalekit::new(in_process::URL, None)),
             tokio: tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?,
             dir: tempfile::tempdir()?,
             step: 0,
@@ -62,13 +53,13 @@ impl Demo {
 
     /// Runs one command as an agent would; checks its exit code; prints the part that matters.
     fn agent(&self, args: &[&str], expected_exit: u8, show: impl Fn(&Value) -> Value) -> Result<Value> {
-        println!("\n$ agent-auth {}", args.iter().map(|a| shown(a)).collect::<Vec<_>>().join(" "));
+        println!("\n$ agent-auth {}", args.iter().map(|a| shell::word(a)).collect::<Vec<_>>().join(" "));
         let (files, args) =
             FileGrants::from_args(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>(), self.dir.path());
         let invocation = Invocation {
             args,
-            env: in_process_env(vec![("TOOL_IDENTIFIER".into(), USER.into())]),
-            egress: EgressPolicy::for_env_url(IN_PROCESS_URL),
+            env: in_process::env(vec![("TOOL_IDENTIFIER".into(), USER.into())]),
+            egress: EgressPolicy::for_env_url(in_process::URL),
             network: Network::Intercepted(self.double.clone()),
             files,
             agent_dirs: Some(AgentDirs {

@@ -7,13 +7,15 @@
 //!   answered by an [`outbound::Interceptor`].
 //! - [`component`]: the embedded component and the compiled-component cache.
 //! - [`runtime`]: one invocation of the component.
-//! - [`runner`], [`serve`], [`demo`]: the `agent-auth` command, `agent-auth sandbox` and `agent-auth demo`.
+//! - [`runner`] and [`error`]: the `agent-auth` command and its own failures.
+//! - [`virtual_scalekit`]: the stand-in for Scalekit (`agent-auth sandbox`, `TOOL_ENV_URL=sandbox`),
+//!   and [`demo`]: `agent-auth demo`, the agent flow against it.
 
 pub mod component;
 pub mod demo;
+pub mod error;
 pub mod outbound;
 pub mod runner;
 pub mod runtime;
 pub mod sandbox;
-pub mod serve;
 pub mod virtual_scalekit;

@@ -3,25 +3,24 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use agent_auth_host::error::{Code, RunnerError};
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("sandbox") => return agent_auth_host::serve::main(&args[1..]),
+        Some("sandbox") => return agent_auth_host::virtual_scalekit::command::main(&args[1..]),
         Some("demo") => return agent_auth_host::demo::main(),
         _ => {}
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
-        Ok(rt) => rt,
+    let (stdout, exit) = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(runtime) => runtime.block_on(agent_auth_host::runner::run(args)),
         Err(e) => {
-            println!(
-                "{{\"ok\": false, \"error\": {{\"code\": \"INTERNAL_ERROR\", \"message\": \"cannot start: {e}\", \"hint\": \"Report this.\"}}, \"warnings\": []}}"
-            );
-            return ExitCode::from(1);
+            let err = RunnerError::new(Code::InternalError, format!("cannot start: {e}"), "Report this.");
+            (err.to_json(), err.exit().code())
         }
     };
-    let (stdout, code) = runtime.block_on(agent_auth_host::runner::run(args));
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(stdout.as_bytes());
     let _ = out.flush();
-    ExitCode::from(code)
+    ExitCode::from(exit)
 }

@@ -1,18 +1,17 @@
 //! The `agent-auth` command: runner options, `.env` loading, and the sandboxed invocation.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
-use std::sync::Arc;
-
-use anyhow::Result;
-use serde_json::json;
+use agent_auth_contract::option::{Value, WAIT};
 
 use crate::component;
+use crate::error::{Code, RunnerError};
 use crate::outbound::{Network, ProxySettings, RealNetwork};
-use crate::runtime::{Invocation, Outcome, Runtime, Stdio, Stopped};
+use crate::runtime::{Invocation, Outcome, Runtime, Stdio};
 use crate::sandbox::{self, AgentDirs, EgressPolicy, FileGrants, Limits};
-use crate::virtual_scalekit::VirtualScalekit;
+use crate::virtual_scalekit::{VirtualScalekit, in_process};
 
 /// Options the runner consumes before the operation; everything else goes to the component.
 #[derive(Debug, Default, PartialEq)]
@@ -25,35 +24,6 @@ pub struct RunnerOptions {
     pub timeout: Option<String>,
     /// The component's arguments.
     pub rest: Vec<String>,
-}
-
-/// A failure of the runner itself, reported in the component's JSON shape.
-#[derive(Debug)]
-pub struct RunnerError {
-    /// Stable code.
-    pub code: &'static str,
-    /// What went wrong.
-    pub message: String,
-    /// What to do.
-    pub hint: String,
-    /// Exit code.
-    pub exit: u8,
-}
-
-impl RunnerError {
-    pub(crate) fn new(code: &'static str, exit: u8, message: impl Into<String>, hint: impl Into<String>) -> Self {
-        RunnerError { code, exit, message: message.into(), hint: hint.into() }
-    }
-
-    /// The JSON object printed on stdout.
-    pub fn to_json(&self) -> String {
-        let value = json!({
-            "ok": false,
-            "error": {"code": self.code, "message": self.message, "hint": self.hint},
-            "warnings": [],
-        });
-        serde_json::to_string_pretty(&value).unwrap_or_default()
-    }
 }
 
 /// Splits the runner's options from the component's arguments.
@@ -76,8 +46,7 @@ pub fn split_options(args: Vec<String>) -> Result<RunnerOptions, RunnerError> {
         };
         let value = inline.or_else(|| iter.next()).ok_or_else(|| {
             RunnerError::new(
-                "USAGE",
-                2,
+                Code::Usage,
                 format!("{flag} needs a value"),
                 format!("Pass {flag} VALUE before the operation."),
             )
@@ -103,8 +72,7 @@ pub fn load_variables(env_file: Option<&Path>, cwd: &Path) -> Result<Vec<(String
     }
     let unreadable = |e: String| {
         RunnerError::new(
-            "ENV_FILE_UNREADABLE",
-            3,
+            Code::EnvFileUnreadable,
             format!("cannot read {}: {e}", path.display()),
             "Fix the file (KEY=value lines) or pass another with --env-file.",
         )
@@ -118,33 +86,18 @@ pub fn load_variables(env_file: Option<&Path>, cwd: &Path) -> Result<Vec<(String
     Ok(vars)
 }
 
-/// Where the built-in virtual environment answers, for `TOOL_ENV_URL=sandbox` and the demo. The
-/// `.invalid` name never resolves: requests to it are answered in-process, never sent.
-pub const IN_PROCESS_URL: &str = "https://sandbox.agent-auth.invalid";
-
 /// Extra time the wall-clock limit allows beyond `--wait SECONDS`.
 const WAIT_MARGIN: Duration = Duration::from_secs(60);
 
-/// The component's environment for the in-process virtual environment: its URL, and sandbox
-/// credentials where none are set (it accepts any).
-pub fn in_process_env(env: Vec<(String, String)>) -> Vec<(String, String)> {
-    let mut env: Vec<(String, String)> = env.into_iter().filter(|(k, _)| !k.ends_with("_ENV_URL")).collect();
-    env.push(("TOOL_ENV_URL".into(), IN_PROCESS_URL.into()));
-    for (name, value) in [("TOOL_CLIENT_ID", "skc_sandbox"), ("TOOL_CLIENT_SECRET", "sandbox-client-secret")] {
-        let fallback = name.replace("TOOL_", "SCALEKIT_");
-        if !env.iter().any(|(k, v)| (*k == name || *k == fallback) && !v.is_empty()) {
-            env.push((name.into(), value.into()));
-        }
-    }
-    env
-}
-
-/// The seconds of `--wait [SECONDS]`, when given (300 without a number).
+/// The seconds of `--wait [SECONDS]`, when given (its default without a number).
 fn wait_seconds(args: &[String]) -> Option<u64> {
-    let at = args.iter().position(|a| a == "--wait" || a.starts_with("--wait="))?;
-    let inline = args[at].strip_prefix("--wait=").map(str::to_owned);
+    let Value::OptionalSeconds(default) = WAIT.value else { return None };
+    let flag = format!("--{}", WAIT.flag);
+    let at =
+        args.iter().position(|a| *a == flag || a.strip_prefix(flag.as_str()).is_some_and(|r| r.starts_with('=')))?;
+    let inline = args[at].split_once('=').map(|(_, v)| v.to_owned());
     let value = inline.or_else(|| args.get(at + 1).filter(|v| !v.starts_with("--")).cloned());
-    Some(value.and_then(|v| v.parse().ok()).unwrap_or(300))
+    Some(value.and_then(|v| v.parse().ok()).unwrap_or(default))
 }
 
 fn lookup(vars: &[(String, String)], name: &str) -> Option<String> {
@@ -164,7 +117,7 @@ fn expand_home(path: PathBuf) -> PathBuf {
 pub async fn run(args: Vec<String>) -> (String, u8) {
     match try_run(args).await {
         Ok((stdout, code)) => (stdout, code),
-        Err(e) => (e.to_json(), e.exit),
+        Err(e) => (e.to_json(), e.exit().code()),
     }
 }
 
@@ -172,8 +125,7 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
     let opts = split_options(args)?;
     let cwd = std::env::current_dir().map_err(|e| {
         RunnerError::new(
-            "INTERNAL_ERROR",
-            1,
+            Code::InternalError,
             format!("no current folder: {e}"),
             "Run agent-auth from an existing folder.",
         )
@@ -183,8 +135,7 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
     if let Some(raw) = opts.timeout.clone().or_else(|| lookup(&vars, "AGENT_AUTH_TIMEOUT")) {
         let secs: u64 = raw.parse().ok().filter(|s| *s > 0).ok_or_else(|| {
             RunnerError::new(
-                "USAGE",
-                2,
+                Code::Usage,
                 format!("--timeout {raw} is not a whole number of seconds"),
                 "Pass --timeout SECONDS, e.g. --timeout 300.",
             )
@@ -196,8 +147,7 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
     let wasm = match &component_path {
         Some(path) => component::read(path).map_err(|e| match e {
             component::ReadError::Unreadable(unreadable, e) => RunnerError::new(
-                "COMPONENT_UNREADABLE",
-                3,
+                Code::ComponentUnreadable,
                 format!("cannot read {}: {e}", unreadable.display()),
                 if &unreadable == path {
                     "Pass the path of an agent-auth .wasm to --component (or AGENT_AUTH_COMPONENT), or drop it to use the built-in one."
@@ -206,37 +156,31 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
                 },
             ),
             component::ReadError::ChecksumMismatch { expected, actual } => RunnerError::new(
-                "COMPONENT_CHECKSUM_MISMATCH",
-                3,
+                Code::ComponentChecksumMismatch,
                 format!("{} has SHA-256 {actual}, but {}.sha256 says {expected}", path.display(), path.display()),
                 "The file was changed or damaged: reinstall the skill (or rebuild it with scripts/build-skill.sh); never edit the checksum to match.",
             ),
         })?,
         None => component::EMBEDDED.to_vec(),
     };
-    let internal = |what: &str, e: anyhow::Error| {
-        RunnerError::new("INTERNAL_ERROR", 1, format!("{what}: {e:#}"), "Report this with the command you ran.")
-    };
     let cache = component::cache_dir(lookup(&vars, "AGENT_AUTH_CACHE_DIR").map(PathBuf::from));
     let runtime = Runtime::new(&wasm, cache.as_deref()).map_err(|e| {
         RunnerError::new(
-            "COMPONENT_INVALID",
-            3,
+            Code::ComponentInvalid,
             format!("the component cannot run here: {e:#}"),
             "Use a component built for this agent-auth version, or drop --component.",
         )
     })?;
     let mut env = sandbox::env::component_env(|name| lookup(&vars, name));
     let network = if sandbox::env::env_url(&env).is_some_and(|url| url.trim().eq_ignore_ascii_case("sandbox")) {
-        env = in_process_env(env);
-        Network::Intercepted(Arc::new(VirtualScalekit::new(IN_PROCESS_URL, None)))
+        env = in_process::env(env);
+        Network::Intercepted(Arc::new(VirtualScalekit::new(in_process::URL, None)))
     } else {
         let ca_bundle = lookup(&vars, "SSL_CERT_FILE").map(PathBuf::from);
         let proxies = ProxySettings::from_vars(|name| lookup(&vars, name));
         Network::Real(RealNetwork::new(&limits, &proxies, ca_bundle.as_deref()).map_err(|e| {
             RunnerError::new(
-                "CONFIG_INVALID",
-                3,
+                Code::ConfigInvalid,
                 format!("{e:#}"),
                 "Fix SSL_CERT_FILE (a readable PEM bundle) or the proxy variables, or unset them.",
             )
@@ -251,7 +195,13 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
     let outcome = runtime
         .run(Invocation { args, env, egress, network, files, agent_dirs, limits, stdio: Stdio::Inherit })
         .await
-        .map_err(|e| internal("the sandbox could not be prepared", e))?;
+        .map_err(|e| {
+            RunnerError::new(
+                Code::InternalError,
+                format!("the sandbox could not be prepared: {e:#}"),
+                "Report this with the command you ran.",
+            )
+        })?;
     Ok(report(outcome))
 }
 
@@ -259,31 +209,13 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
 /// before it printed its result.
 pub fn report(outcome: Outcome) -> (String, u8) {
     let stdout = String::from_utf8_lossy(&outcome.stdout).into_owned();
-    let Some(stopped) = outcome.stopped else { return (stdout, outcome.exit_code) };
-    if stdout.trim_start().starts_with('{') {
-        return (stdout, outcome.exit_code);
+    match outcome.stopped {
+        Some(stopped) if !stdout.trim_start().starts_with('{') => {
+            let err = stopped.error();
+            (err.to_json(), err.exit().code())
+        }
+        _ => (stdout, outcome.exit_code),
     }
-    let err = match stopped {
-        Stopped::Timeout(limit) => RunnerError::new(
-            "TIMEOUT",
-            7,
-            format!("the call did not finish within {} s", limit.as_secs()),
-            "Retry later, or allow more time with --timeout SECONDS; a write may or may not have happened.",
-        ),
-        Stopped::MemoryLimit(bytes) => RunnerError::new(
-            "MEMORY_LIMIT",
-            1,
-            format!("the component needed more than {} MiB of memory", bytes >> 20),
-            "Use --output-file for large responses, or a smaller --input-file.",
-        ),
-        Stopped::Trap(what) => RunnerError::new(
-            "INTERNAL_ERROR",
-            1,
-            format!("the component crashed: {what}"),
-            "Report this with the command you ran.",
-        ),
-    };
-    (err.to_json(), err.exit)
 }
 
 #[cfg(test)]
@@ -306,18 +238,6 @@ mod tests {
         assert_eq!(wait_seconds(&args(&["--generate-link", "--wait", "--connection-name", "x"])), Some(300));
         assert_eq!(wait_seconds(&args(&["--wait=9"])), Some(9));
         assert_eq!(wait_seconds(&args(&["--generate-link"])), None);
-    }
-
-    #[test]
-    fn the_in_process_environment_needs_no_credentials_but_keeps_given_ones() {
-        let env = in_process_env(vec![
-            ("TOOL_ENV_URL".into(), "sandbox".into()),
-            ("TOOL_CLIENT_ID".into(), "skc_mine".into()),
-        ]);
-        let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-        assert_eq!(get("TOOL_ENV_URL"), Some(IN_PROCESS_URL));
-        assert_eq!(get("TOOL_CLIENT_ID"), Some("skc_mine"));
-        assert_eq!(get("TOOL_CLIENT_SECRET"), Some("sandbox-client-secret"));
     }
 
     #[test]

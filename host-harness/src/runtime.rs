@@ -4,15 +4,17 @@
 use std::path::Path;
 use std::time::Duration;
 
+use agent_auth_contract::exit::Exit;
 use anyhow::{Context, Result};
 use bytes::Bytes;
 use wasmtime::component::{Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{Config, Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::component;
+use crate::error::{Code, RunnerError};
 use crate::outbound::{Network, Outbound};
 use crate::sandbox::{AgentDirs, EgressPolicy, FileGrants, Limits, Staging};
 
@@ -84,6 +86,75 @@ pub enum Stopped {
     Trap(String),
 }
 
+impl Stopped {
+    /// The runner's report of the stop, when the component printed no result of its own.
+    pub fn error(&self) -> RunnerError {
+        match self {
+            Stopped::Timeout(limit) => RunnerError::new(
+                Code::Timeout,
+                format!("the call did not finish within {} s", limit.as_secs()),
+                "Retry later, or allow more time with --timeout SECONDS; a write may or may not have happened.",
+            ),
+            Stopped::MemoryLimit(bytes) => RunnerError::new(
+                Code::MemoryLimit,
+                format!("the component needed more than {} MiB of memory", bytes >> 20),
+                "Use --output-file for large responses, or a smaller --input-file.",
+            ),
+            Stopped::Trap(what) => RunnerError::new(
+                Code::InternalError,
+                format!("the component crashed: {what}"),
+                "Report this with the command you ran.",
+            ),
+        }
+    }
+}
+
+/// The trap a memory growth past the cap raises, recognised by type when the call fails.
+#[derive(Debug)]
+struct MemoryLimitExceeded {
+    limit: usize,
+}
+
+impl std::fmt::Display for MemoryLimitExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the component's memory may not grow past {} bytes", self.limit)
+    }
+}
+
+impl std::error::Error for MemoryLimitExceeded {}
+
+/// The store's limits: counts of instances, memories and tables from wasmtime's [`StoreLimits`],
+/// and the memory cap, whose breach traps with [`MemoryLimitExceeded`].
+struct Limiter {
+    memory_bytes: usize,
+    counts: StoreLimits,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.memory_bytes {
+            return Err(wasmtime::Error::new(MemoryLimitExceeded { limit: self.memory_bytes }));
+        }
+        self.counts.memory_growing(current, desired, maximum)
+    }
+
+    fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        self.counts.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.counts.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.counts.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.counts.memories()
+    }
+}
+
 /// What one invocation produced.
 #[derive(Debug)]
 pub struct Outcome {
@@ -102,7 +173,7 @@ struct State {
     http: WasiHttpCtx,
     table: ResourceTable,
     outbound: Outbound,
-    limits: StoreLimits,
+    limiter: Limiter,
 }
 
 impl WasiView for State {
@@ -177,17 +248,19 @@ impl Runtime {
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             outbound: Outbound::new(inv.egress, inv.network, inv.limits.clone()),
-            limits: StoreLimitsBuilder::new()
-                .memory_size(inv.limits.memory_bytes)
-                .memories(MAX_MEMORIES)
-                .instances(MAX_INSTANCES)
-                .tables(MAX_TABLES)
-                .table_elements(MAX_TABLE_ELEMENTS)
-                .trap_on_grow_failure(true)
-                .build(),
+            limiter: Limiter {
+                memory_bytes: inv.limits.memory_bytes,
+                counts: StoreLimitsBuilder::new()
+                    .memories(MAX_MEMORIES)
+                    .instances(MAX_INSTANCES)
+                    .tables(MAX_TABLES)
+                    .table_elements(MAX_TABLE_ELEMENTS)
+                    .trap_on_grow_failure(true)
+                    .build(),
+            },
         };
         let mut store = Store::new(&self.engine, state);
-        store.limiter(|s| &mut s.limits);
+        store.limiter(|s| &mut s.limiter);
         let ticks = (inv.limits.wall_clock.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
@@ -197,33 +270,38 @@ impl Runtime {
             instance.wasi_cli_run().call_run(&mut store).await
         };
         let (exit_code, stopped) = match tokio::time::timeout(inv.limits.wall_clock, call).await {
-            Err(_) => (7, Some(Stopped::Timeout(inv.limits.wall_clock))),
-            Ok(Ok(Ok(()))) => (0, None),
-            Ok(Ok(Err(()))) => (1, None),
+            Err(_) => stop(Stopped::Timeout(inv.limits.wall_clock)),
+            Ok(Ok(Ok(()))) => (Exit::Ok.code(), None),
+            Ok(Ok(Err(()))) => (Exit::Internal.code(), None),
             Ok(Err(err)) => classify(err, &inv.limits),
         };
         drop(store);
         if let Some(dirs) = &inv.agent_dirs {
             dirs.protect().context("cannot restrict connections.json to its owner")?;
         }
-        if exit_code == 0 {
+        if exit_code == Exit::Ok.code() {
             staging.commit().context("cannot move the output file into place")?;
         }
         Ok(Outcome { exit_code, stdout: stdout.contents().to_vec(), stderr: stderr.contents().to_vec(), stopped })
     }
 }
 
-/// Turns an error out of the component into an exit code (and a reason when the host stopped it).
+/// The exit code of a stop, with its reason.
+fn stop(stopped: Stopped) -> (u8, Option<Stopped>) {
+    (stopped.error().exit().code(), Some(stopped))
+}
+
+/// Turns an error out of the component into an exit code (and a reason when the host stopped it),
+/// by the error's type: the component's own exit, the epoch deadline, the memory cap, or a bug.
 fn classify(err: wasmtime::Error, limits: &Limits) -> (u8, Option<Stopped>) {
     if let Some(exit) = err.downcast_ref::<I32Exit>() {
-        return (u8::try_from(exit.0).unwrap_or(1), None);
+        return (u8::try_from(exit.0).unwrap_or(Exit::Internal.code()), None);
     }
     if matches!(err.downcast_ref::<wasmtime::Trap>(), Some(wasmtime::Trap::Interrupt)) {
-        return (7, Some(Stopped::Timeout(limits.wall_clock)));
+        return stop(Stopped::Timeout(limits.wall_clock));
     }
-    let text = format!("{err:?}");
-    if text.contains("forcing trap when growing memory") || text.contains("memory allocation") {
-        return (1, Some(Stopped::MemoryLimit(limits.memory_bytes)));
+    if err.downcast_ref::<MemoryLimitExceeded>().is_some() {
+        return stop(Stopped::MemoryLimit(limits.memory_bytes));
     }
-    (1, Some(Stopped::Trap(format!("{err}"))))
+    stop(Stopped::Trap(format!("{err}")))
 }

@@ -1,19 +1,22 @@
-//! The component's entry: parse, configure, run one operation, record it, print one result.
+//! The component's entry: parse, run the one operation the table names, record it, print one result.
 
 use std::time::Instant;
 
+use agent_auth_contract::operation::{Kind, Local, Remote, User};
+use agent_auth_contract::option::{AGENT_RUN_ID, CONNECTION_NAME, IDENTIFIER};
+
 use crate::audit::{self, Entry};
 use crate::bindings::wasi::cli::{terminal_stderr, terminal_stdin};
-use crate::cli::{self, Command, Operation, ParseOutcome};
+use crate::cli::{self, Args, ParseOutcome};
 use crate::clock;
 use crate::config::{self, Config};
+use crate::flows::operation::{Context, LocalOperation, RemoteOperation};
 use crate::flows::{
     audit_log, execute, generate_link, get_authorization, get_tool, list_connections, mcp, proxy, tokens,
 };
 use crate::http::WakiClient;
 use crate::output::{self, Code, Failure, Success, emit_failure, emit_success};
 use crate::scalekit::Scalekit;
-use crate::scalekit::tools::ToolQuery;
 use crate::storage::Storage;
 
 /// Runs the command line `argv` with the environment `env`; returns the exit code.
@@ -25,7 +28,7 @@ pub fn main(argv: Vec<String>, env: Vec<(String, String)>) -> u8 {
             print!("{text}");
             0
         }
-        Ok(ParseOutcome::Run(command)) => match run(command, &env) {
+        Ok(ParseOutcome::Run(args)) => match run(&args, &env) {
             Ok(success) => emit_success(success),
             Err(failure) => emit_failure(failure),
         },
@@ -33,107 +36,60 @@ pub fn main(argv: Vec<String>, env: Vec<(String, String)>) -> u8 {
     }
 }
 
-fn run(command: Command, env: &[(String, String)]) -> Result<Success, Failure> {
+/// Runs the operation the arguments name; every operation of the table has its arm.
+fn run(args: &Args, env: &[(String, String)]) -> Result<Success, Failure> {
     let storage = Storage::from_env(env);
-    let agent_run_id = command.agent_run_id.or_else(|| config::var(env, "AGENT_RUN_ID"));
-    // Operations on local files need no Scalekit credentials.
-    match command.operation {
-        Operation::Configure { service, connection_name, identifier } => {
-            tokens::configure(&storage, &service, &connection_name, identifier.as_deref())
-        }
-        Operation::ListServices => tokens::list_services(&storage),
-        Operation::AuditLog { since, limit } => audit_log::run(&storage, since.as_deref(), limit),
-        operation => remote(operation, env, &storage, agent_run_id.as_deref()),
+    match args.operation().kind {
+        Kind::Local(Local::Configure) => local::<tokens::Configure>(args, &storage),
+        Kind::Local(Local::ListServices) => local::<tokens::ListServices>(args, &storage),
+        Kind::Local(Local::AuditLog) => local::<audit_log::AuditLog>(args, &storage),
+        Kind::Remote(Remote::ListConnections) => remote::<list_connections::ListConnections>(args, env, &storage),
+        Kind::Remote(Remote::GenerateLink) => remote::<generate_link::GenerateLink>(args, env, &storage),
+        Kind::Remote(Remote::GetTool) => remote::<get_tool::GetTool>(args, env, &storage),
+        Kind::Remote(Remote::ExecuteTool) => remote::<execute::ExecuteTool>(args, env, &storage),
+        Kind::Remote(Remote::ProxyRequest) => remote::<proxy::ProxyRequest>(args, env, &storage),
+        Kind::Remote(Remote::GetAuthorization) => remote::<get_authorization::GetAuthorization>(args, env, &storage),
+        Kind::Remote(Remote::GetToken) => remote::<tokens::GetToken>(args, env, &storage),
+        Kind::Remote(Remote::CreateMcpConfig) => remote::<mcp::CreateConfig>(args, env, &storage),
+        Kind::Remote(Remote::ListMcpConfigs) => remote::<mcp::ListConfigs>(args, env, &storage),
+        Kind::Remote(Remote::EnsureMcpInstance) => remote::<mcp::EnsureInstance>(args, env, &storage),
+        Kind::Remote(Remote::McpAuthState) => remote::<mcp::AuthState>(args, env, &storage),
     }
 }
 
-/// The audit trail's view of an operation: its name and target, or `None` when it is not audited.
-fn audited(operation: &Operation) -> Option<(&'static str, Option<&str>, Option<String>)> {
-    match operation {
-        Operation::ExecuteTool { tool_name, connection_name, .. } => {
-            Some(("execute-tool", Some(connection_name), Some(tool_name.clone())))
-        }
-        Operation::ProxyRequest(args) => Some((
-            "proxy-request",
-            Some(&args.connection_name),
-            Some(format!("{} {}", args.method.to_ascii_uppercase(), args.path)),
-        )),
-        Operation::GetToken { services, for_url, .. } => {
-            // Only host and path of --for-url: a query string may carry a key.
-            let url = for_url.as_deref().map(|u| u.split(['?', '#']).next().unwrap_or_default().to_owned());
-            Some(("get-token", None, Some(services.iter().cloned().chain(url).collect::<Vec<_>>().join(","))))
-        }
-        Operation::EnsureMcpInstance { config_name, .. } => {
-            Some(("ensure-mcp-instance", None, Some(config_name.clone())))
-        }
-        Operation::McpAuthState { instance_id } => Some(("mcp-auth-state", None, Some(instance_id.clone()))),
-        _ => None,
-    }
+fn local<T: LocalOperation>(args: &Args, storage: &Storage) -> Result<Success, Failure> {
+    T::parse(args)?.run(storage)
 }
 
-/// The `--identifier` flag of operations that act on a connected account (`None` for the others).
-fn identifier_flag(operation: &Operation) -> Option<Option<String>> {
-    match operation {
-        Operation::GenerateLink { identifier, .. }
-        | Operation::ExecuteTool { identifier, .. }
-        | Operation::GetAuthorization { identifier, .. }
-        | Operation::EnsureMcpInstance { identifier, .. } => Some(identifier.clone()),
-        Operation::ProxyRequest(args) => Some(args.identifier.clone()),
-        _ => None,
-    }
-}
-
-/// Operations that talk to Scalekit; the audited ones are timed and recorded.
-fn remote(
-    operation: Operation,
-    env: &[(String, String)],
-    storage: &Storage,
-    agent_run_id: Option<&str>,
-) -> Result<Success, Failure> {
+/// Checks the options, then the configuration and the user; runs; records the call when the
+/// table says the audit trail does.
+fn remote<T: RemoteOperation>(args: &Args, env: &[(String, String)], storage: &Storage) -> Result<Success, Failure> {
+    let operation = T::parse(args)?;
     let config = Config::from_env(env)?;
+    let spec = args.operation();
+    let flag = args.text(&IDENTIFIER).map(str::to_owned);
+    let (identifier, prompted) = match spec.user {
+        User::Nobody => (None, false),
+        User::Optional => (flag.or_else(|| config.default_identifier.clone()), false),
+        User::Required => resolve_identifier(flag, &config).map(|(id, prompted)| (Some(id), prompted))?,
+    };
+    let agent_run_id = args
+        .text(&AGENT_RUN_ID)
+        .filter(|id| !id.trim().is_empty())
+        .map(str::to_owned)
+        .or_else(|| config::var(env, "AGENT_RUN_ID"));
     let http = WakiClient;
-    let sk = Scalekit::new(&http, &config);
-    let (identifier, prompted) = match identifier_flag(&operation) {
-        Some(flag) => resolve_identifier(flag, &config).map(|(id, prompted)| (Some(id), prompted))?,
-        None => (None, false),
-    };
-    let id = identifier.as_deref().unwrap_or_default();
-    let audit = audited(&operation).map(|(name, connection, target)| (name, connection.map(str::to_owned), target));
+    let ctx = Context { sk: Scalekit::new(&http, &config), storage, identifier, agent_run_id: agent_run_id.as_deref() };
     let (started, timer) = (clock::now(), Instant::now());
-    let result = match operation {
-        Operation::ListConnections { provider, page_size } => {
-            list_connections::run(&sk, provider.as_deref(), page_size)
-        }
-        Operation::GetTool { provider, tool_names, query, page_size, page_token } => {
-            get_tool::run(&sk, ToolQuery { provider, names: tool_names, query, page_size, page_token })
-        }
-        Operation::GenerateLink { connection_name, wait, .. } => generate_link::run(&sk, &connection_name, id, wait),
-        Operation::ExecuteTool { tool_name, connection_name, tool_input, .. } => {
-            execute::run(&sk, &tool_name, &connection_name, id, &tool_input, agent_run_id)
-        }
-        Operation::ProxyRequest(args) => proxy::run(&sk, args, id),
-        Operation::GetAuthorization { connection_name, .. } => get_authorization::run(&sk, &connection_name, id),
-        Operation::GetToken { services, for_url, identifier, include_static } => {
-            let identifier = identifier.or_else(|| config.default_identifier.clone());
-            tokens::get_tokens(&sk, storage, &services, for_url.as_deref(), identifier.as_deref(), include_static)
-        }
-        Operation::CreateMcpConfig { name, description, tools } => {
-            mcp::create_config(&sk, &name, description.as_deref(), &tools)
-        }
-        Operation::ListMcpConfigs => mcp::list_configs(&sk),
-        Operation::EnsureMcpInstance { config_name, wait, .. } => mcp::ensure_instance(&sk, &config_name, id, wait),
-        Operation::McpAuthState { instance_id } => mcp::auth_state(&sk, &instance_id),
-        Operation::Configure { .. } | Operation::ListServices | Operation::AuditLog { .. } => {
-            unreachable!("local operations are handled in run")
-        }
-    };
-    if let Some((name, connection, target)) = audit {
+    let result = operation.run(&ctx);
+    if let Some(recorded) = &spec.audit {
         let entry = Entry {
-            operation: name,
-            connection: connection.as_deref(),
-            identifier: identifier.as_deref(),
-            target,
-            agent_run_id,
+            operation: spec.flag,
+            connection: args.text(&CONNECTION_NAME),
+            // The user asked for; an optional one is only a default, and the result says whom it served.
+            identifier: ctx.identifier.as_deref().filter(|_| spec.user == User::Required),
+            target: audit::target(recorded, args),
+            agent_run_id: ctx.agent_run_id,
             started,
             duration_ms: timer.elapsed().as_millis(),
         };

@@ -5,17 +5,34 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use agent_auth_contract::operation::{Audit, Part};
+use agent_auth_contract::rfc3339;
+use agent_auth_contract::storage::AUDIT_FILE;
 use serde_json::{Map, Value, json};
 
-use crate::clock;
+use crate::cli::Args;
 use crate::output::{Failure, Success};
-
-/// The audit file's name inside the state folder.
-pub const FILE: &str = "audit.jsonl";
 
 /// The audit file in `state_dir`.
 pub fn path(state_dir: &Path) -> PathBuf {
-    state_dir.join(FILE)
+    state_dir.join(AUDIT_FILE)
+}
+
+/// An entry's `target`, as the operation table describes it: e.g. the tool name, `METHOD /path`,
+/// or the services of a token hand-out (a URL without its query string, which may carry a key).
+pub fn target(audit: &Audit, args: &Args) -> String {
+    let mut pieces: Vec<String> = Vec::new();
+    for part in audit.target {
+        match *part {
+            Part::Operand => pieces.extend(args.operand().iter().filter(|s| !s.trim().is_empty()).cloned()),
+            Part::Value(opt) => pieces.extend(args.all(opt).iter().cloned()),
+            Part::Upper(opt, default) => pieces.push(args.text(opt).unwrap_or(default).to_ascii_uppercase()),
+            Part::UrlWithoutQuery(opt) => {
+                pieces.extend(args.text(opt).map(|url| url.split(['?', '#']).next().unwrap_or_default().to_owned()))
+            }
+        }
+    }
+    pieces.join(audit.separator)
 }
 
 /// What one audited call did.
@@ -27,7 +44,7 @@ pub struct Entry<'a> {
     /// The user acted for, when known.
     pub identifier: Option<&'a str>,
     /// The tool name, or `METHOD /path` for the proxy, or the services of a token hand-out.
-    pub target: Option<String>,
+    pub target: String,
     /// `--agent-run-id` / `AGENT_RUN_ID`.
     pub agent_run_id: Option<&'a str>,
     /// When the call started (seconds since the epoch) and how long it took.
@@ -51,7 +68,7 @@ pub fn record(state_dir: Option<&Path>, entry: &Entry, result: &Result<Success, 
         ),
     };
     let line = json!({
-        "time": clock::format(entry.started),
+        "time": rfc3339::format(entry.started),
         "operation": entry.operation,
         "connection": entry.connection.or_else(|| field(fields, "connection_name")),
         "identifier": entry.identifier.or_else(|| field(fields, "identifier")),

@@ -1,5 +1,7 @@
 //! Configuration from the variables the runner passes (`TOOL_*`, falling back to `SCALEKIT_*`).
 
+use agent_auth_contract::loopback::is_loopback;
+
 use crate::output::{Code, Failure};
 
 /// Scalekit credentials and environment.
@@ -21,12 +23,6 @@ pub fn var(env: &[(String, String)], name: &str) -> Option<String> {
 
 fn setting(env: &[(String, String)], name: &str) -> Option<String> {
     var(env, &format!("TOOL_{name}")).or_else(|| var(env, &format!("SCALEKIT_{name}")))
-}
-
-/// Whether `host` (no port) names the loopback interface.
-pub fn is_loopback(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Validates an environment URL and returns it without a trailing slash.

@@ -1,6 +1,6 @@
 //! The agent-auth component: every step an agent takes with Scalekit AgentKit (discover the
 //! connection, check or authorize the account, list tools, read a schema, execute, fall back to
-//! the proxy) behind the command-line contract of `shared/spec/cli.md`.
+//! the proxy) behind the command-line contract of `docs/cli.md`.
 //!
 //! The component is a WASI 0.2 command built from `wit/world.wit`. It prints exactly one JSON
 //! object on stdout and exits with the contract's exit code through `exit-with-code`.

@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use agent_auth_contract::storage::{CONFIG_DIR_VAR, STATE_DIR_VAR};
+
 use crate::output::{Code, Failure};
 
 /// The folders the runner passed (`AGENT_AUTH_CONFIG_DIR`, `AGENT_AUTH_STATE_DIR`).
@@ -20,7 +22,7 @@ fn dir(env: &[(String, String)], name: &str) -> Option<PathBuf> {
 impl Storage {
     /// Reads the folders from the component's environment.
     pub fn from_env(env: &[(String, String)]) -> Storage {
-        Storage { config_dir: dir(env, "AGENT_AUTH_CONFIG_DIR"), state_dir: dir(env, "AGENT_AUTH_STATE_DIR") }
+        Storage { config_dir: dir(env, CONFIG_DIR_VAR), state_dir: dir(env, STATE_DIR_VAR) }
     }
 
     /// The config folder, or `CONFIG_MISSING` when the host gave none.
@@ -28,7 +30,7 @@ impl Storage {
         self.config_dir.as_deref().ok_or_else(|| {
             Failure::new(
                 Code::ConfigMissing,
-                "no config folder: AGENT_AUTH_CONFIG_DIR is not set",
+                format!("no config folder: {CONFIG_DIR_VAR} is not set"),
                 "Run the component with the agent-auth runner, which provides its config folder.",
             )
         })

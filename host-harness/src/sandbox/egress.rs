@@ -1,6 +1,7 @@
 //! Egress: the component may reach only the origin of `TOOL_ENV_URL`, over https (plain http only
 //! on loopback addresses).
 
+use agent_auth_contract::loopback::is_loopback;
 use http::Uri;
 
 /// An origin the component may reach.
@@ -15,12 +16,6 @@ struct Origin {
 #[derive(Debug, Clone, Default)]
 pub struct EgressPolicy {
     allowed: Vec<Origin>,
-}
-
-/// Whether `host` is a loopback name or address.
-pub fn is_loopback(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn origin(uri: &Uri) -> Option<Origin> {

@@ -9,14 +9,9 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
+use agent_auth_contract::operation;
+use agent_auth_contract::option::FileUse;
 use tempfile::TempDir;
-
-/// Flags whose value is a file the component reads.
-const READ_FLAGS: [&str; 1] = ["--input-file"];
-/// Flags whose value is a file the component writes.
-const WRITE_FLAGS: [&str; 1] = ["--output-file"];
-/// Flags whose value may be `@FILE`, a file the component reads.
-const AT_FILE_FLAGS: [&str; 1] = ["--tool-input"];
 
 /// The files an invocation may read and write, as absolute paths.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -28,33 +23,27 @@ pub struct FileGrants {
 }
 
 impl FileGrants {
-    /// Finds the files named in `args`, makes their paths absolute against `cwd`, and returns the
-    /// grants with the arguments rewritten to those absolute paths.
+    /// Finds the files named in `args` (by the options the operation table marks as naming one),
+    /// makes their paths absolute against `cwd`, and returns the grants with the arguments
+    /// rewritten to those absolute paths.
     pub fn from_args(args: &[String], cwd: &Path) -> (FileGrants, Vec<String>) {
         let mut grants = FileGrants::default();
         let mut out = Vec::with_capacity(args.len());
-        let mut pending: Option<(&str, bool)> = None; // (flag, is_write)
+        let mut pending: Option<FileUse> = None; // the flag before this value names a file
         for arg in args {
-            if let Some((flag, write)) = pending.take() {
-                out.push(grants.grant(flag, arg, write, cwd));
+            if let Some(file) = pending.take() {
+                out.push(grants.grant(file, arg, cwd));
                 continue;
             }
             let (flag, inline) = match arg.split_once('=') {
                 Some((f, v)) if f.starts_with("--") => (f, Some(v)),
                 _ => (arg.as_str(), None),
             };
-            let kind = if READ_FLAGS.contains(&flag) || AT_FILE_FLAGS.contains(&flag) {
-                Some(false)
-            } else if WRITE_FLAGS.contains(&flag) {
-                Some(true)
-            } else {
-                None
-            };
-            match (kind, inline) {
-                (Some(write), Some(value)) => out.push(format!("{flag}={}", grants.grant(flag, value, write, cwd))),
-                (Some(write), None) => {
+            match (flag.strip_prefix("--").and_then(operation::file_use), inline) {
+                (Some(file), Some(value)) => out.push(format!("{flag}={}", grants.grant(file, value, cwd))),
+                (Some(file), None) => {
                     out.push(arg.clone());
-                    pending = Some((flag, write));
+                    pending = Some(file);
                 }
                 (None, _) => out.push(arg.clone()),
             }
@@ -63,26 +52,24 @@ impl FileGrants {
     }
 
     /// Records one named file and returns the argument value to pass on.
-    fn grant(&mut self, flag: &str, value: &str, write: bool, cwd: &Path) -> String {
-        let path = if AT_FILE_FLAGS.contains(&flag) {
-            match value.strip_prefix('@') {
+    fn grant(&mut self, file: FileUse, value: &str, cwd: &Path) -> String {
+        let path = match file {
+            FileUse::ReadIfAt => match value.strip_prefix('@') {
                 Some(p) => p,
                 None => return value.to_owned(), // inline JSON or "-"
-            }
-        } else {
-            value
+            },
+            FileUse::Read | FileUse::Write => value,
         };
         if path.is_empty() {
             return value.to_owned();
         }
         let absolute = resolve(&cwd.join(path));
         let shown = absolute.to_string_lossy().into_owned();
-        if write {
-            self.writes.push(absolute)
-        } else {
-            self.reads.push(absolute)
+        match file {
+            FileUse::Write => self.writes.push(absolute),
+            FileUse::Read | FileUse::ReadIfAt => self.reads.push(absolute),
         }
-        if AT_FILE_FLAGS.contains(&flag) { format!("@{shown}") } else { shown }
+        if file == FileUse::ReadIfAt { format!("@{shown}") } else { shown }
     }
 }
 
@@ -92,10 +79,10 @@ fn resolve(path: &Path) -> PathBuf {
     if let Ok(real) = std::fs::canonicalize(path) {
         return real;
     }
-    if let (Some(parent), Some(name)) = (path.parent(), path.file_name()) {
-        if let Ok(real_parent) = std::fs::canonicalize(parent) {
-            return real_parent.join(name);
-        }
+    if let (Some(parent), Some(name)) = (path.parent(), path.file_name())
+        && let Ok(real_parent) = std::fs::canonicalize(parent)
+    {
+        return real_parent.join(name);
     }
     let mut out = PathBuf::new();
     for part in path.components() {

@@ -1,10 +1,11 @@
 //! The REST routes (token, connections, connected accounts, magic links, tools, proxy), answered
 //! from [`State`]; MCP routes go to [`super::mcp`], authorization pages to [`super::pages`].
 
+use agent_auth_contract::rfc3339;
 use serde_json::{Value, json};
 
 use super::schema;
-use super::state::{State, rfc3339};
+use super::state::State;
 use super::wire::{
     PageLimit, body_fields, gateway_error, invalid, json_response, no_route, page_size, paginate, proxy_error,
     required, text,
@@ -203,7 +204,7 @@ fn magic_link(state: &mut State, req: &Request) -> Result<Response, Response> {
         ));
     }
     let (link, expires) = state.issue_link(&connector, &identifier).ok_or_else(connection_not_found)?;
-    Ok(json_response(200, json!({"link": link, "expiry": rfc3339(expires)})))
+    Ok(json_response(200, json!({"link": link, "expiry": rfc3339::format_system_time(expires)})))
 }
 
 fn list_tools(state: &mut State, req: &Request) -> Result<Response, Response> {

@@ -3,10 +3,11 @@
 
 use std::time::SystemTime;
 
+use agent_auth_contract::rfc3339;
 use serde_json::{Value, json};
 
 use super::schema;
-use super::state::{McpConfig, McpInstance, McpMapping, State, rfc3339};
+use super::state::{McpConfig, McpInstance, McpMapping, State};
 use super::wire::{
     PageLimit, body_fields, gateway_error, invalid, json_response, list, message_fields, no_route, page_size, paginate,
     query_bool, required, text, text_list,
@@ -179,7 +180,7 @@ fn ensure_instance(state: &mut State, req: &Request) -> Result<Response, Respons
         id,
         user_identifier: user_identifier.to_owned(),
         config_id,
-        updated_at: rfc3339(SystemTime::now()),
+        updated_at: rfc3339::format_system_time(SystemTime::now()),
         url,
     };
     let response = instance_response(state, &instance);

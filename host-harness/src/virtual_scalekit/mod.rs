@@ -1,14 +1,17 @@
-//! Virtual Scalekit: a stateful stand-in for the AgentKit REST surface of
-//! `shared/reference/scalekit-api.md` (token, app connections, connected accounts, magic links,
+//! Virtual Scalekit: a stateful stand-in for Scalekit's AgentKit REST surface (token, app
+//! connections, connected accounts, magic links,
 //! tools, execute_tool, proxy, MCP configs and instances), with the same JSON names, enums, status
 //! codes, error shapes and strictness (bearer required, `page_size` limits, unknown request fields
 //! rejected, tool input checked against the tool's schema). Its magic links open authorization
 //! pages a person completes in a browser.
 //!
 //! One implementation, reachable two ways: in-process as an [`Interceptor`](crate::outbound::Interceptor)
-//! and over loopback HTTP through [`server::spawn`].
+//! ([`in_process`]: `TOOL_ENV_URL=sandbox` and the demo) and over loopback HTTP through
+//! [`server::spawn`] ([`command`]: `agent-auth sandbox`).
 
 mod api;
+pub mod command;
+pub mod in_process;
 mod mcp;
 mod pages;
 mod provider;

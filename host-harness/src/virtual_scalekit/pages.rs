@@ -5,9 +5,10 @@
 
 use std::time::SystemTime;
 
+use agent_auth_contract::rfc3339;
 use bytes::Bytes;
 
-use super::state::{LinkRefusal, MagicLink, State, rfc3339};
+use super::state::{LinkRefusal, MagicLink, State};
 use super::{Request, Response};
 
 const STYLE: &str = "
@@ -128,7 +129,7 @@ fn refused(state: &State, token: &str, refusal: LinkRefusal) -> Response {
 
 /// `2026-11-21 08:02:13 UTC`
 fn readable(time: SystemTime) -> String {
-    rfc3339(time).replacen('T', " ", 1).replacen('Z', " UTC", 1)
+    rfc3339::format_system_time(time).replacen('T', " ", 1).replacen('Z', " UTC", 1)
 }
 
 /// The upper-case provider of the link's connection.

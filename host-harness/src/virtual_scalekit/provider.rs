@@ -6,10 +6,11 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use agent_auth_contract::rfc3339;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::state::{NotionFileBlock, NotionUpload, State, rfc3339};
+use super::state::{NotionFileBlock, NotionUpload, State};
 use super::wire::json_response;
 use super::{Request, Response};
 
@@ -258,7 +259,7 @@ fn read_file_block(state: &State, owner: &str, block_id: &str) -> Response {
     json_response(
         200,
         json!({"object": "block", "id": block.id, "type": "file", "has_children": false,
-        "file": {"caption": [], "type": "file", "name": upload.filename, "file": {"url": url, "expiry_time": rfc3339(expires)}}}),
+        "file": {"caption": [], "type": "file", "name": upload.filename, "file": {"url": url, "expiry_time": rfc3339::format_system_time(expires)}}}),
     )
 }
 

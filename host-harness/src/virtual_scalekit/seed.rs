@@ -4,9 +4,10 @@
 
 use std::time::{Duration, SystemTime};
 
+use agent_auth_contract::rfc3339;
 use serde_json::{Map, Value, json};
 
-use super::state::{Account, Auth, Connection, Credentials, McpMapping, State, Tool, rfc3339};
+use super::state::{Account, Auth, Connection, Credentials, McpMapping, State, Tool};
 
 /// The identifier whose accounts the catalogue seeds.
 pub const DEMO_IDENTIFIER: &str = "alice";
@@ -222,7 +223,7 @@ pub fn seeded(base_url: &str, credentials: Option<Credentials>) -> State {
             created_at: created.clone(),
         });
     }
-    let expires = rfc3339(now + Duration::from_secs(3600));
+    let expires = rfc3339::format_system_time(now + Duration::from_secs(3600));
     let accounts: [(&str, &'static str, &'static str, Auth); 8] = [
         ("notion-ijIQedmJ", "ACTIVE", "OAUTH", oauth("notion")),
         ("slack-main", "ACTIVE", "OAUTH", oauth("slack")),

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use agent_auth_contract::rfc3339;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
@@ -347,7 +348,7 @@ impl State {
             status: "PENDING_AUTH",
             authorization_type,
             token_expires_at: None,
-            updated_at: rfc3339(SystemTime::now()),
+            updated_at: rfc3339::format_system_time(SystemTime::now()),
             auth: Auth::None,
         });
         Some(self.accounts.len() - 1)
@@ -392,42 +393,13 @@ impl State {
         let serial = self.next_id("tok");
         let account = &mut self.accounts[index];
         account.status = "ACTIVE";
-        account.token_expires_at = Some(rfc3339(now + Duration::from_secs(3600)));
-        account.updated_at = rfc3339(now);
+        account.token_expires_at = Some(rfc3339::format_system_time(now + Duration::from_secs(3600)));
+        account.updated_at = rfc3339::format_system_time(now);
         account.auth = Auth::OAuthTokens {
             access_token: format!("ya29.virtual-{serial}-access"),
             refresh_token: format!("1//virtual-{serial}-refresh"),
             scopes: vec!["read".into(), "write".into()],
         };
         Ok(index)
-    }
-}
-
-/// RFC 3339 UTC text for a time.
-pub fn rfc3339(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats_rfc3339() {
-        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(1_795_000_000)), "2026-11-18T11:06:40Z");
-        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00Z");
     }
 }

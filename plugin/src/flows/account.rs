@@ -1,9 +1,10 @@
 //! Steps shared by the account-scoped operations: find the connection, find (or create) the
 //! account, and tell the person how to authorize it when it is not active.
 
+use agent_auth_contract::shell;
 use serde_json::{Map, Value};
 
-use crate::output::{ActionRequired, Code, Failure, shell};
+use crate::output::{ActionRequired, Code, Failure};
 use crate::scalekit::Scalekit;
 use crate::scalekit::accounts::{self, Account};
 use crate::scalekit::connections::{self, Connection, MAX_PAGE_SIZE};

@@ -1,8 +1,12 @@
 //! `--audit-log`: reads the local audit trail back, newest last.
 
+use agent_auth_contract::option::{LIMIT, SINCE};
+use agent_auth_contract::rfc3339;
 use serde_json::Value;
 
+use super::operation::LocalOperation;
 use crate::audit;
+use crate::cli::Args;
 use crate::clock;
 use crate::output::{Code, Failure, Success};
 use crate::storage::Storage;
@@ -10,8 +14,25 @@ use crate::storage::Storage;
 /// Entries shown when `--limit` is not given.
 const DEFAULT_LIMIT: usize = 50;
 
+/// `--audit-log [--since T] [--limit N]`.
+pub struct AuditLog {
+    since: Option<String>,
+    limit: Option<usize>,
+}
+
+impl LocalOperation for AuditLog {
+    fn parse(args: &Args) -> Result<Self, Failure> {
+        let limit = args.number(&LIMIT).map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+        Ok(AuditLog { since: args.text(&SINCE).map(str::to_owned), limit })
+    }
+
+    fn run(self, storage: &Storage) -> Result<Success, Failure> {
+        read(storage, self.since.as_deref(), self.limit)
+    }
+}
+
 /// Lists the audit entries at or after `since`, at most `limit` of the newest.
-pub fn run(storage: &Storage, since: Option<&str>, limit: Option<usize>) -> Result<Success, Failure> {
+fn read(storage: &Storage, since: Option<&str>, limit: Option<usize>) -> Result<Success, Failure> {
     let dir = storage.state_dir().ok_or_else(|| {
         Failure::new(
             Code::ConfigMissing,
@@ -51,7 +72,7 @@ pub fn run(storage: &Storage, since: Option<&str>, limit: Option<usize>) -> Resu
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         match serde_json::from_str::<Value>(line) {
             Ok(entry) => {
-                let time = entry.get("time").and_then(Value::as_str).and_then(clock::parse_rfc3339);
+                let time = entry.get("time").and_then(Value::as_str).and_then(rfc3339::parse);
                 if since.is_none_or(|s| time.is_some_and(|t| t >= s)) {
                     entries.push(entry);
                 }

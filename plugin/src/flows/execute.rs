@@ -1,17 +1,42 @@
 //! `--execute-tool`: check the account, then run the tool; never execute for an inactive account.
 
+use agent_auth_contract::option::{CONNECTION_NAME, TOOL_INPUT, TOOL_NAME};
+use agent_auth_contract::shell;
 use serde_json::Value;
 
 use super::account::{authorization_needed, find_connection, find_or_create_account, summary};
+use super::operation::{Context, RemoteOperation};
 use super::{errors, input};
-use crate::output::{Code, Failure, Success, shell};
+use crate::cli::Args;
+use crate::output::{Code, Failure, Success};
 use crate::scalekit::connections::Connection;
 use crate::scalekit::tools;
 use crate::scalekit::{ApiError, ErrorResponse, Scalekit};
 
+/// `--execute-tool --tool-name T --connection-name C --tool-input JSON|@FILE|- [--identifier I]`.
+pub struct ExecuteTool {
+    tool_name: String,
+    connection_name: String,
+    tool_input: String,
+}
+
+impl RemoteOperation for ExecuteTool {
+    fn parse(args: &Args) -> Result<Self, Failure> {
+        Ok(ExecuteTool {
+            tool_name: args.required(&TOOL_NAME),
+            connection_name: args.required(&CONNECTION_NAME),
+            tool_input: args.required(&TOOL_INPUT),
+        })
+    }
+
+    fn run(self, ctx: &Context) -> Result<Success, Failure> {
+        execute(&ctx.sk, &self.tool_name, &self.connection_name, ctx.user(), &self.tool_input, ctx.agent_run_id)
+    }
+}
+
 /// Executes `tool_name` with `raw_input` for `identifier` on `connection_name`.
 /// `agent_run_id` is forwarded to Scalekit for its tool logs.
-pub fn run(
+fn execute(
     sk: &Scalekit,
     tool_name: &str,
     connection_name: &str,

@@ -1,14 +1,38 @@
 //! `--generate-link`: is the account ready? If not, how does the person authorize it? With
 //! `--wait`, keep checking until they have.
 
+use agent_auth_contract::option::{CONNECTION_NAME, WAIT};
+
 use super::account::{authorization_needed, find_connection, find_or_create_account, summary};
+use super::operation::{Context, RemoteOperation};
 use super::wait;
+use crate::cli::{Args, usage};
 use crate::output::{self, Code, Failure, Success};
 use crate::scalekit::Scalekit;
 use crate::scalekit::accounts::{self, Account};
 
+/// `--generate-link --connection-name C [--identifier I] [--wait [SECONDS]]`.
+pub struct GenerateLink {
+    connection_name: String,
+    wait: Option<u64>,
+}
+
+impl RemoteOperation for GenerateLink {
+    fn parse(args: &Args) -> Result<Self, Failure> {
+        let wait = args.number(&WAIT);
+        if wait == Some(0) {
+            return Err(usage("--wait 0 would not wait", "Pass --wait SECONDS (at least 1), or leave --wait out."));
+        }
+        Ok(GenerateLink { connection_name: args.required(&CONNECTION_NAME), wait })
+    }
+
+    fn run(self, ctx: &Context) -> Result<Success, Failure> {
+        check(&ctx.sk, &self.connection_name, ctx.user(), self.wait)
+    }
+}
+
 /// Checks the account of `identifier` on `connection_name`; exit 0 only when it is active.
-pub fn run(sk: &Scalekit, connection_name: &str, identifier: &str, wait: Option<u64>) -> Result<Success, Failure> {
+fn check(sk: &Scalekit, connection_name: &str, identifier: &str, wait: Option<u64>) -> Result<Success, Failure> {
     let connection = find_connection(sk, connection_name)?;
     let account = find_or_create_account(sk, &connection, identifier)?;
     if account.as_ref().is_some_and(Account::is_active) {

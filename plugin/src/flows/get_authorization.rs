@@ -1,12 +1,32 @@
 //! `--get-authorization`: what credentials the account holds, never their values.
 
+use agent_auth_contract::option::CONNECTION_NAME;
+use agent_auth_contract::shell;
+
 use super::account::missing_account;
-use crate::output::{Failure, Success, shell};
+use super::operation::{Context, RemoteOperation};
+use crate::cli::Args;
+use crate::output::{Failure, Success};
 use crate::scalekit::Scalekit;
 use crate::scalekit::accounts;
 
+/// `--get-authorization --connection-name C [--identifier I]`.
+pub struct GetAuthorization {
+    connection_name: String,
+}
+
+impl RemoteOperation for GetAuthorization {
+    fn parse(args: &Args) -> Result<Self, Failure> {
+        Ok(GetAuthorization { connection_name: args.required(&CONNECTION_NAME) })
+    }
+
+    fn run(self, ctx: &Context) -> Result<Success, Failure> {
+        report(&ctx.sk, &self.connection_name, ctx.user())
+    }
+}
+
 /// Reports status, type, token presence, scopes and expiry of the account.
-pub fn run(sk: &Scalekit, connection_name: &str, identifier: &str) -> Result<Success, Failure> {
+fn report(sk: &Scalekit, connection_name: &str, identifier: &str) -> Result<Success, Failure> {
     let Some(facts) = accounts::authorization(sk, connection_name, identifier)? else {
         return Err(missing_account(sk, connection_name, identifier));
     };

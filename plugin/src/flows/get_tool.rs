@@ -1,13 +1,49 @@
 //! `--get-tool`: the catalogue with each tool's input schema.
 
-use crate::output::{Code, Failure, Success, shell};
-use crate::scalekit::Scalekit;
+use agent_auth_contract::option::{PAGE_SIZE, PAGE_TOKEN, PROVIDER, QUERY, TOOL_NAME};
+use agent_auth_contract::shell;
+
+use super::operation::{Context, RemoteOperation};
+use crate::cli::{Args, usage};
+use crate::output::{Code, Failure, Success};
 use crate::scalekit::tools::{self, ToolQuery};
 
+/// `--get-tool [--provider P] [--tool-name T]... [--query Q] [--page-size N] [--page-token X]`.
+pub struct GetTool(ToolQuery);
+
+impl RemoteOperation for GetTool {
+    fn parse(args: &Args) -> Result<Self, Failure> {
+        let query = args.text(&QUERY).map(str::to_owned);
+        if query.as_ref().is_some_and(|q| !(3..=100).contains(&q.chars().count())) {
+            return Err(usage(
+                "--query must be 3 to 100 characters",
+                "Use a longer or shorter search phrase, or --provider P to list a provider's tools.",
+            ));
+        }
+        let page_size = args.number(&PAGE_SIZE);
+        if let Some(n) = page_size.filter(|n| !(1..=100).contains(n)) {
+            return Err(usage(
+                format!("--page-size {n} is out of range for --get-tool"),
+                "Use a page size from 1 to 100 and follow next_page_token with --page-token.",
+            ));
+        }
+        Ok(GetTool(ToolQuery {
+            provider: args.text(&PROVIDER).map(|p| p.trim().to_uppercase()),
+            names: args.all(&TOOL_NAME).to_vec(),
+            query,
+            page_size: page_size.map(|n| n as u32),
+            page_token: args.text(&PAGE_TOKEN).map(str::to_owned),
+        }))
+    }
+
+    fn run(self, ctx: &Context) -> Result<Success, Failure> {
+        list(ctx, self.0)
+    }
+}
+
 /// Lists tools by provider, names and/or free text; one `--tool-name` also returns `tool`.
-pub fn run(sk: &Scalekit, query: ToolQuery) -> Result<Success, Failure> {
-    let query = ToolQuery { provider: query.provider.map(|p| p.trim().to_uppercase()), ..query };
-    let page = tools::list(sk, &query)?;
+fn list(ctx: &Context, query: ToolQuery) -> Result<Success, Failure> {
+    let page = tools::list(&ctx.sk, &query)?;
     let missing: Vec<&String> = query.names.iter().filter(|n| !page.tools.iter().any(|t| &t.name == *n)).collect();
     if !missing.is_empty() {
         let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
@@ -24,10 +60,10 @@ pub fn run(sk: &Scalekit, query: ToolQuery) -> Result<Success, Failure> {
     if page.tools.is_empty() {
         success.warnings.push("no tools match; try --query with other words, or another --provider".into());
     }
-    if let [only] = query.names.as_slice() {
-        if let Some(tool) = page.tools.iter().find(|t| &t.name == only) {
-            success = success.with("tool", tool);
-        }
+    if let [only] = query.names.as_slice()
+        && let Some(tool) = page.tools.iter().find(|t| &t.name == only)
+    {
+        success = success.with("tool", tool);
     }
     Ok(success
         .with("tools", &page.tools)

@@ -4,14 +4,41 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+use agent_auth_contract::option::{PAGE_SIZE, PROVIDER};
+
 use super::account::not_completed;
+use super::operation::{Context, RemoteOperation};
+use crate::cli::{Args, usage};
 use crate::output::{Code, Failure, Success};
-use crate::scalekit::Scalekit;
-use crate::scalekit::connections::{self, Connection};
+use crate::scalekit::connections::{self, Connection, MAX_PAGE_SIZE};
+
+/// `--list-connections [--provider P] [--page-size N]`.
+pub struct ListConnections {
+    provider: Option<String>,
+    /// Scalekit's maximum by default, so the fewest round trips: every page is read anyway.
+    page_size: u32,
+}
+
+impl RemoteOperation for ListConnections {
+    fn parse(args: &Args) -> Result<Self, Failure> {
+        let page_size = args.number(&PAGE_SIZE).unwrap_or(MAX_PAGE_SIZE.into());
+        if !(1..=u64::from(MAX_PAGE_SIZE)).contains(&page_size) {
+            return Err(usage(
+                format!("--page-size {page_size} is out of range for --list-connections"),
+                "Use a page size from 1 to 30 (Scalekit's maximum); every page is read anyway.",
+            ));
+        }
+        Ok(ListConnections { provider: args.text(&PROVIDER).map(str::to_owned), page_size: page_size as u32 })
+    }
+
+    fn run(self, ctx: &Context) -> Result<Success, Failure> {
+        list(ctx, self.provider.as_deref(), self.page_size)
+    }
+}
 
 /// Lists connections, all of them or those of `provider`.
-pub fn run(sk: &Scalekit, provider: Option<&str>, page_size: u32) -> Result<Success, Failure> {
-    let all = connections::scan(sk, page_size, |_| false)?;
+fn list(ctx: &Context, provider: Option<&str>, page_size: u32) -> Result<Success, Failure> {
+    let all = connections::scan(&ctx.sk, page_size, |_| false)?;
     let Some(provider) = provider else {
         let selected = all.iter().find(|c| c.is_completed()).map(|c| c.key_id.clone());
         return Ok(Success::default().with("connections", &all).with("selected", selected));

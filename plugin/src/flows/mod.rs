@@ -10,6 +10,7 @@ pub mod get_tool;
 mod input;
 pub mod list_connections;
 pub mod mcp;
+pub mod operation;
 pub mod proxy;
 pub mod tokens;
 mod wait;

@@ -1,12 +1,16 @@
 //! `--proxy-request`: call the provider's own API through Scalekit, which adds the credentials.
 
 use ::http as http_types;
+use agent_auth_contract::option::{
+    BODY, CONNECTION_NAME, DEFAULT_METHOD, HEADERS, INPUT_FILE, METHOD, OUTPUT_FILE, PATH, QUERY_PARAMS,
+};
 use base64::Engine;
 use serde_json::{Map, Value};
 
 use super::account::{authorization_needed, find_connection, missing_account};
+use super::operation::{Context, RemoteOperation};
 use super::{errors, input};
-use crate::cli::ProxyArgs;
+use crate::cli::Args;
 use crate::files::{self, AtomicFile};
 use crate::http::{self, Response, TransportError};
 use crate::output::{Code, Failure, Success};
@@ -31,8 +35,41 @@ const RESERVED_HEADERS: [&str; 13] = [
     "http2-settings",
 ];
 
+/// `--proxy-request --connection-name C --path P [--method M] [--query-params JSON] [--body JSON]
+/// [--headers JSON] [--input-file F] [--output-file F] [--identifier I]`, its JSON still unparsed.
+pub struct ProxyRequest {
+    connection_name: String,
+    path: String,
+    method: String,
+    query_params: Option<String>,
+    body: Option<String>,
+    headers: Option<String>,
+    input_file: Option<String>,
+    output_file: Option<String>,
+}
+
+impl RemoteOperation for ProxyRequest {
+    fn parse(args: &Args) -> Result<Self, Failure> {
+        let text = |opt| args.text(opt).map(str::to_owned);
+        Ok(ProxyRequest {
+            connection_name: args.required(&CONNECTION_NAME),
+            path: args.required(&PATH),
+            method: text(&METHOD).unwrap_or_else(|| DEFAULT_METHOD.into()),
+            query_params: text(&QUERY_PARAMS),
+            body: text(&BODY),
+            headers: text(&HEADERS),
+            input_file: text(&INPUT_FILE),
+            output_file: text(&OUTPUT_FILE),
+        })
+    }
+
+    fn run(self, ctx: &Context) -> Result<Success, Failure> {
+        send(&ctx.sk, self, ctx.user())
+    }
+}
+
 /// Sends one proxied request and reports the provider's answer.
-pub fn run(sk: &Scalekit, args: ProxyArgs, identifier: &str) -> Result<Success, Failure> {
+fn send(sk: &Scalekit, args: ProxyRequest, identifier: &str) -> Result<Success, Failure> {
     let mut warnings = Vec::new();
     let call = build_call(&args, identifier, &mut warnings).map_err(|f| f.warn(warnings.clone()))?;
     // The output file is opened before sending: an unwritable destination must not cost a request.
@@ -77,7 +114,7 @@ pub fn run(sk: &Scalekit, args: ProxyArgs, identifier: &str) -> Result<Success, 
 }
 
 /// Validates every argument before anything is sent.
-fn build_call(args: &ProxyArgs, identifier: &str, warnings: &mut Vec<String>) -> Result<ProxyCall, Failure> {
+fn build_call(args: &ProxyRequest, identifier: &str, warnings: &mut Vec<String>) -> Result<ProxyCall, Failure> {
     let method = http_method(&args.method)?;
     let path = provider_path(&args.path)?;
     let query = match &args.query_params {
@@ -269,7 +306,7 @@ fn with_body(mut fields: Map<String, Value>, response: &Response) -> Map<String,
 }
 
 /// Explains an error status: Scalekit's own rejections first, then the provider's.
-fn rejected(sk: &Scalekit, args: &ProxyArgs, identifier: &str, response: &Response) -> Failure {
+fn rejected(sk: &Scalekit, args: &ProxyRequest, identifier: &str, response: &Response) -> Failure {
     let name = &args.connection_name;
     let mut answer = Map::new();
     answer.insert("status".into(), response.status.into());

@@ -1,5 +1,6 @@
-//! Stable error codes and the exit code each maps to (`shared/spec/cli.md`, "Exit codes").
+//! Stable error codes and the exit code each maps to (`docs/cli.md`, "Exit codes").
 
+use agent_auth_contract::exit::Exit;
 use serde::Serialize;
 
 /// A stable, machine-readable error code. Agents branch on these; never rename one.
@@ -79,27 +80,26 @@ pub enum Code {
 }
 
 impl Code {
-    /// The process exit code for this error.
-    pub fn exit_code(self) -> u8 {
+    /// The exit code this error ends the call with.
+    pub fn exit(self) -> Exit {
         use Code::*;
         match self {
-            InternalError => 1,
+            InternalError => Exit::Internal,
             Usage
             | InvalidJson
             | InvalidToolInput
             | InvalidPath
             | InputFileUnreadable
             | OutputFileUnwritable
-            | IncludeStaticRequired => 2,
+            | IncludeStaticRequired => Exit::Usage,
             ConfigMissing | ConfigInvalid | IdentifierRequired | InvalidCredentials | EgressDenied
-            | ServiceNotConfigured => 3,
-            AuthorizationRequired | ConnectionNotCompleted | ProviderUnauthorized => 4,
-            ConnectionNotFound | AccountNotFound | ToolNotFound | NotFound | UnknownApiHost => 5,
+            | ServiceNotConfigured => Exit::Config,
+            AuthorizationRequired | ConnectionNotCompleted | ProviderUnauthorized => Exit::ActionRequired,
+            ConnectionNotFound | AccountNotFound | ToolNotFound | NotFound | UnknownApiHost | McpConfigNotFound
+            | McpInstanceNotFound => Exit::NotFound,
             InvalidRequest | ToolError | ProxyDisabled | RateLimited | PermissionDenied | ProviderError
-            | ScalekitError => 6,
-            TransportError | Timeout => 7,
-            McpConfigNotFound | McpInstanceNotFound => 5,
-            McpConfigConflict => 6,
+            | ScalekitError | McpConfigConflict => Exit::Rejected,
+            TransportError | Timeout => Exit::Transport,
         }
     }
 }
@@ -116,12 +116,12 @@ mod tests {
 
     #[test]
     fn exit_codes_follow_the_contract() {
-        assert_eq!(Code::AuthorizationRequired.exit_code(), 4);
-        assert_eq!(Code::ToolNotFound.exit_code(), 5);
-        assert_eq!(Code::ProxyDisabled.exit_code(), 6);
-        assert_eq!(Code::TransportError.exit_code(), 7);
-        assert_eq!(Code::ServiceNotConfigured.exit_code(), 3);
-        assert_eq!(Code::IncludeStaticRequired.exit_code(), 2);
-        assert_eq!(Code::UnknownApiHost.exit_code(), 5);
+        assert_eq!(Code::AuthorizationRequired.exit().code(), 4);
+        assert_eq!(Code::ToolNotFound.exit().code(), 5);
+        assert_eq!(Code::ProxyDisabled.exit().code(), 6);
+        assert_eq!(Code::TransportError.exit().code(), 7);
+        assert_eq!(Code::ServiceNotConfigured.exit().code(), 3);
+        assert_eq!(Code::IncludeStaticRequired.exit().code(), 2);
+        assert_eq!(Code::UnknownApiHost.exit().code(), 5);
     }
 }

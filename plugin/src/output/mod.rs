@@ -2,7 +2,6 @@
 
 mod codes;
 mod report;
-pub mod shell;
 
 pub use codes::Code;
 pub use report::{

@@ -164,7 +164,7 @@ pub fn emit_failure(failure: Failure) -> u8 {
     }
     obj.insert("warnings".into(), json!(failure.warnings));
     print_json(&Value::Object(obj));
-    failure.code.exit_code()
+    failure.code.exit().code()
 }
 
 /// Flushes stdout and stderr before the component exits.

@@ -7,13 +7,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use agent_auth_contract::storage::CONNECTIONS_FILE;
 use serde_json::{Map, Value, json};
 
 use crate::files::AtomicFile;
 use crate::output::{Code, Failure};
-
-/// The file's name inside the config folder.
-pub const FILE: &str = "connections.json";
 
 /// One service mapping.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,12 +41,12 @@ pub struct Store {
 impl Store {
     /// No mappings (used when the host gave no config folder).
     pub fn empty() -> Store {
-        Store { path: PathBuf::from(FILE), entries: Map::new() }
+        Store { path: PathBuf::from(CONNECTIONS_FILE), entries: Map::new() }
     }
 
     /// Reads `connections.json` from `dir`; a missing file holds no mappings.
     pub fn load(dir: &Path) -> Result<Store, Failure> {
-        let path = dir.join(FILE);
+        let path = dir.join(CONNECTIONS_FILE);
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),

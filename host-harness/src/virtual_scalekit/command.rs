@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::runner::RunnerError;
+use crate::error::{Code, RunnerError};
 use crate::virtual_scalekit::server;
 use crate::virtual_scalekit::{Credentials, VirtualScalekit};
 
@@ -26,7 +26,7 @@ struct Options {
 }
 
 fn usage(message: String) -> RunnerError {
-    RunnerError::new("USAGE", 2, message, "Run agent-auth sandbox --help.")
+    RunnerError::new(Code::Usage, message, "Run agent-auth sandbox --help.")
 }
 
 fn parse(args: &[String]) -> Result<Option<Options>, RunnerError> {
@@ -68,8 +68,8 @@ pub fn main(args: &[String]) -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            println!("{}", e.to_json());
-            return ExitCode::from(e.exit);
+            print!("{}", e.to_json());
+            return ExitCode::from(e.exit().code());
         }
     };
     let credentials =
@@ -85,13 +85,12 @@ pub fn main(args: &[String]) -> ExitCode {
         Ok(served) => served,
         Err(e) => {
             let err = RunnerError::new(
-                "PORT_UNAVAILABLE",
-                3,
+                Code::PortUnavailable,
                 format!("cannot listen on 127.0.0.1:{}: {e}", opts.port),
                 "Pick another --port, or 0 for a free one.",
             );
-            println!("{}", err.to_json());
-            return ExitCode::from(err.exit);
+            print!("{}", err.to_json());
+            return ExitCode::from(err.exit().code());
         }
     };
     println!("LISTENING {}", loopback.url());

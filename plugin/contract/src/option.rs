@@ -1,0 +1,180 @@
+//! The options operations take, each described once: its flag, its value, its help, how to fill it
+//! in, and whether it names a file the runner must grant. [`crate::operation`] says which operation
+//! takes which.
+
+/// The value a flag takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value {
+    /// None: the flag is present or absent (`--include-static`).
+    Switch,
+    /// One value (`--provider P`).
+    One(&'static str),
+    /// One value that may start with `-` (JSON, or `-` for stdin).
+    Raw(&'static str),
+    /// A whole number (`--page-size N`).
+    Number(&'static str),
+    /// Whole seconds, optional: the flag alone means this many (`--wait [SECONDS]`).
+    OptionalSeconds(u64),
+}
+
+impl Value {
+    /// The value's placeholder in usage text (`SECONDS` for seconds), `None` for a switch.
+    pub fn placeholder(self) -> Option<&'static str> {
+        match self {
+            Value::Switch => None,
+            Value::One(name) | Value::Raw(name) | Value::Number(name) => Some(name),
+            Value::OptionalSeconds(_) => Some("SECONDS"),
+        }
+    }
+}
+
+/// How the component uses a file an option names; the runner grants exactly those files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileUse {
+    /// The value is a file the component reads.
+    Read,
+    /// The value is a file the component writes (atomically: a temporary name, then a rename).
+    Write,
+    /// A value `@FILE` names a file the component reads; any other value is used as it is.
+    ReadIfAt,
+}
+
+/// One option.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Opt {
+    /// The flag without its dashes, e.g. `connection-name`.
+    pub flag: &'static str,
+    /// The value it takes.
+    pub value: Value,
+    /// One line of help.
+    pub help: &'static str,
+    /// What to pass, for hints that ask for it: `Add --connection-name NAME (see ...)`.
+    pub example: &'static str,
+    /// Set when the value names a file.
+    pub file: Option<FileUse>,
+}
+
+const fn opt(flag: &'static str, value: Value, help: &'static str, example: &'static str) -> Opt {
+    Opt { flag, value, help, example, file: None }
+}
+
+/// `--provider P`
+pub static PROVIDER: Opt = opt("provider", Value::One("P"), "Provider key, e.g. NOTION (case-insensitive)", "NOTION");
+/// `--page-size N`
+pub static PAGE_SIZE: Opt =
+    opt("page-size", Value::Number("N"), "Page size (1-30 for connections, 1-100 for tools)", "30");
+/// `--page-token X`
+pub static PAGE_TOKEN: Opt =
+    opt("page-token", Value::One("X"), "Page token from a previous --get-tool call", "TOKEN (next_page_token)");
+/// `--connection-name C`
+pub static CONNECTION_NAME: Opt = opt(
+    "connection-name",
+    Value::One("C"),
+    "Connection name (the connection's key_id), e.g. notion-ijIQedmJ",
+    "NAME (see agent-auth --list-connections --provider P)",
+);
+/// `--identifier I`
+pub static IDENTIFIER: Opt =
+    opt("identifier", Value::One("I"), "User identifier (default: TOOL_IDENTIFIER)", "USER_ID");
+/// `--tool-name T`
+pub static TOOL_NAME: Opt = opt(
+    "tool-name",
+    Value::One("T"),
+    "Tool name; repeat for several with --get-tool",
+    "NAME (see agent-auth --get-tool --provider P)",
+);
+/// `--query Q`
+pub static QUERY: Opt =
+    opt("query", Value::One("Q"), "Free-text tool search (3-100 characters)", "'what you want to do'");
+/// `--tool-input JSON|@FILE|-`
+pub static TOOL_INPUT: Opt = Opt {
+    file: Some(FileUse::ReadIfAt),
+    ..opt(
+        "tool-input",
+        Value::Raw("JSON|@FILE|-"),
+        "Tool input: a JSON object, @FILE, or - for stdin",
+        "'{...}' matching the tool's input_schema (see agent-auth --get-tool --tool-name T)",
+    )
+};
+/// `--path P`
+pub static PATH: Opt =
+    opt("path", Value::One("P"), "Provider API path, e.g. /v1/users/me (not a URL)", "/v1/... (the provider API path)");
+/// The method of `--proxy-request` without `--method`.
+pub const DEFAULT_METHOD: &str = "GET";
+/// `--method M`
+pub static METHOD: Opt =
+    opt("method", Value::One("M"), "HTTP method for --proxy-request (default GET)", DEFAULT_METHOD);
+/// `--query-params JSON`
+pub static QUERY_PARAMS: Opt = opt(
+    "query-params",
+    Value::One("JSON"),
+    "Query parameters as a JSON object; an array value repeats the key",
+    "'{\"key\": \"value\"}'",
+);
+/// `--body JSON`
+pub static BODY: Opt = opt("body", Value::Raw("JSON"), "Request body as JSON", "'{\"key\": \"value\"}'");
+/// `--headers JSON`
+pub static HEADERS: Opt = opt(
+    "headers",
+    Value::One("JSON"),
+    "Extra request headers as a JSON object",
+    "'{\"Notion-Version\": \"2022-06-28\"}'",
+);
+/// `--input-file F`
+pub static INPUT_FILE: Opt = Opt {
+    file: Some(FileUse::Read),
+    ..opt("input-file", Value::One("F"), "Upload this file as multipart/form-data (field \"file\")", "FILE")
+};
+/// `--output-file F`
+pub static OUTPUT_FILE: Opt = Opt {
+    file: Some(FileUse::Write),
+    ..opt("output-file", Value::One("F"), "Save the raw response body to this file", "FILE")
+};
+/// The seconds `--wait` alone waits for a person.
+pub const WAIT_DEFAULT_SECONDS: u64 = 300;
+/// `--wait [SECONDS]`
+pub static WAIT: Opt = opt(
+    "wait",
+    Value::OptionalSeconds(WAIT_DEFAULT_SECONDS),
+    "Wait until the accounts are active (default 300 seconds)",
+    "SECONDS",
+);
+/// `--for-url URL`
+pub static FOR_URL: Opt = opt(
+    "for-url",
+    Value::One("URL"),
+    "Pick the service whose provider serves this API URL",
+    "https://api.example.com/...",
+);
+/// `--include-static`
+pub static INCLUDE_STATIC: Opt =
+    opt("include-static", Value::Switch, "Hand out a non-OAuth account's static credential fields", "");
+/// `--name N`
+pub static NAME: Opt = opt("name", Value::One("N"), "MCP config name", "NAME (lower-case letters, digits, - and _)");
+/// `--description D`
+pub static DESCRIPTION: Opt = opt("description", Value::One("D"), "MCP config description", "'what it is for'");
+/// `--tools CONNECTION[:TOOLS]`
+pub static TOOLS: Opt = opt(
+    "tools",
+    Value::One("CONNECTION[:TOOLS]"),
+    "CONNECTION[:tool1,tool2,...] for --create-mcp-config; repeat per connection",
+    "CONNECTION[:tool1,tool2] once per connection (no tool list = every tool)",
+);
+/// `--config-name N`
+pub static CONFIG_NAME: Opt =
+    opt("config-name", Value::One("N"), "MCP config name", "NAME (see agent-auth --list-mcp-configs)");
+/// `--instance-id ID`
+pub static INSTANCE_ID: Opt =
+    opt("instance-id", Value::One("ID"), "MCP instance id", "ID (from agent-auth --ensure-mcp-instance)");
+/// `--since T`
+pub static SINCE: Opt =
+    opt("since", Value::One("T"), "Entries at or after T (RFC 3339, or an age like 30m, 24h, 7d)", "24h");
+/// `--limit N`
+pub static LIMIT: Opt = opt("limit", Value::Number("N"), "At most N entries, the newest (default 50)", "50");
+/// `--agent-run-id ID`, taken by every operation
+pub static AGENT_RUN_ID: Opt = opt(
+    "agent-run-id",
+    Value::One("ID"),
+    "Correlates this call in the audit trail and Scalekit's tool logs (default: AGENT_RUN_ID)",
+    "RUN_ID",
+);

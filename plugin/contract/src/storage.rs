@@ -1,0 +1,11 @@
+//! agent-auth's own folders, which the runner creates and grants the component, and the files the
+//! component keeps in them.
+
+/// The variable naming the config folder (default: the user's config folder + `agent-auth`).
+pub const CONFIG_DIR_VAR: &str = "AGENT_AUTH_CONFIG_DIR";
+/// The variable naming the state folder (default: the user's state folder + `agent-auth`).
+pub const STATE_DIR_VAR: &str = "AGENT_AUTH_STATE_DIR";
+/// In the config folder: service names mapped to connections, for `--get-token` (owner-only, 0600).
+pub const CONNECTIONS_FILE: &str = "connections.json";
+/// In the state folder: the audit trail, one JSON line per audited call.
+pub const AUDIT_FILE: &str = "audit.jsonl";

@@ -1,0 +1,80 @@
+//! MCP configs and per-user instances (the AgentKit flow for Claude Managed Agents and OpenClaw):
+//! create a config once ([`configs`]), then ensure each user's instance and tell the person which
+//! connections still need authorizing ([`instances`]).
+//!
+//! An instance's `url` is pre-authenticated. It goes into the stdout JSON only: never into an
+//! error message, a hint, a progress line or the audit trail.
+
+mod configs;
+mod instances;
+
+use agent_auth_contract::option::{CONFIG_NAME, DESCRIPTION, INSTANCE_ID, NAME, TOOLS, WAIT};
+
+use super::operation::{Context, RemoteOperation};
+use crate::cli::Args;
+use crate::output::{Failure, Success};
+
+/// `--create-mcp-config --name N [--description D] --tools CONNECTION[:TOOLS]...`.
+pub struct CreateConfig {
+    name: String,
+    description: Option<String>,
+    tools: Vec<String>,
+}
+
+impl RemoteOperation for CreateConfig {
+    fn parse(args: &Args) -> Result<Self, Failure> {
+        Ok(CreateConfig {
+            name: args.required(&NAME),
+            description: args.text(&DESCRIPTION).map(str::to_owned),
+            tools: args.all(&TOOLS).to_vec(),
+        })
+    }
+
+    fn run(self, ctx: &Context) -> Result<Success, Failure> {
+        configs::create(&ctx.sk, &self.name, self.description.as_deref(), &self.tools)
+    }
+}
+
+/// `--list-mcp-configs`.
+pub struct ListConfigs;
+
+impl RemoteOperation for ListConfigs {
+    fn parse(_: &Args) -> Result<Self, Failure> {
+        Ok(ListConfigs)
+    }
+
+    fn run(self, ctx: &Context) -> Result<Success, Failure> {
+        configs::list(&ctx.sk)
+    }
+}
+
+/// `--ensure-mcp-instance --config-name N [--identifier I] [--wait [SECONDS]]`.
+pub struct EnsureInstance {
+    config_name: String,
+    wait: Option<u64>,
+}
+
+impl RemoteOperation for EnsureInstance {
+    fn parse(args: &Args) -> Result<Self, Failure> {
+        Ok(EnsureInstance { config_name: args.required(&CONFIG_NAME), wait: args.number(&WAIT) })
+    }
+
+    fn run(self, ctx: &Context) -> Result<Success, Failure> {
+        instances::ensure(&ctx.sk, &self.config_name, ctx.user(), self.wait)
+    }
+}
+
+/// `--mcp-auth-state --instance-id ID`.
+pub struct AuthState {
+    instance_id: String,
+}
+
+impl RemoteOperation for AuthState {
+    fn parse(args: &Args) -> Result<Self, Failure> {
+        Ok(AuthState { instance_id: args.required(&INSTANCE_ID) })
+    }
+
+    fn run(self, ctx: &Context) -> Result<Success, Failure> {
+        instances::auth_state(&ctx.sk, &self.instance_id)
+    }
+}
