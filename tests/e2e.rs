@@ -449,7 +449,11 @@ fn https_certificates_are_verified_and_ssl_cert_file_adds_a_ca() {
         "{}",
         refused.stdout
     );
-    assert!(refused.json["error"]["message"].as_str().unwrap().contains("certificate"), "{}", refused.stdout);
+    assert_eq!(
+        refused.json["error"]["message"], "could not reach Scalekit (the server's TLS certificate is not trusted)",
+        "{}",
+        refused.stdout
+    );
 
     std::fs::write(w.path("ca.pem"), ca_pem).unwrap();
     let mut trusted = w.command(&["--get-tool", "--tool-name", "exa_search"]);
@@ -457,4 +461,24 @@ fn https_certificates_are_verified_and_ssl_cert_file_adds_a_ca() {
     let run = finish(trusted);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(run.json["tool"]["name"], "exa_search");
+}
+
+/// What the runner makes of a failure to connect: each cause is recognised (by type, not by the
+/// text of the error) and named in the message.
+#[test]
+fn dns_failures_and_refused_connections_are_told_apart() {
+    let w = World::start();
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_url = format!("http://127.0.0.1:{}", closed.local_addr().unwrap().port());
+    drop(closed);
+    for (url, message) in [
+        ("https://no-such-environment.invalid", "could not reach Scalekit (the host name does not resolve)"),
+        (closed_url.as_str(), "could not reach Scalekit (connection refused)"),
+    ] {
+        let mut cmd = w.command(&["--list-connections"]);
+        cmd.env("TOOL_ENV_URL", url);
+        let run = finish(cmd);
+        assert_eq!((run.code, run.json["error"]["code"].as_str()), (7, Some("TRANSPORT_ERROR")), "{}", run.stdout);
+        assert_eq!(run.json["error"]["message"], message, "{url}");
+    }
 }

@@ -50,6 +50,7 @@ impl RealNetwork {
             .connect_timeout(limits.connect_timeout)
             .read_timeout(limits.between_bytes_timeout)
             .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(std::sync::Arc::new(Resolver))
             .no_proxy(); // only the proxies given here, whether they came from the environment or .env
         let bypass = || proxies.no_proxy.as_deref().and_then(reqwest::NoProxy::from_string);
         if let Some(url) = &proxies.https {
@@ -101,29 +102,62 @@ impl RealNetwork {
     }
 }
 
-/// Maps a reqwest failure to the closest `wasi:http` error code.
-fn classify(err: reqwest::Error) -> HttpError {
-    let chain = {
-        let mut text = err.to_string();
-        let mut source = std::error::Error::source(&err);
-        while let Some(s) = source {
-            text.push_str(": ");
-            text.push_str(&s.to_string());
-            source = s.source();
-        }
-        text.to_lowercase()
-    };
-    if err.is_timeout() {
-        HttpError::ConnectionTimeout
-    } else if chain.contains("certificate") || chain.contains("unknownissuer") {
-        HttpError::TlsCertificateError
-    } else if chain.contains("dns error") || chain.contains("failed to lookup") {
-        HttpError::DnsError { rcode: None, info_code: None }
-    } else if chain.contains("connection refused") {
-        HttpError::ConnectionRefused
-    } else if err.is_connect() {
-        HttpError::InternalError(Some(format!("connection failed: {chain}")))
-    } else {
-        HttpError::InternalError(Some(chain))
+/// A failed DNS lookup, raised by [`Resolver`] so that it is recognised by type.
+#[derive(Debug)]
+struct DnsFailure(std::io::Error);
+
+impl std::fmt::Display for DnsFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DNS lookup failed: {}", self.0)
     }
+}
+
+impl std::error::Error for DnsFailure {}
+
+/// The system resolver (`getaddrinfo`, as reqwest's default), whose failures are [`DnsFailure`]s.
+struct Resolver;
+
+impl reqwest::dns::Resolve for Resolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let addrs = tokio::net::lookup_host((name.as_str(), 0)).await.map_err(DnsFailure)?;
+            Ok(Box::new(addrs.collect::<Vec<_>>().into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Every error in `err`'s chain, outermost first. An `io::Error` hides the error it wraps from
+/// `source()` (hyper-rustls wraps tokio-rustls' io::Error, which wraps rustls' error), so the walk
+/// goes into what it wraps instead.
+fn causes<'e>(
+    err: &'e (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'e (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(err), |e| match e.downcast_ref::<std::io::Error>() {
+        Some(io) => io.get_ref().map(|inner| inner as &(dyn std::error::Error + 'static)),
+        None => e.source(),
+    })
+}
+
+/// Maps a reqwest failure to the closest `wasi:http` error code, by the types in its source chain:
+/// a timeout, a [`DnsFailure`], a rustls error (certificate or handshake), a refused connection.
+fn classify(err: reqwest::Error) -> HttpError {
+    if err.is_timeout() {
+        return HttpError::ConnectionTimeout;
+    }
+    for cause in causes(&err) {
+        if cause.is::<DnsFailure>() {
+            return HttpError::DnsError { rcode: None, info_code: None };
+        }
+        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+            return match tls {
+                rustls::Error::InvalidCertificate(_) => HttpError::TlsCertificateError,
+                _ => HttpError::TlsProtocolError,
+            };
+        }
+        if cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused) {
+            return HttpError::ConnectionRefused;
+        }
+    }
+    let chain = causes(&err).map(ToString::to_string).collect::<Vec<_>>().join(": ");
+    HttpError::InternalError(Some(if err.is_connect() { format!("connection failed: {chain}") } else { chain }))
 }

@@ -5,6 +5,8 @@
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::PathBuf;
 
+use agent_auth_contract::storage::{CONFIG_DIR_VAR, CONNECTIONS_FILE, STATE_DIR_VAR};
+
 /// The config and state folders of one invocation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AgentDirs {
@@ -17,10 +19,9 @@ pub struct AgentDirs {
 impl AgentDirs {
     /// The folders from the variables `get` finds, else the platform defaults.
     pub fn resolve(get: impl Fn(&str) -> Option<String>) -> Option<AgentDirs> {
-        let config = get("AGENT_AUTH_CONFIG_DIR")
-            .map(PathBuf::from)
-            .or_else(|| dirs::config_dir().map(|d| d.join("agent-auth")))?;
-        let state = get("AGENT_AUTH_STATE_DIR")
+        let config =
+            get(CONFIG_DIR_VAR).map(PathBuf::from).or_else(|| dirs::config_dir().map(|d| d.join("agent-auth")))?;
+        let state = get(STATE_DIR_VAR)
             .map(PathBuf::from)
             .or_else(|| dirs::state_dir().or_else(dirs::data_local_dir).map(|d| d.join("agent-auth")))?;
         Some(AgentDirs { config, state })
@@ -38,7 +39,7 @@ impl AgentDirs {
 
     /// Makes `connections.json` readable by its owner only (the component cannot change modes).
     pub fn protect(&self) -> std::io::Result<()> {
-        let file = self.config.join("connections.json");
+        let file = self.config.join(CONNECTIONS_FILE);
         if file.is_file() {
             std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))?;
         }
@@ -48,8 +49,8 @@ impl AgentDirs {
     /// The variables that tell the component where the folders are.
     pub fn env(&self) -> [(String, String); 2] {
         [
-            ("AGENT_AUTH_CONFIG_DIR".into(), self.config.to_string_lossy().into_owned()),
-            ("AGENT_AUTH_STATE_DIR".into(), self.state.to_string_lossy().into_owned()),
+            (CONFIG_DIR_VAR.into(), self.config.to_string_lossy().into_owned()),
+            (STATE_DIR_VAR.into(), self.state.to_string_lossy().into_owned()),
         ]
     }
 }
@@ -63,8 +64,8 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let (config, state) = (root.path().join("c"), root.path().join("s/deep"));
         let get = |name: &str| match name {
-            "AGENT_AUTH_CONFIG_DIR" => Some(config.to_string_lossy().into_owned()),
-            "AGENT_AUTH_STATE_DIR" => Some(state.to_string_lossy().into_owned()),
+            CONFIG_DIR_VAR => Some(config.to_string_lossy().into_owned()),
+            STATE_DIR_VAR => Some(state.to_string_lossy().into_owned()),
             _ => None,
         };
         let dirs = AgentDirs::resolve(get).unwrap();
@@ -72,8 +73,8 @@ mod tests {
         dirs.ensure().unwrap();
         assert_eq!(std::fs::metadata(&config).unwrap().permissions().mode() & 0o777, 0o700);
         assert!(state.is_dir());
-        std::fs::write(config.join("connections.json"), "{}").unwrap();
+        std::fs::write(config.join(CONNECTIONS_FILE), "{}").unwrap();
         dirs.protect().unwrap();
-        assert_eq!(std::fs::metadata(config.join("connections.json")).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::metadata(config.join(CONNECTIONS_FILE)).unwrap().permissions().mode() & 0o777, 0o600);
     }
 }

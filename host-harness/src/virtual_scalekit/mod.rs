@@ -13,6 +13,7 @@ mod api;
 pub mod command;
 pub mod in_process;
 mod mcp;
+pub mod multipart;
 mod pages;
 mod provider;
 mod schema;

@@ -47,19 +47,11 @@ pub fn file_bytes(name: &str) -> Vec<u8> {
     bytes
 }
 
-/// The file part of a multipart body: (filename, content type, bytes).
+/// The `file` part of a well-formed multipart body: (filename, content type, bytes).
 fn uploaded_file(req: &Request) -> Option<(String, String, Bytes)> {
-    let boundary = req.header("content-type")?.split("boundary=").nth(1)?.trim_matches('"').to_owned();
-    let body = &req.body[..];
-    let head_at = body.windows(10).position(|w| w == b"filename=\"")?;
-    let head_end = head_at + body[head_at..].windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = String::from_utf8_lossy(&body[head_at + 10..head_end]).into_owned();
-    let filename = head.split('"').next()?.to_owned();
-    let content_type = head.lines().find_map(|l| l.strip_prefix("Content-Type: "))?.trim().to_owned();
-    let closing = format!("\r\n--{boundary}");
-    let content_start = head_end + 4;
-    let size = body[content_start..].windows(closing.len()).position(|w| w == closing.as_bytes())?;
-    Some((filename, content_type, req.body.slice(content_start..content_start + size)))
+    let form = super::multipart::parse(req.header("content-type")?, &req.body).ok()?;
+    let file = form.files.into_iter().find(|f| f.name == "file")?;
+    Some((file.filename, file.content_type, Bytes::from(file.content)))
 }
 
 fn validation_error(message: String) -> Response {

@@ -14,15 +14,7 @@ use crate::scalekit::connections::{self, Connection, MAX_PAGE_SIZE};
 pub fn find_connection(sk: &Scalekit, name: &str) -> Result<Connection, Failure> {
     let all = connections::scan(sk, MAX_PAGE_SIZE, |c| c.key_id == name)?;
     let Some(connection) = all.iter().find(|c| c.key_id == name).cloned() else {
-        let similar: Vec<&str> = all
-            .iter()
-            .filter(|c| {
-                let (name, key, provider) =
-                    (name.to_lowercase(), c.key_id.to_lowercase(), c.provider_key.to_lowercase());
-                key.contains(&name) || (!provider.is_empty() && name.contains(&provider))
-            })
-            .map(|c| c.key_id.as_str())
-            .collect();
+        let similar: Vec<&str> = all.iter().filter(|c| c.resembles(name)).map(|c| c.key_id.as_str()).collect();
         let hint = if similar.is_empty() {
             "Find the connection name with agent-auth --list-connections --provider PROVIDER and pass its key_id."
                 .to_owned()

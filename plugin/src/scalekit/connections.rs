@@ -2,12 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::pages::{Listing, Pages};
 use super::{ApiError, Scalekit};
 
 /// Scalekit's maximum page size for this listing.
 pub const MAX_PAGE_SIZE: u32 = 30;
-/// A listing longer than this many pages is treated as a server bug, not followed forever.
-const MAX_PAGES: usize = 1000;
 
 /// One app connection, with the fields agents use.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -42,51 +41,34 @@ impl Connection {
     pub fn is_oauth(&self) -> bool {
         self.kind == "OAUTH"
     }
+
+    /// Whether the connection looks like what `name` means, for suggestions: its name contains
+    /// `name`, or `name` contains its provider (`my-notion` and NOTION), in any case.
+    pub fn resembles(&self, name: &str) -> bool {
+        let (name, key, provider) = (name.to_lowercase(), self.key_id.to_lowercase(), self.provider_key.to_lowercase());
+        key.contains(&name) || (!provider.is_empty() && name.contains(&provider))
+    }
 }
 
+/// `GET /api/v1/connections/app`: one page.
 #[derive(Deserialize)]
-struct Page {
+pub struct Page {
     #[serde(default)]
     connections: Vec<Connection>,
     #[serde(default)]
     next_page_token: String,
 }
 
-/// A cursor over the listing: each [`Pages::next_page`] reads one more page.
-pub struct Pages<'s, 'a> {
-    sk: &'s Scalekit<'a>,
-    page_size: u32,
-    /// The next page's token; `None` once the listing has ended.
-    next: Option<String>,
-    read: usize,
+impl Listing for Page {
+    type Item = Connection;
+    fn into_parts(self) -> (Vec<Connection>, String) {
+        (self.connections, self.next_page_token)
+    }
 }
 
-impl<'s, 'a> Pages<'s, 'a> {
-    /// Nothing read yet.
-    pub fn new(sk: &'s Scalekit<'a>, page_size: u32) -> Self {
-        Pages { sk, page_size, next: Some(String::new()), read: 0 }
-    }
-
-    /// The next page's connections, or `None` once the listing has ended.
-    pub fn next_page(&mut self) -> Result<Option<Vec<Connection>>, ApiError> {
-        let Some(token) = self.next.take() else { return Ok(None) };
-        if self.read >= MAX_PAGES {
-            return Err(ApiError::Decode(format!("the connection listing did not end after {MAX_PAGES} pages")));
-        }
-        let mut query = vec![("page_size", self.page_size.to_string())];
-        if !token.is_empty() {
-            query.push(("page_token", token.clone()));
-        }
-        let page: Page = self.sk.get("/api/v1/connections/app", &query, "connection listing")?;
-        self.read += 1;
-        if !page.next_page_token.is_empty() {
-            if page.next_page_token == token {
-                return Err(ApiError::Decode("Scalekit returned the same page token twice".into()));
-            }
-            self.next = Some(page.next_page_token);
-        }
-        Ok(Some(page.connections))
-    }
+/// The listing's pages, `page_size` at a time.
+pub fn pages<'s, 'a>(sk: &'s Scalekit<'a>, page_size: u32) -> Pages<'s, 'a, Page> {
+    Pages::new(sk, "/api/v1/connections/app", vec![("page_size", page_size.to_string())], "connection listing")
 }
 
 /// Reads pages in order until the listing ends or `done` returns true for a connection.
@@ -96,7 +78,7 @@ pub fn scan(
     page_size: u32,
     mut done: impl FnMut(&Connection) -> bool,
 ) -> Result<Vec<Connection>, ApiError> {
-    let mut pages = Pages::new(sk, page_size);
+    let mut pages = pages(sk, page_size);
     let mut all = Vec::new();
     while let Some(page) = pages.next_page()? {
         let stop = page.iter().any(&mut done);

@@ -8,13 +8,12 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
 
-use super::{ApiError, ErrorResponse, Scalekit};
-use crate::http::{encode_component, query_string};
+use super::pages::{Listing, Pages};
+use super::{ApiError, Scalekit};
+use crate::http::encode_component;
 
 /// Scalekit's maximum page size for the config listing (buf.validate `lte: 30`).
 pub const CONFIGS_PAGE_SIZE: u32 = 30;
-/// A listing longer than this many pages is treated as a server bug, not followed forever.
-const MAX_PAGES: usize = 1000;
 
 /// One connection of a config and the tools it exposes (`connection_tool_mappings[]`).
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
@@ -162,29 +161,20 @@ pub fn create_config(sk: &Scalekit, name: &str, description: &str, mappings: &[M
     Ok(created.config)
 }
 
+impl Listing for ConfigPage {
+    type Item = Config;
+    fn into_parts(self) -> (Vec<Config>, String) {
+        (self.configs, self.next_page_token)
+    }
+}
+
 /// `GET /api/v1/mcp/configs`, every page, optionally only the config named `name`.
 pub fn list_configs(sk: &Scalekit, name: Option<&str>) -> Result<Vec<Config>, ApiError> {
-    let mut all = Vec::new();
-    let mut token = String::new();
-    for _ in 0..MAX_PAGES {
-        let mut query = vec![("page_size", CONFIGS_PAGE_SIZE.to_string())];
-        if let Some(name) = name {
-            query.push(("filter.name", name.to_owned()));
-        }
-        if !token.is_empty() {
-            query.push(("page_token", token.clone()));
-        }
-        let page: ConfigPage = sk.get("/api/v1/mcp/configs", &query, "MCP config listing")?;
-        all.extend(page.configs);
-        if page.next_page_token.is_empty() {
-            return Ok(all);
-        }
-        if page.next_page_token == token {
-            return Err(ApiError::Decode("Scalekit returned the same page token twice".into()));
-        }
-        token = page.next_page_token;
+    let mut query = vec![("page_size", CONFIGS_PAGE_SIZE.to_string())];
+    if let Some(name) = name {
+        query.push(("filter.name", name.to_owned()));
     }
-    Err(ApiError::Decode(format!("the MCP config listing did not end after {MAX_PAGES} pages")))
+    Pages::<ConfigPage>::new(sk, "/api/v1/mcp/configs", query, "MCP config listing").all()
 }
 
 /// `POST /api/v1/mcp/instances`: the user's instance of the config, created on first call.
@@ -204,19 +194,9 @@ pub fn get_instance(sk: &Scalekit, id: &str) -> Result<Instance, ApiError> {
 /// `POST /api/v1/mcp/instances/{id}:get_auth_state` (no body); with `include_links`, Scalekit adds a
 /// fresh authorization link for every connection whose account is not active.
 pub fn auth_state(sk: &Scalekit, id: &str, include_links: bool) -> Result<Vec<ConnectionState>, ApiError> {
-    let mut target = format!("/api/v1/mcp/instances/{}:get_auth_state", encode_component(id));
-    if include_links {
-        target.push('?');
-        target.push_str(&query_string(&[("include_auth_links", "true")]));
-    }
-    let headers = vec![("accept".to_owned(), "application/json".to_owned())];
-    let response = sk.send_authenticated("POST", &target, headers, None, None)?;
-    if !(200..300).contains(&response.status) {
-        return Err(ApiError::Status(ErrorResponse::parse(&response)));
-    }
-    let state: AuthState = serde_json::from_slice(&response.body).map_err(|e| {
-        ApiError::Decode(format!("unexpected MCP instance auth state from Scalekit (HTTP {}): {e}", response.status))
-    })?;
+    let path = format!("/api/v1/mcp/instances/{}:get_auth_state", encode_component(id));
+    let query = if include_links { vec![("include_auth_links", "true".to_owned())] } else { Vec::new() };
+    let state: AuthState = sk.request("POST", &path, &query, None, "MCP instance auth state")?;
     Ok(state.connections)
 }
 

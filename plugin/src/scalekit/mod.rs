@@ -1,19 +1,21 @@
-//! A Scalekit AgentKit REST client (the grpc-gateway surface of `shared/reference/scalekit-api.md`).
+//! A Scalekit AgentKit REST client: its grpc-gateway surface (`/api/v1/...`, `/oauth/token`) and
+//! the proxy to providers (`/proxy/...`), one module per resource.
 
 pub mod accounts;
+mod client_token;
 pub mod connections;
 mod errors;
 pub mod mcp;
+pub mod pages;
 pub mod proxy;
 pub mod tools;
-
-use std::cell::OnceCell;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub use errors::{ApiError, ErrorResponse};
 
+use self::client_token::ClientToken;
 use crate::config::Config;
 use crate::http::{HttpClient, Request, Response, query_string};
 
@@ -24,15 +26,7 @@ const USER_AGENT: &str = concat!("agent-auth/", env!("CARGO_PKG_VERSION"));
 pub struct Scalekit<'a> {
     http: &'a dyn HttpClient,
     env_url: String,
-    client_id: String,
-    client_secret: String,
-    /// Fetched on first use; at most one token request per invocation.
-    token: OnceCell<String>,
-}
-
-#[derive(serde::Deserialize)]
-struct TokenResponse {
-    access_token: String,
+    token: ClientToken,
 }
 
 impl<'a> Scalekit<'a> {
@@ -41,47 +35,7 @@ impl<'a> Scalekit<'a> {
         Scalekit {
             http,
             env_url: config.env_url.clone(),
-            client_id: config.client_id.clone(),
-            client_secret: config.client_secret.clone(),
-            token: OnceCell::new(),
-        }
-    }
-
-    /// The client-credentials access token, requested once (`POST /oauth/token`).
-    fn token(&self) -> Result<&str, ApiError> {
-        if let Some(token) = self.token.get() {
-            return Ok(token);
-        }
-        let form = query_string(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", self.client_id.as_str()),
-            ("client_secret", self.client_secret.as_str()),
-        ]);
-        let response = self
-            .send(Request {
-                method: "POST".into(),
-                url: format!("{}/oauth/token", self.env_url),
-                headers: vec![
-                    ("content-type".into(), "application/x-www-form-urlencoded".into()),
-                    ("accept".into(), "application/json".into()),
-                    ("user-agent".into(), USER_AGENT.into()),
-                ],
-                body: Some(form.into_bytes()),
-            })
-            .map_err(|e| match e {
-                ApiError::Status(r) if matches!(r.status, 400 | 401 | 403) => ApiError::Credentials(r),
-                other => other,
-            })?;
-        let parsed: TokenResponse = decode(&response, "token response")?;
-        Ok(self.token.get_or_init(|| parsed.access_token))
-    }
-
-    fn send(&self, request: Request) -> Result<Response, ApiError> {
-        let response = self.http.send(request, None).map_err(ApiError::Transport)?;
-        if (200..300).contains(&response.status) {
-            Ok(response)
-        } else {
-            Err(ApiError::Status(ErrorResponse::parse(&response)))
+            token: ClientToken::new(&config.client_id, &config.client_secret),
         }
     }
 
@@ -95,7 +49,7 @@ impl<'a> Scalekit<'a> {
         body: Option<Vec<u8>>,
         sink: Option<&mut dyn std::io::Write>,
     ) -> Result<Response, ApiError> {
-        let token = self.token()?;
+        let token = self.token.get(self.http, &self.env_url)?;
         let mut headers = vec![
             ("authorization".to_owned(), format!("Bearer {token}")),
             ("user-agent".to_owned(), USER_AGENT.to_owned()),
@@ -106,7 +60,9 @@ impl<'a> Scalekit<'a> {
         self.http.send(request, sink).map_err(ApiError::Transport)
     }
 
-    fn api<T: DeserializeOwned>(
+    /// `{method} {path}?{query}` with an optional JSON body, its 2xx answer decoded as `T` (`what`
+    /// names it in messages).
+    pub fn request<T: DeserializeOwned>(
         &self,
         method: &str,
         path: &str,
@@ -133,15 +89,16 @@ impl<'a> Scalekit<'a> {
 
     /// `GET {path}?{query}` decoded as `T`.
     pub fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)], what: &str) -> Result<T, ApiError> {
-        self.api("GET", path, query, None, what)
+        self.request("GET", path, query, None, what)
     }
 
     /// `POST {path}` with a JSON body, decoded as `T`.
     pub fn post<T: DeserializeOwned>(&self, path: &str, body: &Value, what: &str) -> Result<T, ApiError> {
-        self.api("POST", path, &[], Some(body), what)
+        self.request("POST", path, &[], Some(body), what)
     }
 }
 
+/// Decodes a 2xx body as `T`; `what` names it in the message when it does not decode.
 fn decode<T: DeserializeOwned>(response: &Response, what: &str) -> Result<T, ApiError> {
     serde_json::from_slice(&response.body)
         .map_err(|e| ApiError::Decode(format!("unexpected {what} from Scalekit (HTTP {}): {e}", response.status)))

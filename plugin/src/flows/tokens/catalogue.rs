@@ -1,19 +1,20 @@
 //! The environment's connections, read page by page only as far as a question needs, and read
 //! once per invocation however many services ask.
 
-use crate::scalekit::connections::{Connection, MAX_PAGE_SIZE, Pages};
+use crate::scalekit::connections::{self, Connection, MAX_PAGE_SIZE, Page};
+use crate::scalekit::pages::Pages;
 use crate::scalekit::{ApiError, Scalekit};
 
 /// `GET /api/v1/connections/app`, cached across the services of one `--get-token`.
 pub struct Catalogue<'s, 'a> {
-    pages: Pages<'s, 'a>,
+    pages: Pages<'s, 'a, Page>,
     loaded: Vec<Connection>,
 }
 
 impl<'s, 'a> Catalogue<'s, 'a> {
     /// Nothing read yet.
     pub fn new(sk: &'s Scalekit<'a>) -> Self {
-        Catalogue { pages: Pages::new(sk, MAX_PAGE_SIZE), loaded: Vec::new() }
+        Catalogue { pages: connections::pages(sk, MAX_PAGE_SIZE), loaded: Vec::new() }
     }
 
     /// Reads one more page; false when the listing had already ended.

@@ -59,17 +59,8 @@ impl Run<'_, '_> {
 
     /// Completed connections that look like what `service` means (same provider, or similar name).
     fn candidates(&mut self, service: &str) -> Result<Vec<String>, Failure> {
-        let wanted = service.to_ascii_lowercase();
         let all = self.catalogue.all()?;
-        Ok(all
-            .iter()
-            .filter(|c| c.is_completed())
-            .filter(|c| {
-                let (key, provider) = (c.key_id.to_ascii_lowercase(), c.provider_key.to_ascii_lowercase());
-                provider == wanted || key.contains(&wanted) || (!provider.is_empty() && wanted.contains(&provider))
-            })
-            .map(|c| c.key_id.clone())
-            .collect())
+        Ok(all.iter().filter(|c| c.is_completed() && c.resembles(service)).map(|c| c.key_id.clone()).collect())
     }
 
     /// The `--configure` command that would fix `service`, with the best candidate connection.
