@@ -22,7 +22,9 @@ pub mod server;
 mod state;
 #[cfg(test)]
 mod tests;
+mod toolbox;
 mod wire;
+mod workspace;
 
 use std::sync::Mutex;
 use std::time::Duration;

@@ -16,8 +16,6 @@ use super::{Request, Response};
 
 /// How long a pre-signed URL stays valid (Notion's file URLs last an hour).
 const PRESIGNED_LIFETIME: Duration = Duration::from_secs(3600);
-/// The pages of the seeded workspace (the ids the Notion tools return), which blocks can be added to.
-const PAGES: [&str; 2] = ["59833787-2cf9-4fdf-8782-e53db20768a5", "1f0b3c55-9a2e-4c1d-8e7f-3a9b2c4d5e6f"];
 
 /// A provider's answer to a revoked or expired credential.
 pub fn unauthorized() -> Response {
@@ -104,14 +102,12 @@ pub fn answer(state: &mut State, provider: &str, req: &Request, path: &str) -> R
             200,
             json!({"object": "user", "id": "b2c3d4e5-0000-4000-8000-000000000001", "name": "Alice's integration", "type": "bot", "bot": {"workspace_name": "Acme"}}),
         ),
-        ("POST", "/v1/search") => json_response(
-            200,
-            json!({"object": "list", "results": [{"object": "page", "id": "59833787-2cf9-4fdf-8782-e53db20768a5"}], "has_more": false, "next_cursor": null}),
-        ),
+        ("POST", "/v1/search") => search(state, req, &owner),
         ("POST", "/v1/file_uploads") => create_upload(state, owner),
         _ => match (method, sent, parent, block) {
             ("POST", Some(id), _, _) => send_upload(state, req, &owner, id),
             ("PATCH", _, Some(id), _) => attach_children(state, req, owner, id),
+            ("GET", _, Some(id), _) => page_children(state, &owner, id),
             ("GET", _, _, Some(id)) => read_file_block(state, &owner, id),
             _ => not_found(path),
         },
@@ -160,10 +156,44 @@ fn send_upload(state: &mut State, req: &Request, owner: &str, id: &str) -> Respo
     }
 }
 
-/// Whether `id` (dashes optional) is a page of the workspace or a block `owner` made.
+/// `POST /v1/search`: the pages `owner` can see whose titles hold the `query`, as the
+/// `notion_page_search` tool finds them.
+fn search(state: &State, req: &Request, owner: &str) -> Response {
+    let body = serde_json::from_slice::<Value>(&req.body).unwrap_or_default();
+    let found = super::toolbox::notion_page_search(
+        state,
+        owner,
+        &json!({"query": body["query"], "page_size": body["page_size"]}),
+    );
+    let results: Vec<Value> =
+        found["results"].as_array().into_iter().flatten().map(|p| json!({"object": "page", "id": p["id"]})).collect();
+    json_response(
+        200,
+        json!({"object": "list", "results": results, "has_more": found["has_more"], "next_cursor": found["next_cursor"]}),
+    )
+}
+
+/// `GET /v1/blocks/{page}/children`: a page's text, one paragraph block per paragraph.
+fn page_children(state: &State, owner: &str, id: &str) -> Response {
+    let Some(page) = state.workspace.notion_page(id, owner) else {
+        return not_found(&format!("block {id}"));
+    };
+    let blocks: Vec<Value> = page
+        .paragraphs
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            json!({"object": "block", "id": format!("{}-p{i}", page.id), "type": "paragraph", "has_children": false,
+                "paragraph": {"rich_text": [{"type": "text", "plain_text": text, "text": {"content": text}}]}})
+        })
+        .collect();
+    json_response(200, json!({"object": "list", "results": blocks, "has_more": false, "next_cursor": null}))
+}
+
+/// Whether `id` (dashes optional) is a page `owner` can see or a block `owner` made.
 fn known_parent(state: &State, owner: &str, id: &str) -> bool {
     let bare = |s: &str| s.replace('-', "");
-    PAGES.iter().any(|p| bare(p) == bare(id))
+    state.workspace.notion_page(id, owner).is_some()
         || state.notion_blocks.iter().any(|b| b.owner == owner && bare(&b.id) == bare(id))
 }
 

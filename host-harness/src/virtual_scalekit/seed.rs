@@ -1,6 +1,7 @@
 //! The demo catalogue: the providers the skill talks about, connections in every status (two
 //! COMPLETED for Notion, a DRAFT one on the first page and the usable one on the second), accounts
-//! in every status, a proxy-disabled connection, and tools with real-looking schemas.
+//! in every status, a proxy-disabled connection, tools with real-looking schemas (what they do is
+//! [`super::toolbox`]), and the providers' [`Workspace`].
 
 use std::time::{Duration, SystemTime};
 
@@ -8,6 +9,7 @@ use agent_auth_contract::rfc3339;
 use serde_json::{Map, Value, json};
 
 use super::state::{Account, Auth, Connection, Credentials, McpMapping, State, Tool};
+use super::workspace::Workspace;
 
 /// The identifier whose accounts the catalogue seeds.
 pub const DEMO_IDENTIFIER: &str = "alice";
@@ -57,14 +59,13 @@ const LATE_CONNECTIONS: &[ConnectionSeed] = &[
     ConnectionSeed("notion-team", "NOTION", "OAUTH", "COMPLETED", true),
 ];
 
-fn tool(provider: &str, name: &str, description: &str, input_schema: Value, result: Value) -> Tool {
+fn tool(provider: &str, name: &str, description: &str, input_schema: Value) -> Tool {
     Tool {
         id: String::new(),
         provider: provider.into(),
         name: name.into(),
         description: description.into(),
         input_schema,
-        result,
     }
 }
 
@@ -75,8 +76,6 @@ fn tools() -> Vec<Tool> {
             "notion_page_get",
             "Retrieve a Notion page's properties by its id.",
             json!({"type": "object", "properties": {"page_id": {"type": "string", "description": "The page id (32 hex characters, dashes optional)."}}, "required": ["page_id"], "additionalProperties": false}),
-            json!({"object": "page", "id": "59833787-2cf9-4fdf-8782-e53db20768a5", "url": "https://www.notion.so/Q3-roadmap-598337872cf94fdf8782e53db20768a5",
-                   "properties": {"title": {"type": "title", "title": [{"plain_text": "Q3 roadmap"}]}}, "last_edited_time": "2026-11-20T16:02:00.000Z"}),
         ),
         tool(
             "NOTION",
@@ -87,9 +86,6 @@ fn tools() -> Vec<Tool> {
                 "page_size": {"type": "integer", "minimum": 1, "maximum": 100},
                 "sort_direction": {"type": "string", "enum": ["ascending", "descending"]},
                 "start_cursor": {"type": "string"}}, "additionalProperties": false}),
-            json!({"results": [{"object": "page", "id": "59833787-2cf9-4fdf-8782-e53db20768a5", "title": "Q3 roadmap"},
-                               {"object": "page", "id": "1f0b3c55-9a2e-4c1d-8e7f-3a9b2c4d5e6f", "title": "Hiring plan"}],
-                   "has_more": false, "next_cursor": null}),
         ),
         tool(
             "NOTION",
@@ -98,14 +94,12 @@ fn tools() -> Vec<Tool> {
             json!({"type": "object", "properties": {
                 "parent_page_id": {"type": "string"}, "title": {"type": "string"},
                 "paragraphs": {"type": "array", "items": {"type": "string"}}}, "required": ["parent_page_id", "title"], "additionalProperties": false}),
-            json!({"object": "page", "id": "7d2c4e1a-0b3f-4a5e-9c8d-1e2f3a4b5c6d", "url": "https://www.notion.so/7d2c4e1a0b3f4a5e9c8d1e2f3a4b5c6d"}),
         ),
         tool(
             "NOTION",
             "notion_user_list",
             "List the users of the workspace.",
             json!({"type": "object", "properties": {"page_size": {"type": "integer", "minimum": 1, "maximum": 100}}}),
-            json!({"results": [{"object": "user", "id": "u_1", "name": "Alice Example", "type": "person"}]}),
         ),
         tool(
             "SLACK",
@@ -113,42 +107,36 @@ fn tools() -> Vec<Tool> {
             "List the channels of the workspace.",
             json!({"type": "object", "properties": {"limit": {"type": "integer", "minimum": 1, "maximum": 1000},
                 "types": {"type": "array", "items": {"type": "string", "enum": ["public_channel", "private_channel", "im", "mpim"]}}}}),
-            json!({"channels": [{"id": "C024BE91L", "name": "general"}, {"id": "C024BE92M", "name": "eng"}]}),
         ),
         tool(
             "SLACK",
             "slack_send_message",
             "Post a message to a channel.",
             json!({"type": "object", "properties": {"channel": {"type": "string"}, "text": {"type": "string"}}, "required": ["channel", "text"]}),
-            json!({"ok": true, "channel": "C024BE91L", "ts": "1763712000.000100"}),
         ),
         tool(
             "GMAIL",
             "gmail_fetch_mails",
             "Fetch emails matching a Gmail search query.",
             json!({"type": "object", "properties": {"query": {"type": "string"}, "max_results": {"type": "integer", "minimum": 1, "maximum": 500}}}),
-            json!({"messages": [{"id": "18c2f0a1b2c3d4e5", "subject": "Quarterly numbers", "from": "cfo@example.com"}]}),
         ),
         tool(
             "GMAIL",
             "gmail_send_message",
             "Send an email.",
             json!({"type": "object", "properties": {"to": {"type": "array", "items": {"type": "string"}}, "subject": {"type": "string"}, "body": {"type": "string"}}, "required": ["to", "subject", "body"]}),
-            json!({"id": "18c2f0a1b2c3d4f6", "labelIds": ["SENT"]}),
         ),
         tool(
             "GITHUB",
             "github_branches_list",
             "List the branches of a repository.",
             json!({"type": "object", "properties": {"owner": {"type": "string"}, "repo": {"type": "string"}}, "required": ["owner", "repo"]}),
-            json!([{"name": "main", "protected": true}, {"name": "release-1.4", "protected": false}]),
         ),
         tool(
             "HARVESTAPI",
             "harvestapi_search_people",
             "Search LinkedIn profiles.",
             json!({"type": "object", "properties": {"search": {"type": "string"}, "location": {"type": "string"}, "page": {"type": "integer", "minimum": 1}}, "required": ["search"]}),
-            json!({"elements": [{"name": "Jordan Lee", "headline": "Staff Engineer at Example", "linkedinUrl": "https://www.linkedin.com/in/jordanlee"}], "pagination": {"pageNumber": 1, "totalPages": 4}}),
         ),
         tool(
             "EXA",
@@ -156,21 +144,18 @@ fn tools() -> Vec<Tool> {
             "Search the web with Exa.",
             json!({"type": "object", "properties": {"query": {"type": "string"}, "num_results": {"type": "integer", "minimum": 1, "maximum": 100},
                 "include_domains": {"type": "array", "items": {"type": "string"}}}, "required": ["query"]}),
-            json!({"results": [{"title": "WebAssembly Component Model", "url": "https://component-model.bytecodealliance.org/", "score": 0.93}]}),
         ),
         tool(
             "LINEAR",
             "linear_issue_create",
             "Create an issue in a team.",
             json!({"type": "object", "properties": {"team_id": {"type": "string"}, "title": {"type": "string"}, "priority": {"type": "integer", "minimum": 0, "maximum": 4}}, "required": ["team_id", "title"]}),
-            json!({"issue": {"id": "ENG-1042", "url": "https://linear.app/acme/issue/ENG-1042"}}),
         ),
         tool(
             "GOOGLE",
             "googlecalendar_list_events",
             "List events of a calendar.",
             json!({"type": "object", "properties": {"calendar_id": {"type": "string"}, "time_min": {"type": "string"}, "max_results": {"type": "integer"}}, "required": ["calendar_id"]}),
-            json!({"items": [{"id": "evt_1", "summary": "Design review", "start": {"dateTime": "2026-11-24T15:00:00Z"}}]}),
         ),
     ]
 }
@@ -206,6 +191,7 @@ pub fn seeded(base_url: &str, credentials: Option<Credentials>) -> State {
         mcp_instances: Vec::new(),
         notion_uploads: Vec::new(),
         notion_blocks: Vec::new(),
+        workspace: Workspace::seeded(),
         counter: 0,
     };
     let seeds = CONNECTIONS.iter().map(|c| (c.0.to_owned(), c.1, c.2, c.3, c.4));

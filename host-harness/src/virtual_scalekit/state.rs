@@ -5,6 +5,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use agent_auth_contract::rfc3339;
 use serde_json::{Map, Value, json};
+
+use super::workspace::Workspace;
 use sha2::{Digest, Sha256};
 
 /// The client credentials the environment accepts.
@@ -142,8 +144,6 @@ pub struct Tool {
     pub description: String,
     /// JSON Schema of `params`.
     pub input_schema: Value,
-    /// What executing it returns under `data`.
-    pub result: Value,
 }
 
 impl Tool {
@@ -299,6 +299,8 @@ pub struct State {
     pub notion_uploads: Vec<NotionUpload>,
     /// Notion file blocks.
     pub notion_blocks: Vec<NotionFileBlock>,
+    /// What the providers hold.
+    pub workspace: Workspace,
     /// Feeds [`State::next_id`] and [`State::secret`].
     pub counter: u64,
 }

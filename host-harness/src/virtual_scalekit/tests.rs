@@ -95,7 +95,7 @@ fn execute_tool_rejects_tool_input_in_place_of_params() {
     assert_eq!((status, error["code"].as_u64(), error_code(&error)), (400, Some(3), "INVALID_ARGUMENT"), "{error}");
     assert!(error["message"].as_str().unwrap().contains("\"tool_input\""), "{error}");
 
-    let body = json!({"tool_name": "notion_page_get", "connector": "notion-ijIQedmJ", "identifier": "alice", "params": {"page_id": "59833787"}});
+    let body = json!({"tool_name": "notion_page_get", "connector": "notion-ijIQedmJ", "identifier": "alice", "params": {"page_id": "598337872cf94fdf8782e53db20768a5"}});
     assert_eq!(call(&double, &bearer, "POST", "/api/v1/execute_tool", body).0, 200);
 }
 
@@ -668,4 +668,184 @@ fn mcp_auth_state_reports_accounts_and_issues_links() {
         call(&double, &bearer, "POST", "/api/v1/mcp/instances/mcpi_missing:get_auth_state", Value::Null);
     assert_eq!((status, error_code(&error)), (404, "NOT_FOUND"));
     assert_eq!(call(&double, &bearer, "POST", &format!("/api/v1/mcp/instances/{id}:get_state"), Value::Null).0, 404);
+}
+
+// Tools answer from their input.
+
+/// Runs `tool` with `params` on `connector` for alice: (status, body).
+fn execute(double: &VirtualScalekit, bearer: &str, tool: &str, connector: &str, params: Value) -> (u16, Value) {
+    let body = json!({"tool_name": tool, "connector": connector, "identifier": "alice", "params": params});
+    call(double, bearer, "POST", "/api/v1/execute_tool", body)
+}
+
+/// The provider's refusal of a tool call: (tool_error_code, tool_error_message).
+fn tool_error(status: u16, body: &Value) -> (String, String) {
+    assert_eq!((status, error_code(body)), (500, "TOOL_ERROR"), "{body}");
+    let info = &body["details"][0]["tool_error_info"];
+    assert!(info["execution_id"].as_str().unwrap().starts_with("exec_"), "{body}");
+    (info["tool_error_code"].as_str().unwrap().to_owned(), info["tool_error_message"].as_str().unwrap().to_owned())
+}
+
+#[test]
+fn notion_tools_read_and_write_the_pages_they_are_asked_for() {
+    let (double, bearer) = world();
+    let notion = "notion-ijIQedmJ";
+    let (status, got) = execute(
+        &double,
+        &bearer,
+        "notion_page_get",
+        notion,
+        json!({"page_id": "1f0b3c55-9a2e-4c1d-8e7f-3a9b2c4d5e6f"}),
+    );
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got["data"]["properties"]["title"]["title"][0]["plain_text"], "Hiring plan");
+    let (status, missing) = execute(
+        &double,
+        &bearer,
+        "notion_page_get",
+        notion,
+        json!({"page_id": "00000000-0000-4000-8000-000000000000"}),
+    );
+    assert_eq!(tool_error(status, &missing).0, "object_not_found");
+
+    let (_, found) = execute(&double, &bearer, "notion_page_search", notion, json!({"query": "roadmap"}));
+    let titles: Vec<&str> =
+        found["data"]["results"].as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Q3 roadmap"]);
+    let (_, paged) =
+        execute(&double, &bearer, "notion_page_search", notion, json!({"page_size": 1, "sort_direction": "ascending"}));
+    assert_eq!(
+        (paged["data"]["results"][0]["title"].as_str(), paged["data"]["has_more"].as_bool()),
+        (Some("Hiring plan"), Some(true))
+    );
+
+    let (status, created) = execute(
+        &double,
+        &bearer,
+        "notion_page_create",
+        notion,
+        json!({"parent_page_id": "59833787-2cf9-4fdf-8782-e53db20768a5", "title": "Launch checklist", "paragraphs": ["Write the notes."]}),
+    );
+    assert_eq!(status, 200, "{created}");
+    let id = created["data"]["id"].as_str().unwrap();
+    let (_, read) = execute(&double, &bearer, "notion_page_get", notion, json!({"page_id": id}));
+    assert_eq!(read["data"]["parent"]["page_id"], "59833787-2cf9-4fdf-8782-e53db20768a5");
+    assert_eq!(read["data"]["properties"]["title"]["title"][0]["plain_text"], "Launch checklist");
+    let (status, orphan) =
+        execute(&double, &bearer, "notion_page_create", notion, json!({"parent_page_id": "nope", "title": "x"}));
+    assert_eq!(tool_error(status, &orphan).0, "object_not_found");
+}
+
+#[test]
+fn other_tools_answer_from_their_input() {
+    let (double, bearer) = world();
+    let (status, sent) = execute(
+        &double,
+        &bearer,
+        "slack_send_message",
+        "slack-main",
+        json!({"channel": "#eng", "text": "Deploy done"}),
+    );
+    assert_eq!(
+        (status, sent["data"]["channel"].as_str(), sent["data"]["message"]["text"].as_str()),
+        (200, Some("C024BE92M"), Some("Deploy done"))
+    );
+    let (status, lost) =
+        execute(&double, &bearer, "slack_send_message", "slack-main", json!({"channel": "#nowhere", "text": "hi"}));
+    assert_eq!(tool_error(status, &lost), ("channel_not_found".into(), "Slack API error: channel_not_found".into()));
+    let (_, limited) = execute(&double, &bearer, "slack_list_channels", "slack-main", json!({"limit": 1}));
+    assert_eq!(limited["data"]["channels"].as_array().unwrap().len(), 1);
+
+    let (_, people) = execute(
+        &double,
+        &bearer,
+        "harvestapi_search_people",
+        "harvestapi-7Qx2",
+        json!({"search": "staff engineer", "location": "Munich"}),
+    );
+    assert_eq!(people["data"]["elements"][0]["name"], "Lukas Weber");
+    assert_eq!(people["data"]["pagination"]["totalElements"], 1);
+
+    let (_, web) =
+        execute(&double, &bearer, "exa_search", "exa", json!({"query": "model context protocol", "num_results": 1}));
+    assert_eq!(web["data"]["results"].as_array().unwrap().len(), 1);
+    assert_eq!(web["data"]["results"][0]["url"], "https://modelcontextprotocol.io/");
+    let (_, none) = execute(
+        &double,
+        &bearer,
+        "exa_search",
+        "exa",
+        json!({"query": "wasmtime", "include_domains": ["example.com"]}),
+    );
+    assert_eq!(none["data"]["results"], json!([]));
+
+    let (_, events) = execute(
+        &double,
+        &bearer,
+        "googlecalendar_list_events",
+        "googlecalendar",
+        json!({"calendar_id": "primary", "time_min": "2026-12-01T00:00:00Z"}),
+    );
+    let summaries: Vec<&str> =
+        events["data"]["items"].as_array().unwrap().iter().map(|e| e["summary"].as_str().unwrap()).collect();
+    assert_eq!(summaries, ["Q3 planning"]);
+    let (status, bad) = execute(
+        &double,
+        &bearer,
+        "googlecalendar_list_events",
+        "googlecalendar",
+        json!({"calendar_id": "team@example.com"}),
+    );
+    assert_eq!(tool_error(status, &bad).0, "notFound");
+}
+
+#[test]
+fn tools_of_accounts_alice_activates_answer_too() {
+    let (double, bearer) = world();
+    for connector in ["gmail", "github-connect", "linear"] {
+        // linear has no account for alice yet (409 for the others, which have one).
+        let body = json!({"connector": connector, "identifier": "alice", "connected_account": {}});
+        let _ = call(&double, &bearer, "POST", "/api/v1/connected_accounts", body);
+        let link = new_link(&double, &bearer, connector, "alice");
+        assert_eq!(browse(&double, "POST", &link).status, 200, "{connector}");
+    }
+    let (_, unread) =
+        execute(&double, &bearer, "gmail_fetch_mails", "gmail", json!({"query": "is:unread from:jordan"}));
+    assert_eq!(unread["data"]["messages"][0]["subject"], "Design review moved");
+    let (status, sent) = execute(
+        &double,
+        &bearer,
+        "gmail_send_message",
+        "gmail",
+        json!({"to": ["cfo@example.com"], "subject": "Re: numbers", "body": "Thanks!"}),
+    );
+    assert_eq!(status, 200, "{sent}");
+    let (_, outbox) = execute(&double, &bearer, "gmail_fetch_mails", "gmail", json!({"query": "in:sent"}));
+    assert_eq!(
+        (outbox["data"]["messages"][0]["id"].as_str(), outbox["data"]["resultSizeEstimate"].as_u64()),
+        (sent["data"]["id"].as_str(), Some(1))
+    );
+    let (status, bad) =
+        execute(&double, &bearer, "gmail_send_message", "gmail", json!({"to": ["cfo"], "subject": "s", "body": "b"}));
+    assert_eq!(tool_error(status, &bad), ("invalidArgument".into(), "Invalid To header: cfo".into()));
+
+    let (_, branches) = execute(
+        &double,
+        &bearer,
+        "github_branches_list",
+        "github-connect",
+        json!({"owner": "acme", "repo": "agent-auth"}),
+    );
+    assert_eq!(branches["data"][0], json!({"name": "main", "protected": true}));
+    let (status, missing) =
+        execute(&double, &bearer, "github_branches_list", "github-connect", json!({"owner": "acme", "repo": "nope"}));
+    assert_eq!(tool_error(status, &missing).0, "NOT_FOUND");
+
+    let issue = |title: &str| {
+        execute(&double, &bearer, "linear_issue_create", "linear", json!({"team_id": "ENG", "title": title})).1
+    };
+    assert_eq!(
+        (issue("First")["data"]["issue"]["id"].as_str(), issue("Second")["data"]["issue"]["id"].as_str()),
+        (Some("ENG-1042"), Some("ENG-1043"))
+    );
 }
