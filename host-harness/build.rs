@@ -32,8 +32,10 @@ fn main() {
             "--target-dir",
         ])
         .arg(&target_dir)
-        // Host flags must not leak into the wasm build.
+        // Host flags, and a lint driver (cargo clippy), must not reach the component's build.
         .env_remove("RUSTFLAGS")
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .env_remove("CLIPPY_ARGS")
         // Same bytes from any checkout and any CARGO_HOME: skill/agent-auth.wasm must match.
         .env("CARGO_ENCODED_RUSTFLAGS", reproducible_rustflags(&root))
         .env_remove("CARGO_BUILD_TARGET")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suites need and is missing, so that a fresh clone runs them with no manual
 # step (scripts/test.sh runs this first; .ci/run runs scripts/test.sh):
-#   - the pinned Rust toolchain and its wasm32-wasip2 target (rust-toolchain.toml);
+#   - the pinned Rust toolchain, its wasm32-wasip2 target, clippy and rustfmt (rust-toolchain.toml);
 #   - Debian's Chromium (/usr/bin/chromium), curl, git, a C toolchain and python3-venv;
 #   - tests/browser/node_modules and tests/skill/node_modules, by `npm ci` from their lock files:
 #     exactly the pinned versions and integrity hashes, never a re-resolution.

@@ -14,14 +14,15 @@ const RUNS: usize = 15;
 /// Runs the command once; returns its wall time and peak resident memory (KiB).
 fn measure(mut cmd: Command) -> (Duration, i64) {
     let started = Instant::now();
-    let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn agent-auth");
+    // The child is reaped by wait4 below, which also reports its peak memory.
+    let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn agent-auth").id() as libc::pid_t;
     let mut status = 0;
     // SAFETY: an all-zero rusage is a valid value for wait4 to fill.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: waits for our own child, with valid pointers.
-    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    let pid = unsafe { libc::wait4(child, &mut status, 0, &mut usage) };
     let elapsed = started.elapsed();
-    assert_eq!(pid, child.id() as libc::pid_t, "wait4 failed");
+    assert_eq!(pid, child, "wait4 failed");
     assert_eq!(std::process::ExitStatus::from_raw(status).code(), Some(0), "agent-auth failed");
     (elapsed, usage.ru_maxrss)
 }

@@ -53,7 +53,7 @@ pub struct SandboxOverrides {
 #[serde(untagged)]
 pub enum Exchange {
     Named(String),
-    Full { expect: ExpectedRequest, respond: Respond },
+    Full { expect: Box<ExpectedRequest>, respond: Box<Respond> },
 }
 
 #[derive(Deserialize, Clone)]
@@ -166,7 +166,7 @@ pub fn exchanges(case: &Case, env: &BTreeMap<String, String>) -> Result<(Vec<Exp
         let (req, resp) = match exchange {
             Exchange::Named(name) if name == "token" => token_exchange(env),
             Exchange::Named(other) => return Err(format!("unknown named exchange {other}")),
-            Exchange::Full { expect, respond } => (expect.clone(), respond.clone()),
+            Exchange::Full { expect, respond } => ((**expect).clone(), (**respond).clone()),
         };
         expected.push(req);
         responses.push(resp);

@@ -1,6 +1,6 @@
 //! The variables the component sees: the documented ones, never the rest of the caller's environment.
 
-/// Every variable passed to the component when set (`shared/spec/cli.md`, "Configuration").
+/// Every variable passed to the component when set (`docs/cli.md`, "Configuration").
 pub const PASSED_VARIABLES: [&str; 9] = [
     "TOOL_CLIENT_ID",
     "TOOL_CLIENT_SECRET",

@@ -381,6 +381,26 @@ pub fn file_use(flag: &str) -> Option<FileUse> {
 mod tests {
     use super::*;
 
+    /// Fails to compile when a variant is added, until it is listed in the test below.
+    fn listed(kind: Kind) {
+        match kind {
+            Kind::Local(Local::Configure | Local::ListServices | Local::AuditLog) => {}
+            Kind::Remote(
+                Remote::ListConnections
+                | Remote::GenerateLink
+                | Remote::GetTool
+                | Remote::ExecuteTool
+                | Remote::ProxyRequest
+                | Remote::GetAuthorization
+                | Remote::GetToken
+                | Remote::CreateMcpConfig
+                | Remote::ListMcpConfigs
+                | Remote::EnsureMcpInstance
+                | Remote::McpAuthState,
+            ) => {}
+        }
+    }
+
     #[test]
     fn every_operation_is_in_the_table_once() {
         let locals = [Local::Configure, Local::ListServices, Local::AuditLog].map(Kind::Local);
@@ -399,6 +419,7 @@ mod tests {
         ]
         .map(Kind::Remote);
         for kind in locals.iter().chain(&remotes) {
+            listed(*kind);
             assert_eq!(OPERATIONS.iter().filter(|op| op.kind == *kind).count(), 1, "{kind:?}");
         }
         assert_eq!(OPERATIONS.len(), locals.len() + remotes.len());

@@ -16,7 +16,7 @@ impl From<ApiError> for Failure {
                 format!("Scalekit refused the client credentials: {}", r.message),
                 "Check TOOL_CLIENT_ID and TOOL_CLIENT_SECRET, and that TOOL_ENV_URL is the environment they belong to.",
             ),
-            ApiError::Status(r) => status(r),
+            ApiError::Status(r) => status(*r),
             ApiError::Decode(what) => Failure::new(
                 Code::ScalekitError,
                 what,

@@ -75,7 +75,7 @@ fn execute(
             .with("identifier", identifier)
             .with("execution_id", run.execution_id)
             .with("data", run.data)),
-        Err(ApiError::Status(rejection)) => Err(context(rejected(sk, &connection, identifier, tool_name, rejection))),
+        Err(ApiError::Status(rejection)) => Err(context(rejected(sk, &connection, identifier, tool_name, *rejection))),
         Err(other) => Err(context(other.into())),
     }
 }

@@ -41,9 +41,14 @@ impl Success {
     }
 }
 
-/// A failed result: a stable code, a message, a one-line hint, and any context fields.
+/// A failed result. Boxed, so that every `Result<_, Failure>` stays a pointer wide on the error
+/// side however much a failure reports; its [`Report`] is reached through `Deref`.
 #[derive(Debug)]
-pub struct Failure {
+pub struct Failure(Box<Report>);
+
+/// What a failure reports: a stable code, a message, a one-line hint, and any context fields.
+#[derive(Debug)]
+pub struct Report {
     /// The stable code; decides the exit code.
     pub code: Code,
     /// What went wrong.
@@ -58,17 +63,35 @@ pub struct Failure {
     pub warnings: Vec<String>,
 }
 
+impl std::ops::Deref for Failure {
+    type Target = Report;
+    fn deref(&self) -> &Report {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Failure {
+    fn deref_mut(&mut self) -> &mut Report {
+        &mut self.0
+    }
+}
+
 impl Failure {
     /// A failure with a code, a message and a hint.
     pub fn new(code: Code, message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Failure {
+        Failure(Box::new(Report {
             code,
             message: message.into(),
             hint: hint.into(),
             action_required: None,
             fields: Map::new(),
             warnings: Vec::new(),
-        }
+        }))
+    }
+
+    /// The report, to take its parts apart.
+    pub fn into_report(self) -> Report {
+        *self.0
     }
 
     /// Adds one context field.
@@ -144,6 +167,7 @@ pub fn emit_success(success: Success) -> u8 {
 
 /// Prints a failure object (and its text on stderr) and returns its exit code.
 pub fn emit_failure(failure: Failure) -> u8 {
+    let failure = failure.into_report();
     print_warnings(&failure.warnings);
     eprintln!("{} {}", paint("31", "error:"), failure.message);
     if let Some(action) = &failure.action_required {

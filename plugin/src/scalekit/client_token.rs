@@ -54,7 +54,7 @@ impl ClientToken {
         };
         let response = http.send(request, None).map_err(ApiError::Transport)?;
         if !(200..300).contains(&response.status) {
-            let refused = super::ErrorResponse::parse(&response);
+            let refused = Box::new(super::ErrorResponse::parse(&response));
             return Err(if matches!(refused.status, 400 | 401 | 403) {
                 ApiError::Credentials(refused)
             } else {

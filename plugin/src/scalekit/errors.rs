@@ -15,10 +15,10 @@ const PROXY_LAYER_CODES: [&str; 3] = ["UNAUTHORIZED", "NOT_FOUND", "TOOL_PROXY_D
 pub enum ApiError {
     /// No response at all.
     Transport(TransportError),
-    /// A non-2xx response.
-    Status(ErrorResponse),
+    /// A non-2xx response (boxed: error responses carry a lot, and results stay small).
+    Status(Box<ErrorResponse>),
     /// The token endpoint refused the client credentials.
-    Credentials(ErrorResponse),
+    Credentials(Box<ErrorResponse>),
     /// A 2xx response we could not decode.
     Decode(String),
 }

@@ -82,7 +82,7 @@ impl<'a> Scalekit<'a> {
         });
         let response = self.send_authenticated(method, &target, headers, body, None)?;
         if !(200..300).contains(&response.status) {
-            return Err(ApiError::Status(ErrorResponse::parse(&response)));
+            return Err(ApiError::Status(Box::new(ErrorResponse::parse(&response))));
         }
         decode(&response, what)
     }

@@ -27,14 +27,14 @@ pub fn create(sk: &Scalekit, name: &str, description: Option<&str>, tools: &[Str
             existing_config(sk, name, description, &requested)
         }
         Err(ApiError::Status(r)) if r.status == 404 => {
-            let mut failure = errors::status(r);
+            let mut failure = errors::status(*r);
             failure.code = Code::ConnectionNotFound;
             failure.hint =
                 "Each --tools CONNECTION must be a connection name (the key_id values of agent-auth --list-connections).".into();
             Err(failure)
         }
         Err(ApiError::Status(r)) if r.status == 400 => {
-            let mut failure = errors::status(r);
+            let mut failure = errors::status(*r);
             failure.hint =
                 "Fix what the message names; agent-auth --get-tool --provider PROVIDER lists a provider's tool names."
                     .into();

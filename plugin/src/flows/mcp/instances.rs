@@ -15,7 +15,7 @@ use crate::scalekit::{ApiError, ErrorResponse, Scalekit};
 pub fn ensure(sk: &Scalekit, config_name: &str, identifier: &str, wait: Option<u64>) -> Result<Success, Failure> {
     let config_name = config_name.trim();
     let instance = mcp::ensure_instance(sk, config_name, identifier).map_err(|e| match e {
-        ApiError::Status(r) if r.status == 404 => config_not_found(config_name, r),
+        ApiError::Status(r) if r.status == 404 => config_not_found(config_name, *r),
         other => other.into(),
     })?;
     let states = mcp::auth_state(sk, &instance.id, true)?;
@@ -33,7 +33,7 @@ pub fn ensure(sk: &Scalekit, config_name: &str, identifier: &str, wait: Option<u
 pub fn auth_state(sk: &Scalekit, instance_id: &str) -> Result<Success, Failure> {
     let id = instance_id.trim();
     let not_found = |e: ApiError| match e {
-        ApiError::Status(r) if r.status == 404 => instance_not_found(id, r),
+        ApiError::Status(r) if r.status == 404 => instance_not_found(id, *r),
         other => other.into(),
     };
     let instance = mcp::get_instance(sk, id).map_err(not_found)?;

@@ -74,6 +74,7 @@ pub(super) fn combine(results: Vec<Result<Success, Failure>>, mut warnings: Vec<
                 entries.push(Value::Object(entry));
             }
             Err(failure) => {
+                let failure = failure.into_report();
                 let label = label(&failure.fields);
                 warnings.extend(failure.warnings.into_iter().map(|w| format!("{label}: {w}")));
                 let mut entry = Map::new();
@@ -115,7 +116,7 @@ pub(super) fn combine(results: Vec<Result<Success, Failure>>, mut warnings: Vec<
     )
     .with("tokens", entries)
     .warn(warnings);
-    failure.action_required = match actions.len() {
+    let action = match actions.len() {
         0 => None,
         1 => actions.pop().map(|(_, a)| a),
         n => {
@@ -138,6 +139,9 @@ pub(super) fn combine(results: Vec<Result<Success, Failure>>, mut warnings: Vec<
             })
         }
     };
+    if let Some(action) = action {
+        failure = failure.action(action);
+    }
     Err(failure)
 }
 
@@ -211,7 +215,7 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(failure.code, Code::AuthorizationRequired);
-        let action = failure.action_required.unwrap();
+        let action = failure.action_required.as_ref().unwrap();
         assert_eq!(action.link.as_deref(), Some("https://x/magic/1"));
         assert!(
             action.message.contains("https://x/magic/1") && action.message.contains("https://x/magic/2"),
