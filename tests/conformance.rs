@@ -75,7 +75,7 @@ fn run_case(path: &Path) -> Result<(), Failed> {
     let script = Arc::new(Script { responses, log: Mutex::new(Vec::new()) });
     let (grants, args) = FileGrants::from_args(&case.args, dir.path());
     let component_env = sandbox::env::component_env(|name| env.get(name).cloned());
-    let egress_url = case.sandbox.env_url.clone().or_else(|| sandbox::env::env_url(&component_env).map(str::to_owned));
+    let egress_url = case.sandbox.env_url.clone().or_else(|| sandbox::env::env_url(&component_env));
     let invocation = Invocation {
         args,
         env: component_env,

@@ -1,8 +1,11 @@
-//! `docs/cli.md` stays true: its grammar is the operation table's, operation by operation, and it
-//! says what every operation returns.
+//! `docs/cli.md` stays true: its grammar is the operation table's, operation by operation; its exit
+//! codes are the contract's, and so are the runner codes it lists; and it says what every
+//! operation returns.
 
 use std::path::Path;
 
+use agent_auth_contract::code::Code;
+use agent_auth_contract::exit::Exit;
 use agent_auth_contract::operation::{GLOBAL_OPTIONS, OPERATIONS};
 
 fn cli_md() -> String {
@@ -43,4 +46,26 @@ fn every_operation_says_what_it_returns() {
             op.flag
         );
     }
+}
+
+#[test]
+fn the_exit_codes_are_the_contract_s() {
+    let text = cli_md();
+    let section = &text[text.find("## Exit codes").expect("the section")..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |end| end + 3)];
+    let rows: Vec<u8> = section.lines().filter_map(|l| l.strip_prefix("| ")?.split(' ').next()?.parse().ok()).collect();
+    assert_eq!(rows, Exit::ALL.map(Exit::code));
+    // The runner's codes: "`A`, `B` (3); `C` (7); ...".
+    let runner = section.lines().skip_while(|l| !l.starts_with("The runner reports")).collect::<Vec<_>>().join(" ");
+    let mut listed = 0;
+    for group in runner.split(';') {
+        let exit: u8 = group.rsplit('(').next().and_then(|n| n.split(')').next()?.trim().parse().ok()).expect("(N)");
+        for name in group.split('`').skip(1).step_by(2) {
+            let code: Code =
+                serde_json::from_value(serde_json::json!(name)).unwrap_or_else(|_| panic!("{name} is not a code"));
+            assert_eq!(code.exit().code(), exit, "{name}");
+            listed += 1;
+        }
+    }
+    assert!(listed >= 10, "the runner's codes are listed: {runner}");
 }

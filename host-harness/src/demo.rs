@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use agent_auth_contract::exit::Exit;
 use agent_auth_contract::shell;
 use anyhow::{Context, Result, bail};
 use bytes::Bytes;
@@ -52,7 +53,7 @@ impl Demo {
     }
 
     /// Runs one command as an agent would; checks its exit code; prints the part that matters.
-    fn agent(&self, args: &[&str], expected_exit: u8, show: impl Fn(&Value) -> Value) -> Result<Value> {
+    fn agent(&self, args: &[&str], expected: Exit, show: impl Fn(&Value) -> Value) -> Result<Value> {
         println!("\n$ agent-auth {}", args.iter().map(|a| shell::word(a)).collect::<Vec<_>>().join(" "));
         let (files, args) =
             FileGrants::from_args(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>(), self.dir.path());
@@ -72,8 +73,8 @@ impl Demo {
         let outcome = self.tokio.block_on(self.runtime.run(invocation))?;
         let result: Value = serde_json::from_slice(&outcome.stdout).context("the component printed no JSON")?;
         print!("  exit {}\n{}", outcome.exit_code, indent(&show(&result)));
-        if outcome.exit_code != expected_exit {
-            bail!("step {} exited {} instead of {expected_exit}", self.step, outcome.exit_code);
+        if outcome.exit_code != expected.code() {
+            bail!("step {} exited {} instead of {}", self.step, outcome.exit_code, expected.code());
         }
         Ok(result)
     }
@@ -86,7 +87,7 @@ impl Demo {
             "Discover the connection",
             "Every page of connections is read; the first COMPLETED Notion connection is selected.",
         );
-        self.agent(&["--list-connections", "--provider", "notion"], 0, |r| {
+        self.agent(&["--list-connections", "--provider", "notion"], Exit::Ok, |r| {
             let statuses: Vec<Value> = r["connections"]
                 .as_array()
                 .into_iter()
@@ -101,7 +102,7 @@ impl Demo {
         self.title("Check the account", "The user has not connected Notion yet: exit 4, and a link for the person.");
         let blocked = self.agent(
             &["--generate-link", "--connection-name", NOTION],
-            4,
+            Exit::ActionRequired,
             |r| json!({"error": r["error"]["code"], "status": r["status"], "action_required": r["action_required"]}),
         )?;
         let link = blocked["action_required"]["link"].as_str().context("no authorization link")?.to_owned();
@@ -114,17 +115,19 @@ impl Demo {
         println!("  approved {link}");
         self.agent(
             &["--generate-link", "--connection-name", NOTION],
-            0,
+            Exit::Ok,
             |r| json!({"status": r["status"], "active": r["active"]}),
         )?;
 
         self.title("List the tools", "The catalogue for Notion, names only here.");
-        self.agent(&["--get-tool", "--provider", "notion"], 0, |r| {
+        self.agent(&["--get-tool", "--provider", "notion"], Exit::Ok, |r| {
             json!(r["tools"].as_array().into_iter().flatten().map(|t| t["name"].clone()).collect::<Vec<_>>())
         })?;
 
         self.title("Read the schema", "Never guess parameter names: read input_schema first.");
-        self.agent(&["--get-tool", "--tool-name", "notion_page_search"], 0, |r| r["tool"]["input_schema"].clone())?;
+        self.agent(&["--get-tool", "--tool-name", "notion_page_search"], Exit::Ok, |r| {
+            r["tool"]["input_schema"].clone()
+        })?;
 
         self.title("Execute the tool", "The input goes exactly as the schema says.");
         self.agent(
@@ -137,12 +140,12 @@ impl Demo {
                 "--tool-input",
                 r#"{"query": "roadmap", "page_size": 5}"#,
             ],
-            0,
+            Exit::Ok,
             |r| json!({"execution_id": r["execution_id"], "data": r["data"]}),
         )?;
 
         self.title("No tool for it", "There is no tool that returns the integration's own user: exit 5.");
-        self.agent(&["--get-tool", "--tool-name", "notion_users_me"], 5, |r| r["error"].clone())?;
+        self.agent(&["--get-tool", "--tool-name", "notion_users_me"], Exit::NotFound, |r| r["error"].clone())?;
         self.title("Fall back to the proxy", "Call Notion's own API through Scalekit, which adds the credentials.");
         self.agent(
             &[
@@ -154,7 +157,7 @@ impl Demo {
                 "--headers",
                 r#"{"Notion-Version": "2022-06-28"}"#,
             ],
-            0,
+            Exit::Ok,
             |r| json!({"status": r["status"], "body": r["body"]}),
         )?;
 
@@ -175,7 +178,7 @@ impl Demo {
                 "--body",
                 r#"{"mode": "single_part", "filename": "q3-report.pdf"}"#,
             ],
-            0,
+            Exit::Ok,
             |r| json!({"id": r["body"]["id"], "status": r["body"]["status"]}),
         )?;
         let send = format!("/v1/file_uploads/{}/send", created["body"]["id"].as_str().context("no upload id")?);
@@ -191,7 +194,7 @@ impl Demo {
                 "--input-file",
                 "q3-report.pdf",
             ],
-            0,
+            Exit::Ok,
             |r| r["body"].clone(),
         )?;
 
@@ -206,7 +209,7 @@ impl Demo {
                 "--output-file",
                 "downloaded.pdf",
             ],
-            0,
+            Exit::Ok,
             |r| json!({"saved_to": r["saved_to"], "bytes": r["bytes"], "content_type": r["content_type"]}),
         )?;
 
@@ -224,7 +227,7 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("demo failed: {e:#}");
-            ExitCode::from(1)
+            ExitCode::from(Exit::Internal.code())
         }
     }
 }

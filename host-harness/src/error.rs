@@ -1,53 +1,10 @@
 //! The runner's own failures (before, around or instead of the component's result), reported in
-//! the component's JSON shape with a stable code. Each code carries its exit code, as the
-//! component's codes do.
+//! the component's JSON shape with a stable code from the same list as the component's
+//! (`agent_auth_contract::code`), each with its exit code.
 
+pub use agent_auth_contract::code::Code;
 use agent_auth_contract::exit::Exit;
-use serde::Serialize;
 use serde_json::json;
-
-/// A stable code of a runner failure. Agents branch on these; never rename one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Code {
-    /// A runner option (or `agent-auth sandbox` argument) is wrong.
-    Usage,
-    /// `--env-file` (or `./.env`) cannot be read or parsed.
-    EnvFileUnreadable,
-    /// `--component` (or the checksum beside it) cannot be read.
-    ComponentUnreadable,
-    /// `--component` does not match the `.sha256` beside it.
-    ComponentChecksumMismatch,
-    /// `--component` is not a component this runner can run.
-    ComponentInvalid,
-    /// A runner setting (`SSL_CERT_FILE`, a proxy variable) is unusable.
-    ConfigInvalid,
-    /// `agent-auth sandbox --port` cannot be listened on.
-    PortUnavailable,
-    /// The call ran past its wall-clock limit.
-    Timeout,
-    /// The component needed more memory than the sandbox allows.
-    MemoryLimit,
-    /// A bug (the component crashed, or the runner could not start).
-    InternalError,
-}
-
-impl Code {
-    /// The exit code a failure with this code ends the call with.
-    pub fn exit(self) -> Exit {
-        match self {
-            Code::Usage => Exit::Usage,
-            Code::EnvFileUnreadable
-            | Code::ComponentUnreadable
-            | Code::ComponentChecksumMismatch
-            | Code::ComponentInvalid
-            | Code::ConfigInvalid
-            | Code::PortUnavailable => Exit::Config,
-            Code::Timeout => Exit::Transport,
-            Code::MemoryLimit | Code::InternalError => Exit::Internal,
-        }
-    }
-}
 
 /// A failure of the runner itself.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,9 +50,6 @@ mod tests {
         let parsed: serde_json::Value = serde_json::from_str(&err.to_json()).unwrap();
         assert_eq!(parsed["error"]["message"], "cannot start: \"quoted\" \\ and\nnewline");
         assert_eq!(parsed["error"]["code"], "INTERNAL_ERROR");
-        assert_eq!(serde_json::json!(Code::ComponentChecksumMismatch), "COMPONENT_CHECKSUM_MISMATCH");
-        assert_eq!(Code::Timeout.exit().code(), 7);
-        assert_eq!(Code::PortUnavailable.exit().code(), 3);
-        assert_eq!(Code::Usage.exit().code(), 2);
+        assert_eq!(err.exit().code(), 1);
     }
 }

@@ -11,6 +11,8 @@
 //! - [`virtual_scalekit`]: the stand-in for Scalekit (`agent-auth sandbox`, `TOOL_ENV_URL=sandbox`),
 //!   and [`demo`]: `agent-auth demo`, the agent flow against it.
 
+#![warn(missing_docs)]
+
 pub mod component;
 pub mod demo;
 pub mod error;

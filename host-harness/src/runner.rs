@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use agent_auth_contract::option::{Value, WAIT};
+use agent_auth_contract::option::{COMPONENT, ENV_FILE, RUNNER_OPTIONS, Value, WAIT};
 
 use crate::component;
 use crate::error::{Code, RunnerError};
@@ -35,26 +35,23 @@ pub fn split_options(args: Vec<String>) -> Result<RunnerOptions, RunnerError> {
             Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
             _ => (arg.clone(), None),
         };
-        let slot = match flag.as_str() {
-            "--component" => 0,
-            "--env-file" => 1,
-            "--timeout" => 2,
-            _ => {
-                opts.rest.push(arg);
-                continue;
-            }
+        let Some(option) = RUNNER_OPTIONS.iter().find(|o| flag.strip_prefix("--") == Some(o.flag)) else {
+            opts.rest.push(arg);
+            continue;
         };
         let value = inline.or_else(|| iter.next()).ok_or_else(|| {
             RunnerError::new(
                 Code::Usage,
                 format!("{flag} needs a value"),
-                format!("Pass {flag} VALUE before the operation."),
+                format!("Pass {flag} {} before the operation.", option.example),
             )
         })?;
-        match slot {
-            0 => opts.component = Some(PathBuf::from(value)),
-            1 => opts.env_file = Some(PathBuf::from(value)),
-            _ => opts.timeout = Some(value),
+        if *option == &COMPONENT {
+            opts.component = Some(PathBuf::from(value));
+        } else if *option == &ENV_FILE {
+            opts.env_file = Some(PathBuf::from(value));
+        } else {
+            opts.timeout = Some(value);
         }
     }
     Ok(opts)
@@ -89,7 +86,8 @@ pub fn load_variables(env_file: Option<&Path>, cwd: &Path) -> Result<Vec<(String
 /// Extra time the wall-clock limit allows beyond `--wait SECONDS`.
 const WAIT_MARGIN: Duration = Duration::from_secs(60);
 
-/// The seconds of `--wait [SECONDS]`, when given (its default without a number).
+/// The seconds of `--wait [SECONDS]`, when given (its default without a number), to stretch the
+/// wall-clock limit: a lenient reading of the arguments; the component itself checks them.
 fn wait_seconds(args: &[String]) -> Option<u64> {
     let Value::OptionalSeconds(default) = WAIT.value else { return None };
     let flag = format!("--{}", WAIT.flag);
@@ -186,7 +184,8 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
             )
         })?)
     };
-    let egress = sandbox::env::env_url(&env).map(EgressPolicy::for_env_url).unwrap_or_else(EgressPolicy::deny_all);
+    let egress =
+        sandbox::env::env_url(&env).as_deref().map(EgressPolicy::for_env_url).unwrap_or_else(EgressPolicy::deny_all);
     if let Some(seconds) = wait_seconds(&opts.rest) {
         limits.wall_clock = limits.wall_clock.max(Duration::from_secs(seconds) + WAIT_MARGIN);
     }

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use agent_auth_contract::exit::Exit;
+use agent_auth_contract::storage::CONNECTIONS_FILE;
 use anyhow::{Context, Result};
 use bytes::Bytes;
 use wasmtime::component::{Linker, ResourceTable};
@@ -18,20 +19,25 @@ use crate::error::{Code, RunnerError};
 use crate::outbound::{Network, Outbound};
 use crate::sandbox::{AgentDirs, EgressPolicy, FileGrants, Limits, Staging};
 
-wasmtime::component::bindgen!({
-    path: "../wit",
-    world: "agent-auth:component/tool-executor",
-    exports: { default: async },
-    with: {
-        "wasi:cli": wasmtime_wasi::p2::bindings::cli,
-        "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
-        "wasi:filesystem": wasmtime_wasi::p2::bindings::filesystem,
-        "wasi:io": wasmtime_wasi::p2::bindings::io,
-        "wasi:random": wasmtime_wasi::p2::bindings::random,
-        "wasi:sockets": wasmtime_wasi::p2::bindings::sockets,
-        "wasi:http": wasmtime_wasi_http::p2::bindings::http,
-    },
-});
+/// The component's world, as the host sees it (generated from `wit/`).
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "agent-auth:component/tool-executor",
+        exports: { default: async },
+        with: {
+            "wasi:cli": wasmtime_wasi::p2::bindings::cli,
+            "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+            "wasi:filesystem": wasmtime_wasi::p2::bindings::filesystem,
+            "wasi:io": wasmtime_wasi::p2::bindings::io,
+            "wasi:random": wasmtime_wasi::p2::bindings::random,
+            "wasi:sockets": wasmtime_wasi::p2::bindings::sockets,
+            "wasi:http": wasmtime_wasi_http::p2::bindings::http,
+        },
+    });
+}
+
+use bindings::ToolExecutorPre;
 
 /// How often the epoch ticks; the wall-clock deadline is counted in ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -138,8 +144,16 @@ impl ResourceLimiter for Limiter {
         self.counts.memory_growing(current, desired, maximum)
     }
 
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.counts.memory_grow_failed(error)
+    }
+
     fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
         self.counts.table_growing(current, desired, maximum)
+    }
+
+    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.counts.table_grow_failed(error)
     }
 
     fn instances(&self) -> usize {
@@ -277,7 +291,7 @@ impl Runtime {
         };
         drop(store);
         if let Some(dirs) = &inv.agent_dirs {
-            dirs.protect().context("cannot restrict connections.json to its owner")?;
+            dirs.protect().with_context(|| format!("cannot restrict {CONNECTIONS_FILE} to its owner"))?;
         }
         if exit_code == Exit::Ok.code() {
             staging.commit().context("cannot move the output file into place")?;

@@ -2,8 +2,10 @@
 
 use std::time::Instant;
 
+use agent_auth_contract::exit::Exit;
 use agent_auth_contract::operation::{Kind, Local, Remote, User};
 use agent_auth_contract::option::{AGENT_RUN_ID, CONNECTION_NAME, IDENTIFIER};
+use agent_auth_contract::variables;
 
 use crate::audit::{self, Entry};
 use crate::bindings::wasi::cli::{terminal_stderr, terminal_stdin};
@@ -21,12 +23,12 @@ use crate::storage::Storage;
 
 /// Runs the command line `argv` with the environment `env`; returns the exit code.
 pub fn main(argv: Vec<String>, env: Vec<(String, String)>) -> u8 {
-    let no_colour = env.iter().any(|(k, _)| k == "NO_COLOR");
+    let no_colour = env.iter().any(|(k, _)| k == variables::NO_COLOR);
     output::set_colour(terminal_stderr::get_terminal_stderr().is_some() && !no_colour);
     match cli::parse(argv) {
         Ok(ParseOutcome::Print(text)) => {
             print!("{text}");
-            0
+            Exit::Ok.code()
         }
         Ok(ParseOutcome::Run(args)) => match run(&args, &env) {
             Ok(success) => emit_success(success),
@@ -77,7 +79,7 @@ fn remote<T: RemoteOperation>(args: &Args, env: &[(String, String)], storage: &S
         .text(&AGENT_RUN_ID)
         .filter(|id| !id.trim().is_empty())
         .map(str::to_owned)
-        .or_else(|| config::var(env, "AGENT_RUN_ID"));
+        .or_else(|| config::var(env, variables::AGENT_RUN_ID));
     let http = WakiClient;
     let ctx = Context { sk: Scalekit::new(&http, &config), storage, identifier, agent_run_id: agent_run_id.as_deref() };
     let (started, timer) = (clock::now(), Instant::now());

@@ -1,6 +1,8 @@
-//! Configuration from the variables the runner passes (`TOOL_*`, falling back to `SCALEKIT_*`).
+//! Configuration from the variables the runner passes (`agent_auth_contract::variables`: `TOOL_*`,
+//! falling back to `SCALEKIT_*`).
 
 use agent_auth_contract::loopback::is_loopback;
+use agent_auth_contract::variables::{CLIENT_ID, CLIENT_SECRET, ENV_URL, IDENTIFIER, Setting};
 
 use crate::output::{Code, Failure};
 
@@ -21,8 +23,8 @@ pub fn var(env: &[(String, String)], name: &str) -> Option<String> {
     env.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-fn setting(env: &[(String, String)], name: &str) -> Option<String> {
-    var(env, &format!("TOOL_{name}")).or_else(|| var(env, &format!("SCALEKIT_{name}")))
+fn setting(env: &[(String, String)], setting: Setting) -> Option<String> {
+    setting.read(|name| var(env, name))
 }
 
 /// Validates an environment URL and returns it without a trailing slash.
@@ -64,18 +66,14 @@ fn normalize_env_url(raw: &str) -> Result<String, Failure> {
 impl Config {
     /// Reads and validates the configuration, naming every missing variable at once.
     pub fn from_env(env: &[(String, String)]) -> Result<Config, Failure> {
-        let client_id = setting(env, "CLIENT_ID");
-        let client_secret = setting(env, "CLIENT_SECRET");
-        let env_url = setting(env, "ENV_URL");
-        let missing: Vec<&str> = [
-            ("TOOL_CLIENT_ID", client_id.is_none()),
-            ("TOOL_CLIENT_SECRET", client_secret.is_none()),
-            ("TOOL_ENV_URL", env_url.is_none()),
-        ]
-        .iter()
-        .filter(|(_, m)| *m)
-        .map(|(n, _)| *n)
-        .collect();
+        let client_id = setting(env, CLIENT_ID);
+        let client_secret = setting(env, CLIENT_SECRET);
+        let env_url = setting(env, ENV_URL);
+        let missing: Vec<&str> = [(CLIENT_ID, &client_id), (CLIENT_SECRET, &client_secret), (ENV_URL, &env_url)]
+            .iter()
+            .filter(|(_, value)| value.is_none())
+            .map(|(setting, _)| setting.name)
+            .collect();
         if !missing.is_empty() {
             return Err(Failure::new(
                 Code::ConfigMissing,
@@ -96,7 +94,7 @@ impl Config {
             client_id: client_id.unwrap_or_default(),
             client_secret: client_secret.unwrap_or_default(),
             env_url: normalize_env_url(&env_url)?,
-            default_identifier: var(env, "TOOL_IDENTIFIER"),
+            default_identifier: setting(env, IDENTIFIER),
         })
     }
 }

@@ -5,6 +5,8 @@
 //! The component is a WASI 0.2 command built from `wit/world.wit`. It prints exactly one JSON
 //! object on stdout and exits with the contract's exit code through `exit-with-code`.
 
+#![warn(missing_docs)]
+
 mod app;
 mod audit;
 mod cli;

@@ -17,29 +17,40 @@ pub const IDENTIFIER: &str = "user_42";
 /// What the `"token"` exchange issues; every API request must carry it.
 pub const ACCESS_TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.conformance-scalekit-access-token.sig";
 
+/// One case.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-/// One case.
 pub struct Case {
+    /// What the case checks, in a sentence.
     pub about: String,
+    /// The command line after the program name.
     pub args: Vec<String>,
+    /// Variables to set (`null`: remove a default).
     #[serde(default)]
     pub env: BTreeMap<String, Option<String>>,
+    /// Files to create in the case's folder, by name.
     #[serde(default)]
     pub files: BTreeMap<String, Content>,
+    /// What the component reads on stdin.
     #[serde(default)]
     pub stdin: Option<String>,
+    /// How the sandbox differs from what the arguments imply.
     #[serde(default)]
     pub sandbox: SandboxOverrides,
+    /// The requests expected, in order, and what to answer each.
     #[serde(default)]
     pub exchanges: Vec<Exchange>,
+    /// What must come out.
     pub expect: Expect,
+    /// More secrets that must appear nowhere.
     #[serde(default)]
     pub secrets: Vec<String>,
+    /// Secrets the operation hands out on stdout on purpose.
     #[serde(default)]
     pub stdout_secrets: Vec<String>,
 }
 
+/// How the sandbox of a case differs from what its arguments imply.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct SandboxOverrides {
@@ -49,54 +60,85 @@ pub struct SandboxOverrides {
     pub grant_files: Option<bool>,
 }
 
+/// One request and its answer.
 #[derive(Deserialize)]
 #[serde(untagged)]
 pub enum Exchange {
+    /// A named exchange: `"token"`.
     Named(String),
-    Full { expect: Box<ExpectedRequest>, respond: Box<Respond> },
+    /// The request expected and the response to serve.
+    Full {
+        /// What the request must be.
+        expect: Box<ExpectedRequest>,
+        /// What to answer.
+        respond: Box<Respond>,
+    },
 }
 
+/// A request the component must send.
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectedRequest {
+    /// Upper-case method.
     pub method: String,
+    /// Path, without the query.
     pub path: String,
+    /// Query pairs, exactly and in order.
     #[serde(default)]
     pub query: Vec<(String, String)>,
+    /// Headers that must have exactly these values.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// A JSON body, compared as JSON.
     pub json: Option<Value>,
+    /// A form body, compared field by field.
     pub form: Option<BTreeMap<String, String>>,
+    /// A multipart body.
     pub multipart: Option<ExpectedMultipart>,
+    /// Any other body, byte for byte.
     pub body: Option<String>,
 }
 
+/// A multipart body: its fields and its one file part.
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectedMultipart {
+    /// Plain fields.
     #[serde(default)]
     pub fields: BTreeMap<String, String>,
+    /// The file part.
     pub file: ExpectedPart,
 }
 
+/// A file part of a multipart body.
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectedPart {
+    /// The field name.
     pub name: String,
+    /// The file name.
     pub filename: String,
+    /// Its content type.
     pub content_type: String,
+    /// Its bytes.
     pub content: Content,
 }
 
+/// What to answer a request with.
 #[derive(Deserialize, Clone, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Respond {
+    /// HTTP status (200 when left out).
     #[serde(default = "ok_status")]
     pub status: u16,
+    /// Headers.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// A JSON body (with `content-type: application/json` unless `headers` set one).
     pub json: Option<Value>,
+    /// A text body.
     pub body: Option<String>,
+    /// A binary body, in base64.
     pub body_base64: Option<String>,
     /// Answer with a transport failure instead: `ConnectionRefused`, `ConnectionTimeout`, `DnsError`.
     pub transport_error: Option<String>,
@@ -107,14 +149,21 @@ fn ok_status() -> u16 {
     200
 }
 
+/// File content: text, or bytes in base64.
 #[derive(Deserialize, Clone)]
 #[serde(untagged)]
 pub enum Content {
+    /// UTF-8 text.
     Text(String),
-    Base64 { base64: String },
+    /// Any bytes.
+    Base64 {
+        /// The bytes in base64.
+        base64: String,
+    },
 }
 
 impl Content {
+    /// The bytes.
     pub fn bytes(&self) -> Vec<u8> {
         match self {
             Content::Text(t) => t.as_bytes().to_vec(),
@@ -125,17 +174,24 @@ impl Content {
     }
 }
 
+/// What must come out of a case.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
+    /// The exit code.
     pub exit: u8,
+    /// The stdout JSON, exactly.
     pub stdout: Value,
+    /// Text stderr must contain.
     #[serde(default)]
     pub stderr_contains: Vec<String>,
+    /// Files that must exist with exactly this content.
     #[serde(default)]
     pub files: BTreeMap<String, Content>,
+    /// Files that must not exist.
     #[serde(default)]
     pub absent_files: Vec<String>,
+    /// The audit trail's lines (see the suite's conventions).
     pub audit: Option<Vec<Value>>,
 }
 

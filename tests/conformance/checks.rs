@@ -1,6 +1,6 @@
 //! What a case's run must satisfy: the exact stdout and exit code, the exact requests (each with the
 //! issued token), the files written and left behind, no secret anywhere it may not be, and the
-//! audit trail. Each check returns the problems it found, in words.
+//! audit trail. Each check adds the problems it finds, in words, to the list it is given.
 
 use std::collections::BTreeMap;
 use std::path::Path;

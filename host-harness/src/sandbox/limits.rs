@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use agent_auth_contract::option::TIMEOUT_DEFAULT_SECONDS;
+
 /// Memory, time and network limits.
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -21,7 +23,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             memory_bytes: 64 << 20,
-            wall_clock: Duration::from_secs(120),
+            wall_clock: Duration::from_secs(TIMEOUT_DEFAULT_SECONDS),
             connect_timeout: Duration::from_secs(10),
             first_byte_timeout: Duration::from_secs(60),
             between_bytes_timeout: Duration::from_secs(30),

@@ -4,13 +4,13 @@
 use agent_auth_contract::rfc3339;
 use serde_json::{Value, json};
 
+use super::schema;
 use super::state::State;
 use super::wire::{
     PageLimit, body_fields, gateway_error, invalid, json_response, no_route, page_size, paginate, proxy_error,
     required, text,
 };
 use super::{Request, Response};
-use super::{schema, toolbox};
 
 /// `page_size` of `GET /api/v1/connections/app` (buf.validate `lte: 30`).
 const CONNECTIONS_PAGE: PageLimit = PageLimit::AtMost(30);
@@ -299,7 +299,7 @@ fn execute_tool(state: &mut State, req: &Request) -> Result<Response, Response> 
         return Err(invalid(violations));
     }
     let execution_id = state.next_id("exec");
-    match toolbox::run(state, &tool.name, &account.identifier, &params) {
+    match (tool.behaviour)(state, &account.identifier, &params) {
         Ok(data) => Ok(json_response(200, json!({"data": data, "execution_id": execution_id}))),
         Err(refusal) => Err(gateway_error(
             500,

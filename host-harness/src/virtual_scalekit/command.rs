@@ -59,7 +59,7 @@ fn parse(args: &[String]) -> Result<Option<Options>, RunnerError> {
     Ok(Some(opts))
 }
 
-/// Runs `agent-auth sandbox ARGS`; returns only on error.
+/// Runs `agent-auth sandbox ARGS`: serves until interrupted; returns for `--help` and on errors.
 pub fn main(args: &[String]) -> ExitCode {
     let opts = match parse(args) {
         Ok(Some(opts)) => opts,

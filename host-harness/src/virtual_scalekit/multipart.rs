@@ -26,12 +26,35 @@ pub struct Form {
     pub files: Vec<FilePart>,
 }
 
+/// The `boundary` parameter of a `multipart/form-data` content type (quoted or not).
+fn boundary(content_type: &str) -> Option<&str> {
+    let mut params = content_type.split(';').map(str::trim);
+    if !params.next()?.eq_ignore_ascii_case("multipart/form-data") {
+        return None;
+    }
+    params.find_map(|p| {
+        let (name, value) = p.split_once('=')?;
+        name.trim().eq_ignore_ascii_case("boundary").then(|| value.trim().trim_matches('"'))
+    })
+}
+
+/// A header line's value when its name is `name` (in any case).
+fn header_value<'h>(line: &'h str, name: &str) -> Option<&'h str> {
+    let (key, value) = line.split_once(':')?;
+    key.trim().eq_ignore_ascii_case(name).then(|| value.trim())
+}
+
 /// Parses a body sent with `content_type` (`multipart/form-data; boundary=...`).
 pub fn parse(content_type: &str, body: &[u8]) -> Result<Form, String> {
-    let boundary = content_type.split("boundary=").nth(1).ok_or("multipart without boundary")?.trim_matches('"');
+    let boundary = boundary(content_type).ok_or("not multipart/form-data with a boundary")?;
     let delimiter = format!("--{boundary}");
-    let positions: Vec<usize> =
-        body.windows(delimiter.len()).enumerate().filter(|(_, w)| *w == delimiter.as_bytes()).map(|(i, _)| i).collect();
+    // A delimiter opens the body or a line: the same bytes inside a part's content are content.
+    let positions: Vec<usize> = body
+        .windows(delimiter.len())
+        .enumerate()
+        .filter(|(i, w)| *w == delimiter.as_bytes() && (*i == 0 || body[..*i].ends_with(b"\r\n")))
+        .map(|(i, _)| i)
+        .collect();
     let mut form = Form::default();
     for pair in positions.windows(2) {
         let part = &body[pair[0] + delimiter.len()..pair[1]];
@@ -42,7 +65,7 @@ pub fn parse(content_type: &str, body: &[u8]) -> Result<Form, String> {
         let content = part[split + 4..].to_vec();
         let disposition = head
             .lines()
-            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))
+            .find_map(|l| header_value(l, "content-disposition"))
             .ok_or("part without Content-Disposition")?;
         let attr = |name: &str| {
             let prefix = format!("{name}=\"");
@@ -55,9 +78,9 @@ pub fn parse(content_type: &str, body: &[u8]) -> Result<Form, String> {
             Some(filename) => {
                 let content_type = head
                     .lines()
-                    .find_map(|l| l.strip_prefix("Content-Type: ").map(|v| v.trim().to_owned()))
+                    .find_map(|l| header_value(l, "content-type"))
                     .ok_or("file part without Content-Type")?;
-                form.files.push(FilePart { name, filename, content_type, content });
+                form.files.push(FilePart { name, filename, content_type: content_type.to_owned(), content });
             }
             None => {
                 form.fields.insert(name, String::from_utf8_lossy(&content).into_owned());
@@ -90,5 +113,16 @@ mod tests {
         );
         assert!(parse("multipart/form-data; boundary=b", &body[..body.len() - 4]).is_err());
         assert!(parse("multipart/form-data", body).is_err());
+        assert_eq!(parse("Multipart/Form-Data; charset=utf-8; boundary=\"b\"", body).unwrap(), form);
+    }
+
+    #[test]
+    fn a_delimiter_inside_content_is_content() {
+        let body = b"--b\r\ncontent-disposition: form-data; name=\"file\"; filename=\"x.txt\"\r\ncontent-type: text/plain\r\n\r\nsee --b here\r\n--b--\r\n";
+        let form = parse("multipart/form-data; boundary=b", body).unwrap();
+        assert_eq!(
+            (form.files[0].content.as_slice(), form.files[0].content_type.as_str()),
+            (&b"see --b here"[..], "text/plain")
+        );
     }
 }

@@ -10,7 +10,7 @@ use agent_auth_contract::rfc3339;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::state::{NotionFileBlock, NotionUpload, State};
+use super::state::{BlockContent, NotionBlock, NotionUpload, State};
 use super::wire::json_response;
 use super::{Request, Response};
 
@@ -57,7 +57,7 @@ fn validation_error(message: String) -> Response {
 }
 
 /// A Notion-style UUID.
-fn uuid(state: &mut State) -> String {
+pub(super) fn uuid(state: &mut State) -> String {
     let hex = state.secret();
     format!("{}-{}-4{}-8{}-{}", &hex[..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32])
 }
@@ -107,7 +107,7 @@ pub fn answer(state: &mut State, provider: &str, req: &Request, path: &str) -> R
         _ => match (method, sent, parent, block) {
             ("POST", Some(id), _, _) => send_upload(state, req, &owner, id),
             ("PATCH", _, Some(id), _) => attach_children(state, req, owner, id),
-            ("GET", _, Some(id), _) => page_children(state, &owner, id),
+            ("GET", _, Some(id), _) => children(state, &owner, id),
             ("GET", _, _, Some(id)) => read_file_block(state, &owner, id),
             _ => not_found(path),
         },
@@ -160,11 +160,11 @@ fn send_upload(state: &mut State, req: &Request, owner: &str, id: &str) -> Respo
 /// `notion_page_search` tool finds them.
 fn search(state: &State, req: &Request, owner: &str) -> Response {
     let body = serde_json::from_slice::<Value>(&req.body).unwrap_or_default();
-    let found = super::toolbox::notion_page_search(
-        state,
-        owner,
-        &json!({"query": body["query"], "page_size": body["page_size"]}),
-    );
+    let asked = json!({"query": body["query"], "page_size": body["page_size"], "start_cursor": body["start_cursor"]});
+    let found = match super::toolbox::search_pages(state, owner, &asked) {
+        Ok(found) => found,
+        Err(refusal) => return validation_error(refusal.message),
+    };
     let results: Vec<Value> =
         found["results"].as_array().into_iter().flatten().map(|p| json!({"object": "page", "id": p["id"]})).collect();
     json_response(
@@ -173,26 +173,46 @@ fn search(state: &State, req: &Request, owner: &str) -> Response {
     )
 }
 
-/// `GET /v1/blocks/{page}/children`: a page's text, one paragraph block per paragraph.
-fn page_children(state: &State, owner: &str, id: &str) -> Response {
-    let Some(page) = state.workspace.notion_page(id, owner) else {
+/// `GET /v1/blocks/{id}/children`: a page's text, one paragraph block per paragraph, then the
+/// blocks `owner` appended to it, in order.
+fn children(state: &State, owner: &str, id: &str) -> Response {
+    if !known_parent(state, owner, id) {
         return not_found(&format!("block {id}"));
-    };
-    let blocks: Vec<Value> = page
-        .paragraphs
-        .iter()
-        .enumerate()
-        .map(|(i, text)| {
-            json!({"object": "block", "id": format!("{}-p{i}", page.id), "type": "paragraph", "has_children": false,
-                "paragraph": {"rich_text": [{"type": "text", "plain_text": text, "text": {"content": text}}]}})
-        })
-        .collect();
+    }
+    let page = state.workspace.notion_page(id, owner);
+    let text =
+        page.into_iter().flat_map(|p| p.paragraphs.iter().enumerate().map(move |(i, t)| (format!("{}-p{i}", p.id), t)));
+    let mut blocks: Vec<Value> = text.map(|(block_id, t)| paragraph_json(&block_id, t)).collect();
+    for block in state.notion_blocks.iter().filter(|b| b.owner == owner && bare(&b.parent) == bare(id)) {
+        blocks.push(match &block.content {
+            BlockContent::Paragraph(t) => paragraph_json(&block.id, t),
+            BlockContent::File(upload_id) => match state.notion_uploads.iter().find(|u| &u.id == upload_id) {
+                Some(upload) => file_json(state, block, upload),
+                None => continue,
+            },
+        });
+    }
     json_response(200, json!({"object": "list", "results": blocks, "has_more": false, "next_cursor": null}))
+}
+
+/// A Notion id without its dashes, to compare ids written either way.
+fn bare(id: &str) -> String {
+    id.replace('-', "").to_ascii_lowercase()
+}
+
+fn paragraph_json(id: &str, text: &str) -> Value {
+    json!({"object": "block", "id": id, "type": "paragraph", "has_children": false,
+        "paragraph": {"rich_text": [{"type": "text", "plain_text": text, "text": {"content": text}}]}})
+}
+
+/// The text of a paragraph block in a request: its rich text, joined.
+fn paragraph_text(child: &Value) -> String {
+    let parts = child["paragraph"]["rich_text"].as_array().into_iter().flatten();
+    parts.filter_map(|r| r["text"]["content"].as_str().or_else(|| r["plain_text"].as_str())).collect()
 }
 
 /// Whether `id` (dashes optional) is a page `owner` can see or a block `owner` made.
 fn known_parent(state: &State, owner: &str, id: &str) -> bool {
-    let bare = |s: &str| s.replace('-', "");
     state.workspace.notion_page(id, owner).is_some()
         || state.notion_blocks.iter().any(|b| b.owner == owner && bare(&b.id) == bare(id))
 }
@@ -222,13 +242,16 @@ fn attach_children(state: &mut State, req: &Request, owner: String, parent: &str
     for child in &children {
         let kind = child["type"].as_str().unwrap_or("paragraph");
         let id = uuid(state);
-        if let Some(upload_id) = child["file"]["file_upload"]["id"].as_str().filter(|_| kind == "file") {
-            state.notion_blocks.push(NotionFileBlock {
-                id: id.clone(),
-                owner: owner.clone(),
-                upload_id: upload_id.to_owned(),
-            });
-        }
+        let content = match child["file"]["file_upload"]["id"].as_str().filter(|_| kind == "file") {
+            Some(upload_id) => BlockContent::File(upload_id.to_owned()),
+            None => BlockContent::Paragraph(paragraph_text(child)),
+        };
+        state.notion_blocks.push(NotionBlock {
+            id: id.clone(),
+            owner: owner.clone(),
+            parent: parent.to_owned(),
+            content,
+        });
         results.push(json!({"object": "block", "id": id, "type": kind, "has_children": false}));
     }
     json_response(200, json!({"object": "list", "results": results, "has_more": false, "next_cursor": null}))
@@ -245,13 +268,14 @@ fn block_file<'a>(
     state: &'a State,
     block_id: &str,
     owner: Option<&str>,
-) -> Option<(&'a NotionFileBlock, &'a NotionUpload)> {
+) -> Option<(&'a NotionBlock, &'a NotionUpload)> {
     let block = state.notion_blocks.iter().find(|b| b.id == block_id && owner.is_none_or(|o| b.owner == o))?;
-    Some((block, state.notion_uploads.iter().find(|u| u.id == block.upload_id)?))
+    let BlockContent::File(upload_id) = &block.content else { return None };
+    Some((block, state.notion_uploads.iter().find(|u| &u.id == upload_id)?))
 }
 
 /// Where a block's file sits in the bucket: `{block}/{encoded name}`.
-fn object_key(block: &NotionFileBlock, upload: &NotionUpload) -> String {
+fn object_key(block: &NotionBlock, upload: &NotionUpload) -> String {
     format!("{}/{}", block.id, path_segment(&upload.filename))
 }
 
@@ -270,6 +294,11 @@ fn read_file_block(state: &State, owner: &str, block_id: &str) -> Response {
     let Some((block, upload)) = block_file(state, block_id, Some(owner)) else {
         return not_found(&format!("block {block_id}"));
     };
+    json_response(200, file_json(state, block, upload))
+}
+
+/// A file block as Notion returns it, its URL pre-signed now (fresh on every read).
+fn file_json(state: &State, block: &NotionBlock, upload: &NotionUpload) -> Value {
     let expires = SystemTime::now() + PRESIGNED_LIFETIME;
     let epoch = expires.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
     let key = object_key(block, upload);
@@ -278,11 +307,8 @@ fn read_file_block(state: &State, owner: &str, block_id: &str) -> Response {
         state.base_url,
         signature(state, &key, epoch)
     );
-    json_response(
-        200,
-        json!({"object": "block", "id": block.id, "type": "file", "has_children": false,
-        "file": {"caption": [], "type": "file", "name": upload.filename, "file": {"url": url, "expiry_time": rfc3339::format_system_time(expires)}}}),
-    )
+    json!({"object": "block", "id": block.id, "type": "file", "has_children": false,
+        "file": {"caption": [], "type": "file", "name": upload.filename, "file": {"url": url, "expiry_time": rfc3339::format_system_time(expires)}}})
 }
 
 /// `GET /presigned/{block}/{name}?...&Expires={epoch}&Signature=...`: the file while the URL is

@@ -9,6 +9,7 @@ use agent_auth_contract::rfc3339;
 use serde_json::{Map, Value, json};
 
 use super::state::{Account, Auth, Connection, Credentials, McpMapping, State, Tool};
+use super::toolbox::{self, Behaviour};
 use super::workspace::Workspace;
 
 /// The identifier whose accounts the catalogue seeds.
@@ -59,13 +60,14 @@ const LATE_CONNECTIONS: &[ConnectionSeed] = &[
     ConnectionSeed("notion-team", "NOTION", "OAUTH", "COMPLETED", true),
 ];
 
-fn tool(provider: &str, name: &str, description: &str, input_schema: Value) -> Tool {
+fn tool(provider: &str, name: &str, description: &str, input_schema: Value, behaviour: Behaviour) -> Tool {
     Tool {
         id: String::new(),
         provider: provider.into(),
         name: name.into(),
         description: description.into(),
         input_schema,
+        behaviour,
     }
 }
 
@@ -76,6 +78,7 @@ fn tools() -> Vec<Tool> {
             "notion_page_get",
             "Retrieve a Notion page's properties by its id.",
             json!({"type": "object", "properties": {"page_id": {"type": "string", "description": "The page id (32 hex characters, dashes optional)."}}, "required": ["page_id"], "additionalProperties": false}),
+            toolbox::notion_page_get,
         ),
         tool(
             "NOTION",
@@ -86,6 +89,7 @@ fn tools() -> Vec<Tool> {
                 "page_size": {"type": "integer", "minimum": 1, "maximum": 100},
                 "sort_direction": {"type": "string", "enum": ["ascending", "descending"]},
                 "start_cursor": {"type": "string"}}, "additionalProperties": false}),
+            toolbox::notion_page_search,
         ),
         tool(
             "NOTION",
@@ -94,12 +98,14 @@ fn tools() -> Vec<Tool> {
             json!({"type": "object", "properties": {
                 "parent_page_id": {"type": "string"}, "title": {"type": "string"},
                 "paragraphs": {"type": "array", "items": {"type": "string"}}}, "required": ["parent_page_id", "title"], "additionalProperties": false}),
+            toolbox::notion_page_create,
         ),
         tool(
             "NOTION",
             "notion_user_list",
             "List the users of the workspace.",
             json!({"type": "object", "properties": {"page_size": {"type": "integer", "minimum": 1, "maximum": 100}}}),
+            toolbox::notion_user_list,
         ),
         tool(
             "SLACK",
@@ -107,36 +113,42 @@ fn tools() -> Vec<Tool> {
             "List the channels of the workspace.",
             json!({"type": "object", "properties": {"limit": {"type": "integer", "minimum": 1, "maximum": 1000},
                 "types": {"type": "array", "items": {"type": "string", "enum": ["public_channel", "private_channel", "im", "mpim"]}}}}),
+            toolbox::slack_list_channels,
         ),
         tool(
             "SLACK",
             "slack_send_message",
             "Post a message to a channel.",
             json!({"type": "object", "properties": {"channel": {"type": "string"}, "text": {"type": "string"}}, "required": ["channel", "text"]}),
+            toolbox::slack_send_message,
         ),
         tool(
             "GMAIL",
             "gmail_fetch_mails",
             "Fetch emails matching a Gmail search query.",
             json!({"type": "object", "properties": {"query": {"type": "string"}, "max_results": {"type": "integer", "minimum": 1, "maximum": 500}}}),
+            toolbox::gmail_fetch_mails,
         ),
         tool(
             "GMAIL",
             "gmail_send_message",
             "Send an email.",
             json!({"type": "object", "properties": {"to": {"type": "array", "items": {"type": "string"}}, "subject": {"type": "string"}, "body": {"type": "string"}}, "required": ["to", "subject", "body"]}),
+            toolbox::gmail_send_message,
         ),
         tool(
             "GITHUB",
             "github_branches_list",
             "List the branches of a repository.",
             json!({"type": "object", "properties": {"owner": {"type": "string"}, "repo": {"type": "string"}}, "required": ["owner", "repo"]}),
+            toolbox::github_branches_list,
         ),
         tool(
             "HARVESTAPI",
             "harvestapi_search_people",
             "Search LinkedIn profiles.",
             json!({"type": "object", "properties": {"search": {"type": "string"}, "location": {"type": "string"}, "page": {"type": "integer", "minimum": 1}}, "required": ["search"]}),
+            toolbox::harvestapi_search_people,
         ),
         tool(
             "EXA",
@@ -144,18 +156,21 @@ fn tools() -> Vec<Tool> {
             "Search the web with Exa.",
             json!({"type": "object", "properties": {"query": {"type": "string"}, "num_results": {"type": "integer", "minimum": 1, "maximum": 100},
                 "include_domains": {"type": "array", "items": {"type": "string"}}}, "required": ["query"]}),
+            toolbox::exa_search,
         ),
         tool(
             "LINEAR",
             "linear_issue_create",
             "Create an issue in a team.",
             json!({"type": "object", "properties": {"team_id": {"type": "string"}, "title": {"type": "string"}, "priority": {"type": "integer", "minimum": 0, "maximum": 4}}, "required": ["team_id", "title"]}),
+            toolbox::linear_issue_create,
         ),
         tool(
             "GOOGLE",
             "googlecalendar_list_events",
             "List events of a calendar.",
             json!({"type": "object", "properties": {"calendar_id": {"type": "string"}, "time_min": {"type": "string"}, "max_results": {"type": "integer"}}, "required": ["calendar_id"]}),
+            toolbox::googlecalendar_list_events,
         ),
     ]
 }

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use agent_auth_contract::rfc3339;
 use serde_json::{Map, Value, json};
 
+use super::toolbox::Behaviour;
 use super::workspace::Workspace;
 use sha2::{Digest, Sha256};
 
@@ -33,15 +34,26 @@ pub struct NotionUpload {
     pub bytes: Option<bytes::Bytes>,
 }
 
-/// A Notion file block, made by attaching an upload to a page.
+/// A Notion block appended to a page (or to another block).
 #[derive(Debug, Clone)]
-pub struct NotionFileBlock {
+pub struct NotionBlock {
     /// The block's id (a UUID).
     pub id: String,
     /// The identifier whose account made it.
     pub owner: String,
-    /// The upload it holds.
-    pub upload_id: String,
+    /// The page or block it was appended to, as the request named it.
+    pub parent: String,
+    /// What it holds.
+    pub content: BlockContent,
+}
+
+/// What a Notion block holds.
+#[derive(Debug, Clone)]
+pub enum BlockContent {
+    /// A paragraph of text.
+    Paragraph(String),
+    /// A sent upload (`upload_id`).
+    File(String),
 }
 
 /// An app connection.
@@ -144,6 +156,8 @@ pub struct Tool {
     pub description: String,
     /// JSON Schema of `params`.
     pub input_schema: Value,
+    /// What it does with them.
+    pub behaviour: Behaviour,
 }
 
 impl Tool {
@@ -298,7 +312,7 @@ pub struct State {
     /// Files uploaded to the virtual Notion.
     pub notion_uploads: Vec<NotionUpload>,
     /// Notion file blocks.
-    pub notion_blocks: Vec<NotionFileBlock>,
+    pub notion_blocks: Vec<NotionBlock>,
     /// What the providers hold.
     pub workspace: Workspace,
     /// Feeds [`State::next_id`] and [`State::secret`].

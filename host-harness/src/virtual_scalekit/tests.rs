@@ -388,6 +388,15 @@ fn notion_keeps_uploaded_files_and_serves_them_by_fresh_presigned_urls() {
     let (status, attached) = attach(&double, &bearer, PAGE, &[&upload_id]);
     assert_eq!(status, 200, "{attached}");
     let block_id = attached["results"][0]["id"].as_str().unwrap();
+    let (_, listed) = notion(&double, &bearer, "GET", &format!("/v1/blocks/{PAGE}/children"), "application/json", "");
+    let files: Vec<&str> = listed["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["type"] == "file")
+        .map(|b| b["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(files.last(), Some(&block_id), "the page lists the file block attached to it");
     let (status, block) = notion(&double, &bearer, "GET", &format!("/v1/blocks/{block_id}"), "application/json", "");
     assert_eq!((status, block["file"]["name"].as_str()), (200, Some("Q3 report#1.pdf")), "{block}");
     assert_eq!(
@@ -684,6 +693,53 @@ fn tool_error(status: u16, body: &Value) -> (String, String) {
     let info = &body["details"][0]["tool_error_info"];
     assert!(info["execution_id"].as_str().unwrap().starts_with("exec_"), "{body}");
     (info["tool_error_code"].as_str().unwrap().to_owned(), info["tool_error_message"].as_str().unwrap().to_owned())
+}
+
+#[test]
+fn notion_pages_list_their_text_and_the_blocks_appended_to_them() {
+    let (double, bearer) = world();
+    let children =
+        |id: &str| notion(&double, &bearer, "GET", &format!("/v1/blocks/{id}/children"), "application/json", "");
+    let texts = |listing: &Value| -> Vec<String> {
+        listing["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["paragraph"]["rich_text"][0]["plain_text"].as_str().unwrap_or("<file>").to_owned())
+            .collect()
+    };
+    let (status, seeded) = children(PAGE);
+    assert_eq!(
+        (status, texts(&seeded)),
+        (200, vec!["Ship agent-auth 1.0.".to_owned(), "MCP server for every client.".to_owned()])
+    );
+    let paragraph = json!({"children": [{"type": "paragraph", "paragraph": {"rich_text": [{"type": "text", "text": {"content": "Launch on Monday."}}]}}]});
+    let (status, added) = notion(
+        &double,
+        &bearer,
+        "PATCH",
+        &format!("/v1/blocks/{PAGE}/children"),
+        "application/json",
+        &paragraph.to_string(),
+    );
+    assert_eq!(status, 200, "{added}");
+    assert_eq!(texts(&children(PAGE).1).last().map(String::as_str), Some("Launch on Monday."));
+    assert_eq!(children("00000000000040008000000000000000").0, 404);
+
+    let (_, search) = notion(
+        &double,
+        &bearer,
+        "POST",
+        "/v1/search",
+        "application/json",
+        r#"{"query": "plan", "start_cursor": "nope"}"#,
+    );
+    assert_eq!(search["code"], "validation_error", "{search}");
+    let (_, users) = execute(&double, &bearer, "notion_user_list", "notion-ijIQedmJ", json!({"page_size": 1}));
+    assert_eq!(
+        (users["data"]["results"].as_array().map(Vec::len), users["data"]["has_more"].as_bool()),
+        (Some(1), Some(true))
+    );
 }
 
 #[test]

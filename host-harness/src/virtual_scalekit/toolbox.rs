@@ -34,25 +34,9 @@ fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric() && c != '\'').filter(|w| w.len() > 1).map(str::to_lowercase).collect()
 }
 
-/// Runs `tool` for `identifier` with `params`.
-pub fn run(state: &mut State, tool: &str, identifier: &str, params: &Value) -> Result<Value, ToolFailure> {
-    match tool {
-        "notion_page_get" => notion_page_get(state, identifier, params),
-        "notion_page_search" => Ok(notion_page_search(state, identifier, params)),
-        "notion_page_create" => notion_page_create(state, identifier, params),
-        "notion_user_list" => Ok(notion_user_list(state, params)),
-        "slack_list_channels" => Ok(slack_list_channels(state, params)),
-        "slack_send_message" => slack_send_message(state, params),
-        "gmail_fetch_mails" => Ok(gmail_fetch_mails(state, params)),
-        "gmail_send_message" => gmail_send_message(state, identifier, params),
-        "github_branches_list" => github_branches_list(state, params),
-        "harvestapi_search_people" => Ok(harvestapi_search_people(state, params)),
-        "exa_search" => Ok(exa_search(state, params)),
-        "linear_issue_create" => linear_issue_create(state, params),
-        "googlecalendar_list_events" => googlecalendar_list_events(state, params),
-        other => fail("not_implemented", format!("the virtual provider has no behaviour for {other}")),
-    }
-}
+/// What a tool does: given the environment, the user it runs for and its (schema-checked) input,
+/// the provider's answer or its refusal.
+pub type Behaviour = fn(&mut State, &str, &Value) -> Result<Value, ToolFailure>;
 
 fn notion_url(page: &NotionPage) -> String {
     let slug: String = page
@@ -64,7 +48,7 @@ fn notion_url(page: &NotionPage) -> String {
     format!("https://www.notion.so/{slug}-{}", page.id.replace('-', ""))
 }
 
-fn notion_page_get(state: &State, identifier: &str, params: &Value) -> Result<Value, ToolFailure> {
+pub fn notion_page_get(state: &mut State, identifier: &str, params: &Value) -> Result<Value, ToolFailure> {
     let id = text(params, "page_id");
     let Some(page) = state.workspace.notion_page(id, identifier) else {
         return fail(
@@ -85,8 +69,14 @@ fn notion_page_get(state: &State, identifier: &str, params: &Value) -> Result<Va
     }))
 }
 
-/// The pages `identifier` can see whose titles hold every word of `query`.
-pub(super) fn notion_page_search(state: &State, identifier: &str, params: &Value) -> Value {
+/// `notion_page_search`: see [`search_pages`].
+pub fn notion_page_search(state: &mut State, identifier: &str, params: &Value) -> Result<Value, ToolFailure> {
+    search_pages(state, identifier, params)
+}
+
+/// The pages `identifier` can see whose titles hold every word of `query`, a page at a time
+/// (`page_size`, `start_cursor`), optionally sorted by their last edit (`sort_direction`).
+pub(super) fn search_pages(state: &State, identifier: &str, params: &Value) -> Result<Value, ToolFailure> {
     let wanted = words(text(params, "query"));
     let mut found: Vec<&NotionPage> = state
         .workspace
@@ -104,25 +94,26 @@ pub(super) fn notion_page_search(state: &State, identifier: &str, params: &Value
             found.reverse();
         }
     }
-    let start = params
-        .get("start_cursor")
-        .and_then(Value::as_str)
-        .and_then(|cursor| found.iter().position(|p| p.id == cursor))
-        .unwrap_or(0);
+    let start = match params.get("start_cursor").and_then(Value::as_str) {
+        None => 0,
+        Some(cursor) => match found.iter().position(|p| p.id == cursor) {
+            Some(at) => at,
+            None => return fail("validation_error", format!("start_cursor {cursor} is not a cursor of this search.")),
+        },
+    };
     let size = count(params, "page_size", 100);
     let page: Vec<Value> =
         found[start..].iter().take(size).map(|p| json!({"object": "page", "id": p.id, "title": p.title})).collect();
     let next = found.get(start + size).map(|p| p.id.clone());
-    json!({"results": page, "has_more": next.is_some(), "next_cursor": next})
+    Ok(json!({"results": page, "has_more": next.is_some(), "next_cursor": next}))
 }
 
-fn notion_page_create(state: &mut State, identifier: &str, params: &Value) -> Result<Value, ToolFailure> {
+pub fn notion_page_create(state: &mut State, identifier: &str, params: &Value) -> Result<Value, ToolFailure> {
     let parent = text(params, "parent_page_id");
     let Some(parent) = state.workspace.notion_page(parent, identifier).map(|p| p.id.clone()) else {
         return fail("object_not_found", format!("Could not find page with ID: {parent}."));
     };
-    let hex = state.secret();
-    let id = format!("{}-{}-4{}-8{}-{}", &hex[..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32]);
+    let id = super::provider::uuid(state);
     let paragraphs = params.get("paragraphs").and_then(Value::as_array).into_iter().flatten();
     let page = NotionPage {
         id,
@@ -137,7 +128,7 @@ fn notion_page_create(state: &mut State, identifier: &str, params: &Value) -> Re
     Ok(created)
 }
 
-fn notion_user_list(state: &State, params: &Value) -> Value {
+pub fn notion_user_list(state: &mut State, _: &str, params: &Value) -> Result<Value, ToolFailure> {
     let users = &state.workspace.notion_users;
     let size = count(params, "page_size", 100);
     let results: Vec<Value> = users
@@ -145,10 +136,10 @@ fn notion_user_list(state: &State, params: &Value) -> Value {
         .take(size)
         .map(|(id, name)| json!({"object": "user", "id": id, "name": name, "type": "person"}))
         .collect();
-    json!({"results": results, "has_more": users.len() > size})
+    Ok(json!({"results": results, "has_more": users.len() > size}))
 }
 
-fn slack_list_channels(state: &State, params: &Value) -> Value {
+pub fn slack_list_channels(state: &mut State, _: &str, params: &Value) -> Result<Value, ToolFailure> {
     // Every channel of the workspace is public.
     let types = params.get("types").and_then(Value::as_array);
     let public = types.is_none_or(|t| t.iter().any(|v| v == "public_channel"));
@@ -160,10 +151,10 @@ fn slack_list_channels(state: &State, params: &Value) -> Value {
         .take(count(params, "limit", 100))
         .map(|c| json!({"id": c.id, "name": c.name}))
         .collect();
-    json!({"channels": channels})
+    Ok(json!({"channels": channels}))
 }
 
-fn slack_send_message(state: &mut State, params: &Value) -> Result<Value, ToolFailure> {
+pub fn slack_send_message(state: &mut State, _: &str, params: &Value) -> Result<Value, ToolFailure> {
     let wanted = text(params, "channel").trim_start_matches('#');
     let text = text(params, "text");
     if text.trim().is_empty() {
@@ -177,7 +168,7 @@ fn slack_send_message(state: &mut State, params: &Value) -> Result<Value, ToolFa
     Ok(json!({"ok": true, "channel": channel.id, "ts": ts, "message": {"text": text}}))
 }
 
-fn gmail_fetch_mails(state: &State, params: &Value) -> Value {
+pub fn gmail_fetch_mails(state: &mut State, identifier: &str, params: &Value) -> Result<Value, ToolFailure> {
     let query = text(params, "query").to_lowercase();
     let matches = |m: &&super::workspace::Mail| {
         query.split_whitespace().all(|term| match term.split_once(':') {
@@ -194,14 +185,15 @@ fn gmail_fetch_mails(state: &State, params: &Value) -> Value {
         .workspace
         .mails
         .iter()
+        .filter(|m| m.owner.as_deref().is_none_or(|o| o == identifier))
         .filter(matches)
         .take(count(params, "max_results", 100))
         .map(|m| json!({"id": m.id, "subject": m.subject, "from": m.from, "snippet": m.snippet, "labelIds": m.labels}))
         .collect();
-    json!({"resultSizeEstimate": found.len(), "messages": found})
+    Ok(json!({"resultSizeEstimate": found.len(), "messages": found}))
 }
 
-fn gmail_send_message(state: &mut State, identifier: &str, params: &Value) -> Result<Value, ToolFailure> {
+pub fn gmail_send_message(state: &mut State, identifier: &str, params: &Value) -> Result<Value, ToolFailure> {
     let to: Vec<String> =
         params["to"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect();
     if to.is_empty() {
@@ -220,11 +212,12 @@ fn gmail_send_message(state: &mut State, identifier: &str, params: &Value) -> Re
         subject: text(params, "subject").to_owned(),
         snippet,
         labels: vec!["SENT"],
+        owner: Some(identifier.to_owned()),
     });
     Ok(json!({"id": id, "threadId": id, "labelIds": ["SENT"]}))
 }
 
-fn github_branches_list(state: &State, params: &Value) -> Result<Value, ToolFailure> {
+pub fn github_branches_list(state: &mut State, _: &str, params: &Value) -> Result<Value, ToolFailure> {
     let full = format!("{}/{}", text(params, "owner"), text(params, "repo"));
     match state.workspace.repositories.iter().find(|(name, _)| name.eq_ignore_ascii_case(&full)) {
         Some((_, branches)) => {
@@ -237,7 +230,7 @@ fn github_branches_list(state: &State, params: &Value) -> Result<Value, ToolFail
 /// People per page of `harvestapi_search_people`.
 const PEOPLE_PAGE: usize = 10;
 
-fn harvestapi_search_people(state: &State, params: &Value) -> Value {
+pub fn harvestapi_search_people(state: &mut State, _: &str, params: &Value) -> Result<Value, ToolFailure> {
     let wanted = words(text(params, "search"));
     let location = text(params, "location").to_lowercase();
     let found: Vec<&super::workspace::Profile> = state
@@ -257,10 +250,12 @@ fn harvestapi_search_people(state: &State, params: &Value) -> Value {
         .take(PEOPLE_PAGE)
         .map(|p| json!({"name": p.name, "headline": p.headline, "location": p.location, "linkedinUrl": p.url}))
         .collect();
-    json!({"elements": elements, "pagination": {"pageNumber": page, "totalPages": found.len().div_ceil(PEOPLE_PAGE).max(1), "totalElements": found.len()}})
+    Ok(
+        json!({"elements": elements, "pagination": {"pageNumber": page, "totalPages": found.len().div_ceil(PEOPLE_PAGE).max(1), "totalElements": found.len()}}),
+    )
 }
 
-fn exa_search(state: &State, params: &Value) -> Value {
+pub fn exa_search(state: &mut State, _: &str, params: &Value) -> Result<Value, ToolFailure> {
     let wanted = words(text(params, "query"));
     let domains: Vec<&str> =
         params["include_domains"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
@@ -285,17 +280,18 @@ fn exa_search(state: &State, params: &Value) -> Value {
         .take(count(params, "num_results", 10))
         .map(|(score, w)| json!({"title": w.title, "url": w.url, "score": (score * 100.0).round() / 100.0}))
         .collect();
-    json!({"results": results})
+    Ok(json!({"results": results}))
 }
 
-fn linear_issue_create(state: &mut State, params: &Value) -> Result<Value, ToolFailure> {
+pub fn linear_issue_create(state: &mut State, _: &str, params: &Value) -> Result<Value, ToolFailure> {
     let team = text(params, "team_id");
     let Some((team_id, key)) =
         state.workspace.linear_teams.iter().find(|(id, key)| id == team || key.eq_ignore_ascii_case(team)).cloned()
     else {
         return fail("NOT_FOUND", "Entity not found: Team");
     };
-    let identifier = format!("{key}-{}", 1042 + state.workspace.linear_issues.len());
+    let earlier = state.workspace.linear_issues.iter().filter(|(_, team, _)| *team == team_id).count();
+    let identifier = format!("{key}-{}", 1042 + earlier);
     let title = text(params, "title").to_owned();
     state.workspace.linear_issues.push((identifier.clone(), team_id, title.clone()));
     Ok(
@@ -303,7 +299,7 @@ fn linear_issue_create(state: &mut State, params: &Value) -> Result<Value, ToolF
     )
 }
 
-fn googlecalendar_list_events(state: &State, params: &Value) -> Result<Value, ToolFailure> {
+pub fn googlecalendar_list_events(state: &mut State, _: &str, params: &Value) -> Result<Value, ToolFailure> {
     let calendar = text(params, "calendar_id");
     if calendar != "primary" && !state.workspace.events.iter().any(|e| e.calendar == calendar) {
         return fail("notFound", format!("Calendar not found: {calendar}"));

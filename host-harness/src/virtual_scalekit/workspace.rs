@@ -45,6 +45,8 @@ pub struct Mail {
     pub snippet: String,
     /// Gmail's labels (`INBOX`, `UNREAD`, `SENT`).
     pub labels: Vec<&'static str>,
+    /// The identifier that sent it; `None`: the seeded inbox, which every account sees.
+    pub owner: Option<String>,
 }
 
 /// A LinkedIn profile.
@@ -101,7 +103,7 @@ pub struct Workspace {
     pub profiles: Vec<Profile>,
     /// Pages Exa finds.
     pub web: Vec<WebPage>,
-    /// Linear teams (id, key) and the number of the next issue.
+    /// Linear teams: (id, key).
     pub linear_teams: Vec<(String, String)>,
     /// Linear issues created: (identifier, team id, title).
     pub linear_issues: Vec<(String, String, String)>,
@@ -128,6 +130,7 @@ fn mail(id: &str, from: &str, subject: &str, snippet: &str, labels: &[&'static s
         subject: subject.into(),
         snippet: snippet.into(),
         labels: labels.to_vec(),
+        owner: None,
     }
 }
 

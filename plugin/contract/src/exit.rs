@@ -24,8 +24,44 @@ pub enum Exit {
 }
 
 impl Exit {
+    /// Every exit code, in order.
+    pub const ALL: [Exit; 8] = [
+        Exit::Ok,
+        Exit::Internal,
+        Exit::Usage,
+        Exit::Config,
+        Exit::ActionRequired,
+        Exit::NotFound,
+        Exit::Rejected,
+        Exit::Transport,
+    ];
+
     /// The process exit code.
     pub fn code(self) -> u8 {
         self as u8
+    }
+
+    /// What it means, in a few words (`--help` lists these).
+    pub fn summary(self) -> &'static str {
+        match self {
+            Exit::Ok => "done",
+            Exit::Internal => "internal error",
+            Exit::Usage => "usage",
+            Exit::Config => "configuration",
+            Exit::ActionRequired => "a person must act (see action_required)",
+            Exit::NotFound => "not found",
+            Exit::Rejected => "rejected by Scalekit or the provider",
+            Exit::Transport => "transport failure (retry later)",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Exit;
+
+    #[test]
+    fn all_is_every_code_in_order() {
+        assert_eq!(Exit::ALL.map(Exit::code), [0, 1, 2, 3, 4, 5, 6, 7]);
     }
 }

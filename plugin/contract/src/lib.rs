@@ -1,11 +1,15 @@
 //! What the agent-auth component (`plugin/`) and its runner (`host-harness/`) must agree on, stated
-//! once: the operations and their options ([`operation`], [`option`]), the exit codes ([`exit`]),
+//! once: the operations and their options ([`operation`], [`option`]), the error codes and exit
+//! codes ([`code`], [`exit`]), the variables the component reads ([`variables`]),
 //! agent-auth's folders and files ([`storage`]), which hosts are loopback ([`loopback`]), RFC 3339
 //! time ([`rfc3339`]) and shell quoting ([`shell`]).
 //!
-//! The command-line contract these describe is `docs/cli.md`. No dependencies: this crate builds
-//! for the guest (`wasm32-wasip2`) and for the host alike.
+//! The command-line contract these describe is `docs/cli.md`. It depends on serde alone, so it
+//! builds for the guest (`wasm32-wasip2`) and for the host alike.
 
+#![warn(missing_docs)]
+
+pub mod code;
 pub mod exit;
 pub mod loopback;
 pub mod operation;
@@ -13,3 +17,4 @@ pub mod option;
 pub mod rfc3339;
 pub mod shell;
 pub mod storage;
+pub mod variables;

@@ -145,7 +145,7 @@ pub struct Operation {
     pub operand: Operand,
     /// One line of help.
     pub about: &'static str,
-    /// The options it takes, in the order they are checked (required ones first).
+    /// The options it takes, in the order `--help` lists them.
     pub options: &'static [Takes],
     /// Whom it acts for.
     pub user: User,
@@ -154,22 +154,18 @@ pub struct Operation {
 }
 
 impl Operation {
-    /// Whether the operation calls Scalekit, and so needs the credentials.
-    pub fn needs_credentials(&self) -> bool {
-        matches!(self.kind, Kind::Remote(_))
-    }
-
-    /// Whether it takes `option` (counting the `--identifier` that [`User`] implies).
+    /// Whether it takes `option` (counting the `--identifier` that [`User`] implies, and the
+    /// [`GLOBAL_OPTIONS`]).
     pub fn takes(&self, option: &Opt) -> bool {
         self.options.iter().any(|t| t.option == option)
             || (option == &option::IDENTIFIER && self.user.takes_identifier())
             || GLOBAL_OPTIONS.contains(&option)
     }
 
-    /// The options it takes, `--identifier` included when [`User`] implies it.
+    /// The options it takes, `--identifier` included when [`User`] implies it (the
+    /// [`GLOBAL_OPTIONS`] aside).
     pub fn all_options(&self) -> impl Iterator<Item = Takes> + '_ {
-        let implied = self.user.takes_identifier().then_some(optional(&option::IDENTIFIER));
-        self.options.iter().copied().chain(implied)
+        self.options.iter().copied().chain(implied_identifier(self))
     }
 
     /// One-line grammar: `--get-token [SERVICE]... [--for-url URL] [--include-static] [--identifier I]`.
@@ -351,15 +347,10 @@ pub static OPERATIONS: &[Operation] = &[
     },
 ];
 
-/// The operation whose flag (without dashes) is `flag`.
-pub fn find(flag: &str) -> Option<&'static Operation> {
-    OPERATIONS.iter().find(|op| op.flag == flag)
-}
-
 /// Every option some operation takes (each once, in first-use order), the global ones last.
 pub fn every_option() -> Vec<&'static Opt> {
     let mut all: Vec<&'static Opt> = Vec::new();
-    for takes in OPERATIONS.iter().flat_map(|op| op.options.iter().copied().chain(implied_identifier(op))) {
+    for takes in OPERATIONS.iter().flat_map(Operation::all_options) {
         if !all.contains(&takes.option) {
             all.push(takes.option);
         }
@@ -380,6 +371,10 @@ pub fn file_use(flag: &str) -> Option<FileUse> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn find(flag: &str) -> &'static Operation {
+        OPERATIONS.iter().find(|op| op.flag == flag).expect("an operation of the table")
+    }
 
     /// Fails to compile when a variant is added, until it is listed in the test below.
     fn listed(kind: Kind) {
@@ -425,7 +420,6 @@ mod tests {
         assert_eq!(OPERATIONS.len(), locals.len() + remotes.len());
         for op in OPERATIONS {
             assert_eq!(OPERATIONS.iter().filter(|o| o.flag == op.flag).count(), 1, "{}", op.flag);
-            assert!(find(op.flag) == Some(op));
         }
     }
 
@@ -463,18 +457,18 @@ mod tests {
 
     #[test]
     fn synopses() {
-        let get_token = find("get-token").unwrap();
+        let get_token = find("get-token");
         assert_eq!(
             get_token.synopsis(),
             "--get-token [SERVICE]... [--for-url URL] [--include-static] [--identifier I]"
         );
         assert_eq!(
-            find("execute-tool").unwrap().synopsis(),
+            find("execute-tool").synopsis(),
             "--execute-tool --tool-name T --connection-name C --tool-input JSON|@FILE|- [--identifier I]"
         );
-        assert!(find("get-tool").unwrap().synopsis().contains(" [--tool-name T]... "));
+        assert!(find("get-tool").synopsis().contains(" [--tool-name T]... "));
         assert_eq!(
-            find("generate-link").unwrap().synopsis(),
+            find("generate-link").synopsis(),
             "--generate-link --connection-name C [--wait [SECONDS]] [--identifier I]"
         );
     }

@@ -60,6 +60,10 @@ const fn opt(flag: &'static str, value: Value, help: &'static str, example: &'st
 
 /// `--provider P`
 pub static PROVIDER: Opt = opt("provider", Value::One("P"), "Provider key, e.g. NOTION (case-insensitive)", "NOTION");
+/// Scalekit's largest page of connections (and the default: every page is read anyway).
+pub const CONNECTIONS_PAGE_MAX: u64 = 30;
+/// Scalekit's largest page of tools.
+pub const TOOLS_PAGE_MAX: u64 = 100;
 /// `--page-size N`
 pub static PAGE_SIZE: Opt =
     opt("page-size", Value::Number("N"), "Page size (1-30 for connections, 1-100 for tools)", "30");
@@ -80,9 +84,11 @@ pub static IDENTIFIER: Opt =
 pub static TOOL_NAME: Opt = opt(
     "tool-name",
     Value::One("T"),
-    "Tool name; repeat for several with --get-tool",
+    "Tool name (--get-tool takes several)",
     "NAME (see agent-auth --get-tool --provider P)",
 );
+/// The lengths of a `--query` Scalekit accepts, in characters.
+pub const QUERY_LENGTH: std::ops::RangeInclusive<usize> = 3..=100;
 /// `--query Q`
 pub static QUERY: Opt =
     opt("query", Value::One("Q"), "Free-text tool search (3-100 characters)", "'what you want to do'");
@@ -102,8 +108,7 @@ pub static PATH: Opt =
 /// The method of `--proxy-request` without `--method`.
 pub const DEFAULT_METHOD: &str = "GET";
 /// `--method M`
-pub static METHOD: Opt =
-    opt("method", Value::One("M"), "HTTP method for --proxy-request (default GET)", DEFAULT_METHOD);
+pub static METHOD: Opt = opt("method", Value::One("M"), "HTTP method (default GET)", DEFAULT_METHOD);
 /// `--query-params JSON`
 pub static QUERY_PARAMS: Opt = opt(
     "query-params",
@@ -150,14 +155,15 @@ pub static FOR_URL: Opt = opt(
 pub static INCLUDE_STATIC: Opt =
     opt("include-static", Value::Switch, "Hand out a non-OAuth account's static credential fields", "");
 /// `--name N`
-pub static NAME: Opt = opt("name", Value::One("N"), "MCP config name", "NAME (lower-case letters, digits, - and _)");
+pub static NAME: Opt =
+    opt("name", Value::One("N"), "Name of the new MCP config", "NAME (lower-case letters, digits, - and _)");
 /// `--description D`
 pub static DESCRIPTION: Opt = opt("description", Value::One("D"), "MCP config description", "'what it is for'");
 /// `--tools CONNECTION[:TOOLS]`
 pub static TOOLS: Opt = opt(
     "tools",
     Value::One("CONNECTION[:TOOLS]"),
-    "CONNECTION[:tool1,tool2,...] for --create-mcp-config; repeat per connection",
+    "A connection and the tools it exposes (all without a list); once per connection",
     "CONNECTION[:tool1,tool2] once per connection (no tool list = every tool)",
 );
 /// `--config-name N`
@@ -171,6 +177,9 @@ pub static SINCE: Opt =
     opt("since", Value::One("T"), "Entries at or after T (RFC 3339, or an age like 30m, 24h, 7d)", "24h");
 /// `--limit N`
 pub static LIMIT: Opt = opt("limit", Value::Number("N"), "At most N entries, the newest (default 50)", "50");
+/// `--limit` without a value.
+pub const AUDIT_LIMIT_DEFAULT: u64 = 50;
+
 /// `--agent-run-id ID`, taken by every operation
 pub static AGENT_RUN_ID: Opt = opt(
     "agent-run-id",
@@ -178,3 +187,38 @@ pub static AGENT_RUN_ID: Opt = opt(
     "Correlates this call in the audit trail and Scalekit's tool logs (default: AGENT_RUN_ID)",
     "RUN_ID",
 );
+
+/// `--timeout` without a value: the wall-clock limit of one call, in seconds.
+pub const TIMEOUT_DEFAULT_SECONDS: u64 = 120;
+
+/// `--component PATH`, a runner option
+pub static COMPONENT: Opt = opt(
+    "component",
+    Value::One("PATH"),
+    "run another build of the component (or AGENT_AUTH_COMPONENT)",
+    "PATH (an agent-auth .wasm)",
+);
+/// `--env-file PATH`, a runner option
+pub static ENV_FILE: Opt = opt("env-file", Value::One("PATH"), "read variables from PATH instead of ./.env", "PATH");
+/// `--timeout SECONDS`, a runner option
+pub static TIMEOUT: Opt =
+    opt("timeout", Value::Number("SECONDS"), "wall-clock limit for the whole call (default 120)", "SECONDS");
+/// The runner's own options, given before the operation; the component never sees them.
+pub static RUNNER_OPTIONS: [&Opt; 3] = [&COMPONENT, &ENV_FILE, &TIMEOUT];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_states_the_defaults_the_code_uses() {
+        assert!(WAIT.help.contains(&format!("default {WAIT_DEFAULT_SECONDS} ")), "{}", WAIT.help);
+        assert!(METHOD.help.contains(&format!("default {DEFAULT_METHOD}")), "{}", METHOD.help);
+        assert!(LIMIT.help.contains(&format!("default {AUDIT_LIMIT_DEFAULT}")), "{}", LIMIT.help);
+        assert!(TIMEOUT.help.contains(&format!("default {TIMEOUT_DEFAULT_SECONDS}")), "{}", TIMEOUT.help);
+        let pages = format!("1-{CONNECTIONS_PAGE_MAX} for connections, 1-{TOOLS_PAGE_MAX} for tools");
+        assert!(PAGE_SIZE.help.contains(&pages), "{}", PAGE_SIZE.help);
+        let length = format!("{}-{} characters", QUERY_LENGTH.start(), QUERY_LENGTH.end());
+        assert!(QUERY.help.contains(&length), "{}", QUERY.help);
+    }
+}

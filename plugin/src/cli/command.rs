@@ -1,24 +1,13 @@
 //! The clap command built from the operation table: flag syntax, typo suggestions and `--help`.
 
+use agent_auth_contract::exit::Exit;
 use agent_auth_contract::operation::{self, OPERATIONS, Operand};
-use agent_auth_contract::option::{Opt, Value};
+use agent_auth_contract::option::{Opt, RUNNER_OPTIONS, Value};
+use agent_auth_contract::variables::SETTINGS;
 use clap::builder::ValueParser;
 use clap::{Arg, ArgAction, ArgGroup, Command};
 
 const ABOUT: &str = "Act in third-party services through Scalekit AgentKit, for an AI agent.";
-
-const AFTER_OPERATIONS: &str = "\
-Configuration: TOOL_CLIENT_ID, TOOL_CLIENT_SECRET, TOOL_ENV_URL, TOOL_IDENTIFIER
-(or SCALEKIT_CLIENT_ID, SCALEKIT_CLIENT_SECRET, SCALEKIT_ENV_URL), from the environment or .env.
-
-Runner options (the agent-auth runner only, before the operation):
-  --component PATH   run another build of the component (or AGENT_AUTH_COMPONENT)
-  --env-file PATH    read variables from PATH instead of ./.env
-  --timeout SECONDS  wall-clock limit for the whole call (default 120)
-
-Output: exactly one JSON object on stdout. Exit codes: 0 done, 1 internal error, 2 usage,
-3 configuration, 4 a person must act (see action_required), 5 not found, 6 rejected by
-Scalekit or the provider, 7 transport failure (retry later).";
 
 /// The id of the group that holds the operation flags (exactly one is required).
 pub const OPERATION_GROUP: &str = "operation";
@@ -40,28 +29,72 @@ pub fn command() -> Command {
         .group(ArgGroup::new(OPERATION_GROUP).required(true).multiple(false).args(OPERATIONS.iter().map(|op| op.flag)))
 }
 
-/// Each operation with its options, then configuration, runner options and exit codes.
+/// `--flag VALUE`, as usage shows it.
+fn usage_of(opt: &Opt) -> String {
+    match opt.value.placeholder() {
+        Some(name) => format!("--{} {name}", opt.flag),
+        None => format!("--{}", opt.flag),
+    }
+}
+
+/// Each operation with its options, then the configuration, the runner's options and the exit codes.
 fn after_help() -> String {
     let synopses: Vec<String> = OPERATIONS.iter().map(|op| format!("  {}", op.synopsis())).collect();
-    let globals: Vec<String> = operation::GLOBAL_OPTIONS
-        .iter()
-        .map(|o| format!("--{} {}", o.flag, o.value.placeholder().unwrap_or("")))
-        .collect();
+    let globals: Vec<String> = operation::GLOBAL_OPTIONS.iter().map(|o| usage_of(o)).collect();
+    let names = |fallback: bool| {
+        SETTINGS.iter().filter_map(|s| if fallback { s.fallback } else { Some(s.name) }).collect::<Vec<_>>().join(", ")
+    };
+    let width = RUNNER_OPTIONS.iter().map(|o| usage_of(o).len()).max().unwrap_or(0);
+    let runner: Vec<String> = RUNNER_OPTIONS.iter().map(|o| format!("  {:width$}  {}", usage_of(o), o.help)).collect();
+    let exits: Vec<String> = Exit::ALL.iter().map(|e| format!("{} {}", e.code(), e.summary())).collect();
     format!(
-        "Each operation and its options (every one also takes {}):\n{}\n\n{AFTER_OPERATIONS}",
-        globals.join(", ").trim_end(),
-        synopses.join("\n")
+        "Each operation and its options (every one also takes {}):\n{}\n\n\
+         Configuration: {}\n(or {}), from the environment or .env.\n\n\
+         Runner options (the agent-auth runner only, before the operation):\n{}\n\n{}",
+        globals.join(", "),
+        synopses.join("\n"),
+        names(false),
+        names(true),
+        runner.join("\n"),
+        wrap(&format!("Output: exactly one JSON object on stdout. Exit codes: {}.", exits.join(", ")), 95)
     )
+}
+
+/// `text` broken into lines of at most `width` characters, at spaces.
+fn wrap(text: &str, width: usize) -> String {
+    let (mut out, mut line) = (String::new(), 0);
+    for word in text.split(' ') {
+        if line > 0 && line + 1 + word.len() > width {
+            out.push('\n');
+            line = 0;
+        } else if line > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(word);
+        line += word.len();
+    }
+    out
 }
 
 fn operation_arg(flag: &'static str, operand: Operand, about: &'static str) -> Arg {
     let arg = Arg::new(flag).long(flag).help(about).help_heading("Operations");
     match operand {
         Operand::None => arg.action(ArgAction::SetTrue),
-        Operand::One(name) => arg.value_name(name).action(ArgAction::Set),
+        Operand::One(name) => arg.value_name(name).action(ArgAction::Append),
         Operand::OptionalMany(name) => {
             arg.value_name(name).num_args(0..=1).default_missing_value("").action(ArgAction::Append)
         }
+    }
+}
+
+/// An option's help, with the operations that take it when only a few do.
+fn help_of(opt: &'static Opt) -> String {
+    let takers: Vec<String> = OPERATIONS.iter().filter(|op| op.takes(opt)).map(|op| format!("--{}", op.flag)).collect();
+    if takers.is_empty() || takers.len() > 3 {
+        opt.help.to_owned()
+    } else {
+        format!("{} [{}]", opt.help, takers.join(", "))
     }
 }
 
@@ -73,7 +106,7 @@ fn whole_number() -> ValueParser {
 /// Every valued option appends: how often it may be given is the operation's rule, checked after
 /// parsing, so that the message can name the operation.
 fn option_arg(opt: &'static Opt) -> Arg {
-    let arg = Arg::new(opt.flag).long(opt.flag).help(opt.help);
+    let arg = Arg::new(opt.flag).long(opt.flag).help(help_of(opt));
     let valued = |name: &'static str| arg.clone().value_name(name).action(ArgAction::Append);
     match opt.value {
         Value::Switch => arg.action(ArgAction::SetTrue),

@@ -5,7 +5,8 @@
 mod args;
 mod command;
 
-use agent_auth_contract::operation::{self, OPERATIONS};
+use agent_auth_contract::operation::{self, GLOBAL_OPTIONS, OPERATIONS, Operand, Takes};
+use agent_auth_contract::option::Value;
 use clap::parser::ValueSource;
 
 pub use args::Args;
@@ -37,7 +38,7 @@ pub fn parse(argv: Vec<String>) -> Result<ParseOutcome, Failure> {
     };
     let given = |flag: &str| matches.value_source(flag) == Some(ValueSource::CommandLine);
     let Some(op) = OPERATIONS.iter().find(|op| given(op.flag)) else {
-        // clap requires one of the group; this is its message for none.
+        // Not reached: clap already refused a command line without one flag of the group.
         return Err(usage(
             "one operation flag is required",
             "Run agent-auth --help for the operations and their options.",
@@ -49,10 +50,16 @@ pub fn parse(argv: Vec<String>) -> Result<ParseOutcome, Failure> {
 }
 
 /// The table's rules: options the operation does not take, options given more often than it
-/// takes them, and required options missing (or blank).
+/// takes them, required options missing (or blank), and seconds that would not wait.
 fn check(args: &Args) -> Result<(), Failure> {
     let op = args.operation();
     let name = format!("--{}", op.flag);
+    if matches!(op.operand, Operand::One(_)) && args.operand().len() > 1 {
+        return Err(usage(
+            format!("{name} takes one value"),
+            format!("Pass {name} once; run several calls for several values."),
+        ));
+    }
     let unused: Vec<String> =
         args.given().filter(|(opt, _)| !op.takes(opt)).map(|(opt, _)| format!("--{}", opt.flag)).collect();
     if !unused.is_empty() {
@@ -61,7 +68,8 @@ fn check(args: &Args) -> Result<(), Failure> {
             format!("Remove {}; run agent-auth --help for each operation's options.", unused.join(", ")),
         ));
     }
-    for takes in op.all_options() {
+    let globals = GLOBAL_OPTIONS.iter().map(|option| Takes { option, required: false, repeats: false });
+    for takes in op.all_options().chain(globals) {
         let flag = format!("--{}", takes.option.flag);
         let values = args.all(takes.option);
         if values.len() > 1 && !takes.repeats {
@@ -70,8 +78,16 @@ fn check(args: &Args) -> Result<(), Failure> {
                 format!("Pass {flag} once; run several calls for several values."),
             ));
         }
-        if takes.required && values.iter().all(|v| v.trim().is_empty()) {
+        // A repeatable option is there when given at all; its values are the operation's to judge.
+        let missing = if takes.repeats { values.is_empty() } else { values.iter().all(|v| v.trim().is_empty()) };
+        if takes.required && missing {
             return Err(usage(format!("{name} needs {flag}"), format!("Add {flag} {}.", takes.option.example)));
+        }
+        if matches!(takes.option.value, Value::OptionalSeconds(_)) && values.iter().any(|v| v.parse::<u64>() == Ok(0)) {
+            return Err(usage(
+                format!("{flag} 0 would not wait"),
+                format!("Pass {flag} SECONDS (at least 1), or leave {flag} out."),
+            ));
         }
     }
     Ok(())
@@ -92,7 +108,7 @@ fn clap_failure(err: clap::Error) -> Failure {
 
 #[cfg(test)]
 mod tests {
-    use agent_auth_contract::option::{PAGE_SIZE, TOOL_NAME, WAIT};
+    use agent_auth_contract::option::{PAGE_SIZE, TOOL_NAME, TOOLS, WAIT};
 
     use super::*;
 
@@ -153,6 +169,33 @@ mod tests {
             run(&["--get-authorization", "--connection-name", "  "]).unwrap_err().message,
             "--get-authorization needs --connection-name"
         );
+    }
+
+    #[test]
+    fn options_every_operation_takes_are_checked_too() {
+        let err = run(&["--list-services", "--agent-run-id", "a", "--agent-run-id", "b"]).unwrap_err();
+        assert_eq!(err.message, "--list-services takes --agent-run-id once");
+        let err = run(&["--configure", "gmail", "--configure", "notion", "--connection-name", "gmail"]).unwrap_err();
+        assert_eq!(err.message, "--configure takes one value");
+    }
+
+    #[test]
+    fn no_operation_waits_zero_seconds() {
+        for op in ["--generate-link", "--ensure-mcp-instance"] {
+            let err = run(&[op, "--connection-name", "c", "--config-name", "c", "--wait", "0"]).unwrap_err();
+            assert!(
+                err.message == "--wait 0 would not wait" || err.message.contains("does not take"),
+                "{op}: {}",
+                err.message
+            );
+        }
+        let err = run(&["--ensure-mcp-instance", "--config-name", "c", "--wait", "0"]).unwrap_err();
+        assert_eq!(err.message, "--wait 0 would not wait");
+    }
+
+    #[test]
+    fn a_blank_value_of_a_repeatable_option_is_the_operation_s_to_judge() {
+        assert_eq!(parsed(&["--create-mcp-config", "--name", "n", "--tools", " "]).all(&TOOLS), [" "]);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `--audit-log`: reads the local audit trail back, newest last.
 
-use agent_auth_contract::option::{LIMIT, SINCE};
+use agent_auth_contract::option::{AUDIT_LIMIT_DEFAULT, LIMIT, SINCE};
 use agent_auth_contract::rfc3339;
+use agent_auth_contract::storage::STATE_DIR_VAR;
 use serde_json::Value;
 
 use super::operation::LocalOperation;
@@ -10,9 +11,6 @@ use crate::cli::Args;
 use crate::clock;
 use crate::output::{Code, Failure, Success};
 use crate::storage::Storage;
-
-/// Entries shown when `--limit` is not given.
-const DEFAULT_LIMIT: usize = 50;
 
 /// `--audit-log [--since T] [--limit N]`.
 pub struct AuditLog {
@@ -36,7 +34,7 @@ fn read(storage: &Storage, since: Option<&str>, limit: Option<usize>) -> Result<
     let dir = storage.state_dir().ok_or_else(|| {
         Failure::new(
             Code::ConfigMissing,
-            "no state folder: AGENT_AUTH_STATE_DIR is not set",
+            format!("no state folder: {STATE_DIR_VAR} is not set"),
             "Run the component with the agent-auth runner, which keeps the audit trail.",
         )
     })?;
@@ -51,7 +49,7 @@ fn read(storage: &Storage, since: Option<&str>, limit: Option<usize>) -> Result<
             })
         })
         .transpose()?;
-    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    let limit = limit.unwrap_or(AUDIT_LIMIT_DEFAULT as usize);
     if limit == 0 {
         return Err(Failure::new(Code::Usage, "--limit 0 shows nothing", "Pass --limit N with N of at least 1."));
     }

@@ -6,7 +6,7 @@ use agent_auth_contract::option::{CONNECTION_NAME, WAIT};
 use super::account::{authorization_needed, find_connection, find_or_create_account, summary};
 use super::operation::{Context, RemoteOperation};
 use super::wait;
-use crate::cli::{Args, usage};
+use crate::cli::Args;
 use crate::output::{self, Code, Failure, Success};
 use crate::scalekit::Scalekit;
 use crate::scalekit::accounts::{self, Account};
@@ -19,11 +19,7 @@ pub struct GenerateLink {
 
 impl RemoteOperation for GenerateLink {
     fn parse(args: &Args) -> Result<Self, Failure> {
-        let wait = args.number(&WAIT);
-        if wait == Some(0) {
-            return Err(usage("--wait 0 would not wait", "Pass --wait SECONDS (at least 1), or leave --wait out."));
-        }
-        Ok(GenerateLink { connection_name: args.required(&CONNECTION_NAME), wait })
+        Ok(GenerateLink { connection_name: args.required(&CONNECTION_NAME), wait: args.number(&WAIT) })
     }
 
     fn run(self, ctx: &Context) -> Result<Success, Failure> {

@@ -1,6 +1,6 @@
 //! `--get-tool`: the catalogue with each tool's input schema.
 
-use agent_auth_contract::option::{PAGE_SIZE, PAGE_TOKEN, PROVIDER, QUERY, TOOL_NAME};
+use agent_auth_contract::option::{PAGE_SIZE, PAGE_TOKEN, PROVIDER, QUERY, QUERY_LENGTH, TOOL_NAME, TOOLS_PAGE_MAX};
 use agent_auth_contract::shell;
 
 use super::operation::{Context, RemoteOperation};
@@ -14,17 +14,17 @@ pub struct GetTool(ToolQuery);
 impl RemoteOperation for GetTool {
     fn parse(args: &Args) -> Result<Self, Failure> {
         let query = args.text(&QUERY).map(str::to_owned);
-        if query.as_ref().is_some_and(|q| !(3..=100).contains(&q.chars().count())) {
+        if query.as_ref().is_some_and(|q| !QUERY_LENGTH.contains(&q.chars().count())) {
             return Err(usage(
-                "--query must be 3 to 100 characters",
+                format!("--query must be {} to {} characters", QUERY_LENGTH.start(), QUERY_LENGTH.end()),
                 "Use a longer or shorter search phrase, or --provider P to list a provider's tools.",
             ));
         }
         let page_size = args.number(&PAGE_SIZE);
-        if let Some(n) = page_size.filter(|n| !(1..=100).contains(n)) {
+        if let Some(n) = page_size.filter(|n| !(1..=TOOLS_PAGE_MAX).contains(n)) {
             return Err(usage(
                 format!("--page-size {n} is out of range for --get-tool"),
-                "Use a page size from 1 to 100 and follow next_page_token with --page-token.",
+                format!("Use a page size from 1 to {TOOLS_PAGE_MAX} and follow next_page_token with --page-token."),
             ));
         }
         Ok(GetTool(ToolQuery {

@@ -25,7 +25,7 @@ impl RemoteOperation for ListConnections {
         if !(1..=u64::from(MAX_PAGE_SIZE)).contains(&page_size) {
             return Err(usage(
                 format!("--page-size {page_size} is out of range for --list-connections"),
-                "Use a page size from 1 to 30 (Scalekit's maximum); every page is read anyway.",
+                format!("Use a page size from 1 to {MAX_PAGE_SIZE} (Scalekit's maximum); every page is read anyway."),
             ));
         }
         Ok(ListConnections { provider: args.text(&PROVIDER).map(str::to_owned), page_size: page_size as u32 })

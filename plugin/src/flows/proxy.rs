@@ -36,31 +36,36 @@ const RESERVED_HEADERS: [&str; 13] = [
 ];
 
 /// `--proxy-request --connection-name C --path P [--method M] [--query-params JSON] [--body JSON]
-/// [--headers JSON] [--input-file F] [--output-file F] [--identifier I]`, its JSON still unparsed.
+/// [--headers JSON] [--input-file F] [--output-file F] [--identifier I]`, every option checked.
 pub struct ProxyRequest {
     connection_name: String,
-    path: String,
     method: String,
-    query_params: Option<String>,
-    body: Option<String>,
-    headers: Option<String>,
-    input_file: Option<String>,
+    /// A provider path (never a URL, no `.` or `..` segment).
+    path: String,
+    query: Vec<(String, String)>,
+    /// The caller's headers, without the ones agent-auth and Scalekit set.
+    headers: Vec<(String, String)>,
+    body: Body,
     output_file: Option<String>,
+    /// What reading the options noticed (headers dropped).
+    warnings: Vec<String>,
+}
+
+/// What the request carries.
+enum Body {
+    /// Nothing.
+    Empty,
+    /// `--body` as JSON.
+    Json(Value),
+    /// `--input-file` as the multipart part `file`, with `--body`'s fields.
+    Form { file: String, fields: Vec<(String, String)> },
 }
 
 impl RemoteOperation for ProxyRequest {
     fn parse(args: &Args) -> Result<Self, Failure> {
-        let text = |opt| args.text(opt).map(str::to_owned);
-        Ok(ProxyRequest {
-            connection_name: args.required(&CONNECTION_NAME),
-            path: args.required(&PATH),
-            method: text(&METHOD).unwrap_or_else(|| DEFAULT_METHOD.into()),
-            query_params: text(&QUERY_PARAMS),
-            body: text(&BODY),
-            headers: text(&HEADERS),
-            input_file: text(&INPUT_FILE),
-            output_file: text(&OUTPUT_FILE),
-        })
+        let mut warnings = Vec::new();
+        let checked = check(args, &mut warnings);
+        checked.map_err(|f| f.warn(warnings.clone())).map(|request| ProxyRequest { warnings, ..request })
     }
 
     fn run(self, ctx: &Context) -> Result<Success, Failure> {
@@ -68,24 +73,62 @@ impl RemoteOperation for ProxyRequest {
     }
 }
 
+/// Checks every option; nothing is read or sent yet.
+fn check(args: &Args, warnings: &mut Vec<String>) -> Result<ProxyRequest, Failure> {
+    let method = http_method(args.text(&METHOD).unwrap_or(DEFAULT_METHOD))?;
+    let path = provider_path(&args.required(&PATH))?;
+    let query = match args.text(&QUERY_PARAMS) {
+        Some(raw) => query_pairs(input::json_object("--query-params", raw, false)?)?,
+        None => Vec::new(),
+    };
+    let headers = match args.text(&HEADERS) {
+        Some(raw) => header_pairs(input::json_object("--headers", raw, false)?, warnings)?,
+        None => Vec::new(),
+    };
+    let target = format!("{path}?{}", http::query_string(&query));
+    if http_types::uri::PathAndQuery::try_from(target.as_str()).is_err() {
+        return Err(Failure::new(
+            Code::InvalidPath,
+            "--path or --query-params make an invalid URL path",
+            "Percent-encode special characters in --path (spaces, quotes, < and >), or pass them in --query-params.",
+        ));
+    }
+    let json = args.text(&BODY).map(|raw| input::json_arg("--body", raw, false)).transpose()?;
+    let body = match (args.text(&INPUT_FILE), json) {
+        (Some(file), fields) => Body::Form { file: file.to_owned(), fields: multipart_fields(fields)? },
+        (None, Some(json)) => Body::Json(json),
+        (None, None) => Body::Empty,
+    };
+    Ok(ProxyRequest {
+        connection_name: args.required(&CONNECTION_NAME),
+        method,
+        path,
+        query,
+        headers,
+        body,
+        output_file: args.text(&OUTPUT_FILE).map(str::to_owned),
+        warnings: Vec::new(),
+    })
+}
+
 /// Sends one proxied request and reports the provider's answer.
-fn send(sk: &Scalekit, args: ProxyRequest, identifier: &str) -> Result<Success, Failure> {
-    let mut warnings = Vec::new();
-    let call = build_call(&args, identifier, &mut warnings).map_err(|f| f.warn(warnings.clone()))?;
+fn send(sk: &Scalekit, mut request: ProxyRequest, identifier: &str) -> Result<Success, Failure> {
+    let mut warnings = std::mem::take(&mut request.warnings);
+    let call = build_call(&request, identifier, &mut warnings).map_err(|f| f.warn(warnings.clone()))?;
     // The output file is opened before sending: an unwritable destination must not cost a request.
     let mut output =
-        args.output_file.as_deref().map(AtomicFile::create).transpose().map_err(|f| f.warn(warnings.clone()))?;
+        request.output_file.as_deref().map(AtomicFile::create).transpose().map_err(|f| f.warn(warnings.clone()))?;
     let sink = output.as_mut().map(|file| file as &mut dyn std::io::Write);
     let response = match proxy::send(sk, call, sink) {
         Ok(response) => response,
         Err(ApiError::Transport(TransportError::Sink(why))) => {
-            let path = args.output_file.as_deref().unwrap_or_default();
+            let path = request.output_file.as_deref().unwrap_or_default();
             return Err(files::unwritable(path, &std::io::Error::other(why)).warn(warnings));
         }
         Err(other) => return Err(Failure::from(other).warn(warnings)),
     };
     if response.status >= 400 {
-        return Err(rejected(sk, &args, identifier, &response).warn(warnings));
+        return Err(rejected(sk, &request.connection_name, identifier, &response).warn(warnings));
     }
     let mut success = Success { fields: Map::new(), warnings }
         .with("status", response.status)
@@ -113,31 +156,11 @@ fn send(sk: &Scalekit, args: ProxyRequest, identifier: &str) -> Result<Success, 
     }
 }
 
-/// Validates every argument before anything is sent.
-fn build_call(args: &ProxyRequest, identifier: &str, warnings: &mut Vec<String>) -> Result<ProxyCall, Failure> {
-    let method = http_method(&args.method)?;
-    let path = provider_path(&args.path)?;
-    let query = match &args.query_params {
-        Some(raw) => query_pairs(input::json_object("--query-params", raw, false)?)?,
-        None => Vec::new(),
-    };
-    let mut headers = match &args.headers {
-        Some(raw) => header_pairs(input::json_object("--headers", raw, false)?, warnings)?,
-        None => Vec::new(),
-    };
-    let target = format!("{path}?{}", http::query_string(&query));
-    if http_types::uri::PathAndQuery::try_from(target.as_str()).is_err() {
-        return Err(Failure::new(
-            Code::InvalidPath,
-            "--path or --query-params make an invalid URL path",
-            "Percent-encode special characters in --path (spaces, quotes, < and >), or pass them in --query-params.",
-        ));
-    }
-    let body_json = args.body.as_deref().map(|raw| input::json_arg("--body", raw, false)).transpose()?;
-    let has_content_type = |h: &[(String, String)]| h.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
-    let body = match (&args.input_file, body_json) {
-        (Some(file), fields) => {
-            let fields = multipart_fields(fields)?;
+/// The call to send: the checked options, with the body read and encoded.
+fn build_call(request: &ProxyRequest, identifier: &str, warnings: &mut Vec<String>) -> Result<ProxyCall, Failure> {
+    let mut headers = request.headers.clone();
+    let body = match &request.body {
+        Body::Form { file, fields } => {
             let bytes = files::read_named(file, "--input-file")?;
             let name = std::path::Path::new(file).file_name().and_then(|n| n.to_str()).unwrap_or("file");
             let mime = mime_guess::from_path(file).first_raw().unwrap_or("application/octet-stream");
@@ -147,26 +170,26 @@ fn build_call(args: &ProxyRequest, identifier: &str, warnings: &mut Vec<String>)
                 ));
             }
             let boundary = format!("agent-auth-{:016x}", crate::bindings::wasi::random::random::get_random_u64());
-            let form = http::multipart(&boundary, &fields, "file", name, mime, &bytes);
+            let form = http::multipart(&boundary, fields, "file", name, mime, &bytes);
             headers.retain(|(k, _)| !k.eq_ignore_ascii_case("content-type"));
             headers.push(("content-type".into(), form.content_type));
             Some(form.body)
         }
-        (None, Some(json)) => {
-            if !has_content_type(&headers) {
+        Body::Json(json) => {
+            if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
                 headers.push(("content-type".into(), "application/json".into()));
             }
-            Some(serde_json::to_vec(&json).unwrap_or_default())
+            Some(serde_json::to_vec(json).unwrap_or_default())
         }
-        (None, None) => None,
+        Body::Empty => None,
     };
     Ok(ProxyCall {
-        method,
-        path,
-        query,
+        method: request.method.clone(),
+        path: request.path.clone(),
+        query: request.query.clone(),
         headers,
         body,
-        connection_name: args.connection_name.clone(),
+        connection_name: request.connection_name.clone(),
         identifier: identifier.to_owned(),
     })
 }
@@ -306,8 +329,7 @@ fn with_body(mut fields: Map<String, Value>, response: &Response) -> Map<String,
 }
 
 /// Explains an error status: Scalekit's own rejections first, then the provider's.
-fn rejected(sk: &Scalekit, args: &ProxyRequest, identifier: &str, response: &Response) -> Failure {
-    let name = &args.connection_name;
+fn rejected(sk: &Scalekit, name: &str, identifier: &str, response: &Response) -> Failure {
     let mut answer = Map::new();
     answer.insert("status".into(), response.status.into());
     answer.insert("content_type".into(), response.header("content-type").unwrap_or_default().into());

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use agent_auth_contract::exit::Exit;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -162,7 +163,7 @@ pub fn emit_success(success: Success) -> u8 {
     obj.extend(success.fields);
     obj.insert("warnings".into(), json!(success.warnings));
     print_json(&Value::Object(obj));
-    0
+    Exit::Ok.code()
 }
 
 /// Prints a failure object (and its text on stderr) and returns its exit code.

@@ -6,7 +6,7 @@ use super::pages::{Listing, Pages};
 use super::{ApiError, Scalekit};
 
 /// Scalekit's maximum page size for this listing.
-pub const MAX_PAGE_SIZE: u32 = 30;
+pub const MAX_PAGE_SIZE: u32 = agent_auth_contract::option::CONNECTIONS_PAGE_MAX as u32;
 
 /// One app connection, with the fields agents use.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]

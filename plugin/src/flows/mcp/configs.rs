@@ -16,15 +16,14 @@ const MAX_NAME: usize = 100;
 /// Most connections in one config.
 const MAX_MAPPINGS: usize = 25;
 
-/// Creates the config, or accepts an existing one with the same connections and tools.
-pub fn create(sk: &Scalekit, name: &str, description: Option<&str>, tools: &[String]) -> Result<Success, Failure> {
-    check_name(name)?;
-    let requested = parse_tools(tools)?;
+/// Creates the config (its name and mappings checked by [`check_name`] and [`parse_tools`]), or
+/// accepts an existing one with the same connections and tools.
+pub fn create(sk: &Scalekit, name: &str, description: Option<&str>, requested: &[Mapping]) -> Result<Success, Failure> {
     let description = description.unwrap_or("");
-    match mcp::create_config(sk, name, description, &requested) {
+    match mcp::create_config(sk, name, description, requested) {
         Ok(config) => Ok(Success::default().with("created", true).with("config", config_view(&config))),
         Err(ApiError::Status(r)) if r.status == 409 || r.is("ALREADY_EXISTS") => {
-            existing_config(sk, name, description, &requested)
+            existing_config(sk, name, description, requested)
         }
         Err(ApiError::Status(r)) if r.status == 404 => {
             let mut failure = errors::status(*r);
@@ -51,7 +50,7 @@ pub fn list(sk: &Scalekit) -> Result<Success, Failure> {
 }
 
 /// Scalekit's name rule: 1-100 characters of `a-z`, `0-9`, `-` and `_`.
-fn check_name(name: &str) -> Result<(), Failure> {
+pub fn check_name(name: &str) -> Result<(), Failure> {
     let valid_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_';
     if !name.is_empty() && name.chars().count() <= MAX_NAME && name.chars().all(valid_char) {
         return Ok(());
@@ -91,7 +90,7 @@ fn tools_usage(message: String) -> Failure {
 }
 
 /// Parses every `--tools CONNECTION[:tool1,tool2,...]` value; nothing is sent when one is wrong.
-fn parse_tools(values: &[String]) -> Result<Vec<Mapping>, Failure> {
+pub fn parse_tools(values: &[String]) -> Result<Vec<Mapping>, Failure> {
     let mut mappings: Vec<Mapping> = Vec::new();
     for raw in values {
         let shown = shell::word(raw);

@@ -13,25 +13,25 @@ use agent_auth_contract::option::{CONFIG_NAME, DESCRIPTION, INSTANCE_ID, NAME, T
 use super::operation::{Context, RemoteOperation};
 use crate::cli::Args;
 use crate::output::{Failure, Success};
+use crate::scalekit::mcp::Mapping;
 
 /// `--create-mcp-config --name N [--description D] --tools CONNECTION[:TOOLS]...`.
 pub struct CreateConfig {
     name: String,
     description: Option<String>,
-    tools: Vec<String>,
+    mappings: Vec<Mapping>,
 }
 
 impl RemoteOperation for CreateConfig {
     fn parse(args: &Args) -> Result<Self, Failure> {
-        Ok(CreateConfig {
-            name: args.required(&NAME),
-            description: args.text(&DESCRIPTION).map(str::to_owned),
-            tools: args.all(&TOOLS).to_vec(),
-        })
+        let name = args.required(&NAME);
+        configs::check_name(&name)?;
+        let mappings = configs::parse_tools(args.all(&TOOLS))?;
+        Ok(CreateConfig { name, description: args.text(&DESCRIPTION).map(str::to_owned), mappings })
     }
 
     fn run(self, ctx: &Context) -> Result<Success, Failure> {
-        configs::create(&ctx.sk, &self.name, self.description.as_deref(), &self.tools)
+        configs::create(&ctx.sk, &self.name, self.description.as_deref(), &self.mappings)
     }
 }
 

@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use agent_auth_contract::storage::CONNECTIONS_FILE;
+use agent_auth_contract::storage::{CONFIG_DIR_VAR, CONNECTIONS_FILE};
 use serde_json::{Map, Value, json};
 
 use crate::files::AtomicFile;
@@ -103,7 +103,7 @@ impl Store {
             Failure::new(
                 Code::ConfigInvalid,
                 format!("cannot write {shown}: {why}"),
-                "Check that agent-auth's config folder (AGENT_AUTH_CONFIG_DIR) exists and is writable by you.",
+                format!("Check that agent-auth's config folder ({CONFIG_DIR_VAR}) exists and is writable by you."),
             )
             .with("path", &shown)
         };

@@ -1,10 +1,13 @@
-//! Stable error codes and the exit code each maps to (`docs/cli.md`, "Exit codes").
+//! The stable error codes of the component and the runner, and the exit code each maps to
+//! (`docs/cli.md`, "Exit codes").
 
-use agent_auth_contract::exit::Exit;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// A stable, machine-readable error code. Agents branch on these; never rename one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+use crate::exit::Exit;
+
+/// A stable, machine-readable error code, from the component or from the runner. Agents branch on
+/// these; never rename one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Code {
     /// Bad flags or flag values.
@@ -67,7 +70,7 @@ pub enum Code {
     ScalekitError,
     /// DNS, connection or TLS failure.
     TransportError,
-    /// A request took too long.
+    /// A request, or the whole call (the runner's wall-clock limit), took too long.
     Timeout,
     /// A bug in agent-auth.
     InternalError,
@@ -77,6 +80,18 @@ pub enum Code {
     McpConfigNotFound,
     /// No MCP instance with that id.
     McpInstanceNotFound,
+    /// The runner: `--env-file` (or `./.env`) cannot be read or parsed.
+    EnvFileUnreadable,
+    /// The runner: `--component` (or the checksum beside it) cannot be read.
+    ComponentUnreadable,
+    /// The runner: `--component` does not match the `.sha256` beside it.
+    ComponentChecksumMismatch,
+    /// The runner: `--component` is not a component it can run.
+    ComponentInvalid,
+    /// The runner: `agent-auth sandbox --port` cannot be listened on.
+    PortUnavailable,
+    /// The runner: the component needed more memory than the sandbox allows.
+    MemoryLimit,
 }
 
 impl Code {
@@ -84,7 +99,7 @@ impl Code {
     pub fn exit(self) -> Exit {
         use Code::*;
         match self {
-            InternalError => Exit::Internal,
+            InternalError | MemoryLimit => Exit::Internal,
             Usage
             | InvalidJson
             | InvalidToolInput
@@ -92,8 +107,17 @@ impl Code {
             | InputFileUnreadable
             | OutputFileUnwritable
             | IncludeStaticRequired => Exit::Usage,
-            ConfigMissing | ConfigInvalid | IdentifierRequired | InvalidCredentials | EgressDenied
-            | ServiceNotConfigured => Exit::Config,
+            ConfigMissing
+            | ConfigInvalid
+            | IdentifierRequired
+            | InvalidCredentials
+            | EgressDenied
+            | ServiceNotConfigured
+            | EnvFileUnreadable
+            | ComponentUnreadable
+            | ComponentChecksumMismatch
+            | ComponentInvalid
+            | PortUnavailable => Exit::Config,
             AuthorizationRequired | ConnectionNotCompleted | ProviderUnauthorized => Exit::ActionRequired,
             ConnectionNotFound | AccountNotFound | ToolNotFound | NotFound | UnknownApiHost | McpConfigNotFound
             | McpInstanceNotFound => Exit::NotFound,
@@ -122,6 +146,9 @@ mod tests {
         assert_eq!(Code::TransportError.exit().code(), 7);
         assert_eq!(Code::ServiceNotConfigured.exit().code(), 3);
         assert_eq!(Code::IncludeStaticRequired.exit().code(), 2);
+        assert_eq!(Code::ComponentChecksumMismatch.exit().code(), 3);
+        assert_eq!(Code::MemoryLimit.exit().code(), 1);
+        assert_eq!(serde_json::json!(Code::PortUnavailable), "PORT_UNAVAILABLE");
         assert_eq!(Code::UnknownApiHost.exit().code(), 5);
     }
 }

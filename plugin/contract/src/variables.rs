@@ -1,0 +1,66 @@
+//! The variables the component reads. Each setting is read from its `TOOL_*` name, else from the
+//! `SCALEKIT_*` name the older skills use; the runner passes the component these and nothing else
+//! of the caller's environment (besides the two folders of [`crate::storage`]).
+
+/// One setting and the names it is read from, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting {
+    /// The name agent-auth documents, e.g. `TOOL_CLIENT_ID`.
+    pub name: &'static str,
+    /// The older name read when [`Setting::name`] is unset or blank.
+    pub fallback: Option<&'static str>,
+}
+
+/// The Scalekit client id (`skc_...`).
+pub const CLIENT_ID: Setting = Setting { name: "TOOL_CLIENT_ID", fallback: Some("SCALEKIT_CLIENT_ID") };
+/// The Scalekit client secret.
+pub const CLIENT_SECRET: Setting = Setting { name: "TOOL_CLIENT_SECRET", fallback: Some("SCALEKIT_CLIENT_SECRET") };
+/// The environment URL; `sandbox` selects the runner's virtual Scalekit.
+pub const ENV_URL: Setting = Setting { name: "TOOL_ENV_URL", fallback: Some("SCALEKIT_ENV_URL") };
+/// The default user identifier.
+pub const IDENTIFIER: Setting = Setting { name: "TOOL_IDENTIFIER", fallback: None };
+/// The settings, in the order messages name them.
+pub const SETTINGS: [Setting; 4] = [CLIENT_ID, CLIENT_SECRET, ENV_URL, IDENTIFIER];
+/// Set (to anything): no colour on stderr.
+pub const NO_COLOR: &str = "NO_COLOR";
+/// The default of `--agent-run-id`.
+pub const AGENT_RUN_ID: &str = "AGENT_RUN_ID";
+
+impl Setting {
+    /// Its names, the documented one first.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        std::iter::once(self.name).chain(self.fallback)
+    }
+
+    /// Its value (trimmed) from the first of its names that `get` finds set and not blank.
+    pub fn read(self, get: impl Fn(&str) -> Option<String>) -> Option<String> {
+        self.names().filter_map(get).map(|v| v.trim().to_owned()).find(|v| !v.is_empty())
+    }
+}
+
+/// Every variable the runner passes to the component when set.
+pub fn passed() -> impl Iterator<Item = &'static str> {
+    SETTINGS.into_iter().flat_map(Setting::names).chain([NO_COLOR, AGENT_RUN_ID])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_name_wins_and_blank_is_unset() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+        };
+        assert_eq!(
+            ENV_URL.read(env(&[("SCALEKIT_ENV_URL", "https://b"), ("TOOL_ENV_URL", " https://a ")])),
+            Some("https://a".into())
+        );
+        assert_eq!(
+            ENV_URL.read(env(&[("TOOL_ENV_URL", "  "), ("SCALEKIT_ENV_URL", "https://b")])),
+            Some("https://b".into())
+        );
+        assert_eq!(IDENTIFIER.read(env(&[("SCALEKIT_IDENTIFIER", "x")])), None);
+        assert_eq!(passed().count(), 9);
+    }
+}
