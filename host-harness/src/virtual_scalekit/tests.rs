@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::{Request, Response, VirtualScalekit, server};
 
-const BASE: &str = "http://sandbox.test";
+const BASE: &str = "http://virtual-scalekit.test";
 
 /// A fresh double and a bearer it accepts.
 fn world() -> (VirtualScalekit, String) {
