@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::{env, fs};
 
+use sha2::Digest;
+
 const TARGET: &str = "wasm32-wasip2";
 
 fn main() {
@@ -47,6 +49,10 @@ fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("agent-auth.wasm");
     fs::copy(&built, &out).unwrap_or_else(|e| panic!("cannot copy {}: {e}", built.display()));
     println!("cargo::rustc-env=AGENT_AUTH_COMPONENT_WASM={}", out.display());
+    // Its digest names its compiled form in the cache; computed here, not on every call.
+    let wasm = fs::read(&out).unwrap_or_else(|e| panic!("cannot read {}: {e}", out.display()));
+    let digest: String = sha2::Sha256::digest(&wasm).iter().map(|b| format!("{b:02x}")).collect();
+    println!("cargo::rustc-env=AGENT_AUTH_COMPONENT_SHA256={digest}");
 }
 
 /// Maps the absolute source paths that panic locations embed (the checkout and the crates.io

@@ -42,7 +42,7 @@ fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
         let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("component-cache");
-        Runtime::new(agent_auth_host::component::EMBEDDED, Some(&cache)).expect("the component loads")
+        Runtime::new(&agent_auth_host::component::Wasm::embedded(), Some(&cache)).expect("the component loads")
     })
 }
 

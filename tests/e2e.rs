@@ -12,7 +12,7 @@ use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::{IDENTIFIER, World, finish, hidden_files, sha256_hex};
+use support::{DEADLINE, IDENTIFIER, World, finish, hidden_files, output_within, sha256_hex};
 
 #[test]
 fn list_connections_selects_the_completed_connection_on_a_later_page() {
@@ -348,9 +348,31 @@ fn compiled_component_cache_is_reused_and_a_corrupt_entry_is_rebuilt() {
     let files = cached();
     assert_eq!(files.len(), 1, "one compiled component is cached");
     let first = std::fs::read(&files[0]).unwrap();
-    std::fs::write(&files[0], b"corrupt").unwrap();
-    assert_eq!(w.run(&["--get-tool", "--tool-name", "exa_search"]).code, 0, "a corrupt entry is ignored");
-    assert_eq!(std::fs::read(&files[0]).unwrap(), first, "and rebuilt");
+    let mut flipped = first.clone();
+    flipped[first.len() / 2] ^= 0x40;
+    let damaged: [(&str, Vec<u8>); 3] = [
+        ("garbage", b"corrupt".to_vec()),
+        ("truncated", first[..first.len() - 1].to_vec()),
+        ("one byte flipped", flipped),
+    ];
+    for (what, bytes) in damaged {
+        std::fs::write(&files[0], bytes).unwrap();
+        assert_eq!(w.run(&["--get-tool", "--tool-name", "exa_search"]).code, 0, "a {what} entry is ignored");
+        assert_eq!(std::fs::read(&files[0]).unwrap(), first, "and rebuilt ({what})");
+    }
+}
+
+/// `--version` is answered by the runner without starting the component, and says what the
+/// component says.
+#[test]
+fn the_version_is_the_component_s() {
+    let w = World::start();
+    std::fs::write(w.path("agent-auth.wasm"), agent_auth_host::component::EMBEDDED).unwrap();
+    let quick = output_within(&mut w.command(&["--version"]), DEADLINE);
+    let from_component = output_within(&mut w.command(&["--component", "agent-auth.wasm", "--version"]), DEADLINE);
+    assert!(quick.status.success() && from_component.status.success());
+    assert_eq!(String::from_utf8_lossy(&quick.stdout), String::from_utf8_lossy(&from_component.stdout));
+    assert_eq!(String::from_utf8_lossy(&quick.stdout), format!("agent-auth {}\n", env!("CARGO_PKG_VERSION")));
 }
 
 #[test]

@@ -26,7 +26,7 @@ impl Interceptor for Flood {
 #[test]
 fn a_component_over_its_memory_cap_is_stopped_and_reported() {
     let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("component-cache");
-    let runtime = Runtime::new(agent_auth_host::component::EMBEDDED, Some(&cache)).unwrap();
+    let runtime = Runtime::new(&agent_auth_host::component::Wasm::embedded(), Some(&cache)).unwrap();
     let limits = Limits { memory_bytes: 16 << 20, ..Limits::default() };
     let env: Vec<(String, String)> = [
         ("TOOL_CLIENT_ID", "skc_1"),

@@ -2,10 +2,15 @@
 //! `<path>.sha256` beside it, as the skill ships one), and the compiled-component cache.
 //!
 //! Compiling the component takes hundreds of milliseconds; loading a cached compilation takes about
-//! one. Cache files are keyed by the SHA-256 of the component and of wasmtime's compatibility hash,
-//! carry a SHA-256 of their own contents, and are written to a temporary name then renamed. A file
-//! that fails any check is ignored and rebuilt.
+//! one. Cache files are named by the SHA-256 of the component (computed at build time for the
+//! embedded one) and wasmtime's compatibility hash, and are written to a temporary name, then
+//! renamed. Each ends in a trailer (its length and a CRC-32 of the artifact), so that a truncated
+//! or damaged file (a full disk, another program writing there, bit rot) is ignored and rebuilt
+//! rather than executed: wasmtime runs the artifact's machine code as it is. A CRC is enough
+//! against accidents at a fraction of a cryptographic hash's cost; whoever can write the cache
+//! folder on purpose can also replace the runner itself.
 
+use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
@@ -16,9 +21,47 @@ use wasmtime::component::Component;
 
 /// The component built from `plugin/` when this binary was built.
 pub const EMBEDDED: &[u8] = include_bytes!(env!("AGENT_AUTH_COMPONENT_WASM"));
+/// The SHA-256 of [`EMBEDDED`] (hex), computed by `build.rs`.
+const EMBEDDED_SHA256: &str = env!("AGENT_AUTH_COMPONENT_SHA256");
 
-/// Length of the SHA-256 trailer of a cache file.
-const DIGEST_LEN: usize = 32;
+/// What a cache file ends with: the artifact's length (8 bytes, little-endian), its CRC-32 (4
+/// bytes) and this mark (4 bytes).
+const TRAILER_MARK: &[u8; 4] = b"aac1";
+const TRAILER_LEN: usize = 16;
+
+/// A component's bytes and the SHA-256 that names its compilation.
+#[derive(Debug, Clone)]
+pub struct Wasm {
+    bytes: Cow<'static, [u8]>,
+    sha256: String,
+}
+
+impl Wasm {
+    /// The embedded component (no hashing: the digest was computed at build time).
+    pub fn embedded() -> Wasm {
+        Wasm { bytes: Cow::Borrowed(EMBEDDED), sha256: EMBEDDED_SHA256.to_owned() }
+    }
+
+    /// A component from bytes.
+    pub fn from_bytes(bytes: Vec<u8>) -> Wasm {
+        let sha256 = hex(&Sha256::digest(&bytes));
+        Wasm { bytes: Cow::Owned(bytes), sha256 }
+    }
+
+    /// The bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The lowercase hex SHA-256 of the bytes.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// Feeds `Hash` output into SHA-256, for wasmtime's compatibility hash.
 struct Sha256Hasher(Sha256);
@@ -47,8 +90,8 @@ pub enum ReadError {
 }
 
 /// Reads a component from `path`; when `<path>.sha256` exists (`sha256sum` format), the bytes must match it.
-pub fn read(path: &Path) -> Result<Vec<u8>, ReadError> {
-    let wasm = std::fs::read(path).map_err(|e| ReadError::Unreadable(path.to_path_buf(), e))?;
+pub fn read(path: &Path) -> Result<Wasm, ReadError> {
+    let wasm = Wasm::from_bytes(std::fs::read(path).map_err(|e| ReadError::Unreadable(path.to_path_buf(), e))?);
     let mut checksum_path = path.as_os_str().to_owned();
     checksum_path.push(".sha256");
     let line = match std::fs::read(&checksum_path) {
@@ -60,19 +103,18 @@ pub fn read(path: &Path) -> Result<Vec<u8>, ReadError> {
         Ok(line) => String::from_utf8_lossy(&line).into_owned(),
     };
     let expected = line.split_whitespace().next().unwrap_or_default().to_ascii_lowercase();
-    let actual = format!("{:x}", Sha256::digest(&wasm));
-    if expected != actual {
-        return Err(ReadError::ChecksumMismatch { expected, actual });
+    if expected != wasm.sha256 {
+        return Err(ReadError::ChecksumMismatch { expected, actual: wasm.sha256 });
     }
     Ok(wasm)
 }
 
 /// The cache file name for `wasm` compiled by `engine`.
-pub fn cache_key(engine: &Engine, wasm: &[u8]) -> String {
+pub fn cache_key(engine: &Engine, wasm: &Wasm) -> String {
     let mut hasher = Sha256Hasher(Sha256::new());
-    hasher.write(&Sha256::digest(wasm));
+    hasher.write(wasm.sha256.as_bytes());
     engine.precompile_compatibility_hash().hash(&mut hasher);
-    format!("{:x}.cwasm", hasher.0.finalize())
+    format!("{}.cwasm", hex(&hasher.0.finalize()))
 }
 
 /// The cache folder: `configured` (`AGENT_AUTH_CACHE_DIR`), else the user's cache folder + `agent-auth`.
@@ -81,12 +123,12 @@ pub fn cache_dir(configured: Option<PathBuf>) -> Option<PathBuf> {
 }
 
 /// Compiles `wasm`, or loads its compilation from `cache_dir`.
-pub fn load(engine: &Engine, wasm: &[u8], cache_dir: Option<&Path>) -> Result<Component> {
+pub fn load(engine: &Engine, wasm: &Wasm, cache_dir: Option<&Path>) -> Result<Component> {
     let path = cache_dir.map(|d| d.join(cache_key(engine, wasm)));
     if let Some(component) = path.as_deref().and_then(|p| from_cache(engine, p)) {
         return Ok(component);
     }
-    let component = Component::from_binary(engine, wasm)?;
+    let component = Component::from_binary(engine, wasm.bytes())?;
     if let Some(path) = &path {
         // A cache that cannot be written only costs speed; never fail the call for it.
         let _ = store(&component, path);
@@ -94,29 +136,84 @@ pub fn load(engine: &Engine, wasm: &[u8], cache_dir: Option<&Path>) -> Result<Co
     Ok(component)
 }
 
+/// Whether the file at `path` ends in a trailer that matches the artifact before it. It is read
+/// through a small buffer, so checking it allocates nothing the size of the artifact.
+fn intact(path: &Path) -> Option<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).ok()?;
+    let total = file.metadata().ok()?.len();
+    let payload_len = total.checked_sub(TRAILER_LEN as u64)?;
+    let mut trailer = [0u8; TRAILER_LEN];
+    file.seek(SeekFrom::Start(payload_len)).ok()?;
+    file.read_exact(&mut trailer).ok()?;
+    let (len, rest) = trailer.split_at(8);
+    let (crc, mark) = rest.split_at(4);
+    if mark != TRAILER_MARK || u64::from_le_bytes(len.try_into().ok()?) != payload_len {
+        return Some(false);
+    }
+    file.seek(SeekFrom::Start(0)).ok()?;
+    let (mut hasher, mut left, mut buffer) = (crc32fast::Hasher::new(), payload_len, vec![0u8; 256 << 10]);
+    while left > 0 {
+        let chunk = &mut buffer[..left.min(256 << 10) as usize];
+        file.read_exact(chunk).ok()?;
+        hasher.update(chunk);
+        left -= chunk.len() as u64;
+    }
+    Some(hasher.finalize() == u32::from_le_bytes(crc.try_into().ok()?))
+}
+
 fn from_cache(engine: &Engine, path: &Path) -> Option<Component> {
-    let data = std::fs::read(path).ok()?;
-    let (payload, digest) = data.split_at_checked(data.len().checked_sub(DIGEST_LEN)?)?;
-    if Sha256::digest(payload).as_slice() != digest {
+    if intact(path) != Some(true) {
         return None;
     }
-    if !matches!(Engine::detect_precompiled(payload), Some(wasmtime::Precompiled::Component)) {
-        return None;
-    }
-    // SAFETY: the bytes are a file this module wrote (checked by its digest) from
+    // SAFETY: the file is one this module wrote (its trailer checked: whole and undamaged) from
     // `Component::serialize`, for an engine with the same compatibility hash (part of its name);
-    // deserialize still verifies the header and rejects incompatible artifacts.
-    unsafe { Component::deserialize(engine, payload) }.ok()
+    // wasmtime maps it, still verifies its header, rejects incompatible artifacts, and ignores the
+    // trailer after the artifact.
+    unsafe { Component::deserialize_file(engine, path) }.ok()
 }
 
 fn store(component: &Component, path: &Path) -> Result<()> {
     let dir = path.parent().ok_or_else(|| anyhow::anyhow!("cache path has no folder"))?;
     std::fs::create_dir_all(dir)?;
     let mut data = component.serialize()?;
-    let digest = Sha256::digest(&data);
-    data.extend_from_slice(&digest);
+    let (len, crc) = (data.len() as u64, crc32fast::hash(&data));
+    data.extend_from_slice(&len.to_le_bytes());
+    data.extend_from_slice(&crc.to_le_bytes());
+    data.extend_from_slice(TRAILER_MARK);
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     std::io::Write::write_all(&mut tmp, &data)?;
     tmp.persist(path)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_build_time_digest_is_the_embedded_bytes() {
+        assert_eq!(Wasm::embedded().sha256(), Wasm::from_bytes(EMBEDDED.to_vec()).sha256());
+    }
+
+    #[test]
+    fn a_trailer_guards_the_artifact() {
+        let dir = tempfile::tempdir().unwrap();
+        let payload: Vec<u8> = (0..600_000u32).map(|i| (i % 251) as u8).collect();
+        let mut data = payload.clone();
+        data.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        data.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        data.extend_from_slice(TRAILER_MARK);
+        let check = |bytes: &[u8]| {
+            let path = dir.path().join("x.cwasm");
+            std::fs::write(&path, bytes).unwrap();
+            intact(&path)
+        };
+        assert_eq!(check(&data), Some(true));
+        let mut flipped = data.clone();
+        flipped[300_000] ^= 1;
+        assert_eq!(check(&flipped), Some(false), "a damaged byte");
+        assert_eq!(check(&data[1..]), Some(false), "a truncated file");
+        assert_eq!(check(b"short"), None);
+    }
 }

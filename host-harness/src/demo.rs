@@ -38,7 +38,7 @@ impl Demo {
         let cache =
             component::cache_dir(std::env::var_os("AGENT_AUTH_CACHE_DIR").filter(|v| !v.is_empty()).map(Into::into));
         Ok(Demo {
-            runtime: Runtime::new(component::EMBEDDED, cache.as_deref())?,
+            runtime: Runtime::new(&component::Wasm::embedded(), cache.as_deref())?,
             double: Arc::new(VirtualScalekit::new(in_process::URL, None)),
             tokio: tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?,
             dir: tempfile::tempdir()?,

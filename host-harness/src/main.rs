@@ -12,7 +12,8 @@ fn main() -> ExitCode {
         Some("demo") => return agent_auth_host::demo::main(),
         _ => {}
     }
-    let (stdout, exit) = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    // One thread: a call is one component, its few requests at a time.
+    let (stdout, exit) = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime.block_on(agent_auth_host::runner::run(args)),
         Err(e) => {
             let err = RunnerError::new(Code::InternalError, format!("cannot start: {e}"), "Report this.");

@@ -4,11 +4,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use agent_auth_contract::exit::Exit;
 use agent_auth_contract::option::{COMPONENT, ENV_FILE, RUNNER_OPTIONS, Value, WAIT};
 
 use crate::component;
 use crate::error::{Code, RunnerError};
-use crate::outbound::{Network, ProxySettings, RealNetwork};
+use crate::outbound::{Network, ProxySettings, RealNetwork, Tls};
 use crate::runtime::{Invocation, Outcome, Runtime, Stdio};
 use crate::sandbox::{self, AgentDirs, EgressPolicy, FileGrants, Limits};
 use crate::virtual_scalekit::{VirtualScalekit, in_process};
@@ -142,6 +143,10 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
     }
     let component_path =
         opts.component.clone().or_else(|| lookup(&vars, "AGENT_AUTH_COMPONENT").map(PathBuf::from)).map(expand_home);
+    if component_path.is_none() && matches!(opts.rest.as_slice(), [flag] if flag == "--version" || flag == "-V") {
+        // The embedded component's answer (the same version), without starting it.
+        return Ok((format!("agent-auth {}\n", env!("CARGO_PKG_VERSION")), Exit::Ok.code()));
+    }
     let wasm = match &component_path {
         Some(path) => component::read(path).map_err(|e| match e {
             component::ReadError::Unreadable(unreadable, e) => RunnerError::new(
@@ -159,7 +164,7 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
                 "The file was changed or damaged: reinstall the skill (or rebuild it with scripts/build-skill.sh); never edit the checksum to match.",
             ),
         })?,
-        None => component::EMBEDDED.to_vec(),
+        None => component::Wasm::embedded(),
     };
     let cache = component::cache_dir(lookup(&vars, "AGENT_AUTH_CACHE_DIR").map(PathBuf::from));
     let runtime = Runtime::new(&wasm, cache.as_deref()).map_err(|e| {
@@ -176,7 +181,13 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
     } else {
         let ca_bundle = lookup(&vars, "SSL_CERT_FILE").map(PathBuf::from);
         let proxies = ProxySettings::from_vars(|name| lookup(&vars, name));
-        Network::Real(RealNetwork::new(&limits, &proxies, ca_bundle.as_deref()).map_err(|e| {
+        let https = sandbox::env::env_url(&env).is_some_and(|url| url.to_ascii_lowercase().starts_with("https:"));
+        let tls = if https || proxies.any_https() {
+            Tls::Verified { extra_ca_bundle: ca_bundle.as_deref() }
+        } else {
+            Tls::Off
+        };
+        Network::Real(RealNetwork::new(&limits, &proxies, tls).map_err(|e| {
             RunnerError::new(
                 Code::ConfigInvalid,
                 format!("{e:#}"),

@@ -35,6 +35,25 @@ impl ProxySettings {
     }
 }
 
+/// What HTTPS trusts.
+#[derive(Debug, Clone, Copy)]
+pub enum Tls<'a> {
+    /// Nothing: the call makes no HTTPS request (plain http to loopback, through no HTTPS proxy).
+    Off,
+    /// The built-in roots, and the CA bundle of `SSL_CERT_FILE` when given.
+    Verified {
+        /// `SSL_CERT_FILE`.
+        extra_ca_bundle: Option<&'a Path>,
+    },
+}
+
+impl ProxySettings {
+    /// Whether reaching a proxy itself takes HTTPS.
+    pub fn any_https(&self) -> bool {
+        [&self.https, &self.http].into_iter().flatten().any(|url| url.trim().to_ascii_lowercase().starts_with("https:"))
+    }
+}
+
 /// A shared HTTPS client.
 #[derive(Clone)]
 pub struct RealNetwork {
@@ -44,7 +63,9 @@ pub struct RealNetwork {
 impl RealNetwork {
     /// A client with the sandbox's timeouts and `proxies`; trusts `extra_ca_bundle` (PEM) in
     /// addition to the built-in roots.
-    pub fn new(limits: &Limits, proxies: &ProxySettings, extra_ca_bundle: Option<&Path>) -> anyhow::Result<Self> {
+    ///
+    /// With `tls` [`Tls::Off`] (a call that makes no HTTPS request) no root is loaded at all.
+    pub fn new(limits: &Limits, proxies: &ProxySettings, tls: Tls) -> anyhow::Result<Self> {
         let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
             .connect_timeout(limits.connect_timeout)
@@ -65,6 +86,13 @@ impl RealNetwork {
                 reqwest::Proxy::http(url).with_context(|| format!("HTTP_PROXY {url} is not a URL"))?.no_proxy(bypass()),
             );
         }
+        let extra_ca_bundle = match tls {
+            Tls::Off => {
+                builder = builder.tls_built_in_root_certs(false);
+                None
+            }
+            Tls::Verified { extra_ca_bundle } => extra_ca_bundle,
+        };
         if let Some(path) = extra_ca_bundle {
             let pem = std::fs::read(path).with_context(|| format!("cannot read the CA bundle {}", path.display()))?;
             for cert in reqwest::Certificate::from_pem_bundle(&pem)
