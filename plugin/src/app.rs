@@ -81,7 +81,12 @@ fn remote<T: RemoteOperation>(args: &Args, env: &[(String, String)], storage: &S
         .map(str::to_owned)
         .or_else(|| config::var(env, variables::AGENT_RUN_ID));
     let http = WakiClient;
-    let ctx = Context { sk: Scalekit::new(&http, &config), storage, identifier, agent_run_id: agent_run_id.as_deref() };
+    let ctx = Context {
+        sk: Scalekit::new(&http, &config, storage.state_dir()),
+        storage,
+        identifier,
+        agent_run_id: agent_run_id.as_deref(),
+    };
     let (started, timer) = (clock::now(), Instant::now());
     let result = operation.run(&ctx);
     if let Some(recorded) = &spec.audit {

@@ -40,10 +40,15 @@ pub struct Run {
 }
 
 impl World {
+    /// A virtual Scalekit that accepts only [`CLIENT_ID`] and [`CLIENT_SECRET`].
     pub fn start() -> World {
-        let credentials = Credentials { client_id: CLIENT_ID.into(), client_secret: CLIENT_SECRET.into() };
+        World::accepting(Some(Credentials { client_id: CLIENT_ID.into(), client_secret: CLIENT_SECRET.into() }))
+    }
+
+    /// A virtual Scalekit that accepts `credentials` (any non-empty pair when `None`).
+    pub fn accepting(credentials: Option<Credentials>) -> World {
         let (double, server) =
-            server::spawn("127.0.0.1:0", |url| VirtualScalekit::new(url, Some(credentials))).expect("bind loopback");
+            server::spawn("127.0.0.1:0", |url| VirtualScalekit::new(url, credentials)).expect("bind loopback");
         World {
             double,
             server,

@@ -5,7 +5,7 @@
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::PathBuf;
 
-use agent_auth_contract::storage::{CONFIG_DIR_VAR, CONNECTIONS_FILE, STATE_DIR_VAR};
+use agent_auth_contract::storage::{CONFIG_DIR_VAR, CONNECTIONS_FILE, STATE_DIR_VAR, TOKEN_CACHE_PREFIX};
 
 /// The config and state folders of one invocation.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,11 +37,17 @@ impl AgentDirs {
         Ok(())
     }
 
-    /// Makes `connections.json` readable by its owner only (the component cannot change modes).
+    /// Makes `connections.json` and the cached Scalekit tokens readable by their owner only (the
+    /// component cannot change modes; the folders are owner-only already).
     pub fn protect(&self) -> std::io::Result<()> {
-        let file = self.config.join(CONNECTIONS_FILE);
-        if file.is_file() {
-            std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))?;
+        let tokens = std::fs::read_dir(&self.state)?
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(TOKEN_CACHE_PREFIX)));
+        for file in std::iter::once(self.config.join(CONNECTIONS_FILE)).chain(tokens) {
+            if file.is_file() {
+                std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))?;
+            }
         }
         Ok(())
     }
@@ -74,7 +80,10 @@ mod tests {
         assert_eq!(std::fs::metadata(&config).unwrap().permissions().mode() & 0o777, 0o700);
         assert!(state.is_dir());
         std::fs::write(config.join(CONNECTIONS_FILE), "{}").unwrap();
+        let token = state.join(format!("{TOKEN_CACHE_PREFIX}0123.json"));
+        std::fs::write(&token, "{}").unwrap();
         dirs.protect().unwrap();
         assert_eq!(std::fs::metadata(config.join(CONNECTIONS_FILE)).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::metadata(&token).unwrap().permissions().mode() & 0o777, 0o600);
     }
 }

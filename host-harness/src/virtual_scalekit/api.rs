@@ -82,7 +82,7 @@ fn token(state: &mut State, req: &Request) -> Response {
     if !accepted {
         return oauth_error(401, "invalid_client", "client authentication failed");
     }
-    let n = state.issued_tokens.len() + 1;
+    let n = state.issued_tokens.len() + state.revoked_tokens + 1;
     let token = format!("eyJhbGciOiJSUzI1NiJ9.virtual-scalekit-{n:04}.{}", state.next_id("sig"));
     state.issued_tokens.push(token.clone());
     json_response(200, json!({"access_token": token, "token_type": "Bearer", "expires_in": 86399, "scope": "openid"}))

@@ -100,6 +100,20 @@ impl VirtualScalekit {
 }
 
 impl VirtualScalekit {
+    /// How many access tokens `/oauth/token` has issued so far.
+    pub fn tokens_issued(&self) -> usize {
+        let state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        state.issued_tokens.len() + state.revoked_tokens
+    }
+
+    /// Revokes every access token issued so far, as a key rotation at Scalekit would: requests
+    /// bearing one are answered 401.
+    pub fn revoke_tokens(&self) {
+        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        state.revoked_tokens += state.issued_tokens.len();
+        state.issued_tokens.clear();
+    }
+
     /// Completes an authorization link as a person would: the account becomes ACTIVE with fresh
     /// tokens. An unknown, expired or used link is refused with the reason.
     pub fn complete_authorization(&self, link: &str) -> Result<(), String> {

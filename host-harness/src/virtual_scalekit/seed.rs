@@ -197,6 +197,7 @@ pub fn seeded(base_url: &str, credentials: Option<Credentials>) -> State {
         base_url: base_url.trim_end_matches('/').to_owned(),
         credentials,
         issued_tokens: Vec::new(),
+        revoked_tokens: 0,
         connections: Vec::new(),
         accounts: Vec::new(),
         tools: Vec::new(),

@@ -295,6 +295,8 @@ pub struct State {
     pub credentials: Option<Credentials>,
     /// Bearer tokens handed out by `/oauth/token`.
     pub issued_tokens: Vec<String>,
+    /// How many of them were revoked (and are no longer in `issued_tokens`).
+    pub revoked_tokens: usize,
     /// App connections, in listing order.
     pub connections: Vec<Connection>,
     /// Connected accounts, in creation order.

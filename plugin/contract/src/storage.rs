@@ -9,3 +9,6 @@ pub const STATE_DIR_VAR: &str = "AGENT_AUTH_STATE_DIR";
 pub const CONNECTIONS_FILE: &str = "connections.json";
 /// In the state folder: the audit trail, one JSON line per audited call.
 pub const AUDIT_FILE: &str = "audit.jsonl";
+/// In the state folder: the start of the names of the Scalekit access-token cache files
+/// (`<prefix><key>.json`), which the runner makes readable by their owner only.
+pub const TOKEN_CACHE_PREFIX: &str = "scalekit-token-";

@@ -1,42 +1,93 @@
-//! The client-credentials access token agent-auth presents to Scalekit (`POST /oauth/token`):
-//! requested on first use, then reused, so one invocation makes at most one token request.
+//! The client-credentials access token agent-auth presents to Scalekit (`POST /oauth/token`). It
+//! is requested once per invocation at most, and kept between invocations in the state folder
+//! ([`super::token_cache`]) when the host grants one; a token Scalekit refuses is replaced once.
 
-use std::cell::OnceCell;
+use std::cell::RefCell;
+use std::path::Path;
 
 use serde::Deserialize;
 
+use super::token_cache::TokenCache;
 use super::{ApiError, USER_AGENT, decode};
+use crate::clock;
+use crate::config::Config;
 use crate::http::{HttpClient, Request, query_string};
 
-/// The client id and secret, and the token issued for them once one is.
+/// The client id and secret, and the token in use once there is one.
 pub struct ClientToken {
     client_id: String,
-    /// Never printed.
+    /// Never printed, never cached.
     client_secret: String,
-    issued: OnceCell<String>,
+    /// `None` without a state folder (another WASI host): every invocation fetches its token.
+    cache: Option<TokenCache>,
+    current: RefCell<Option<Bearer>>,
+}
+
+/// A token to present, and whether it came from an earlier call (so that Scalekit may have
+/// revoked it since).
+#[derive(Debug, Clone)]
+pub struct Bearer {
+    /// The access token. A secret.
+    pub token: String,
+    /// It was cached by an earlier invocation.
+    pub from_cache: bool,
 }
 
 #[derive(Deserialize)]
 struct TokenResponse {
     access_token: String,
+    /// Seconds; a token without it is used for this invocation only.
+    #[serde(default)]
+    expires_in: Option<i64>,
 }
 
 impl ClientToken {
-    /// Nothing requested yet.
-    pub fn new(client_id: &str, client_secret: &str) -> Self {
+    /// The credentials of `config`, cached in `state_dir` when given.
+    pub fn new(config: &Config, state_dir: Option<&Path>) -> Self {
         ClientToken {
-            client_id: client_id.to_owned(),
-            client_secret: client_secret.to_owned(),
-            issued: OnceCell::new(),
+            client_id: config.client_id.clone(),
+            client_secret: config.client_secret.clone(),
+            cache: state_dir.map(|dir| TokenCache::new(dir, &config.env_url, &config.client_id, &config.client_secret)),
+            current: RefCell::new(None),
         }
     }
 
-    /// The token: the one issued earlier in this invocation, else a fresh one from `env_url`.
-    /// Refused credentials are [`ApiError::Credentials`].
-    pub fn get(&self, http: &dyn HttpClient, env_url: &str) -> Result<&str, ApiError> {
-        if let Some(token) = self.issued.get() {
-            return Ok(token);
+    /// The token: the one in use, else a cached one, else a fresh one from `env_url`. Refused
+    /// credentials are [`ApiError::Credentials`].
+    pub fn get(&self, http: &dyn HttpClient, env_url: &str) -> Result<Bearer, ApiError> {
+        if let Some(bearer) = self.current.borrow().clone() {
+            return Ok(bearer);
         }
+        let bearer = match &self.cache {
+            None => Bearer { token: self.fetch(http, env_url)?, from_cache: false },
+            Some(cache) => match cache.load() {
+                Some(token) => Bearer { token, from_cache: true },
+                None => match cache.lock() {
+                    Some(_lock) => Bearer { token: self.fetch(http, env_url)?, from_cache: false },
+                    // Another call is fetching one: take its token, or fetch after a moment.
+                    None => match cache.wait_for_other() {
+                        Some(token) => Bearer { token, from_cache: true },
+                        None => Bearer { token: self.fetch(http, env_url)?, from_cache: false },
+                    },
+                },
+            },
+        };
+        *self.current.borrow_mut() = Some(bearer.clone());
+        Ok(bearer)
+    }
+
+    /// Scalekit refused `refused`, a cached token: forgets it and fetches a fresh one.
+    pub fn replace(&self, http: &dyn HttpClient, env_url: &str, refused: &str) -> Result<Bearer, ApiError> {
+        if let Some(cache) = &self.cache {
+            cache.forget(refused);
+        }
+        let bearer = Bearer { token: self.fetch(http, env_url)?, from_cache: false };
+        *self.current.borrow_mut() = Some(bearer.clone());
+        Ok(bearer)
+    }
+
+    /// `POST /oauth/token`; the token is cached when Scalekit says how long it lasts.
+    fn fetch(&self, http: &dyn HttpClient, env_url: &str) -> Result<String, ApiError> {
         let form = query_string(&[
             ("grant_type", "client_credentials"),
             ("client_id", self.client_id.as_str()),
@@ -62,6 +113,9 @@ impl ClientToken {
             });
         }
         let parsed: TokenResponse = decode(&response, "token response")?;
-        Ok(self.issued.get_or_init(|| parsed.access_token))
+        if let (Some(cache), Some(seconds)) = (&self.cache, parsed.expires_in) {
+            cache.store(&parsed.access_token, clock::now() + seconds);
+        }
+        Ok(parsed.access_token)
     }
 }

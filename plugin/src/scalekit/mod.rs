@@ -8,7 +8,10 @@ mod errors;
 pub mod mcp;
 pub mod pages;
 pub mod proxy;
+mod token_cache;
 pub mod tools;
+
+use std::path::Path;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -30,13 +33,9 @@ pub struct Scalekit<'a> {
 }
 
 impl<'a> Scalekit<'a> {
-    /// A client for the configured environment.
-    pub fn new(http: &'a dyn HttpClient, config: &Config) -> Self {
-        Scalekit {
-            http,
-            env_url: config.env_url.clone(),
-            token: ClientToken::new(&config.client_id, &config.client_secret),
-        }
+    /// A client for the configured environment, keeping its token in `state_dir` when given.
+    pub fn new(http: &'a dyn HttpClient, config: &Config, state_dir: Option<&Path>) -> Self {
+        Scalekit { http, env_url: config.env_url.clone(), token: ClientToken::new(config, state_dir) }
     }
 
     /// Sends an authenticated request and returns the raw response, whatever its status; a 2xx
@@ -49,15 +48,21 @@ impl<'a> Scalekit<'a> {
         body: Option<Vec<u8>>,
         sink: Option<&mut dyn std::io::Write>,
     ) -> Result<Response, ApiError> {
-        let token = self.token.get(self.http, &self.env_url)?;
-        let mut headers = vec![
-            ("authorization".to_owned(), format!("Bearer {token}")),
-            ("user-agent".to_owned(), USER_AGENT.to_owned()),
-        ];
+        let bearer = self.token.get(self.http, &self.env_url)?;
+        let mut headers = vec![("user-agent".to_owned(), USER_AGENT.to_owned())];
         headers.extend(extra_headers);
         let request =
             Request { method: method.to_owned(), url: format!("{}{}", self.env_url, path_and_query), headers, body };
-        self.http.send(request, sink).map_err(ApiError::Transport)
+        let mut sink = sink;
+        let first = sink.as_mut().map(|s| &mut **s as &mut dyn std::io::Write);
+        let response = self.http.send(with_bearer(&request, &bearer.token), first).map_err(ApiError::Transport)?;
+        if !(bearer.from_cache && refuses_the_token(&response, path_and_query)) {
+            return Ok(response);
+        }
+        // Scalekit refused a token an earlier call cached (revoked, or its keys rotated): nothing
+        // ran, so the request is sent again, once, with a fresh token.
+        let fresh = self.token.replace(self.http, &self.env_url, &bearer.token)?;
+        self.http.send(with_bearer(&request, &fresh.token), sink).map_err(ApiError::Transport)
     }
 
     /// `{method} {path}?{query}` with an optional JSON body, its 2xx answer decoded as `T` (`what`
@@ -96,6 +101,23 @@ impl<'a> Scalekit<'a> {
     pub fn post<T: DeserializeOwned>(&self, path: &str, body: &Value, what: &str) -> Result<T, ApiError> {
         self.request("POST", path, &[], Some(body), what)
     }
+}
+
+/// `request` with `Authorization: Bearer {token}` first.
+fn with_bearer(request: &Request, token: &str) -> Request {
+    let mut sent = request.clone();
+    sent.headers.insert(0, ("authorization".to_owned(), format!("Bearer {token}")));
+    sent
+}
+
+/// Whether `response` is Scalekit refusing the token itself: a 401 from its API, or from its proxy
+/// layer (`{detail, code}`), but not a provider's 401 passed through the proxy, nor a tool's.
+fn refuses_the_token(response: &Response, path_and_query: &str) -> bool {
+    if response.status != 401 {
+        return false;
+    }
+    let refusal = ErrorResponse::parse(response);
+    !refusal.is("TOOL_ERROR") && (!path_and_query.starts_with("/proxy") || refusal.from_proxy_layer)
 }
 
 /// Decodes a 2xx body as `T`; `what` names it in the message when it does not decode.
