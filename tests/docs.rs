@@ -27,11 +27,11 @@ fn the_grammar_is_the_operation_table() {
     let table: Vec<String> = OPERATIONS.iter().map(|op| op.synopsis()).collect();
     assert_eq!(documented, table, "update the grammar in docs/cli.md from `agent-auth --help`");
     for option in GLOBAL_OPTIONS {
-        assert!(
-            text.contains(&format!("`--{} {}`", option.flag, option.value.placeholder().unwrap_or(""))),
-            "{}",
-            option.flag
-        );
+        let usage = match option.value.placeholder() {
+            Some(name) => format!("`--{} {name}`", option.flag),
+            None => format!("`--{}`", option.flag),
+        };
+        assert!(text.contains(&usage), "docs/cli.md does not name {usage}");
     }
 }
 

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use agent_auth_contract::exit::Exit;
 use agent_auth_contract::operation::{Kind, Local, Remote, User};
-use agent_auth_contract::option::{AGENT_RUN_ID, CONNECTION_NAME, IDENTIFIER};
+use agent_auth_contract::option::{AGENT_RUN_ID, CONNECTION_NAME, IDENTIFIER, NO_CACHE};
 use agent_auth_contract::variables;
 
 use crate::audit::{self, Entry};
@@ -80,13 +80,10 @@ fn remote<T: RemoteOperation>(args: &Args, env: &[(String, String)], storage: &S
         .filter(|id| !id.trim().is_empty())
         .map(str::to_owned)
         .or_else(|| config::var(env, variables::AGENT_RUN_ID));
+    let no_cache = args.has(&NO_CACHE) || config::var(env, variables::NO_CACHE).is_some_and(|v| v != "0");
     let http = WakiClient;
-    let ctx = Context {
-        sk: Scalekit::new(&http, &config, storage.state_dir()),
-        storage,
-        identifier,
-        agent_run_id: agent_run_id.as_deref(),
-    };
+    let sk = Scalekit::new(&http, &config, storage.state_dir(), !no_cache);
+    let ctx = Context { sk, storage, identifier, agent_run_id: agent_run_id.as_deref() };
     let (started, timer) = (clock::now(), Instant::now());
     let result = operation.run(&ctx);
     if let Some(recorded) = &spec.audit {

@@ -37,6 +37,10 @@ pub use provider::file_bytes as provider_file_bytes;
 pub use state::Credentials;
 use state::State;
 
+/// The most requests [`VirtualScalekit::requests`] keeps (a long-running `agent-auth sandbox`
+/// forgets the oldest half when it is full).
+const REQUEST_LOG: usize = 10_000;
+
 /// The virtual environment.
 pub struct VirtualScalekit {
     state: Mutex<State>,
@@ -95,11 +99,29 @@ impl VirtualScalekit {
     /// Answers one request.
     pub fn handle(&self, request: &Request) -> Response {
         let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if state.requests.len() >= REQUEST_LOG {
+            state.requests.drain(..REQUEST_LOG / 2);
+        }
+        state.requests.push(format!("{} {}", request.method, request.path));
         api::route(&mut state, request)
     }
 }
 
 impl VirtualScalekit {
+    /// Every request answered so far, as `METHOD /path`.
+    pub fn requests(&self) -> Vec<String> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).requests.clone()
+    }
+
+    /// Sets the status of `identifier`'s account on `connector` (`EXPIRED`, `REVOKED`, ...), as a
+    /// person revoking access at the provider would; false when there is no such account.
+    pub fn set_account_status(&self, connector: &str, identifier: &str, status: &'static str) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Some(index) = state.account_index(connector, identifier) else { return false };
+        state.accounts[index].status = status;
+        true
+    }
+
     /// How many access tokens `/oauth/token` has issued so far.
     pub fn tokens_issued(&self) -> usize {
         let state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

@@ -198,6 +198,7 @@ pub fn seeded(base_url: &str, credentials: Option<Credentials>) -> State {
         credentials,
         issued_tokens: Vec::new(),
         revoked_tokens: 0,
+        requests: Vec::new(),
         connections: Vec::new(),
         accounts: Vec::new(),
         tools: Vec::new(),

@@ -297,6 +297,8 @@ pub struct State {
     pub issued_tokens: Vec<String>,
     /// How many of them were revoked (and are no longer in `issued_tokens`).
     pub revoked_tokens: usize,
+    /// Every request answered, as `METHOD /path`.
+    pub requests: Vec<String>,
     /// App connections, in listing order.
     pub connections: Vec<Connection>,
     /// Connected accounts, in creation order.

@@ -189,7 +189,7 @@ impl Operation {
 }
 
 /// Options every operation takes.
-pub static GLOBAL_OPTIONS: &[&Opt] = &[&option::AGENT_RUN_ID];
+pub static GLOBAL_OPTIONS: &[&Opt] = &[&option::AGENT_RUN_ID, &option::NO_CACHE];
 
 use option::{
     BODY, CONFIG_NAME, CONNECTION_NAME, DESCRIPTION, FOR_URL, HEADERS, IDENTIFIER, INCLUDE_STATIC, INPUT_FILE,

@@ -177,6 +177,14 @@ pub static SINCE: Opt =
     opt("since", Value::One("T"), "Entries at or after T (RFC 3339, or an age like 30m, 24h, 7d)", "24h");
 /// `--limit N`
 pub static LIMIT: Opt = opt("limit", Value::Number("N"), "At most N entries, the newest (default 50)", "50");
+/// `--no-cache`, taken by every operation
+pub static NO_CACHE: Opt = opt(
+    "no-cache",
+    Value::Switch,
+    "Ask Scalekit afresh instead of trusting what earlier calls saw (default: AGENT_AUTH_NO_CACHE)",
+    "",
+);
+
 /// `--limit` without a value.
 pub const AUDIT_LIMIT_DEFAULT: u64 = 50;
 

@@ -12,3 +12,6 @@ pub const AUDIT_FILE: &str = "audit.jsonl";
 /// In the state folder: the start of the names of the Scalekit access-token cache files
 /// (`<prefix><key>.json`), which the runner makes readable by their owner only.
 pub const TOKEN_CACHE_PREFIX: &str = "scalekit-token-";
+/// In the state folder: the start of the names of the files that remember an environment's
+/// connections, tool listings and active accounts between calls (`<prefix><key>.json`).
+pub const MEMORY_PREFIX: &str = "scalekit-memory-";

@@ -25,6 +25,8 @@ pub const SETTINGS: [Setting; 4] = [CLIENT_ID, CLIENT_SECRET, ENV_URL, IDENTIFIE
 pub const NO_COLOR: &str = "NO_COLOR";
 /// The default of `--agent-run-id`.
 pub const AGENT_RUN_ID: &str = "AGENT_RUN_ID";
+/// Set (to anything but `0` or empty): `--no-cache` on every call.
+pub const NO_CACHE: &str = "AGENT_AUTH_NO_CACHE";
 
 impl Setting {
     /// Its names, the documented one first.
@@ -40,7 +42,7 @@ impl Setting {
 
 /// Every variable the runner passes to the component when set.
 pub fn passed() -> impl Iterator<Item = &'static str> {
-    SETTINGS.into_iter().flat_map(Setting::names).chain([NO_COLOR, AGENT_RUN_ID])
+    SETTINGS.into_iter().flat_map(Setting::names).chain([NO_COLOR, AGENT_RUN_ID, NO_CACHE])
 }
 
 #[cfg(test)]
@@ -61,6 +63,6 @@ mod tests {
             Some("https://b".into())
         );
         assert_eq!(IDENTIFIER.read(env(&[("SCALEKIT_IDENTIFIER", "x")])), None);
-        assert_eq!(passed().count(), 9);
+        assert_eq!(passed().count(), 10);
     }
 }

@@ -5,13 +5,18 @@ use agent_auth_contract::shell;
 use serde_json::{Map, Value};
 
 use crate::output::{ActionRequired, Code, Failure};
-use crate::scalekit::Scalekit;
 use crate::scalekit::accounts::{self, Account};
 use crate::scalekit::connections::{self, Connection, MAX_PAGE_SIZE};
+use crate::scalekit::{ApiError, Scalekit};
 
-/// Step 1: the connection named `name`, read from the listing (its type decides how accounts
-/// authorize). Unknown → `CONNECTION_NOT_FOUND`; setup unfinished → `CONNECTION_NOT_COMPLETED`.
+/// Step 1: the connection named `name`, from the listing a recent call remembered or read now (its
+/// type decides how accounts authorize). Unknown → `CONNECTION_NOT_FOUND`; setup unfinished →
+/// `CONNECTION_NOT_COMPLETED` (both checked against Scalekit, never against what was remembered).
 pub fn find_connection(sk: &Scalekit, name: &str) -> Result<Connection, Failure> {
+    let remembered = sk.cache.connections().and_then(|all| all.into_iter().find(|c| c.key_id == name));
+    if let Some(connection) = remembered.filter(Connection::is_completed) {
+        return Ok(connection);
+    }
     let all = connections::scan(sk, MAX_PAGE_SIZE, |c| c.key_id == name)?;
     let Some(connection) = all.iter().find(|c| c.key_id == name).cloned() else {
         let similar: Vec<&str> = all.iter().filter(|c| c.resembles(name)).map(|c| c.key_id.as_str()).collect();
@@ -49,18 +54,31 @@ pub fn not_completed(connections: &[&Connection]) -> Failure {
     })
 }
 
-/// Step 2: the account of `identifier` on `connection`. For OAuth connections a missing account is
-/// created (it then awaits authorization); other types return `None` (the person creates it).
+/// Step 2: the account of `identifier` on `connection`, as Scalekit has it now. For OAuth
+/// connections a missing account is created (it then awaits authorization); other types return
+/// `None` (the person creates it). What it finds is remembered for the next step.
 pub fn find_or_create_account(
     sk: &Scalekit,
     connection: &Connection,
     identifier: &str,
 ) -> Result<Option<Account>, Failure> {
-    match accounts::details(sk, &connection.key_id, identifier)? {
-        Some(account) => Ok(Some(account)),
-        None if connection.is_oauth() => Ok(Some(accounts::create(sk, &connection.key_id, identifier)?)),
-        None => Ok(None),
-    }
+    let account = match accounts::details(sk, &connection.key_id, identifier)? {
+        Some(account) => Some(account),
+        None if connection.is_oauth() => match accounts::create(sk, &connection.key_id, identifier) {
+            Ok(created) => Some(created),
+            // The connection is gone (a remembered listing had it): say so as a fresh listing would.
+            Err(ApiError::Status(r)) if r.status == 404 => {
+                sk.cache.forget_connections();
+                return Err(find_connection(sk, &connection.key_id)
+                    .err()
+                    .unwrap_or_else(|| ApiError::Status(r).into()));
+            }
+            Err(other) => return Err(other.into()),
+        },
+        None => None,
+    };
+    sk.cache.remember_account(&connection.key_id, identifier, account.as_ref());
+    Ok(account)
 }
 
 /// The fields that describe an account check (`--generate-link` output).

@@ -9,6 +9,7 @@ use super::operation::{Context, RemoteOperation};
 use super::{errors, input};
 use crate::cli::Args;
 use crate::output::{Code, Failure, Success};
+use crate::scalekit::accounts::Account;
 use crate::scalekit::connections::Connection;
 use crate::scalekit::tools;
 use crate::scalekit::{ApiError, ErrorResponse, Scalekit};
@@ -46,24 +47,13 @@ fn execute(
 ) -> Result<Success, Failure> {
     let params = Value::Object(input::json_object("--tool-input", raw_input, true)?);
     let connection = find_connection(sk, connection_name)?;
-    let account = match find_or_create_account(sk, &connection, identifier)? {
-        Some(account) if account.is_active() => account,
-        other => {
-            let status = other.as_ref().map_or("NOT_FOUND", |a| a.status.as_str());
-            let message = format!(
-                "cannot run {tool_name}: {connection_name} is not connected for {identifier} (status {status})"
-            );
-            return Err(authorization_needed(
-                sk,
-                &connection,
-                identifier,
-                other.as_ref(),
-                Code::AuthorizationRequired,
-                message,
-            )
-            .with("tool_name", tool_name)
-            .with_fields(summary(&connection, identifier, other.as_ref())));
-        }
+    // An account a recent step saw ACTIVE is not asked about again; Scalekit's refusal below
+    // sends the flow back to asking.
+    let remembered = sk.cache.active_account(connection_name, identifier);
+    let from_cache = remembered.is_some();
+    let account = match remembered {
+        Some(account) => account,
+        None => active_account(sk, &connection, tool_name, identifier)?,
     };
     let context = |f: Failure| {
         f.with("tool_name", tool_name).with("connection_name", connection_name).with("identifier", identifier)
@@ -75,8 +65,42 @@ fn execute(
             .with("identifier", identifier)
             .with("execution_id", run.execution_id)
             .with("data", run.data)),
+        Err(ApiError::Status(rejection)) if from_cache => {
+            // Nothing ran for an account that is gone or no longer active: check it afresh, and
+            // tell the person when it needs them. Whatever else it was, it is reported as it is.
+            sk.cache.remember_account(connection_name, identifier, None);
+            if rejection.status == 404 {
+                sk.cache.forget_connections();
+            }
+            if !rejection.is("TOOL_ERROR") && matches!(rejection.status, 400 | 403 | 404) {
+                active_account(sk, &connection, tool_name, identifier)?;
+            }
+            Err(context(rejected(sk, &connection, identifier, tool_name, *rejection)))
+        }
         Err(ApiError::Status(rejection)) => Err(context(rejected(sk, &connection, identifier, tool_name, *rejection))),
         Err(other) => Err(context(other.into())),
+    }
+}
+
+/// The account as Scalekit has it now, when it can act; else how the person authorizes it.
+fn active_account(
+    sk: &Scalekit,
+    connection: &Connection,
+    tool_name: &str,
+    identifier: &str,
+) -> Result<Account, Failure> {
+    match find_or_create_account(sk, connection, identifier)? {
+        Some(account) if account.is_active() => Ok(account),
+        other => {
+            let status = other.as_ref().map_or("NOT_FOUND", |a| a.status.as_str());
+            let message = format!(
+                "cannot run {tool_name}: {} is not connected for {identifier} (status {status})",
+                connection.key_id
+            );
+            Err(authorization_needed(sk, connection, identifier, other.as_ref(), Code::AuthorizationRequired, message)
+                .with("tool_name", tool_name)
+                .with_fields(summary(connection, identifier, other.as_ref())))
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use agent_auth_contract::shell;
 use super::operation::{Context, RemoteOperation};
 use crate::cli::{Args, usage};
 use crate::output::{Code, Failure, Success};
-use crate::scalekit::tools::{self, ToolQuery};
+use crate::scalekit::tools::{self, ToolPage, ToolQuery};
 
 /// `--get-tool [--provider P] [--tool-name T]... [--query Q] [--page-size N] [--page-token X]`.
 pub struct GetTool(ToolQuery);
@@ -41,9 +41,32 @@ impl RemoteOperation for GetTool {
     }
 }
 
+/// One tool by name, from a provider's listing a recent call fetched.
+fn remembered(ctx: &Context, query: &ToolQuery) -> Option<ToolPage> {
+    let [name] = query.names.as_slice() else { return None };
+    if query.query.is_some() || query.page_token.is_some() || query.page_size.is_some() {
+        return None;
+    }
+    let tool = ctx.sk.cache.tool(name, query.provider.as_deref())?;
+    Some(ToolPage { tools: vec![tool], next_page_token: String::new(), total_size: 1 })
+}
+
+/// Asks Scalekit; a provider's whole listing is remembered for the schemas the next steps read.
+fn fetch(ctx: &Context, query: &ToolQuery) -> Result<ToolPage, Failure> {
+    let page = tools::list(&ctx.sk, query)?;
+    let whole_listing = query.names.is_empty() && query.query.is_none() && query.page_token.is_none();
+    if let Some(provider) = query.provider.as_deref().filter(|_| whole_listing && page.next_page_token.is_empty()) {
+        ctx.sk.cache.remember_tools(provider, &page.tools);
+    }
+    Ok(page)
+}
+
 /// Lists tools by provider, names and/or free text; one `--tool-name` also returns `tool`.
 fn list(ctx: &Context, query: ToolQuery) -> Result<Success, Failure> {
-    let page = tools::list(&ctx.sk, &query)?;
+    let page = match remembered(ctx, &query) {
+        Some(page) => page,
+        None => fetch(ctx, &query)?,
+    };
     let missing: Vec<&String> = query.names.iter().filter(|n| !page.tools.iter().any(|t| &t.name == *n)).collect();
     if !missing.is_empty() {
         let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();

@@ -39,6 +39,7 @@ impl RemoteOperation for ListConnections {
 /// Lists connections, all of them or those of `provider`.
 fn list(ctx: &Context, provider: Option<&str>, page_size: u32) -> Result<Success, Failure> {
     let all = connections::scan(&ctx.sk, page_size, |_| false)?;
+    ctx.sk.cache.remember_connections(&all);
     let Some(provider) = provider else {
         let selected = all.iter().find(|c| c.is_completed()).map(|c| c.key_id.clone());
         return Ok(Success::default().with("connections", &all).with("selected", selected));

@@ -1,12 +1,12 @@
 //! Connected accounts: details, authorization facts, creation and magic links.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{ApiError, Scalekit};
 
 /// A connected account, without any credential.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
 pub struct Account {
     /// `ca_...`
     #[serde(default)]

@@ -2,6 +2,7 @@
 //! the proxy to providers (`/proxy/...`), one module per resource.
 
 pub mod accounts;
+pub mod cache;
 mod client_token;
 pub mod connections;
 mod errors;
@@ -18,6 +19,7 @@ use serde_json::Value;
 
 pub use errors::{ApiError, ErrorResponse};
 
+use self::cache::Cache;
 use self::client_token::ClientToken;
 use crate::config::Config;
 use crate::http::{HttpClient, Request, Response, query_string};
@@ -30,12 +32,20 @@ pub struct Scalekit<'a> {
     http: &'a dyn HttpClient,
     env_url: String,
     token: ClientToken,
+    /// What is remembered of the environment between calls.
+    pub cache: Cache,
 }
 
 impl<'a> Scalekit<'a> {
-    /// A client for the configured environment, keeping its token in `state_dir` when given.
-    pub fn new(http: &'a dyn HttpClient, config: &Config, state_dir: Option<&Path>) -> Self {
-        Scalekit { http, env_url: config.env_url.clone(), token: ClientToken::new(config, state_dir) }
+    /// A client for the configured environment, keeping its token and what it remembers in
+    /// `state_dir` when given; `read_cache` false answers every question afresh (`--no-cache`).
+    pub fn new(http: &'a dyn HttpClient, config: &Config, state_dir: Option<&Path>, read_cache: bool) -> Self {
+        Scalekit {
+            http,
+            env_url: config.env_url.clone(),
+            token: ClientToken::new(config, state_dir),
+            cache: Cache::open(state_dir, &config.env_url, &config.client_id, read_cache),
+        }
     }
 
     /// Sends an authenticated request and returns the raw response, whatever its status; a 2xx

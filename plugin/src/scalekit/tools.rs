@@ -39,7 +39,7 @@ struct RawPage {
 }
 
 /// A tool as agents see it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Tool {
     /// e.g. `notion_page_get`.
     pub name: String,
