@@ -25,8 +25,8 @@ mkdir -p "$home"
 (cd "$home" && env -i HOME="$home" PATH=/usr/bin:/bin NO_COLOR=1 "$node" "$openclaw" skills install "$repo/skill" >/dev/null 2>&1) \
     || fail "openclaw skills install ./skill"
 
-# Checks one installed runner: its version, a real call with the skill's component from another
-# folder, and `openclaw skills info` with only that runner's folder (and the system's) on PATH.
+# Checks one installed runner: its version, `agent-auth compile`, a real call with the skill's
+# component from another folder, and `openclaw skills info` with only that runner's folder (and the system's) on PATH.
 check_runner() {
     local how=$1 bin_dir=$2
     local runner=$bin_dir/agent-auth
@@ -34,6 +34,14 @@ check_runner() {
     local version
     version=$("$runner" --version) || fail "$how: agent-auth --version"
     [ "$version" = "agent-auth $cargo_version" ] || fail "$how: version '$version'"
+
+    # As an image or an install script would: the optimised compilation first, so the call
+    # below starts no background compile.
+    local compiled
+    compiled=$(env -i AGENT_AUTH_CACHE_DIR="$scratch/cache" "$runner" compile --component "$home/.openclaw/workspace/skills/agent-auth/agent-auth.wasm") \
+        || fail "$how: agent-auth compile exited $?"
+    printf '%s' "$compiled" | python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["ok"] and r["compiler"]=="cranelift", r' \
+        || fail "$how: unexpected agent-auth compile output: $compiled"
 
     local out
     out=$(cd "$scratch" && env -i HOME="$home" PATH="$bin_dir:/usr/bin:/bin" TOOL_ENV_URL=sandbox AGENT_AUTH_CACHE_DIR="$scratch/cache" \
@@ -48,7 +56,7 @@ check_runner() {
         "$node" "$openclaw" skills info agent-auth --json 2>/dev/null) || fail "$how: openclaw skills info"
     printf '%s' "$info" | python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["eligible"] is True and r["missing"]["bins"]==[] and r["missing"]["env"]==[], r' \
         || fail "$how: OpenClaw does not find the skill eligible: $info"
-    say "ok: $how ($runner): $version, a real call, and OpenClaw finds the skill eligible"
+    say "ok: $how ($runner): $version, compile, a real call, and OpenClaw finds the skill eligible"
 }
 
 # 1. cargo install from a fresh clone (committed files only), as the README says. The build goes

@@ -10,7 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 use agent_auth_contract::storage::TOKEN_CACHE_PREFIX;
-use support::{CLIENT_SECRET, DEADLINE, World, finish, output_within};
+use support::{CLIENT_SECRET, DEADLINE, SECRET_MARKERS, World, finish, finish_handing_out, output_within};
 
 /// The token cache files in the world's state folder.
 fn cache_files(w: &World) -> Vec<PathBuf> {
@@ -101,36 +101,27 @@ fn requests_of(w: &World, step: impl FnOnce()) -> Vec<String> {
     w.double.requests()[before..].to_vec()
 }
 
+/// The five steps an agent takes: list connections, link, list tools, read a schema, execute.
+fn five_steps(w: &World) {
+    assert_eq!(w.run(&["--list-connections", "--provider", "notion"]).code, 0);
+    assert_eq!(w.run(&["--generate-link", "--connection-name", NOTION]).code, 0);
+    assert_eq!(w.run(&["--get-tool", "--provider", "notion"]).code, 0);
+    let schema = w.run(&["--get-tool", "--tool-name", "notion_page_get"]);
+    assert_eq!(schema.json["tool"]["input_schema"]["required"], serde_json::json!(["page_id"]), "{}", schema.stdout);
+    let run =
+        w.run(&["--execute-tool", "--tool-name", "notion_page_get", "--connection-name", NOTION, "--tool-input", PAGE]);
+    assert_eq!(
+        (run.code, run.json["data"]["id"].as_str()),
+        (0, Some("59833787-2cf9-4fdf-8782-e53db20768a5")),
+        "{}",
+        run.stdout
+    );
+}
+
 #[test]
 fn the_five_step_flow_sends_six_requests_and_a_warm_execution_one() {
     let w = World::start();
-    let flow = requests_of(&w, || {
-        assert_eq!(w.run(&["--list-connections", "--provider", "notion"]).code, 0);
-        assert_eq!(w.run(&["--generate-link", "--connection-name", NOTION]).code, 0);
-        assert_eq!(w.run(&["--get-tool", "--provider", "notion"]).code, 0);
-        let schema = w.run(&["--get-tool", "--tool-name", "notion_page_get"]);
-        assert_eq!(
-            schema.json["tool"]["input_schema"]["required"],
-            serde_json::json!(["page_id"]),
-            "{}",
-            schema.stdout
-        );
-        let run = w.run(&[
-            "--execute-tool",
-            "--tool-name",
-            "notion_page_get",
-            "--connection-name",
-            NOTION,
-            "--tool-input",
-            PAGE,
-        ]);
-        assert_eq!(
-            (run.code, run.json["data"]["id"].as_str()),
-            (0, Some("59833787-2cf9-4fdf-8782-e53db20768a5")),
-            "{}",
-            run.stdout
-        );
-    });
+    let flow = requests_of(&w, || five_steps(&w));
     assert_eq!(flow.iter().filter(|r| r.ends_with("/oauth/token")).count(), 1, "{flow:#?}");
     assert!(flow.len() <= 6, "the five steps sent {} requests: {flow:#?}", flow.len());
     let warm = requests_of(&w, || {
@@ -191,4 +182,51 @@ fn no_cache_asks_scalekit_afresh() {
     by_variable.env("AGENT_AUTH_NO_CACHE", "1");
     let fresh = requests_of(&w, || assert_eq!(finish(by_variable).code, 0));
     assert!(fresh.contains(&"GET /api/v1/connected_accounts/details".to_owned()), "{fresh:#?}");
+}
+
+/// Every file under `root`, with its text.
+fn files_under(root: &std::path::Path) -> Vec<(PathBuf, String)> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(root).unwrap().filter_map(Result::ok) {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+            files.push((path, text));
+        }
+    }
+    files
+}
+
+#[test]
+fn no_secret_is_kept_anywhere_but_its_own_key_s_token_file() {
+    let w = World::accepting(None);
+    five_steps(&w);
+    assert_eq!(w.run(&["--configure", "notion", "--connection-name", NOTION]).code, 0);
+    let token = finish_handing_out(w.command(&["--get-token", "notion"]), &["ya29.virtual-"]);
+    assert_eq!(token.code, 0, "{}", token.stdout);
+    assert_eq!(w.run(&["--proxy-request", "--connection-name", NOTION, "--path", "/v1/users/me"]).code, 0);
+    let mut rotated = w.command(&["--list-connections"]);
+    rotated.env("TOOL_CLIENT_SECRET", "a-rotated-client-secret-93a1");
+    assert_eq!(finish(rotated).code, 0);
+
+    let files = files_under(w.home.path());
+    for kept in ["audit.jsonl", "connections.json"] {
+        assert!(files.iter().any(|(p, _)| p.ends_with(kept)), "{kept} is checked: {files:#?}");
+    }
+    let token_files = cache_files(&w);
+    for (path, text) in &files {
+        let expected = if token_files.contains(path) { 1 } else { 0 };
+        assert_eq!(
+            text.matches("virtual-scalekit-").count(),
+            expected,
+            "Scalekit tokens in {}:\n{text}",
+            path.display()
+        );
+        for marker in SECRET_MARKERS.iter().filter(|m| **m != "virtual-scalekit-") {
+            assert!(!text.contains(marker), "a secret ({marker}) is kept in {}:\n{text}", path.display());
+        }
+        assert!(!text.contains("a-rotated-client-secret-93a1"), "the rotated secret is kept in {}", path.display());
+    }
 }

@@ -334,19 +334,74 @@ fn a_component_is_checked_against_the_checksum_beside_it() {
     );
 }
 
+/// The compilations in a compile cache folder.
+fn compilations(cache: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Whether a background compile holds its claim in `cache`.
+fn compiling(cache: &std::path::Path) -> bool {
+    std::fs::read_dir(cache).unwrap().any(|e| e.unwrap().path().extension().is_some_and(|e| e == "compiling"))
+}
+
+/// Waits for the background compile in `cache` to finish.
+fn settle(cache: &std::path::Path) {
+    let started = Instant::now();
+    while compiling(cache) {
+        assert!(started.elapsed() < DEADLINE, "the background compile never finished");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
-fn compiled_component_cache_is_reused_and_a_corrupt_entry_is_rebuilt() {
+fn the_first_call_compiles_fast_and_the_optimised_compilation_serves_the_next() {
     let w = World::start();
-    let cached = || {
-        std::fs::read_dir(w.cache.path())
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
-            .collect::<Vec<_>>()
+    let cache = tempfile::tempdir().unwrap();
+    let call = || {
+        let mut cmd = w.command(&["--get-tool", "--tool-name", "exa_search"]);
+        cmd.env("AGENT_AUTH_CACHE_DIR", cache.path());
+        assert_eq!(finish(cmd).code, 0);
     };
-    assert_eq!(w.run(&["--get-tool", "--tool-name", "exa_search"]).code, 0);
-    let files = cached();
+    call();
+    // The optimising compile takes far longer than the check below, in any build.
+    assert!(
+        compiling(cache.path()) || compilations(cache.path()).len() == 2,
+        "the first call ran the first-call compilation and started the optimised one in the background"
+    );
+    settle(cache.path());
+    let optimised = compilations(cache.path());
+    assert_eq!(optimised.len(), 1, "the optimised compilation replaced the first-call one: {optimised:?}");
+    let bytes = std::fs::read(&optimised[0]).unwrap();
+
+    call();
+    assert!(!compiling(cache.path()), "a call that found the optimised compilation starts no compile");
+    assert_eq!(compilations(cache.path()), optimised);
+
+    let mut by_hand = w.command(&["compile"]);
+    by_hand.env("AGENT_AUTH_CACHE_DIR", cache.path());
+    let done = finish(by_hand);
+    assert_eq!((done.code, done.json["compiler"].as_str()), (0, Some("cranelift")), "{}", done.stdout);
+    assert_eq!(done.json["cache_file"].as_str(), optimised[0].to_str(), "{}", done.stdout);
+    assert_eq!(std::fs::read(&optimised[0]).unwrap(), bytes, "an intact compilation is kept as it is");
+}
+
+#[test]
+fn compile_makes_the_optimised_compilation_and_a_corrupt_one_is_rebuilt() {
+    let w = World::start();
+    let cache = tempfile::tempdir().unwrap();
+    let mut by_hand = w.command(&["compile"]);
+    by_hand.env("AGENT_AUTH_CACHE_DIR", cache.path());
+    let done = finish(by_hand);
+    assert_eq!(done.code, 0, "{}", done.stdout);
+    let files = compilations(cache.path());
     assert_eq!(files.len(), 1, "one compiled component is cached");
+    assert_eq!(done.json["cache_file"].as_str(), files[0].to_str());
     let first = std::fs::read(&files[0]).unwrap();
     let mut flipped = first.clone();
     flipped[first.len() / 2] ^= 0x40;
@@ -357,9 +412,25 @@ fn compiled_component_cache_is_reused_and_a_corrupt_entry_is_rebuilt() {
     ];
     for (what, bytes) in damaged {
         std::fs::write(&files[0], bytes).unwrap();
-        assert_eq!(w.run(&["--get-tool", "--tool-name", "exa_search"]).code, 0, "a {what} entry is ignored");
-        assert_eq!(std::fs::read(&files[0]).unwrap(), first, "and rebuilt ({what})");
+        let mut cmd = w.command(&["--get-tool", "--tool-name", "exa_search"]);
+        cmd.env("AGENT_AUTH_CACHE_DIR", cache.path());
+        assert_eq!(finish(cmd).code, 0, "a {what} entry is ignored");
+        settle(cache.path());
+        assert_eq!(compilations(cache.path()), files, "and rebuilt in the background ({what})");
+        assert_eq!(std::fs::read(&files[0]).unwrap(), first, "the same compilation ({what})");
     }
+}
+
+#[test]
+fn compile_refuses_arguments_and_an_unwritable_cache() {
+    let w = World::start();
+    let extra = w.run(&["compile", "--list-connections"]);
+    assert_eq!((extra.code, extra.json["error"]["code"].as_str()), (2, Some("USAGE")), "{}", extra.stdout);
+    std::fs::write(w.path("not-a-folder"), "").unwrap();
+    let mut unwritable = w.command(&["compile"]);
+    unwritable.env("AGENT_AUTH_CACHE_DIR", w.path("not-a-folder"));
+    let run = finish(unwritable);
+    assert_eq!((run.code, run.json["error"]["code"].as_str()), (3, Some("CONFIG_INVALID")), "{}", run.stdout);
 }
 
 /// `--version` is answered by the runner without starting the component, and says what the

@@ -1,21 +1,32 @@
-//! Per-call wall time and peak memory of `agent-auth --list-connections --provider NOTION` against
-//! the virtual Scalekit on loopback, with a cold compilation cache and with a warm one, plus the
-//! size of the embedded component. Run: `cargo bench -p agent-auth --bench cli`.
+//! How close a call gets to the floor of a process per call, against the virtual Scalekit served
+//! on loopback, in one run: the requests (and token requests) of the five-step flow an agent
+//! takes; each operation's requests, wall time and peak memory beside curl sending exactly the
+//! same requests in one process; the first call with an empty compile cache, and the optimised
+//! compile it starts in the background.
+//! Run: `cargo bench -p agent-auth --bench cli`.
 
 use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use agent_auth_host::virtual_scalekit::server;
-use agent_auth_host::virtual_scalekit::{Credentials, VirtualScalekit};
+use agent_auth_host::virtual_scalekit::{Credentials, Request, VirtualScalekit};
 
-const RUNS: usize = 15;
+const RUNS: usize = 21;
+const ID: &str = "skc_bench";
+const SECRET: &str = "bench-secret";
+const NOTION: &str = "notion-ijIQedmJ";
+const PAGE: &str = r#"{"page_id": "59833787-2cf9-4fdf-8782-e53db20768a5"}"#;
 
-/// Runs the command once; returns its wall time and peak resident memory (KiB).
-fn measure(mut cmd: Command) -> (Duration, i64) {
+/// One run's wall time and peak resident memory (KiB).
+struct Sample(Duration, i64);
+
+/// Runs the command once (its exit code must be 0).
+fn measure(mut cmd: Command) -> Sample {
     let started = Instant::now();
     // The child is reaped by wait4 below, which also reports its peak memory.
-    let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn agent-auth").id() as libc::pid_t;
+    let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn").id() as libc::pid_t;
     let mut status = 0;
     // SAFETY: an all-zero rusage is a valid value for wait4 to fill.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -23,52 +34,167 @@ fn measure(mut cmd: Command) -> (Duration, i64) {
     let pid = unsafe { libc::wait4(child, &mut status, 0, &mut usage) };
     let elapsed = started.elapsed();
     assert_eq!(pid, child, "wait4 failed");
-    assert_eq!(std::process::ExitStatus::from_raw(status).code(), Some(0), "agent-auth failed");
-    (elapsed, usage.ru_maxrss)
+    assert_eq!(std::process::ExitStatus::from_raw(status).code(), Some(0), "{cmd:?} failed");
+    Sample(elapsed, usage.ru_maxrss)
 }
 
-fn report(label: &str, samples: &mut [(Duration, i64)]) {
+/// Median and minimum wall time (ms), and the largest peak RSS (MiB).
+fn summary(mut samples: Vec<Sample>) -> (f64, f64, f64) {
     samples.sort_by_key(|s| s.0);
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let peak = samples.iter().map(|s| s.1).max().unwrap_or(0);
-    println!(
-        "{label:<8} wall median {:>7.1} ms  min {:>7.1} ms  max {:>7.1} ms   peak RSS {:>5.1} MiB  ({} runs)",
-        ms(samples[samples.len() / 2].0),
-        ms(samples[0].0),
-        ms(samples[samples.len() - 1].0),
-        peak as f64 / 1024.0,
-        samples.len()
-    );
+    let peak = samples.iter().map(|s| s.1).max().unwrap_or(0) as f64 / 1024.0;
+    (ms(samples[samples.len() / 2].0), ms(samples[0].0), peak)
+}
+
+/// A machine with the runner in place: a home (state and config folders), a compile cache.
+struct Machine<'a> {
+    url: &'a str,
+    home: tempfile::TempDir,
+    cache: tempfile::TempDir,
+}
+
+impl Machine<'_> {
+    fn command(&self, args: &[&str], cache: &Path) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_agent-auth"));
+        cmd.args(args)
+            .env_clear()
+            .env("HOME", self.home.path())
+            .env("TOOL_CLIENT_ID", ID)
+            .env("TOOL_CLIENT_SECRET", SECRET)
+            .env("TOOL_ENV_URL", self.url)
+            .env("TOOL_IDENTIFIER", "alice")
+            .env("AGENT_AUTH_CACHE_DIR", cache);
+        cmd
+    }
+
+    fn agent_auth(&self, args: &[&str]) -> Command {
+        self.command(args, self.cache.path())
+    }
+}
+
+/// curl sending `requests` in one process, each as the runner sent it (method, path, query,
+/// the headers that matter, body).
+fn curl(url: &str, requests: &[Request]) -> Command {
+    let mut cmd = Command::new("curl");
+    cmd.args(["--silent", "--show-error", "--fail-with-body"]);
+    for (i, r) in requests.iter().enumerate() {
+        if i > 0 {
+            cmd.arg("--next");
+        }
+        let query: Vec<String> = r.query.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+        let target = if query.is_empty() { r.path.clone() } else { format!("{}?{}", r.path, query.join("&")) };
+        cmd.args(["--output", "/dev/null", "--request", &r.method, &format!("{url}{target}")]);
+        for (name, value) in r.headers.iter().filter(|(k, _)| !matches!(k.as_str(), "host" | "content-length")) {
+            cmd.args(["--header", &format!("{name}: {value}")]);
+        }
+        if !r.body.is_empty() {
+            cmd.args(["--data-binary", &String::from_utf8_lossy(&r.body)]);
+        }
+    }
+    cmd
+}
+
+/// A command line for the table: cut to 60 characters.
+fn label(args: &[&str]) -> String {
+    let line = args.join(" ");
+    if line.chars().count() <= 60 { line } else { format!("{}...", line.chars().take(57).collect::<String>()) }
+}
+
+/// Waits until no background compile holds its claim in `cache`.
+fn settle(cache: &Path) {
+    let compiling =
+        || std::fs::read_dir(cache).unwrap().any(|e| e.unwrap().path().extension().is_some_and(|e| e == "compiling"));
+    while compiling() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo test --benches` lists benches; nothing to list here
     }
-    let credentials = Credentials { client_id: "skc_bench".into(), client_secret: "bench-secret".into() };
-    let (_double, loopback) =
+    let credentials = Credentials { client_id: ID.into(), client_secret: SECRET.into() };
+    let (double, loopback) =
         server::spawn("127.0.0.1:0", |url| VirtualScalekit::new(url, Some(credentials))).expect("bind");
-    let cache = tempfile::tempdir().unwrap();
-    let command = |cache_dir: &std::path::Path| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_agent-auth"));
-        cmd.args(["--list-connections", "--provider", "NOTION"])
-            .env_clear()
-            .env("TOOL_CLIENT_ID", "skc_bench")
-            .env("TOOL_CLIENT_SECRET", "bench-secret")
-            .env("TOOL_ENV_URL", loopback.url())
-            .env("AGENT_AUTH_CACHE_DIR", cache_dir);
-        cmd
+    let url = loopback.url();
+    let machine = Machine { url: &url, home: tempfile::tempdir().unwrap(), cache: tempfile::tempdir().unwrap() };
+    let served_by = |cmd: Command| {
+        let before = double.served().len();
+        measure(cmd);
+        double.served()[before..].to_vec()
     };
-    let mut cold: Vec<_> = (0..RUNS)
-        .map(|_| {
-            let empty = tempfile::tempdir().unwrap();
-            measure(command(empty.path()))
-        })
-        .collect();
-    measure(command(cache.path())); // warm the cache
-    let mut cached: Vec<_> = (0..RUNS).map(|_| measure(command(cache.path()))).collect();
-    println!("agent-auth --list-connections --provider NOTION, virtual Scalekit on loopback (2 pages, 33 connections)");
-    report("cold", &mut cold);
-    report("cached", &mut cached);
+    let count = |requests: &[Request]| (requests.len(), requests.iter().filter(|r| r.path == "/oauth/token").count());
+
+    println!(
+        "agent-auth against the virtual Scalekit on loopback; {RUNS} runs each; curl: the same requests in one process"
+    );
+    println!("the five-step flow, on a fresh machine (empty state, compile cache already warm):");
+    let flow: [&[&str]; 5] = [
+        &["--list-connections", "--provider", "notion"],
+        &["--generate-link", "--connection-name", NOTION],
+        &["--get-tool", "--provider", "notion"],
+        &["--get-tool", "--tool-name", "notion_page_get"],
+        &["--execute-tool", "--tool-name", "notion_page_get", "--connection-name", NOTION, "--tool-input", PAGE],
+    ];
+    measure(machine.agent_auth(&["compile"])); // the optimised compilation, as after a first call
+    let mut total = (0, 0);
+    for args in flow {
+        let (requests, tokens) = count(&served_by(machine.agent_auth(args)));
+        total = (total.0 + requests, total.1 + tokens);
+        println!("  {:<60} {requests} requests, {tokens} token requests", label(args));
+    }
+    println!("  {:<60} {} requests, {} token requests\n", "five steps", total.0, total.1);
+
+    println!(
+        "{:<64} {:>8} {:>6} {:>9} {:>9} {:>9} {:>10}",
+        "warm call", "requests", "tokens", "median", "min", "peak RSS", "curl"
+    );
+    let operations: [&[&str]; 5] = [
+        &["--version"],
+        &["--list-connections", "--provider", "NOTION"],
+        &["--get-tool", "--tool-name", "notion_page_get"],
+        &["--execute-tool", "--tool-name", "notion_page_get", "--connection-name", NOTION, "--tool-input", PAGE],
+        &["--proxy-request", "--connection-name", NOTION, "--path", "/v1/users/me"],
+    ];
+    for args in operations {
+        let requests = served_by(machine.agent_auth(args));
+        let (sent, tokens) = count(&requests);
+        let (median, min, peak) = summary((0..RUNS).map(|_| measure(machine.agent_auth(args))).collect());
+        let floor = if requests.is_empty() {
+            "-".to_owned()
+        } else {
+            format!("{:.1} ms", summary((0..RUNS).map(|_| measure(curl(&url, &requests))).collect()).0)
+        };
+        println!(
+            "{:<64} {sent:>8} {tokens:>6} {median:>6.1} ms {min:>6.1} ms {peak:>5.1} MiB {floor:>10}",
+            label(args)
+        );
+    }
+
+    let (mut first, mut optimised) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        let empty = tempfile::tempdir().unwrap();
+        first.push(measure(machine.command(&["--list-connections", "--provider", "NOTION"], empty.path())));
+        settle(empty.path()); // the background compile it started
+        let empty = tempfile::tempdir().unwrap();
+        optimised.push(measure(machine.command(&["compile"], empty.path())));
+    }
+    let (median, min, peak) = summary(first);
+    println!(
+        "\nfirst call, empty compile cache (Winch): median {median:.1} ms, min {min:.1} ms, peak RSS {peak:.1} MiB"
+    );
+    let (median, min, peak) = summary(optimised);
+    println!(
+        "the optimised compile it starts in the background (`agent-auth compile`, Cranelift): median {median:.1} ms, min {min:.1} ms, peak RSS {peak:.1} MiB"
+    );
     println!("component: {} bytes", agent_auth_host::component::EMBEDDED.len());
 }

@@ -5,7 +5,8 @@
 //! - [`sandbox`]: what the component may see and do (variables, files, hosts, memory, time).
 //! - [`outbound`]: the component's HTTP, checked against the egress policy, then sent for real or
 //!   answered by an [`outbound::Interceptor`].
-//! - [`component`]: the embedded component and the compiled-component cache.
+//! - [`component`]: the embedded component, its compilers and the compiled-component cache, and
+//!   [`compile`]: `agent-auth compile`, the optimised compilation (also made in the background).
 //! - [`runtime`]: one invocation of the component.
 //! - [`runner`] and [`error`]: the `agent-auth` command and its own failures.
 //! - [`virtual_scalekit`]: the stand-in for Scalekit (`agent-auth sandbox`, `TOOL_ENV_URL=sandbox`),
@@ -13,6 +14,7 @@
 
 #![warn(missing_docs)]
 
+pub mod compile;
 pub mod component;
 pub mod demo;
 pub mod error;

@@ -12,16 +12,25 @@ fn main() -> ExitCode {
         Some("demo") => return agent_auth_host::demo::main(),
         _ => {}
     }
-    // One thread: a call is one component, its few requests at a time.
-    let (stdout, exit) = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(runtime) => runtime.block_on(agent_auth_host::runner::run(args)),
-        Err(e) => {
-            let err = RunnerError::new(Code::InternalError, format!("cannot start: {e}"), "Report this.");
-            (err.to_json(), err.exit().code())
-        }
+    let (stdout, exit) = if args.first().is_some_and(|a| a == "compile") {
+        agent_auth_host::compile::main(args[1..].to_vec())
+    } else {
+        call(args)
     };
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(stdout.as_bytes());
     let _ = out.flush();
     ExitCode::from(exit)
+}
+
+/// One operation, run by the component: the JSON printed and the exit code.
+fn call(args: Vec<String>) -> (String, u8) {
+    // One thread: a call is one component, its few requests at a time.
+    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(agent_auth_host::runner::run(args)),
+        Err(e) => {
+            let err = RunnerError::new(Code::InternalError, format!("cannot start: {e}"), "Report this.");
+            (err.to_json(), err.exit().code())
+        }
+    }
 }

@@ -7,7 +7,8 @@ use std::time::Duration;
 use agent_auth_contract::exit::Exit;
 use agent_auth_contract::option::{COMPONENT, ENV_FILE, RUNNER_OPTIONS, Value, WAIT};
 
-use crate::component;
+use crate::compile;
+use crate::component::{self, Compiler};
 use crate::error::{Code, RunnerError};
 use crate::outbound::{Network, ProxySettings, RealNetwork, Tls};
 use crate::runtime::{Invocation, Outcome, Runtime, Stdio};
@@ -112,6 +113,48 @@ fn expand_home(path: PathBuf) -> PathBuf {
     }
 }
 
+/// The component named by `--component` or `AGENT_AUTH_COMPONENT`, if any (else the embedded one).
+pub fn component_path(opts: &RunnerOptions, vars: &[(String, String)]) -> Option<PathBuf> {
+    opts.component.clone().or_else(|| lookup(vars, "AGENT_AUTH_COMPONENT").map(PathBuf::from)).map(expand_home)
+}
+
+/// The component at `path` (its checksum checked), or the embedded one.
+pub fn read_component(path: Option<&Path>) -> Result<component::Wasm, RunnerError> {
+    let Some(path) = path else { return Ok(component::Wasm::embedded()) };
+    component::read(path).map_err(|e| match e {
+        component::ReadError::Unreadable(unreadable, e) => RunnerError::new(
+            Code::ComponentUnreadable,
+            format!("cannot read {}: {e}", unreadable.display()),
+            if unreadable == path {
+                "Pass the path of an agent-auth .wasm to --component (or AGENT_AUTH_COMPONENT), or drop it to use the built-in one."
+            } else {
+                "The checksum beside the component cannot be read: reinstall the skill (or rebuild it with scripts/build-skill.sh)."
+            },
+        ),
+        component::ReadError::ChecksumMismatch { expected, actual } => RunnerError::new(
+            Code::ComponentChecksumMismatch,
+            format!("{} has SHA-256 {actual}, but {}.sha256 says {expected}", path.display(), path.display()),
+            "The file was changed or damaged: reinstall the skill (or rebuild it with scripts/build-skill.sh); never edit the checksum to match.",
+        ),
+    })
+}
+
+/// The compile cache folder (`AGENT_AUTH_CACHE_DIR`, else the user's cache folder + `agent-auth`).
+pub fn cache_dir(vars: &[(String, String)]) -> Option<PathBuf> {
+    component::cache_dir(lookup(vars, "AGENT_AUTH_CACHE_DIR").map(PathBuf::from))
+}
+
+/// The working folder, which relative paths are read against.
+pub fn current_dir() -> Result<PathBuf, RunnerError> {
+    std::env::current_dir().map_err(|e| {
+        RunnerError::new(
+            Code::InternalError,
+            format!("no current folder: {e}"),
+            "Run agent-auth from an existing folder.",
+        )
+    })
+}
+
 /// Runs one command line for real: the whole `agent-auth` program. Returns stdout and the exit code.
 pub async fn run(args: Vec<String>) -> (String, u8) {
     match try_run(args).await {
@@ -122,13 +165,7 @@ pub async fn run(args: Vec<String>) -> (String, u8) {
 
 async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
     let opts = split_options(args)?;
-    let cwd = std::env::current_dir().map_err(|e| {
-        RunnerError::new(
-            Code::InternalError,
-            format!("no current folder: {e}"),
-            "Run agent-auth from an existing folder.",
-        )
-    })?;
+    let cwd = current_dir()?;
     let vars = load_variables(opts.env_file.as_deref(), &cwd)?;
     let mut limits = Limits::default();
     if let Some(raw) = opts.timeout.clone().or_else(|| lookup(&vars, "AGENT_AUTH_TIMEOUT")) {
@@ -141,32 +178,13 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
         })?;
         limits.wall_clock = Duration::from_secs(secs);
     }
-    let component_path =
-        opts.component.clone().or_else(|| lookup(&vars, "AGENT_AUTH_COMPONENT").map(PathBuf::from)).map(expand_home);
+    let component_path = component_path(&opts, &vars);
     if component_path.is_none() && matches!(opts.rest.as_slice(), [flag] if flag == "--version" || flag == "-V") {
         // The embedded component's answer (the same version), without starting it.
         return Ok((format!("agent-auth {}\n", env!("CARGO_PKG_VERSION")), Exit::Ok.code()));
     }
-    let wasm = match &component_path {
-        Some(path) => component::read(path).map_err(|e| match e {
-            component::ReadError::Unreadable(unreadable, e) => RunnerError::new(
-                Code::ComponentUnreadable,
-                format!("cannot read {}: {e}", unreadable.display()),
-                if &unreadable == path {
-                    "Pass the path of an agent-auth .wasm to --component (or AGENT_AUTH_COMPONENT), or drop it to use the built-in one."
-                } else {
-                    "The checksum beside the component cannot be read: reinstall the skill (or rebuild it with scripts/build-skill.sh)."
-                },
-            ),
-            component::ReadError::ChecksumMismatch { expected, actual } => RunnerError::new(
-                Code::ComponentChecksumMismatch,
-                format!("{} has SHA-256 {actual}, but {}.sha256 says {expected}", path.display(), path.display()),
-                "The file was changed or damaged: reinstall the skill (or rebuild it with scripts/build-skill.sh); never edit the checksum to match.",
-            ),
-        })?,
-        None => component::Wasm::embedded(),
-    };
-    let cache = component::cache_dir(lookup(&vars, "AGENT_AUTH_CACHE_DIR").map(PathBuf::from));
+    let wasm = read_component(component_path.as_deref())?;
+    let cache = cache_dir(&vars);
     let runtime = Runtime::new(&wasm, cache.as_deref()).map_err(|e| {
         RunnerError::new(
             Code::ComponentInvalid,
@@ -212,6 +230,11 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
                 "Report this with the command you ran.",
             )
         })?;
+    if runtime.compiler() != Compiler::Optimising
+        && let Some(dir) = &cache
+    {
+        compile::in_background(component_path.as_deref(), &wasm, dir);
+    }
     Ok(report(outcome))
 }
 

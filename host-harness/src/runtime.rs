@@ -9,12 +9,12 @@ use agent_auth_contract::storage::CONNECTIONS_FILE;
 use anyhow::{Context, Result};
 use bytes::Bytes;
 use wasmtime::component::{Linker, ResourceTable};
-use wasmtime::{Config, Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::component::{self, Wasm};
+use crate::component::{self, Compiler, Loaded, Wasm};
 use crate::error::{Code, RunnerError};
 use crate::outbound::{Network, Outbound};
 use crate::sandbox::{AgentDirs, EgressPolicy, FileGrants, Limits, Staging};
@@ -206,19 +206,14 @@ impl WasiHttpView for State {
 pub struct Runtime {
     engine: Engine,
     pre: ToolExecutorPre<State>,
+    compiler: Compiler,
 }
 
 impl Runtime {
-    /// Compiles (or loads from `cache_dir`) and links the component.
+    /// Loads (from `cache_dir`, or compiles) and links the component.
     pub fn new(wasm: &Wasm, cache_dir: Option<&Path>) -> Result<Runtime> {
-        let mut config = Config::new();
-        config.epoch_interruption(true);
-        // Winch, wasmtime's baseline compiler, compiles the component in about 0.1 s instead of
-        // Cranelift's 0.4 s; its code runs this I/O-bound component as fast (both measured with
-        // `cargo bench -p agent-auth --bench cli`). Cranelift stays for the other targets.
-        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-        config.strategy(wasmtime::Strategy::Winch);
-        let engine = Engine::new(&config)?;
+        let Loaded { engine, component, compiler } =
+            component::load(wasm, cache_dir).context("the component does not load")?;
         let weak = engine.weak();
         std::thread::spawn(move || {
             while let Some(engine) = weak.upgrade() {
@@ -227,12 +222,16 @@ impl Runtime {
                 std::thread::sleep(EPOCH_TICK);
             }
         });
-        let component = component::load(&engine, wasm, cache_dir).context("the component does not load")?;
         let mut linker: Linker<State> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         let pre = ToolExecutorPre::new(linker.instantiate_pre(&component)?)?;
-        Ok(Runtime { engine, pre })
+        Ok(Runtime { engine, pre, compiler })
+    }
+
+    /// Which compiler made the code this runtime runs.
+    pub fn compiler(&self) -> Compiler {
+        self.compiler
     }
 
     /// Runs the component once.

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)] // each suite uses a different part
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
@@ -20,14 +20,22 @@ pub const IDENTIFIER: &str = "alice";
 pub const SECRET_MARKERS: [&str; 5] =
     [CLIENT_SECRET, "virtual-scalekit-", "ya29.virtual-", "1//virtual-", "virtual-api-key"];
 
-/// A virtual Scalekit on loopback plus a private working folder and cache.
+/// The compile cache the worlds share: compiled once per test run, as on a user's machine (a
+/// world's first call would otherwise compile again and start a background compile each time).
+/// Tests of the cache itself use a folder of their own.
+pub fn compile_cache() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("compile-cache")
+}
+
+/// A virtual Scalekit on loopback plus a private working folder and home.
 pub struct World {
     pub double: Arc<VirtualScalekit>,
     pub server: Loopback,
     pub cwd: TempDir,
     /// HOME: agent-auth's config and state folders land here by default.
     pub home: TempDir,
-    pub cache: TempDir,
+    /// The compile cache, shared by every world (see [`compile_cache`]).
+    pub cache: PathBuf,
 }
 
 /// One finished run of the binary.
@@ -54,7 +62,7 @@ impl World {
             server,
             cwd: tempfile::tempdir().unwrap(),
             home: tempfile::tempdir().unwrap(),
-            cache: tempfile::tempdir().unwrap(),
+            cache: compile_cache(),
         }
     }
 
@@ -83,7 +91,7 @@ impl World {
         cmd.env_clear()
             .env("PATH", path)
             .env("HOME", self.home.path())
-            .env("AGENT_AUTH_CACHE_DIR", self.cache.path())
+            .env("AGENT_AUTH_CACHE_DIR", &self.cache)
             .env("TOOL_CLIENT_ID", CLIENT_ID)
             .env("TOOL_CLIENT_SECRET", CLIENT_SECRET)
             .env("TOOL_ENV_URL", self.server.url())

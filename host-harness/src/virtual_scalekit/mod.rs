@@ -40,6 +40,8 @@ use state::State;
 /// The most requests [`VirtualScalekit::requests`] keeps (a long-running `agent-auth sandbox`
 /// forgets the oldest half when it is full).
 const REQUEST_LOG: usize = 10_000;
+/// The most of a request's body the log keeps.
+const LOGGED_BODY: usize = 64 << 10;
 
 /// The virtual environment.
 pub struct VirtualScalekit {
@@ -102,7 +104,11 @@ impl VirtualScalekit {
         if state.requests.len() >= REQUEST_LOG {
             state.requests.drain(..REQUEST_LOG / 2);
         }
-        state.requests.push(format!("{} {}", request.method, request.path));
+        let mut served = request.clone();
+        if served.body.len() > LOGGED_BODY {
+            served.body = Bytes::copy_from_slice(&served.body[..LOGGED_BODY]);
+        }
+        state.requests.push(served);
         api::route(&mut state, request)
     }
 }
@@ -110,6 +116,11 @@ impl VirtualScalekit {
 impl VirtualScalekit {
     /// Every request answered so far, as `METHOD /path`.
     pub fn requests(&self) -> Vec<String> {
+        self.served().iter().map(|r| format!("{} {}", r.method, r.path)).collect()
+    }
+
+    /// Every request answered so far, whole (bodies cut after 64 KiB).
+    pub fn served(&self) -> Vec<Request> {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).requests.clone()
     }
 

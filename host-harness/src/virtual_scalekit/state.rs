@@ -297,8 +297,8 @@ pub struct State {
     pub issued_tokens: Vec<String>,
     /// How many of them were revoked (and are no longer in `issued_tokens`).
     pub revoked_tokens: usize,
-    /// Every request answered, as `METHOD /path`.
-    pub requests: Vec<String>,
+    /// Every request answered (see [`super::VirtualScalekit::served`]).
+    pub requests: Vec<super::Request>,
     /// App connections, in listing order.
     pub connections: Vec<Connection>,
     /// Connected accounts, in creation order.

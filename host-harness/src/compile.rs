@@ -1,0 +1,120 @@
+//! `agent-auth compile`: the optimised compilation of the component, made into the compile cache.
+//! Run it by hand to spare a machine's first call its compile (at install time, in an image), or
+//! let the runner start it in the background after a call that found no optimised compilation.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use agent_auth_contract::exit::Exit;
+use serde_json::json;
+
+use crate::component::{self, Compiler, OptimiseError, Wasm};
+use crate::error::{Code, RunnerError};
+use crate::runner;
+
+/// After this long a claim on a background compile is taken for a crashed one's, and dropped.
+const CLAIM_STALE: Duration = Duration::from_secs(120);
+
+/// The file a background compile of `wasm` holds while it runs, so that calls made meanwhile
+/// (sixteen at once, say) start one between them.
+fn claim(wasm: &Wasm, cache_dir: &Path) -> PathBuf {
+    cache_dir.join(format!("{}.compiling", wasm.sha256()))
+}
+
+/// Claims the background compile of `wasm`; false when a live one holds it.
+fn stake(claim: &Path) -> bool {
+    let create = || std::fs::OpenOptions::new().write(true).create_new(true).open(claim).is_ok();
+    if create() {
+        return true;
+    }
+    let age = std::fs::metadata(claim).and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+    if age.is_some_and(|age| age > CLAIM_STALE) {
+        let _ = std::fs::remove_file(claim);
+        return create();
+    }
+    false
+}
+
+/// Starts `agent-auth compile` for `component` (the embedded one when `None`) in the background,
+/// unless a call made meanwhile already did. It gets no variable but the cache folder (so it holds
+/// no secret), no stdin, stdout or stderr (so whoever waits for this call's output does not wait
+/// for it) and a process group of its own. Any failure only leaves the first-call compilation in use.
+pub fn in_background(component: Option<&Path>, wasm: &Wasm, cache_dir: &Path) {
+    use std::os::unix::process::CommandExt;
+    let (Ok(exe), claim) = (std::env::current_exe(), claim(wasm, cache_dir)) else { return };
+    if std::fs::create_dir_all(cache_dir).is_err() || !stake(&claim) {
+        return;
+    }
+    let mut cmd = Command::new(exe);
+    cmd.arg("compile").env_clear().env("AGENT_AUTH_CACHE_DIR", cache_dir);
+    if let Some(path) = component {
+        cmd.arg("--component").arg(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()));
+    }
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).process_group(0);
+    if cmd.spawn().is_err() {
+        let _ = std::fs::remove_file(&claim);
+    }
+}
+
+/// `agent-auth compile [--component PATH] [--env-file PATH]`: the JSON printed and the exit code.
+pub fn main(args: Vec<String>) -> (String, u8) {
+    match compile(args) {
+        Ok(path) => {
+            let value = json!({"ok": true, "compiler": Compiler::Optimising.name(), "cache_file": path});
+            (format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default()), Exit::Ok.code())
+        }
+        Err(e) => (e.to_json(), e.exit().code()),
+    }
+}
+
+fn compile(args: Vec<String>) -> Result<PathBuf, RunnerError> {
+    let opts = runner::split_options(args)?;
+    if let Some(extra) = opts.rest.first() {
+        return Err(RunnerError::new(
+            Code::Usage,
+            format!("agent-auth compile takes no {extra}"),
+            "Run agent-auth compile [--component PATH] [--env-file PATH].",
+        ));
+    }
+    let vars = runner::load_variables(opts.env_file.as_deref(), &runner::current_dir()?)?;
+    let wasm = runner::read_component(runner::component_path(&opts, &vars).as_deref())?;
+    let dir = runner::cache_dir(&vars).ok_or_else(|| {
+        RunnerError::new(
+            Code::ConfigMissing,
+            "no cache folder: HOME is not set",
+            "Set AGENT_AUTH_CACHE_DIR to the folder for compiled components.",
+        )
+    })?;
+    let compiled = component::optimise(&wasm, &dir);
+    let _ = std::fs::remove_file(claim(&wasm, &dir)); // done, either way: a later call may try again
+    compiled.map_err(|e| match e {
+        OptimiseError::Compile(e) => RunnerError::new(
+            Code::ComponentInvalid,
+            format!("the component does not compile here: {e:#}"),
+            "Use a component built for this agent-auth version, or drop --component.",
+        ),
+        OptimiseError::Store(e) => RunnerError::new(
+            Code::ConfigInvalid,
+            format!("cannot write the compilation into {}: {e:#}", dir.display()),
+            "Make AGENT_AUTH_CACHE_DIR a folder you can write.",
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_call_claims_the_background_compile_until_the_claim_goes_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let claim = claim(&Wasm::embedded(), dir.path());
+        assert!(stake(&claim));
+        assert!(!stake(&claim), "a call made meanwhile starts none");
+        let long_ago = std::time::SystemTime::now() - CLAIM_STALE - Duration::from_secs(1);
+        std::fs::File::options().write(true).open(&claim).unwrap().set_modified(long_ago).unwrap();
+        assert!(stake(&claim), "a crashed compile's claim is taken over");
+        assert!(!stake(&claim));
+    }
+}
