@@ -93,6 +93,9 @@ fn sixteen_calls_at_once_share_a_token_and_leave_a_valid_cache() {
 
 const NOTION: &str = "notion-ijIQedmJ";
 const PAGE: &str = r#"{"page_id": "59833787-2cf9-4fdf-8782-e53db20768a5"}"#;
+/// The last of the five steps: read a Notion page.
+const EXECUTE: [&str; 7] =
+    ["--execute-tool", "--tool-name", "notion_page_get", "--connection-name", NOTION, "--tool-input", PAGE];
 
 /// The requests the virtual Scalekit answered during `step`.
 fn requests_of(w: &World, step: impl FnOnce()) -> Vec<String> {
@@ -108,8 +111,7 @@ fn five_steps(w: &World) {
     assert_eq!(w.run(&["--get-tool", "--provider", "notion"]).code, 0);
     let schema = w.run(&["--get-tool", "--tool-name", "notion_page_get"]);
     assert_eq!(schema.json["tool"]["input_schema"]["required"], serde_json::json!(["page_id"]), "{}", schema.stdout);
-    let run =
-        w.run(&["--execute-tool", "--tool-name", "notion_page_get", "--connection-name", NOTION, "--tool-input", PAGE]);
+    let run = w.run(&EXECUTE);
     assert_eq!(
         (run.code, run.json["data"]["id"].as_str()),
         (0, Some("59833787-2cf9-4fdf-8782-e53db20768a5")),
@@ -125,15 +127,7 @@ fn the_five_step_flow_sends_six_requests_and_a_warm_execution_one() {
     assert_eq!(flow.iter().filter(|r| r.ends_with("/oauth/token")).count(), 1, "{flow:#?}");
     assert!(flow.len() <= 6, "the five steps sent {} requests: {flow:#?}", flow.len());
     let warm = requests_of(&w, || {
-        let run = w.run(&[
-            "--execute-tool",
-            "--tool-name",
-            "notion_page_get",
-            "--connection-name",
-            NOTION,
-            "--tool-input",
-            PAGE,
-        ]);
+        let run = w.run(&EXECUTE);
         assert_eq!(run.code, 0, "{}", run.stdout);
     });
     assert_eq!(warm, ["POST /api/v1/execute_tool"], "a warm execution is the execution alone");
@@ -142,9 +136,7 @@ fn the_five_step_flow_sends_six_requests_and_a_warm_execution_one() {
 #[test]
 fn an_account_revoked_within_the_minute_still_ends_in_the_authorization_path() {
     let w = World::start();
-    let execute = || {
-        w.run(&["--execute-tool", "--tool-name", "notion_page_get", "--connection-name", NOTION, "--tool-input", PAGE])
-    };
+    let execute = || w.run(&EXECUTE);
     assert_eq!(execute().code, 0);
     assert!(w.double.set_account_status(NOTION, support::IDENTIFIER, "EXPIRED"));
     let run = execute();
@@ -158,27 +150,36 @@ fn an_account_revoked_within_the_minute_still_ends_in_the_authorization_path() {
 }
 
 #[test]
+fn credentials_the_provider_revoked_end_in_a_fresh_link_and_a_fresh_check() {
+    let w = World::start();
+    assert_eq!(w.run(&EXECUTE).code, 0);
+    assert!(w.double.revoke_at_provider(NOTION, support::IDENTIFIER));
+    let run = w.run(&EXECUTE);
+    assert_eq!((run.code, run.json["error"]["code"].as_str()), (4, Some("PROVIDER_UNAUTHORIZED")), "{}", run.stdout);
+    assert!(
+        run.json["action_required"]["link"].as_str().is_some_and(|l| l.contains("/magic/")),
+        "a fresh link: {}",
+        run.stdout
+    );
+    let next = requests_of(&w, || assert_eq!(w.run(&EXECUTE).code, 4));
+    assert!(
+        next.contains(&"GET /api/v1/connected_accounts/details".to_owned()),
+        "the account is no longer taken for active: {next:#?}"
+    );
+}
+
+#[test]
 fn no_cache_asks_scalekit_afresh() {
     let w = World::start();
     let execute = |extra: &[&str]| {
-        let mut args =
-            vec!["--execute-tool", "--tool-name", "notion_page_get", "--connection-name", NOTION, "--tool-input", PAGE];
-        args.extend_from_slice(extra);
+        let args = [&EXECUTE[..], extra].concat();
         assert_eq!(w.run(&args).code, 0);
     };
     execute(&[]);
     let fresh = requests_of(&w, || execute(&["--no-cache"]));
     assert!(fresh.contains(&"GET /api/v1/connected_accounts/details".to_owned()), "{fresh:#?}");
     assert!(fresh.iter().any(|r| r == "GET /api/v1/connections/app"), "{fresh:#?}");
-    let mut by_variable = w.command(&[
-        "--execute-tool",
-        "--tool-name",
-        "notion_page_get",
-        "--connection-name",
-        NOTION,
-        "--tool-input",
-        PAGE,
-    ]);
+    let mut by_variable = w.command(&EXECUTE);
     by_variable.env("AGENT_AUTH_NO_CACHE", "1");
     let fresh = requests_of(&w, || assert_eq!(finish(by_variable).code, 0));
     assert!(fresh.contains(&"GET /api/v1/connected_accounts/details".to_owned()), "{fresh:#?}");

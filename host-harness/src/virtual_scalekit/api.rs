@@ -299,6 +299,17 @@ fn execute_tool(state: &mut State, req: &Request) -> Result<Response, Response> 
         return Err(invalid(violations));
     }
     let execution_id = state.next_id("exec");
+    if account.provider_refuses {
+        return Err(gateway_error(
+            401,
+            "tool execution failed",
+            "TOOL_ERROR",
+            Some((
+                "tool_error_info",
+                json!({"execution_id": execution_id, "tool_error_code": "UNAUTHENTICATED", "tool_error_message": "API token is invalid."}),
+            )),
+        ));
+    }
     match (tool.behaviour)(state, &account.identifier, &params) {
         Ok(data) => Ok(json_response(200, json!({"data": data, "execution_id": execution_id}))),
         Err(refusal) => Err(gateway_error(
@@ -330,7 +341,7 @@ fn proxy(state: &mut State, req: &Request) -> Response {
         return proxy_error(404, "connected account not found", "NOT_FOUND");
     };
     let upstream_path = req.path.strip_prefix("/proxy").unwrap_or_default();
-    if state.accounts[index].status != "ACTIVE" {
+    if state.accounts[index].status != "ACTIVE" || state.accounts[index].provider_refuses {
         return super::provider::unauthorized();
     }
     super::provider::answer(state, &connection.provider_key, req, upstream_path)

@@ -133,6 +133,16 @@ impl VirtualScalekit {
         true
     }
 
+    /// Makes the provider refuse the stored credentials of `identifier`'s account on `connector`
+    /// (revoked at the provider) while Scalekit still shows it ACTIVE, until the person authorizes
+    /// again; false when there is no such account.
+    pub fn revoke_at_provider(&self, connector: &str, identifier: &str) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Some(index) = state.account_index(connector, identifier) else { return false };
+        state.accounts[index].provider_refuses = true;
+        true
+    }
+
     /// How many access tokens `/oauth/token` has issued so far.
     pub fn tokens_issued(&self) -> usize {
         let state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

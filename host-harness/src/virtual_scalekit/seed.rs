@@ -251,6 +251,7 @@ pub fn seeded(base_url: &str, credentials: Option<Credentials>) -> State {
             token_expires_at: matches!(auth, Auth::OAuthTokens { .. }).then(|| expires.clone()),
             updated_at: created.clone(),
             auth,
+            provider_refuses: false,
         });
     }
     for mut t in tools() {

@@ -120,6 +120,9 @@ pub struct Account {
     pub updated_at: String,
     /// The stored credentials.
     pub auth: Auth,
+    /// The provider refuses the stored credentials (revoked at the provider) while Scalekit still
+    /// shows the account as it was; a completed authorization clears it.
+    pub provider_refuses: bool,
 }
 
 impl Account {
@@ -370,6 +373,7 @@ impl State {
             token_expires_at: None,
             updated_at: rfc3339::format_system_time(SystemTime::now()),
             auth: Auth::None,
+            provider_refuses: false,
         });
         Some(self.accounts.len() - 1)
     }
@@ -413,6 +417,7 @@ impl State {
         let serial = self.next_id("tok");
         let account = &mut self.accounts[index];
         account.status = "ACTIVE";
+        account.provider_refuses = false;
         account.token_expires_at = Some(rfc3339::format_system_time(now + Duration::from_secs(3600)));
         account.updated_at = rfc3339::format_system_time(now);
         account.auth = Auth::OAuthTokens {
