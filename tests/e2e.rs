@@ -26,18 +26,21 @@ fn list_connections_selects_the_completed_connection_on_a_later_page() {
     assert!(run.json["warnings"][0].as_str().unwrap().contains("notion-team"), "{}", run.stdout);
 }
 
+/// Fetches alice's unread Gmail messages: blocked until she has authorized Gmail.
+const FETCH_UNREAD: &[&str] = &[
+    "--execute-tool",
+    "--tool-name",
+    "gmail_fetch_mails",
+    "--connection-name",
+    "gmail",
+    "--tool-input",
+    r#"{"query": "is:unread"}"#,
+];
+
 #[test]
 fn authorize_then_execute() {
     let w = World::start();
-    let blocked = w.run(&[
-        "--execute-tool",
-        "--tool-name",
-        "gmail_fetch_mails",
-        "--connection-name",
-        "gmail",
-        "--tool-input",
-        r#"{"query": "is:unread"}"#,
-    ]);
+    let blocked = w.run(FETCH_UNREAD);
     assert_eq!(blocked.code, 4, "{}", blocked.stdout);
     assert_eq!(blocked.json["error"]["code"], "AUTHORIZATION_REQUIRED");
     let link = blocked.json["action_required"]["link"].as_str().unwrap().to_owned();
@@ -46,15 +49,7 @@ fn authorize_then_execute() {
 
     let check = w.run(&["--generate-link", "--connection-name", "gmail"]);
     assert_eq!((check.code, check.json["status"].as_str()), (0, Some("ACTIVE")), "{}", check.stdout);
-    let done = w.run(&[
-        "--execute-tool",
-        "--tool-name",
-        "gmail_fetch_mails",
-        "--connection-name",
-        "gmail",
-        "--tool-input",
-        r#"{"query": "is:unread"}"#,
-    ]);
+    let done = w.run(FETCH_UNREAD);
     assert_eq!(done.code, 0, "{}", done.stdout);
     assert_eq!(done.json["data"]["messages"][0]["subject"], "Quarterly numbers");
     assert!(done.json["execution_id"].as_str().unwrap().starts_with("exec_"));
