@@ -39,12 +39,22 @@ impl AtomicFile {
         Ok(AtomicFile { target, tmp, file: Some(file), written: 0 })
     }
 
-    /// Moves the finished file into place; returns its size.
-    pub fn commit(mut self) -> Result<u64, Failure> {
+    /// Moves the finished file into place once it is on the disk; returns its size.
+    pub fn commit(self) -> Result<u64, Failure> {
+        self.finish(true)
+    }
+
+    /// Moves the finished file into place without waiting for the disk: for caches, which a
+    /// crash may leave old or empty, and whose readers take anything unreadable for a miss.
+    pub fn commit_cache(self) -> Result<u64, Failure> {
+        self.finish(false)
+    }
+
+    fn finish(mut self, sync: bool) -> Result<u64, Failure> {
         let result = self
             .file
             .take()
-            .map_or(Ok(()), |mut f| f.flush().and_then(|()| f.sync_all()))
+            .map_or(Ok(()), |mut f| f.flush().and_then(|()| if sync { f.sync_all() } else { Ok(()) }))
             .and_then(|()| std::fs::rename(&self.tmp, &self.target));
         result.map_err(|e| unwritable(&self.target.to_string_lossy(), &e))?;
         Ok(self.written)

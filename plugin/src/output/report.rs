@@ -134,6 +134,12 @@ fn paint(style: &str, text: &str) -> String {
     if *COLOUR.get().unwrap_or(&false) { format!("\x1b[{style}m{text}\x1b[0m") } else { text.to_owned() }
 }
 
+/// Writes `label text` as one line on stderr in a single write: stderr is unbuffered, so this is
+/// one host call instead of four, and the lines of calls running side by side never interleave.
+fn say(label: &str, text: &str) {
+    let _ = std::io::stderr().write_all(format!("{label} {text}\n").as_bytes());
+}
+
 fn print_json(value: &Value) {
     if EMITTED.swap(true, Ordering::SeqCst) {
         return; // exactly one object on stdout, whatever happens
@@ -146,12 +152,12 @@ fn print_json(value: &Value) {
 
 /// Prints a progress line on stderr (people read it; agents read the final JSON).
 pub fn progress(line: &str) {
-    eprintln!("{} {line}", paint("2", "…"));
+    say(&paint("2", "…"), line);
 }
 
 fn print_warnings(warnings: &[String]) {
     for w in warnings {
-        eprintln!("{} {w}", paint("33", "warning:"));
+        say(&paint("33", "warning:"), w);
     }
 }
 
@@ -170,15 +176,15 @@ pub fn emit_success(success: Success) -> u8 {
 pub fn emit_failure(failure: Failure) -> u8 {
     let failure = failure.into_report();
     print_warnings(&failure.warnings);
-    eprintln!("{} {}", paint("31", "error:"), failure.message);
+    say(&paint("31", "error:"), &failure.message);
     if let Some(action) = &failure.action_required {
-        eprintln!("{} {}", paint("36", "action required:"), action.message);
+        say(&paint("36", "action required:"), &action.message);
         if let Some(link) = &action.link {
-            eprintln!("  {link}");
+            say(" ", link);
         }
     }
     if !failure.hint.is_empty() {
-        eprintln!("{} {}", paint("2", "hint:"), failure.hint);
+        say(&paint("2", "hint:"), &failure.hint);
     }
     let mut obj = Map::new();
     obj.insert("ok".into(), Value::Bool(false));

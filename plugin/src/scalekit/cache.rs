@@ -91,7 +91,7 @@ impl Cache {
         let Ok(text) = serde_json::to_vec(&*self.data.borrow()) else { return };
         let Ok(mut file) = AtomicFile::create(&path.to_string_lossy()) else { return };
         if file.write_all(&text).is_ok() {
-            let _ = file.commit();
+            let _ = file.commit_cache();
         }
     }
 

@@ -76,7 +76,7 @@ impl TokenCache {
         let Ok(text) = serde_json::to_vec(&Entry { access_token: token.to_owned(), expires_at }) else { return };
         let Ok(mut file) = AtomicFile::create(&self.path.to_string_lossy()) else { return };
         if file.write_all(&text).is_ok() {
-            let _ = file.commit();
+            let _ = file.commit_cache();
         }
     }
 
