@@ -570,3 +570,31 @@ fn dns_failures_and_refused_connections_are_told_apart() {
         assert_eq!(run.json["error"]["message"], message, "{url}");
     }
 }
+
+/// What a script sees: exit code, stdout and stderr, as text.
+fn script(w: &World, line: &str) -> (i32, String, String) {
+    let out = output_within(&mut w.shell(line), DEADLINE);
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn a_script_captures_the_raw_token_and_a_failure_leaves_its_stdout_empty() {
+    let w = World::start();
+    let (code, stdout, _) = script(
+        &w,
+        r#"agent-auth --configure notion --connection-name notion-ijIQedmJ >/dev/null && TOKEN=$(agent-auth --get-token notion --raw) && printf '[%s]' "$TOKEN""#,
+    );
+    assert_eq!((code, stdout.as_str()), (0, "[ya29.virtual-notion-access]"));
+
+    let (code, stdout, stderr) = script(&w, "agent-auth --get-token gmail --raw");
+    assert_eq!((code, stdout.as_str()), (4, ""), "{stderr}");
+    let error: serde_json::Value = serde_json::from_str(&stderr).expect("stderr is the JSON error alone");
+    assert_eq!(error["error"]["code"], "AUTHORIZATION_REQUIRED");
+    assert!(error["action_required"]["link"].as_str().is_some_and(|l| l.contains("/magic/")), "{stderr}");
+
+    // The runner's own failures follow the same rule.
+    let (code, stdout, stderr) = script(&w, "agent-auth --timeout soon --get-token notion --raw");
+    assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&stderr).unwrap()["error"]["code"], "USAGE");
+}

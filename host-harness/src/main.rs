@@ -12,12 +12,16 @@ fn main() -> ExitCode {
         Some("demo") => return agent_auth_host::demo::main(),
         _ => {}
     }
+    // `--raw` (`TOKEN=$(agent-auth --get-token S --raw)`): a failure, the runner's own included,
+    // goes to stderr and leaves the captured stdout empty.
+    let raw = args.iter().any(|a| a == "--raw");
     let (stdout, exit) = if args.first().is_some_and(|a| a == "compile") {
         agent_auth_host::compile::main(args[1..].to_vec())
     } else {
         call(args)
     };
-    let mut out = std::io::stdout().lock();
+    let mut out: Box<dyn Write> =
+        if raw && exit != 0 { Box::new(std::io::stderr().lock()) } else { Box::new(std::io::stdout().lock()) };
     let _ = out.write_all(stdout.as_bytes());
     let _ = out.flush();
     ExitCode::from(exit)

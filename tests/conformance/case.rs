@@ -180,8 +180,11 @@ impl Content {
 pub struct Expect {
     /// The exit code.
     pub exit: u8,
-    /// The stdout JSON, exactly.
+    /// The stdout JSON, exactly; a JSON string is the exact text instead (`--raw`).
     pub stdout: Value,
+    /// The one JSON object stderr must be, exactly (`--raw` failures).
+    #[serde(default)]
+    pub stderr_json: Option<Value>,
     /// Text stderr must contain.
     #[serde(default)]
     pub stderr_contains: Vec<String>,

@@ -43,10 +43,19 @@ pub struct Run<'a> {
 
 /// The stdout JSON and the exit code.
 pub fn result(case: &Case, run: &Run, problems: &mut Vec<String>) {
-    match serde_json::from_str::<Value>(run.stdout) {
-        Ok(got) if got == case.expect.stdout => {}
-        Ok(got) => problems.push(format!("stdout\n{}\nexpected\n{}", pretty(&got), pretty(&case.expect.stdout))),
-        Err(e) => problems.push(format!("stdout is not exactly one JSON object ({e}):\n{}", run.stdout)),
+    match (&case.expect.stdout, serde_json::from_str::<Value>(run.stdout)) {
+        (Value::String(text), _) if run.stdout == text => {}
+        (Value::String(text), _) => problems.push(format!("stdout {:?}, expected exactly {text:?}", run.stdout)),
+        (want, Ok(got)) if got == *want => {}
+        (want, Ok(got)) => problems.push(format!("stdout\n{}\nexpected\n{}", pretty(&got), pretty(want))),
+        (_, Err(e)) => problems.push(format!("stdout is not exactly one JSON object ({e}):\n{}", run.stdout)),
+    }
+    if let Some(want) = &case.expect.stderr_json {
+        match serde_json::from_str::<Value>(run.stderr) {
+            Ok(got) if got == *want => {}
+            Ok(got) => problems.push(format!("stderr\n{}\nexpected\n{}", pretty(&got), pretty(want))),
+            Err(e) => problems.push(format!("stderr is not exactly one JSON object ({e}):\n{}", run.stderr)),
+        }
     }
     if run.exit_code != case.expect.exit {
         problems.push(format!("exit code {}, expected {}", run.exit_code, case.expect.exit));

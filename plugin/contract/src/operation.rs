@@ -193,8 +193,8 @@ pub static GLOBAL_OPTIONS: &[&Opt] = &[&option::AGENT_RUN_ID, &option::NO_CACHE]
 
 use option::{
     BODY, CONFIG_NAME, CONNECTION_NAME, DESCRIPTION, FOR_URL, HEADERS, IDENTIFIER, INCLUDE_STATIC, INPUT_FILE,
-    INSTANCE_ID, LIMIT, METHOD, NAME, OUTPUT_FILE, PAGE_SIZE, PAGE_TOKEN, PATH, PROVIDER, QUERY, QUERY_PARAMS, SINCE,
-    TOOL_INPUT, TOOL_NAME, TOOLS, WAIT,
+    INSTANCE_ID, LIMIT, METHOD, NAME, OUTPUT_FILE, PAGE_SIZE, PAGE_TOKEN, PATH, PROVIDER, QUERY, QUERY_PARAMS, RAW,
+    SINCE, TOOL_INPUT, TOOL_NAME, TOOLS, WAIT,
 };
 
 /// Every operation, in the order `--help` lists them.
@@ -296,7 +296,7 @@ pub static OPERATIONS: &[Operation] = &[
         flag: "get-token",
         operand: Operand::OptionalMany("SERVICE"),
         about: "Print a fresh provider access token for SERVICE; repeat for several",
-        options: &[optional(&FOR_URL), optional(&INCLUDE_STATIC)],
+        options: &[optional(&FOR_URL), optional(&INCLUDE_STATIC), optional(&RAW)],
         user: User::Optional,
         audit: Some(Audit { target: &[Part::Operand, Part::UrlWithoutQuery(&FOR_URL)], separator: "," }),
     },
@@ -460,7 +460,7 @@ mod tests {
         let get_token = find("get-token");
         assert_eq!(
             get_token.synopsis(),
-            "--get-token [SERVICE]... [--for-url URL] [--include-static] [--identifier I]"
+            "--get-token [SERVICE]... [--for-url URL] [--include-static] [--raw] [--identifier I]"
         );
         assert_eq!(
             find("execute-tool").synopsis(),

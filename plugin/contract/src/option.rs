@@ -154,6 +154,9 @@ pub static FOR_URL: Opt = opt(
 /// `--include-static`
 pub static INCLUDE_STATIC: Opt =
     opt("include-static", Value::Switch, "Hand out a non-OAuth account's static credential fields", "");
+/// `--raw`
+pub static RAW: Opt =
+    opt("raw", Value::Switch, "Print only the token and a newline; a failure goes to stderr as JSON", "");
 /// `--name N`
 pub static NAME: Opt =
     opt("name", Value::One("N"), "Name of the new MCP config", "NAME (lower-case letters, digits, - and _)");

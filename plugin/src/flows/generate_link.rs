@@ -32,7 +32,11 @@ fn check(sk: &Scalekit, connection_name: &str, identifier: &str, wait: Option<u6
     let connection = find_connection(sk, connection_name)?;
     let account = find_or_create_account(sk, &connection, identifier)?;
     if account.as_ref().is_some_and(Account::is_active) {
-        return Ok(Success { fields: summary(&connection, identifier, account.as_ref()), warnings: Vec::new() });
+        return Ok(Success {
+            fields: summary(&connection, identifier, account.as_ref()),
+            warnings: Vec::new(),
+            raw: None,
+        });
     }
     let status = account.as_ref().map_or("NOT_FOUND", |a| a.status.as_str()).to_owned();
     let message = format!("{connection_name} is not connected for {identifier} (status {status})");
@@ -57,7 +61,11 @@ fn check(sk: &Scalekit, connection_name: &str, identifier: &str, wait: Option<u6
     })?;
     if let Some(active) = active {
         output::progress(&format!("{connection_name} is connected for {identifier}"));
-        return Ok(Success { fields: summary(&connection, identifier, Some(&active)), warnings: Vec::new() });
+        return Ok(Success {
+            fields: summary(&connection, identifier, Some(&active)),
+            warnings: Vec::new(),
+            raw: None,
+        });
     }
     let mut timed_out = needed;
     timed_out.message = format!("{} after waiting {seconds} s", timed_out.message);

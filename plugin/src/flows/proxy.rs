@@ -130,7 +130,7 @@ fn send(sk: &Scalekit, mut request: ProxyRequest, identifier: &str) -> Result<Su
     if response.status >= 400 {
         return Err(rejected(sk, &request.connection_name, identifier, &response).warn(warnings));
     }
-    let mut success = Success { fields: Map::new(), warnings }
+    let mut success = Success { fields: Map::new(), warnings, raw: None }
         .with("status", response.status)
         .with("content_type", response.header("content-type").unwrap_or_default());
     if let Some(location) = response.header("location") {

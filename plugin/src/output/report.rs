@@ -32,9 +32,18 @@ pub struct Success {
     pub fields: Map<String, Value>,
     /// Things the caller should know; also printed on stderr.
     pub warnings: Vec<String>,
+    /// Printed on stdout instead of the JSON object, with a newline (`--get-token --raw`).
+    pub raw: Option<String>,
 }
 
 impl Success {
+    /// The same success printed as `text` and a newline alone (its fields still describe the
+    /// call to the audit trail).
+    pub fn printed_as(mut self, text: String) -> Self {
+        self.raw = Some(text);
+        self
+    }
+
     /// Adds one field.
     pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
         self.fields.insert(key.to_owned(), serde_json::to_value(value).unwrap_or(Value::Null));
@@ -124,6 +133,13 @@ impl Failure {
 
 static EMITTED: AtomicBool = AtomicBool::new(false);
 static COLOUR: OnceLock<bool> = OnceLock::new();
+static RAW: AtomicBool = AtomicBool::new(false);
+
+/// For a command whose stdout is a value a script captures (`--raw`): a failure is printed on
+/// stderr as the JSON object alone, and stdout stays empty.
+pub fn set_raw(raw: bool) {
+    RAW.store(raw, Ordering::SeqCst);
+}
 
 /// Decides once whether stderr text may use colour (a terminal, and `NO_COLOR` unset).
 pub fn set_colour(enabled: bool) {
@@ -164,6 +180,14 @@ fn print_warnings(warnings: &[String]) {
 /// Prints a success object and returns exit code 0.
 pub fn emit_success(success: Success) -> u8 {
     print_warnings(&success.warnings);
+    if let Some(text) = success.raw {
+        if !EMITTED.swap(true, Ordering::SeqCst) {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(format!("{text}\n").as_bytes());
+            let _ = out.flush();
+        }
+        return Exit::Ok.code();
+    }
     let mut obj = Map::new();
     obj.insert("ok".into(), Value::Bool(true));
     obj.extend(success.fields);
@@ -175,6 +199,29 @@ pub fn emit_success(success: Success) -> u8 {
 /// Prints a failure object (and its text on stderr) and returns its exit code.
 pub fn emit_failure(failure: Failure) -> u8 {
     let failure = failure.into_report();
+    let raw = RAW.load(Ordering::SeqCst);
+    if !raw {
+        print_human(&failure);
+    }
+    let mut obj = Map::new();
+    obj.insert("ok".into(), Value::Bool(false));
+    obj.insert("error".into(), json!({"code": failure.code, "message": failure.message, "hint": failure.hint}));
+    obj.extend(failure.fields);
+    if let Some(action) = failure.action_required {
+        obj.insert("action_required".into(), json!(action));
+    }
+    obj.insert("warnings".into(), json!(failure.warnings));
+    if raw {
+        let text = serde_json::to_string_pretty(&Value::Object(obj)).unwrap_or_default();
+        let _ = std::io::stderr().write_all(format!("{text}\n").as_bytes());
+    } else {
+        print_json(&Value::Object(obj));
+    }
+    failure.code.exit().code()
+}
+
+/// A failure as people read it on stderr: warnings, the error, what to do.
+fn print_human(failure: &Report) {
     print_warnings(&failure.warnings);
     say(&paint("31", "error:"), &failure.message);
     if let Some(action) = &failure.action_required {
@@ -186,16 +233,6 @@ pub fn emit_failure(failure: Failure) -> u8 {
     if !failure.hint.is_empty() {
         say(&paint("2", "hint:"), &failure.hint);
     }
-    let mut obj = Map::new();
-    obj.insert("ok".into(), Value::Bool(false));
-    obj.insert("error".into(), json!({"code": failure.code, "message": failure.message, "hint": failure.hint}));
-    obj.extend(failure.fields);
-    if let Some(action) = failure.action_required {
-        obj.insert("action_required".into(), json!(action));
-    }
-    obj.insert("warnings".into(), json!(failure.warnings));
-    print_json(&Value::Object(obj));
-    failure.code.exit().code()
 }
 
 /// Flushes stdout and stderr before the component exits.

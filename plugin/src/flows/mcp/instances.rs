@@ -149,7 +149,7 @@ fn links_of(states: &[ConnectionState]) -> BTreeMap<String, String> {
 /// after waiting for the person when `wait` is given.
 fn report(sk: &Scalekit, mut view: View, wait: Option<u64>, can_wait: bool) -> Result<Success, Failure> {
     if view.ready() {
-        return Ok(Success { fields: view.fields(&BTreeMap::new()), warnings: Vec::new() });
+        return Ok(Success { fields: view.fields(&BTreeMap::new()), warnings: Vec::new(), raw: None });
     }
     let mut links = links_of(&view.states);
     let Some(seconds) = wait else {
@@ -197,7 +197,7 @@ fn report(sk: &Scalekit, mut view: View, wait: Option<u64>, can_wait: bool) -> R
     })?;
     if ready.is_some() {
         output::progress(&format!("every connection of the {} is authorized for {}", view.subject(), view.identifier));
-        return Ok(Success { fields: view.fields(&BTreeMap::new()), warnings: Vec::new() });
+        return Ok(Success { fields: view.fields(&BTreeMap::new()), warnings: Vec::new(), raw: None });
     }
     Err(not_ready(
         &view,

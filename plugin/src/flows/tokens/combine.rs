@@ -97,7 +97,11 @@ pub(super) fn combine(results: Vec<Result<Success, Failure>>, mut warnings: Vec<
         }
     }
     if failed.is_empty() {
-        return Ok(Success { fields: Map::from_iter([("tokens".to_owned(), Value::Array(entries))]), warnings });
+        return Ok(Success {
+            fields: Map::from_iter([("tokens".to_owned(), Value::Array(entries))]),
+            warnings,
+            raw: None,
+        });
     }
     let worst = failed.iter().fold(&failed[0], |worst, f| if severity(f.1) > severity(worst.1) { f } else { worst });
     let listed: Vec<String> = failed

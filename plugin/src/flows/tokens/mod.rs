@@ -15,7 +15,7 @@ mod resolve;
 mod services;
 mod store;
 
-use agent_auth_contract::option::{CONNECTION_NAME, FOR_URL, IDENTIFIER, INCLUDE_STATIC};
+use agent_auth_contract::option::{CONNECTION_NAME, FOR_URL, IDENTIFIER, INCLUDE_STATIC, RAW};
 use serde_json::Value;
 
 use self::catalogue::Catalogue;
@@ -69,11 +69,13 @@ impl LocalOperation for ListServices {
     }
 }
 
-/// `--get-token [SERVICE]... [--for-url URL] [--include-static] [--identifier I]`.
+/// `--get-token [SERVICE]... [--for-url URL] [--include-static] [--raw] [--identifier I]`.
 pub struct GetToken {
     services: Vec<String>,
     for_url: Option<String>,
     include_static: bool,
+    /// Print the token alone (`--raw`).
+    raw: bool,
 }
 
 impl RemoteOperation for GetToken {
@@ -86,19 +88,52 @@ impl RemoteOperation for GetToken {
                 "Pass --get-token SERVICE (see agent-auth --list-services), or --get-token --for-url https://api.example.com/...",
             ));
         }
-        Ok(GetToken { services, for_url, include_static: args.has(&INCLUDE_STATIC) })
+        let raw = args.has(&RAW);
+        if raw && services.len() + usize::from(for_url.is_some()) > 1 {
+            return Err(usage(
+                "--raw prints one token: name one SERVICE (or --for-url URL alone)",
+                "Run --get-token --raw once per service, or drop --raw to get them all in one JSON object.",
+            ));
+        }
+        Ok(GetToken { services, for_url, include_static: args.has(&INCLUDE_STATIC), raw })
     }
 
     fn run(self, ctx: &Context) -> Result<Success, Failure> {
-        get_tokens(
+        let result = get_tokens(
             &ctx.sk,
             ctx.storage,
             &self.services,
             self.for_url.as_deref(),
             ctx.identifier.as_deref(),
             self.include_static,
-        )
+        )?;
+        if self.raw { raw_token(result) } else { Ok(result) }
     }
+}
+
+/// The one token of `result` alone: the access token, or a non-OAuth account's only static field.
+fn raw_token(result: Success) -> Result<Success, Failure> {
+    let service = result.fields.get("service").and_then(Value::as_str).unwrap_or_default().to_owned();
+    if let Some(token) = result.fields.get("access_token").and_then(Value::as_str) {
+        let token = token.to_owned();
+        return Ok(result.printed_as(token));
+    }
+    let fields = result.fields.get("static").and_then(Value::as_object);
+    if let Some(fields) = fields
+        && let [(_, Value::String(only))] = fields.iter().collect::<Vec<_>>().as_slice()
+    {
+        let only = only.clone();
+        return Ok(result.printed_as(only));
+    }
+    let names: Vec<&str> = fields.map(|f| f.keys().map(String::as_str).collect()).unwrap_or_default();
+    Err(usage(
+        format!(
+            "--raw prints one token, and the account of {service} has {} static fields ({})",
+            names.len(),
+            names.join(", ")
+        ),
+        "Drop --raw and read the fields from the JSON object.",
+    ))
 }
 
 /// `--get-token SERVICE... [--for-url URL]`; `identifier` is `--identifier` or `TOOL_IDENTIFIER`.
