@@ -3,7 +3,8 @@
 # each installed `agent-auth` works and that the real OpenClaw CLI then finds the skill eligible:
 #   1. cargo install --locked --path host-harness, from a fresh clone of this repository's HEAD
 #   2. the wheel (scripts/build-wheel.sh): by `uv tool install` of exactly the package the skill's
-#      installer names (agent-auth==<version>), and by `pip install`
+#      installer names (agent-auth==<version>), and by `pip install` (then its Python module,
+#      tests/python/get_token.py)
 # Run by scripts/test.sh after the test suites; needs tests/skill/node_modules (scripts/test.sh installs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -82,3 +83,6 @@ say "pip install $wheel"
 python3 -m venv "$scratch/venv"
 "$scratch/venv/bin/pip" install --quiet --disable-pip-version-check --no-index "$wheel"
 check_runner "pip install" "$scratch/venv/bin"
+say "from agent_auth import get_token (the wheel's Python module, in that venv)"
+(cd "$scratch" && env -i HOME="$home" PATH=/usr/bin:/bin TOOL_ENV_URL=sandbox TOOL_IDENTIFIER=alice AGENT_AUTH_CACHE_DIR="$scratch/cache" \
+    "$scratch/venv/bin/python" "$repo/tests/python/get_token.py") || fail "the wheel's Python module (tests/python/get_token.py)"
