@@ -56,7 +56,7 @@ fn authorize_then_execute() {
 }
 
 #[test]
-fn catalogue_schema_and_server_side_validation() {
+fn catalogue_schema_and_validation_before_sending() {
     let w = World::start();
     let tools = w.run(&["--get-tool", "--provider", "notion"]);
     assert_eq!(tools.code, 0);
@@ -74,9 +74,21 @@ fn catalogue_schema_and_server_side_validation() {
     ]);
     assert_eq!(wrong.code, 2, "{}", wrong.stdout);
     assert_eq!(wrong.json["error"]["code"], "INVALID_TOOL_INPUT");
-    let fields: Vec<&str> =
-        wrong.json["violations"].as_array().unwrap().iter().map(|v| v["field"].as_str().unwrap()).collect();
-    assert_eq!(fields, ["params.page_id", "params.pageId"]);
+    assert_eq!(
+        wrong.json["violations"],
+        json!([{
+            "pointer": "/pageId",
+            "constraint": "additionalProperties",
+            "expected": "one of the parameters \"page_id\"",
+            "given": "x",
+            "did_you_mean": "page_id",
+            "description": "unknown parameter \"pageId\"; did you mean \"page_id\"?"
+        }]),
+        "{}",
+        wrong.stdout
+    );
+    assert_eq!(wrong.json["example_input"], json!({"page_id": "x"}));
+    assert!(!w.double.requests().iter().any(|r| r.contains("execute_tool")), "the schema caught it before sending");
     let missing = w.run(&["--get-tool", "--tool-name", "notion_page_delete"]);
     assert_eq!((missing.code, missing.json["error"]["code"].as_str()), (5, Some("TOOL_NOT_FOUND")));
 }

@@ -17,6 +17,7 @@ mod flows;
 mod http;
 mod output;
 mod scalekit;
+mod schema;
 mod storage;
 
 mod bindings {

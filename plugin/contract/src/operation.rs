@@ -239,7 +239,7 @@ pub static OPERATIONS: &[Operation] = &[
         flag: "execute-tool",
         operand: Operand::None,
         about: "Execute a tool for a connected account",
-        options: &[required(&TOOL_NAME), required(&CONNECTION_NAME), required(&TOOL_INPUT)],
+        options: &[required(&TOOL_NAME), optional(&CONNECTION_NAME), required(&TOOL_INPUT)],
         user: User::Required,
         audit: Some(Audit { target: &[Part::Value(&TOOL_NAME)], separator: "" }),
     },
@@ -464,7 +464,7 @@ mod tests {
         );
         assert_eq!(
             find("execute-tool").synopsis(),
-            "--execute-tool --tool-name T --connection-name C --tool-input JSON|@FILE|- [--identifier I]"
+            "--execute-tool --tool-name T [--connection-name C] --tool-input JSON|@FILE|- [--identifier I]"
         );
         assert!(find("get-tool").synopsis().contains(" [--tool-name T]... "));
         assert_eq!(

@@ -154,11 +154,11 @@ mod tests {
 
     #[test]
     fn required_options_and_repeats_follow_the_table() {
-        let err = run(&["--execute-tool", "--tool-name", "a", "--tool-input", "{}"]).unwrap_err();
+        let err = run(&["--proxy-request", "--path", "/v1/users/me"]).unwrap_err();
         assert_eq!(
             (err.message.as_str(), err.hint.as_str()),
             (
-                "--execute-tool needs --connection-name",
+                "--proxy-request needs --connection-name",
                 "Add --connection-name NAME (see agent-auth --list-connections --provider P)."
             )
         );

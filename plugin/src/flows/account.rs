@@ -4,6 +4,7 @@
 use agent_auth_contract::shell;
 use serde_json::{Map, Value};
 
+use super::list_connections::choose;
 use crate::output::{ActionRequired, Code, Failure};
 use crate::scalekit::accounts::{self, Account};
 use crate::scalekit::connections::{self, Connection, MAX_PAGE_SIZE};
@@ -35,6 +36,31 @@ pub fn find_connection(sk: &Scalekit, name: &str) -> Result<Connection, Failure>
         return Err(not_completed(&[&connection]));
     }
     Ok(connection)
+}
+
+/// Step 1 when only the provider is known: its first COMPLETED connection (from the listing a
+/// recent call remembered, or read now), and the warning `--list-connections` gives when there
+/// are several.
+pub fn find_provider_connection(sk: &Scalekit, provider: &str) -> Result<(Connection, Option<String>), Failure> {
+    let remembered = sk.cache.connections();
+    let from_cache = remembered.is_some();
+    let all = match remembered {
+        Some(all) => all,
+        None => {
+            let all = connections::scan(sk, MAX_PAGE_SIZE, |_| false)?;
+            sk.cache.remember_connections(&all);
+            all
+        }
+    };
+    match choose(&all, provider) {
+        Ok(choice) => Ok((choice.selected.clone(), choice.warning)),
+        // What was remembered may be older than the connection the person just finished.
+        Err(_) if from_cache => {
+            sk.cache.forget_connections();
+            find_provider_connection(sk, provider)
+        }
+        Err(failure) => Err(failure),
+    }
 }
 
 /// `CONNECTION_NOT_COMPLETED` for connections whose dashboard setup is unfinished.

@@ -1,23 +1,28 @@
-//! `--execute-tool`: check the account, then run the tool; never execute for an inactive account.
+//! `--execute-tool`: check the input against the tool's schema, find the connection and check the
+//! account, then run the tool; never execute an input that breaks the schema or for an inactive account.
 
 use agent_auth_contract::option::{CONNECTION_NAME, TOOL_INPUT, TOOL_NAME};
 use agent_auth_contract::shell;
 use serde_json::Value;
 
-use super::account::{authorization_needed, find_connection, find_or_create_account, summary};
+use super::account::{
+    authorization_needed, find_connection, find_or_create_account, find_provider_connection, summary,
+};
 use super::operation::{Context, RemoteOperation};
-use super::{errors, input};
+use super::{errors, get_tool, input};
 use crate::cli::Args;
 use crate::output::{Code, Failure, Success};
 use crate::scalekit::accounts::Account;
 use crate::scalekit::connections::Connection;
-use crate::scalekit::tools;
+use crate::scalekit::tools::{self, Tool};
 use crate::scalekit::{ApiError, ErrorResponse, Scalekit};
+use crate::schema;
 
-/// `--execute-tool --tool-name T --connection-name C --tool-input JSON|@FILE|- [--identifier I]`.
+/// `--execute-tool --tool-name T [--connection-name C] --tool-input JSON|@FILE|- [--identifier I]`.
 pub struct ExecuteTool {
     tool_name: String,
-    connection_name: String,
+    /// `None`: the tool's provider's first COMPLETED connection.
+    connection_name: Option<String>,
     tool_input: String,
 }
 
@@ -25,28 +30,39 @@ impl RemoteOperation for ExecuteTool {
     fn parse(args: &Args) -> Result<Self, Failure> {
         Ok(ExecuteTool {
             tool_name: args.required(&TOOL_NAME),
-            connection_name: args.required(&CONNECTION_NAME),
+            connection_name: args.text(&CONNECTION_NAME).map(str::to_owned),
             tool_input: args.required(&TOOL_INPUT),
         })
     }
 
     fn run(self, ctx: &Context) -> Result<Success, Failure> {
-        execute(&ctx.sk, &self.tool_name, &self.connection_name, ctx.user(), &self.tool_input, ctx.agent_run_id)
+        let mut warnings = Vec::new();
+        match execute(ctx, &self, &mut warnings) {
+            Ok(mut success) => {
+                success.warnings.extend(warnings);
+                Ok(success)
+            }
+            Err(failure) => Err(failure.warn(warnings)),
+        }
     }
 }
 
-/// Executes `tool_name` with `raw_input` for `identifier` on `connection_name`.
-/// `agent_run_id` is forwarded to Scalekit for its tool logs.
-fn execute(
-    sk: &Scalekit,
-    tool_name: &str,
-    connection_name: &str,
-    identifier: &str,
-    raw_input: &str,
-    agent_run_id: Option<&str>,
-) -> Result<Success, Failure> {
-    let params = Value::Object(input::json_object("--tool-input", raw_input, true)?);
-    let connection = find_connection(sk, connection_name)?;
+/// Runs the tool for the context's user: the input is read and checked against the tool's schema
+/// before anything else is sent; then the connection, the account, and the execution.
+fn execute(ctx: &Context, request: &ExecuteTool, warnings: &mut Vec<String>) -> Result<Success, Failure> {
+    let (sk, identifier, tool_name) = (&ctx.sk, ctx.user(), request.tool_name.as_str());
+    let params = Value::Object(input::json_object("--tool-input", &request.tool_input, true)?);
+    let tool = get_tool::find(sk, tool_name)?;
+    warnings.extend(check_input(&tool, &params)?);
+    let connection = match &request.connection_name {
+        Some(name) => find_connection(sk, name)?,
+        None => {
+            let (connection, several) = find_provider_connection(sk, &tool.provider)?;
+            warnings.extend(several);
+            connection
+        }
+    };
+    let connection_name = connection.key_id.as_str();
     // An account a recent step saw ACTIVE is not asked about again; Scalekit's refusal below
     // sends the flow back to asking.
     let remembered = sk.cache.active_account(connection_name, identifier);
@@ -58,28 +74,64 @@ fn execute(
     let context = |f: Failure| {
         f.with("tool_name", tool_name).with("connection_name", connection_name).with("identifier", identifier)
     };
-    match tools::execute(sk, tool_name, identifier, &account.id, &params, agent_run_id) {
+    match tools::execute(sk, tool_name, identifier, &account.id, &params, ctx.agent_run_id) {
         Ok(run) => Ok(Success::default()
             .with("tool_name", tool_name)
             .with("connection_name", connection_name)
             .with("identifier", identifier)
             .with("execution_id", run.execution_id)
             .with("data", run.data)),
-        Err(ApiError::Status(rejection)) if from_cache => {
-            // Nothing ran for an account that is gone or no longer active: check it afresh, and
-            // tell the person when it needs them. Whatever else it was, it is reported as it is.
-            sk.cache.remember_account(connection_name, identifier, None);
-            if rejection.status == 404 {
-                sk.cache.forget_connections();
+        Err(ApiError::Status(rejection)) => {
+            if !rejection.is("TOOL_ERROR") && matches!(rejection.status, 400 | 404) {
+                // Scalekit judged the tool otherwise than its remembered schema did.
+                sk.cache.forget_tool(tool_name);
             }
-            if !rejection.is("TOOL_ERROR") && matches!(rejection.status, 400 | 403 | 404) {
-                active_account(sk, &connection, tool_name, identifier)?;
+            if from_cache {
+                // Nothing ran for an account that is gone or no longer active: check it afresh,
+                // and tell the person when it needs them. Whatever else it was, it is reported as it is.
+                sk.cache.remember_account(connection_name, identifier, None);
+                if rejection.status == 404 {
+                    sk.cache.forget_connections();
+                }
+                if !rejection.is("TOOL_ERROR") && matches!(rejection.status, 400 | 403 | 404) {
+                    active_account(sk, &connection, tool_name, identifier)?;
+                }
             }
             Err(context(rejected(sk, &connection, identifier, tool_name, *rejection)))
         }
-        Err(ApiError::Status(rejection)) => Err(context(rejected(sk, &connection, identifier, tool_name, *rejection))),
         Err(other) => Err(context(other.into())),
     }
+}
+
+/// Checks `params` against `tool`'s input schema: every violation at once in `INVALID_TOOL_INPUT`,
+/// with the smallest input the schema accepts. A schema that cannot be compiled is only warned
+/// about, and Scalekit judges the input.
+fn check_input(tool: &Tool, params: &Value) -> Result<Option<String>, Failure> {
+    let violations = match schema::check(&tool.input_schema, params) {
+        Ok(violations) => violations,
+        Err(reason) => {
+            return Ok(Some(format!(
+                "the input_schema of {} cannot be read ({reason}); the input was not checked before sending",
+                tool.name
+            )));
+        }
+    };
+    let Some(first) = violations.first() else { return Ok(None) };
+    let mut message = format!("--tool-input does not fit the schema of {}: {}", tool.name, first.description);
+    if violations.len() > 1 {
+        message.push_str(&format!(" (and {} more)", violations.len() - 1));
+    }
+    let mut failure = Failure::new(
+        Code::InvalidToolInput,
+        message,
+        "Fix every violation listed (pointer, expected, given, did_you_mean) and run the command again; nothing was sent.",
+    )
+    .with("tool_name", &tool.name)
+    .with("violations", &violations);
+    if let Some(example) = schema::minimal_input(&tool.input_schema) {
+        failure = failure.with("example_input", example);
+    }
+    Err(failure)
 }
 
 /// The account as Scalekit has it now, when it can act; else how the person authorizes it.

@@ -6,7 +6,8 @@ use agent_auth_contract::shell;
 use super::operation::{Context, RemoteOperation};
 use crate::cli::{Args, usage};
 use crate::output::{Code, Failure, Success};
-use crate::scalekit::tools::{self, ToolPage, ToolQuery};
+use crate::scalekit::Scalekit;
+use crate::scalekit::tools::{self, Tool, ToolPage, ToolQuery};
 
 /// `--get-tool [--provider P] [--tool-name T]... [--query Q] [--page-size N] [--page-token X]`.
 pub struct GetTool(ToolQuery);
@@ -41,6 +42,26 @@ impl RemoteOperation for GetTool {
     }
 }
 
+/// The tool `name` with its schema, remembered from a recent step or asked of Scalekit.
+pub fn find(sk: &Scalekit, name: &str) -> Result<Tool, Failure> {
+    if let Some(tool) = sk.cache.tool(name, None) {
+        return Ok(tool);
+    }
+    let page = tools::list(sk, &ToolQuery { names: vec![name.to_owned()], ..ToolQuery::default() })?;
+    sk.cache.remember_named_tools(&page.tools);
+    page.tools.into_iter().find(|t| t.name == name).ok_or_else(|| not_found(&[name], None))
+}
+
+/// `TOOL_NOT_FOUND` for `names`, with where to look.
+fn not_found(names: &[&str], provider: Option<&str>) -> Failure {
+    let hint = match provider {
+        Some(p) => format!("List {p}'s tools: agent-auth --get-tool --provider {}", shell::word(p)),
+        None => "Search the catalogue: agent-auth --get-tool --query 'what you want to do', or --provider PROVIDER"
+            .to_owned(),
+    };
+    Failure::new(Code::ToolNotFound, format!("no tool named {}", names.join(", ")), hint).with("missing", names)
+}
+
 /// One tool by name, from a provider's listing a recent call fetched.
 fn remembered(ctx: &Context, query: &ToolQuery) -> Option<ToolPage> {
     let [name] = query.names.as_slice() else { return None };
@@ -57,6 +78,8 @@ fn fetch(ctx: &Context, query: &ToolQuery) -> Result<ToolPage, Failure> {
     let whole_listing = query.names.is_empty() && query.query.is_none() && query.page_token.is_none();
     if let Some(provider) = query.provider.as_deref().filter(|_| whole_listing && page.next_page_token.is_empty()) {
         ctx.sk.cache.remember_tools(provider, &page.tools);
+    } else if !query.names.is_empty() {
+        ctx.sk.cache.remember_named_tools(&page.tools);
     }
     Ok(page)
 }
@@ -67,17 +90,10 @@ fn list(ctx: &Context, query: ToolQuery) -> Result<Success, Failure> {
         Some(page) => page,
         None => fetch(ctx, &query)?,
     };
-    let missing: Vec<&String> = query.names.iter().filter(|n| !page.tools.iter().any(|t| &t.name == *n)).collect();
+    let missing: Vec<&str> =
+        query.names.iter().map(String::as_str).filter(|n| !page.tools.iter().any(|t| t.name == *n)).collect();
     if !missing.is_empty() {
-        let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
-        let hint = match &query.provider {
-            Some(p) => format!("List {p}'s tools: agent-auth --get-tool --provider {}", shell::word(p)),
-            None => "Search the catalogue: agent-auth --get-tool --query 'what you want to do', or --provider PROVIDER"
-                .to_owned(),
-        };
-        return Err(Failure::new(Code::ToolNotFound, format!("no tool named {}", names.join(", ")), hint)
-            .with("missing", &names)
-            .with("tools", &page.tools));
+        return Err(not_found(&missing, query.provider.as_deref()).with("tools", &page.tools));
     }
     let mut success = Success::default();
     if page.tools.is_empty() {

@@ -45,7 +45,29 @@ fn list(ctx: &Context, provider: Option<&str>, page_size: u32) -> Result<Success
         return Ok(Success::default().with("connections", &all).with("selected", selected));
     };
     let provider = provider.trim().to_uppercase();
-    let matching: Vec<&Connection> = all.iter().filter(|c| c.provider_key.eq_ignore_ascii_case(&provider)).collect();
+    let chosen = choose(&all, &provider)?;
+    let mut success = Success::default()
+        .with("provider", &provider)
+        .with("connections", &chosen.matching)
+        .with("selected", &chosen.selected.key_id);
+    success.warnings.extend(chosen.warning);
+    Ok(success)
+}
+
+/// The connections of a provider, and the one to use.
+pub struct Choice<'a> {
+    /// Every connection of the provider.
+    pub matching: Vec<&'a Connection>,
+    /// The first COMPLETED one.
+    pub selected: &'a Connection,
+    /// Said when there are several COMPLETED ones.
+    pub warning: Option<String>,
+}
+
+/// Chooses `provider`'s first COMPLETED connection in `all`: `CONNECTION_NOT_FOUND` when it has
+/// none, `CONNECTION_NOT_COMPLETED` when none is completed, a warning naming the others.
+pub fn choose<'a>(all: &'a [Connection], provider: &str) -> Result<Choice<'a>, Failure> {
+    let matching: Vec<&Connection> = all.iter().filter(|c| c.provider_key.eq_ignore_ascii_case(provider)).collect();
     if matching.is_empty() {
         let known: BTreeSet<&str> = all.iter().map(|c| c.provider_key.as_str()).filter(|p| !p.is_empty()).collect();
         let hint = if known.is_empty() {
@@ -57,27 +79,25 @@ fn list(ctx: &Context, provider: Option<&str>, page_size: u32) -> Result<Success
             )
         };
         return Err(Failure::new(Code::ConnectionNotFound, format!("no connection for provider {provider}"), hint)
-            .with("provider", &provider)
+            .with("provider", provider)
             .with("connections", Vec::<Connection>::new())
             .with("selected", Value::Null));
     }
-    let completed: Vec<&&Connection> = matching.iter().filter(|c| c.is_completed()).collect();
-    let Some(first) = completed.first() else {
+    let completed: Vec<&Connection> = matching.iter().copied().filter(|c| c.is_completed()).collect();
+    let Some(&selected) = completed.first() else {
         return Err(not_completed(&matching)
-            .with("provider", &provider)
+            .with("provider", provider)
             .with("connections", &matching)
             .with("selected", Value::Null));
     };
-    let mut success =
-        Success::default().with("provider", &provider).with("connections", &matching).with("selected", &first.key_id);
-    if completed.len() > 1 {
+    let warning = (completed.len() > 1).then(|| {
         let others: Vec<&str> = completed[1..].iter().map(|c| c.key_id.as_str()).collect();
-        success.warnings.push(format!(
+        format!(
             "{} COMPLETED connections for {provider}; selected {} (others: {}). Pass --connection-name to use another.",
             completed.len(),
-            first.key_id,
+            selected.key_id,
             others.join(", ")
-        ));
-    }
-    Ok(success)
+        )
+    });
+    Ok(Choice { matching, selected, warning })
 }

@@ -1,6 +1,6 @@
 //! What agent-auth remembers of an environment between calls, so that an agent's next step does
 //! not repeat the last one's requests: the connections (5 minutes), each provider's tool listing
-//! (5 minutes) and the accounts seen ACTIVE (1 minute). Kept in the state folder, one file per
+//! and each tool looked up by name (5 minutes), and the accounts seen ACTIVE (1 minute). Kept in the state folder, one file per
 //! environment and client id; written to a temporary name and renamed (a lost update between
 //! parallel calls only costs a request later).
 //!
@@ -25,7 +25,7 @@ use crate::files::AtomicFile;
 
 /// How long the connection listing is trusted, in seconds.
 pub const CONNECTIONS_TTL: i64 = 300;
-/// How long a provider's tool listing is trusted, in seconds.
+/// How long a provider's tool listing, or a tool looked up by name, is trusted, in seconds.
 pub const TOOLS_TTL: i64 = 300;
 /// How long an account seen ACTIVE is trusted without asking again, in seconds.
 pub const ACTIVE_ACCOUNT_TTL: i64 = 60;
@@ -50,6 +50,9 @@ struct Remembered {
     /// By provider key.
     #[serde(default)]
     tools: BTreeMap<String, Stamped<Vec<Tool>>>,
+    /// Tools looked up by name, by name.
+    #[serde(default)]
+    named_tools: BTreeMap<String, Stamped<Tool>>,
     /// By `connection\nidentifier`.
     #[serde(default)]
     active_accounts: BTreeMap<String, Stamped<Account>>,
@@ -113,15 +116,39 @@ impl Cache {
         }
     }
 
-    /// The tool named `name` of any provider listed recently (of `provider` when given).
+    /// The tool named `name`, looked up or listed recently (of `provider` when given).
     pub fn tool(&self, name: &str, provider: Option<&str>) -> Option<Tool> {
         let data = self.data.borrow();
-        let listings = data.tools.iter().filter(|(p, _)| provider.is_none_or(|wanted| wanted == p.as_str()));
-        listings
-            .filter_map(|(_, listing)| listing.fresh(TOOLS_TTL))
-            .flatten()
-            .find(|t| t.name == name)
-            .filter(|_| self.read)
+        let of_provider = |p: &str| provider.is_none_or(|wanted| wanted == p);
+        let listings = data.tools.iter().filter(|(p, _)| of_provider(p));
+        let listed = listings.filter_map(|(_, listing)| listing.fresh(TOOLS_TTL)).flatten().find(|t| t.name == name);
+        let looked_up = || data.named_tools.get(name)?.fresh(TOOLS_TTL).filter(|t| of_provider(&t.provider));
+        listed.or_else(looked_up).filter(|_| self.read)
+    }
+
+    /// Remembers tools looked up by name.
+    pub fn remember_named_tools(&self, tools: &[Tool]) {
+        let at = clock::now();
+        let mut data = self.data.borrow_mut();
+        for tool in tools {
+            data.named_tools.insert(tool.name.clone(), Stamped { at, value: tool.clone() });
+        }
+        drop(data);
+        self.save();
+    }
+
+    /// Forgets what is known of the tool `name` (Scalekit judged it otherwise): its lookup and
+    /// every listing that holds it.
+    pub fn forget_tool(&self, name: &str) {
+        let mut data = self.data.borrow_mut();
+        let looked_up = data.named_tools.remove(name).is_some();
+        let before = data.tools.len();
+        data.tools.retain(|_, listing| !listing.value.iter().any(|t| t.name == name));
+        let changed = looked_up || data.tools.len() != before;
+        drop(data);
+        if changed {
+            self.save();
+        }
     }
 
     /// Remembers the whole listing of `provider`.
