@@ -194,7 +194,7 @@ pub static GLOBAL_OPTIONS: &[&Opt] = &[&option::AGENT_RUN_ID, &option::NO_CACHE]
 use option::{
     BODY, CONFIG_NAME, CONNECTION_NAME, DESCRIPTION, FOR_URL, HEADERS, IDENTIFIER, INCLUDE_STATIC, INPUT_FILE,
     INSTANCE_ID, LIMIT, METHOD, NAME, OUTPUT_FILE, PAGE_SIZE, PAGE_TOKEN, PATH, PROVIDER, QUERY, QUERY_PARAMS, RAW,
-    SINCE, TOOL_INPUT, TOOL_NAME, TOOLS, WAIT,
+    SINCE, SUMMARY, TOOL_INPUT, TOOL_NAME, TOOLS, WAIT,
 };
 
 /// Every operation, in the order `--help` lists them.
@@ -227,6 +227,7 @@ pub static OPERATIONS: &[Operation] = &[
             optional(&PROVIDER),
             repeated(&TOOL_NAME),
             optional(&QUERY),
+            optional(&SUMMARY),
             optional(&PAGE_SIZE),
             optional(&PAGE_TOKEN),
             optional(&IDENTIFIER),

@@ -154,6 +154,13 @@ pub static FOR_URL: Opt = opt(
 /// `--include-static`
 pub static INCLUDE_STATIC: Opt =
     opt("include-static", Value::Switch, "Hand out a non-OAuth account's static credential fields", "");
+/// `--summary`
+pub static SUMMARY: Opt = opt(
+    "summary",
+    Value::Switch,
+    "Compact entries: name, provider, one sentence, required parameters and their types",
+    "",
+);
 /// `--raw`
 pub static RAW: Opt =
     opt("raw", Value::Switch, "Print only the token and a newline; a failure goes to stderr as JSON", "");

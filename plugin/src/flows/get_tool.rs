@@ -1,7 +1,11 @@
 //! `--get-tool`: the catalogue with each tool's input schema.
 
-use agent_auth_contract::option::{PAGE_SIZE, PAGE_TOKEN, PROVIDER, QUERY, QUERY_LENGTH, TOOL_NAME, TOOLS_PAGE_MAX};
+use agent_auth_contract::option::{
+    PAGE_SIZE, PAGE_TOKEN, PROVIDER, QUERY, QUERY_LENGTH, SUMMARY, TOOL_NAME, TOOLS_PAGE_MAX,
+};
 use agent_auth_contract::shell;
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use super::operation::{Context, RemoteOperation};
 use crate::cli::{Args, usage};
@@ -9,8 +13,12 @@ use crate::output::{Code, Failure, Success};
 use crate::scalekit::Scalekit;
 use crate::scalekit::tools::{self, Tool, ToolPage, ToolQuery};
 
-/// `--get-tool [--provider P] [--tool-name T]... [--query Q] [--page-size N] [--page-token X]`.
-pub struct GetTool(ToolQuery);
+/// `--get-tool [--provider P] [--tool-name T]... [--query Q] [--summary] [--page-size N] [--page-token X]`.
+pub struct GetTool {
+    query: ToolQuery,
+    /// `tools` as compact entries.
+    summary: bool,
+}
 
 impl RemoteOperation for GetTool {
     fn parse(args: &Args) -> Result<Self, Failure> {
@@ -28,17 +36,20 @@ impl RemoteOperation for GetTool {
                 format!("Use a page size from 1 to {TOOLS_PAGE_MAX} and follow next_page_token with --page-token."),
             ));
         }
-        Ok(GetTool(ToolQuery {
-            provider: args.text(&PROVIDER).map(|p| p.trim().to_uppercase()),
-            names: args.all(&TOOL_NAME).to_vec(),
-            query,
-            page_size: page_size.map(|n| n as u32),
-            page_token: args.text(&PAGE_TOKEN).map(str::to_owned),
-        }))
+        Ok(GetTool {
+            query: ToolQuery {
+                provider: args.text(&PROVIDER).map(|p| p.trim().to_uppercase()),
+                names: args.all(&TOOL_NAME).to_vec(),
+                query,
+                page_size: page_size.map(|n| n as u32),
+                page_token: args.text(&PAGE_TOKEN).map(str::to_owned),
+            },
+            summary: args.has(&SUMMARY),
+        })
     }
 
     fn run(self, ctx: &Context) -> Result<Success, Failure> {
-        list(ctx, self.0)
+        list(ctx, self.query, self.summary)
     }
 }
 
@@ -84,8 +95,48 @@ fn fetch(ctx: &Context, query: &ToolQuery) -> Result<ToolPage, Failure> {
     Ok(page)
 }
 
+/// A tool in about 150 bytes: what a model needs to choose it, and `--get-tool --tool-name T`
+/// for the rest.
+#[derive(Serialize)]
+struct Summary<'t> {
+    name: &'t str,
+    provider: &'t str,
+    /// The first sentence of the description.
+    about: String,
+    /// Each required parameter and its type.
+    required: Map<String, Value>,
+}
+
+/// Longest `about`, in characters.
+const ABOUT_MAX: usize = 100;
+
+impl<'t> Summary<'t> {
+    fn of(tool: &'t Tool) -> Summary<'t> {
+        let text = tool.description.trim();
+        let first = text.find(". ").map_or(text, |end| &text[..=end]);
+        let about = match first.char_indices().nth(ABOUT_MAX) {
+            Some((cut, _)) => format!("{}…", first[..cut].trim_end()),
+            None => first.to_owned(),
+        };
+        let schema = &tool.input_schema;
+        let names = schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str);
+        let required = names
+            .map(|name| {
+                let kind = schema.pointer(&format!("/properties/{}/type", name.replace('~', "~0").replace('/', "~1")));
+                let kind = match kind {
+                    Some(Value::Array(kinds)) => kinds.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("|"),
+                    Some(Value::String(kind)) => kind.clone(),
+                    _ => "any".to_owned(),
+                };
+                (name.to_owned(), Value::from(kind))
+            })
+            .collect();
+        Summary { name: &tool.name, provider: &tool.provider, about, required }
+    }
+}
+
 /// Lists tools by provider, names and/or free text; one `--tool-name` also returns `tool`.
-fn list(ctx: &Context, query: ToolQuery) -> Result<Success, Failure> {
+fn list(ctx: &Context, query: ToolQuery, summary: bool) -> Result<Success, Failure> {
     let page = match remembered(ctx, &query) {
         Some(page) => page,
         None => fetch(ctx, &query)?,
@@ -104,8 +155,49 @@ fn list(ctx: &Context, query: ToolQuery) -> Result<Success, Failure> {
     {
         success = success.with("tool", tool);
     }
-    Ok(success
-        .with("tools", &page.tools)
-        .with("next_page_token", &page.next_page_token)
-        .with("total_size", page.total_size))
+    let success = if summary {
+        success.with("tools", page.tools.iter().map(Summary::of).collect::<Vec<_>>())
+    } else {
+        success.with("tools", &page.tools)
+    };
+    Ok(success.with("next_page_token", &page.next_page_token).with("total_size", page.total_size))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::Summary;
+    use crate::scalekit::tools::Tool;
+
+    fn tool(description: &str) -> Tool {
+        Tool {
+            name: "exa_search".into(),
+            description: description.into(),
+            provider: "EXA".into(),
+            input_schema: json!({
+                "type": "object",
+                "properties": {"query": {"type": "string"}, "limit": {"type": ["integer", "null"]}, "x": {}},
+                "required": ["query", "limit", "x"]
+            }),
+        }
+    }
+
+    #[test]
+    fn a_summary_keeps_the_first_sentence_and_the_required_parameters() {
+        let t = tool("Search the web with Exa. Returns titles, URLs and text.");
+        let s = serde_json::to_value(Summary::of(&t)).unwrap();
+        assert_eq!(
+            s,
+            json!({"name": "exa_search", "provider": "EXA", "about": "Search the web with Exa.",
+                   "required": {"query": "string", "limit": "integer|null", "x": "any"}})
+        );
+    }
+
+    #[test]
+    fn a_long_sentence_is_cut() {
+        let t = tool(&"word ".repeat(60));
+        let about = Summary::of(&t).about;
+        assert!(about.chars().count() <= 101 && about.ends_with('…'), "{about}");
+    }
 }
