@@ -6,7 +6,7 @@ use agent_auth_contract::option::{Opt, Value};
 use clap::ArgMatches;
 
 /// One operation and the values of its options, as given.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Args {
     operation: &'static Operation,
     /// The operation flag's own values (`--get-token a --get-token b`).
@@ -64,6 +64,35 @@ impl Args {
     /// Whether `opt` was given.
     pub fn has(&self, opt: &Opt) -> bool {
         self.given.iter().any(|(o, _)| *o == opt)
+    }
+
+    /// This command line again with `changes` (each replaces an option's values, or adds it), as
+    /// an argument array an agent can run as is (`next`). Runner options are not known here.
+    pub fn again(&self, changes: &[(&'static Opt, &str)]) -> Vec<String> {
+        let flag = format!("--{}", self.operation.flag);
+        let mut out = vec!["agent-auth".to_owned()];
+        if self.operand.is_empty() {
+            out.push(flag.clone());
+        }
+        for value in &self.operand {
+            out.extend([flag.clone(), value.clone()]);
+        }
+        let mut given = self.given.clone();
+        for (opt, value) in changes {
+            match given.iter_mut().find(|(o, _)| o == opt) {
+                Some((_, values)) => *values = vec![(*value).to_owned()],
+                None => given.push((opt, vec![(*value).to_owned()])),
+            }
+        }
+        for (opt, values) in given {
+            if values.is_empty() {
+                out.push(format!("--{}", opt.flag));
+            }
+            for value in values {
+                out.extend([format!("--{}", opt.flag), value]);
+            }
+        }
+        out
     }
 
     /// The value of a whole-number option (the parser has checked that it is one).

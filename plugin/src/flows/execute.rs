@@ -20,6 +20,8 @@ use crate::schema;
 
 /// `--execute-tool --tool-name T [--connection-name C] --tool-input JSON|@FILE|- [--identifier I]`.
 pub struct ExecuteTool {
+    /// The command line, for the corrected command a failure offers.
+    args: Args,
     tool_name: String,
     /// `None`: the tool's provider's first COMPLETED connection.
     connection_name: Option<String>,
@@ -29,6 +31,7 @@ pub struct ExecuteTool {
 impl RemoteOperation for ExecuteTool {
     fn parse(args: &Args) -> Result<Self, Failure> {
         Ok(ExecuteTool {
+            args: args.clone(),
             tool_name: args.required(&TOOL_NAME),
             connection_name: args.text(&CONNECTION_NAME).map(str::to_owned),
             tool_input: args.required(&TOOL_INPUT),
@@ -53,7 +56,7 @@ fn execute(ctx: &Context, request: &ExecuteTool, warnings: &mut Vec<String>) -> 
     let (sk, identifier, tool_name) = (&ctx.sk, ctx.user(), request.tool_name.as_str());
     let params = Value::Object(input::json_object("--tool-input", &request.tool_input, true)?);
     let tool = get_tool::find(sk, tool_name)?;
-    warnings.extend(check_input(&tool, &params)?);
+    warnings.extend(check_input(request, &tool, &params)?);
     let connection = match &request.connection_name {
         Some(name) => find_connection(sk, name)?,
         None => {
@@ -104,9 +107,10 @@ fn execute(ctx: &Context, request: &ExecuteTool, warnings: &mut Vec<String>) -> 
 }
 
 /// Checks `params` against `tool`'s input schema: every violation at once in `INVALID_TOOL_INPUT`,
-/// with the smallest input the schema accepts. A schema that cannot be compiled is only warned
+/// with the smallest input the schema accepts and, when every violation names its fix, the same
+/// command with the corrected input as `next`. A schema that cannot be compiled is only warned
 /// about, and Scalekit judges the input.
-fn check_input(tool: &Tool, params: &Value) -> Result<Option<String>, Failure> {
+fn check_input(request: &ExecuteTool, tool: &Tool, params: &Value) -> Result<Option<String>, Failure> {
     let violations = match schema::check(&tool.input_schema, params) {
         Ok(violations) => violations,
         Err(reason) => {
@@ -130,6 +134,9 @@ fn check_input(tool: &Tool, params: &Value) -> Result<Option<String>, Failure> {
     .with("violations", &violations);
     if let Some(example) = schema::minimal_input(&tool.input_schema) {
         failure = failure.with("example_input", example);
+    }
+    if let Some(fixed) = schema::corrected(&tool.input_schema, params, &violations) {
+        failure = failure.next(request.args.again(&[(&TOOL_INPUT, &fixed.to_string())]));
     }
     Err(failure)
 }

@@ -118,6 +118,13 @@ impl Failure {
         self
     }
 
+    /// The command that fixes the problem, as an argument array an agent can run as is
+    /// (`next`, beside the one-line hint).
+    pub fn next<S: AsRef<str>>(self, argv: impl IntoIterator<Item = S>) -> Self {
+        let argv: Vec<String> = argv.into_iter().map(|a| a.as_ref().to_owned()).collect();
+        self.with("next", argv)
+    }
+
     /// Says what a person must do.
     pub fn action(mut self, action: ActionRequired) -> Self {
         self.action_required = Some(action);

@@ -3,8 +3,10 @@
 
 mod closest;
 mod example;
+mod fix;
 mod quick;
 mod violation;
 
 pub use example::minimal_input;
+pub use fix::corrected;
 pub use violation::check;

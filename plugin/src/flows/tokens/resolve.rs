@@ -85,12 +85,23 @@ impl Run<'_, '_> {
             [_] => format!("Map the service to its connection: {command}"),
             [_, others @ ..] => format!("Map the service to a connection: {command} (or: {})", others.join(", ")),
         };
-        Failure::new(
+        let failure = Failure::new(
             Code::ServiceNotConfigured,
             format!("{service} is neither a configured service nor a connection name"),
             hint,
-        )
-        .with("candidates", candidates)
+        );
+        // One connection to map it to, and a user to act for: the fix is a command.
+        let next = match candidates.as_slice() {
+            [only] if self.identifier.is_some() => {
+                Some(vec!["agent-auth", "--configure", service, "--connection-name", only.as_str()])
+            }
+            _ => None,
+        };
+        let failure = match next {
+            Some(next) => failure.next(next),
+            None => failure,
+        };
+        failure.with("candidates", candidates)
     }
 
     /// `CONNECTION_NOT_FOUND` for a mapping whose connection no longer exists.
