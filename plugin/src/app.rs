@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use agent_auth_contract::exit::Exit;
 use agent_auth_contract::operation::{Kind, Local, Remote, User};
-use agent_auth_contract::option::{AGENT_RUN_ID, CONNECTION_NAME, IDENTIFIER, NO_CACHE};
+use agent_auth_contract::option::{AGENT_RUN_ID, CONNECTION_NAME, DRY_RUN, IDENTIFIER, NO_CACHE};
 use agent_auth_contract::variables;
 
 use crate::audit::{self, Entry};
@@ -88,7 +88,8 @@ fn remote<T: RemoteOperation>(args: &Args, env: &[(String, String)], storage: &S
     let ctx = Context { sk, storage, identifier, agent_run_id: agent_run_id.as_deref() };
     let (started, timer) = (clock::now(), Instant::now());
     let result = operation.run(&ctx);
-    if let Some(recorded) = &spec.audit {
+    // A dry run did nothing worth recording.
+    if let Some(recorded) = spec.audit.as_ref().filter(|_| !args.has(&DRY_RUN)) {
         let entry = Entry {
             operation: spec.flag,
             connection: args.text(&CONNECTION_NAME),

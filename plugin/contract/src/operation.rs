@@ -192,7 +192,7 @@ impl Operation {
 pub static GLOBAL_OPTIONS: &[&Opt] = &[&option::AGENT_RUN_ID, &option::NO_CACHE];
 
 use option::{
-    BODY, CONFIG_NAME, CONNECTION_NAME, DESCRIPTION, FOR_URL, HEADERS, IDENTIFIER, INCLUDE_STATIC, INPUT_FILE,
+    BODY, CONFIG_NAME, CONNECTION_NAME, DESCRIPTION, DRY_RUN, FOR_URL, HEADERS, IDENTIFIER, INCLUDE_STATIC, INPUT_FILE,
     INSTANCE_ID, LIMIT, METHOD, NAME, OUTPUT_FILE, PAGE_SIZE, PAGE_TOKEN, PATH, PROVIDER, QUERY, QUERY_PARAMS, RAW,
     SINCE, SUMMARY, TOOL_INPUT, TOOL_NAME, TOOLS, WAIT,
 };
@@ -240,7 +240,7 @@ pub static OPERATIONS: &[Operation] = &[
         flag: "execute-tool",
         operand: Operand::None,
         about: "Execute a tool for a connected account",
-        options: &[required(&TOOL_NAME), optional(&CONNECTION_NAME), required(&TOOL_INPUT)],
+        options: &[required(&TOOL_NAME), optional(&CONNECTION_NAME), required(&TOOL_INPUT), optional(&DRY_RUN)],
         user: User::Required,
         audit: Some(Audit { target: &[Part::Value(&TOOL_NAME)], separator: "" }),
     },
@@ -258,6 +258,7 @@ pub static OPERATIONS: &[Operation] = &[
             optional(&HEADERS),
             optional(&INPUT_FILE),
             optional(&OUTPUT_FILE),
+            optional(&DRY_RUN),
         ],
         user: User::Required,
         audit: Some(Audit {
@@ -465,7 +466,7 @@ mod tests {
         );
         assert_eq!(
             find("execute-tool").synopsis(),
-            "--execute-tool --tool-name T [--connection-name C] --tool-input JSON|@FILE|- [--identifier I]"
+            "--execute-tool --tool-name T [--connection-name C] --tool-input JSON|@FILE|- [--dry-run] [--identifier I]"
         );
         assert!(find("get-tool").synopsis().contains(" [--tool-name T]... "));
         assert_eq!(

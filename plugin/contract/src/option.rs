@@ -161,6 +161,13 @@ pub static SUMMARY: Opt = opt(
     "Compact entries: name, provider, one sentence, required parameters and their types",
     "",
 );
+/// `--dry-run`
+pub static DRY_RUN: Opt = opt(
+    "dry-run",
+    Value::Switch,
+    "Check everything and print the request that would be sent, sending nothing that changes anything",
+    "",
+);
 /// `--raw`
 pub static RAW: Opt =
     opt("raw", Value::Switch, "Print only the token and a newline; a failure goes to stderr as JSON", "");

@@ -107,6 +107,29 @@ pub fn find_or_create_account(
     Ok(account)
 }
 
+/// Step 2 of a dry run: the account as Scalekit has it (remembered ACTIVE within the minute, or
+/// asked now), creating and authorizing nothing. Missing or not active: `AUTHORIZATION_REQUIRED`,
+/// pointing to the same command without `--dry-run` for the link.
+pub fn active_account_as_is(sk: &Scalekit, connection: &Connection, identifier: &str) -> Result<Account, Failure> {
+    if let Some(account) = sk.cache.active_account(&connection.key_id, identifier) {
+        return Ok(account);
+    }
+    let account = accounts::details(sk, &connection.key_id, identifier)?;
+    sk.cache.remember_account(&connection.key_id, identifier, account.as_ref());
+    match account {
+        Some(account) if account.is_active() => Ok(account),
+        other => {
+            let status = other.as_ref().map_or("NOT_FOUND", |a| a.status.as_str());
+            Err(Failure::new(
+                Code::AuthorizationRequired,
+                format!("{} is not connected for {identifier} (status {status})", connection.key_id),
+                "Run the same command without --dry-run: it says how the person authorizes (a link, or the dashboard).",
+            )
+            .with_fields(summary(connection, identifier, other.as_ref())))
+        }
+    }
+}
+
 /// The fields that describe an account check (`--generate-link` output).
 pub fn summary(connection: &Connection, identifier: &str, account: Option<&Account>) -> Map<String, Value> {
     let mut m = Map::new();

@@ -1,12 +1,13 @@
 //! `--execute-tool`: check the input against the tool's schema, find the connection and check the
 //! account, then run the tool; never execute an input that breaks the schema or for an inactive account.
 
-use agent_auth_contract::option::{CONNECTION_NAME, TOOL_INPUT, TOOL_NAME};
+use agent_auth_contract::option::{CONNECTION_NAME, DRY_RUN, TOOL_INPUT, TOOL_NAME};
 use agent_auth_contract::shell;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::account::{
-    authorization_needed, find_connection, find_or_create_account, find_provider_connection, summary,
+    active_account_as_is, authorization_needed, find_connection, find_or_create_account, find_provider_connection,
+    summary,
 };
 use super::operation::{Context, RemoteOperation};
 use super::{errors, get_tool, input};
@@ -14,11 +15,11 @@ use crate::cli::Args;
 use crate::output::{Code, Failure, Success};
 use crate::scalekit::accounts::Account;
 use crate::scalekit::connections::Connection;
-use crate::scalekit::tools::{self, Tool};
+use crate::scalekit::tools::{self, EXECUTE_PATH, ExecuteRequest, Tool};
 use crate::scalekit::{ApiError, ErrorResponse, Scalekit};
 use crate::schema;
 
-/// `--execute-tool --tool-name T [--connection-name C] --tool-input JSON|@FILE|- [--identifier I]`.
+/// `--execute-tool --tool-name T [--connection-name C] --tool-input JSON|@FILE|- [--dry-run] [--identifier I]`.
 pub struct ExecuteTool {
     /// The command line, for the corrected command a failure offers.
     args: Args,
@@ -26,6 +27,8 @@ pub struct ExecuteTool {
     /// `None`: the tool's provider's first COMPLETED connection.
     connection_name: Option<String>,
     tool_input: String,
+    /// Check everything, send no execution (`--dry-run`).
+    dry_run: bool,
 }
 
 impl RemoteOperation for ExecuteTool {
@@ -35,6 +38,7 @@ impl RemoteOperation for ExecuteTool {
             tool_name: args.required(&TOOL_NAME),
             connection_name: args.text(&CONNECTION_NAME).map(str::to_owned),
             tool_input: args.required(&TOOL_INPUT),
+            dry_run: args.has(&DRY_RUN),
         })
     }
 
@@ -66,6 +70,22 @@ fn execute(ctx: &Context, request: &ExecuteTool, warnings: &mut Vec<String>) -> 
         }
     };
     let connection_name = connection.key_id.as_str();
+    if request.dry_run {
+        let account = active_account_as_is(sk, &connection, identifier).map_err(|f| f.with("tool_name", tool_name))?;
+        let call = ExecuteRequest {
+            tool_name,
+            identifier,
+            connected_account_id: &account.id,
+            params: &params,
+            agent_run_id: ctx.agent_run_id,
+        };
+        return Ok(Success::default()
+            .with("dry_run", true)
+            .with("tool_name", tool_name)
+            .with("connection_name", connection_name)
+            .with("identifier", identifier)
+            .with("request", json!({"method": "POST", "path": EXECUTE_PATH, "body": call.body()})));
+    }
     // An account a recent step saw ACTIVE is not asked about again; Scalekit's refusal below
     // sends the flow back to asking.
     let remembered = sk.cache.active_account(connection_name, identifier);
@@ -77,7 +97,14 @@ fn execute(ctx: &Context, request: &ExecuteTool, warnings: &mut Vec<String>) -> 
     let context = |f: Failure| {
         f.with("tool_name", tool_name).with("connection_name", connection_name).with("identifier", identifier)
     };
-    match tools::execute(sk, tool_name, identifier, &account.id, &params, ctx.agent_run_id) {
+    let call = ExecuteRequest {
+        tool_name,
+        identifier,
+        connected_account_id: &account.id,
+        params: &params,
+        agent_run_id: ctx.agent_run_id,
+    };
+    match tools::execute(sk, &call) {
         Ok(run) => Ok(Success::default()
             .with("tool_name", tool_name)
             .with("connection_name", connection_name)

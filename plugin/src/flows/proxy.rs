@@ -2,12 +2,12 @@
 
 use ::http as http_types;
 use agent_auth_contract::option::{
-    BODY, CONNECTION_NAME, DEFAULT_METHOD, HEADERS, INPUT_FILE, METHOD, OUTPUT_FILE, PATH, QUERY_PARAMS,
+    BODY, CONNECTION_NAME, DEFAULT_METHOD, DRY_RUN, HEADERS, INPUT_FILE, METHOD, OUTPUT_FILE, PATH, QUERY_PARAMS,
 };
 use base64::Engine;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
-use super::account::{authorization_needed, find_connection, missing_account};
+use super::account::{active_account_as_is, authorization_needed, find_connection, missing_account};
 use super::operation::{Context, RemoteOperation};
 use super::{errors, input};
 use crate::cli::Args;
@@ -47,6 +47,8 @@ pub struct ProxyRequest {
     headers: Vec<(String, String)>,
     body: Body,
     output_file: Option<String>,
+    /// Check everything, send nothing (`--dry-run`).
+    dry_run: bool,
     /// What reading the options noticed (headers dropped).
     warnings: Vec<String>,
 }
@@ -69,7 +71,7 @@ impl RemoteOperation for ProxyRequest {
     }
 
     fn run(self, ctx: &Context) -> Result<Success, Failure> {
-        send(&ctx.sk, self, ctx.user())
+        if self.dry_run { dry_run(&ctx.sk, self, ctx.user()) } else { send(&ctx.sk, self, ctx.user()) }
     }
 }
 
@@ -107,8 +109,39 @@ fn check(args: &Args, warnings: &mut Vec<String>) -> Result<ProxyRequest, Failur
         headers,
         body,
         output_file: args.text(&OUTPUT_FILE).map(str::to_owned),
+        dry_run: args.has(&DRY_RUN),
         warnings: Vec::new(),
     })
+}
+
+/// `--dry-run`: the connection and the account checked and the request built (a named file read),
+/// then shown instead of sent: the path on Scalekit's host, the headers besides its bearer token,
+/// and the body. No output file is created.
+fn dry_run(sk: &Scalekit, mut request: ProxyRequest, identifier: &str) -> Result<Success, Failure> {
+    let mut warnings = std::mem::take(&mut request.warnings);
+    let checked = find_connection(sk, &request.connection_name)
+        .and_then(|connection| active_account_as_is(sk, &connection, identifier))
+        .and_then(|_| build_call(&request, identifier, &mut warnings));
+    let call = checked.map_err(|f| f.warn(warnings.clone()))?;
+    let body = match &request.body {
+        Body::Empty => Value::Null,
+        Body::Json(json) => json.clone(),
+        Body::Form { file, fields } => {
+            let name = std::path::Path::new(file).file_name().and_then(|n| n.to_str()).unwrap_or("file");
+            let bytes = std::fs::metadata(file).map(|m| m.len()).unwrap_or_default();
+            json!({"multipart": {"fields": Map::from_iter(fields.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str())))),
+                                 "file": {"field": "file", "filename": name, "bytes": bytes}}})
+        }
+    };
+    let headers: Map<String, Value> = proxy::headers(&call).into_iter().map(|(k, v)| (k, Value::from(v))).collect();
+    Ok(Success { fields: Map::new(), warnings, raw: None }
+        .with("dry_run", true)
+        .with("connection_name", &request.connection_name)
+        .with("identifier", identifier)
+        .with(
+            "request",
+            json!({"method": call.method, "path": proxy::target(&call), "headers": headers, "body": body}),
+        ))
 }
 
 /// Sends one proxied request and reports the provider's answer.

@@ -25,13 +25,26 @@ pub struct ProxyCall {
 /// Sends the call and returns the provider's (or Scalekit's) response, whatever its status; a 2xx
 /// body is streamed into `sink` when one is given.
 pub fn send(sk: &Scalekit, call: ProxyCall, sink: Option<&mut dyn std::io::Write>) -> Result<Response, ApiError> {
+    let (target, headers) = (target(&call), headers(&call));
+    sk.send_authenticated(&call.method, &target, headers, call.body, sink)
+}
+
+/// The path and query the call is sent to, on the environment's host.
+pub fn target(call: &ProxyCall) -> String {
     let mut target = format!("/proxy{}", call.path);
     if !call.query.is_empty() {
         target.push(if call.path.contains('?') { '&' } else { '?' });
         target.push_str(&query_string(&call.query));
     }
-    let mut headers =
-        vec![("connection_name".to_owned(), call.connection_name), ("identifier".to_owned(), call.identifier)];
-    headers.extend(call.headers);
-    sk.send_authenticated(&call.method, &target, headers, call.body, sink)
+    target
+}
+
+/// The headers the call carries, besides Scalekit's bearer token: whose account, then the caller's.
+pub fn headers(call: &ProxyCall) -> Vec<(String, String)> {
+    let mut headers = vec![
+        ("connection_name".to_owned(), call.connection_name.clone()),
+        ("identifier".to_owned(), call.identifier.clone()),
+    ];
+    headers.extend(call.headers.iter().cloned());
+    headers
 }

@@ -109,24 +109,40 @@ pub struct Execution {
     pub execution_id: String,
 }
 
-/// Executes `tool_name` for a connected account. The input travels as `params`; `agent_run_id`
-/// (when given) correlates the call in Scalekit's tool logs.
-pub fn execute(
-    sk: &Scalekit,
-    tool_name: &str,
-    identifier: &str,
-    connected_account_id: &str,
-    params: &Value,
-    agent_run_id: Option<&str>,
-) -> Result<Execution, ApiError> {
-    let mut body = json!({
-        "tool_name": tool_name,
-        "identifier": identifier,
-        "connected_account_id": connected_account_id,
-        "params": params,
-    });
-    if let Some(run_id) = agent_run_id {
-        body["agent_run_id"] = json!(run_id);
+/// Executes a tool for a connected account; the input travels as `params`.
+pub fn execute(sk: &Scalekit, request: &ExecuteRequest) -> Result<Execution, ApiError> {
+    sk.post(EXECUTE_PATH, &request.body(), "tool result")
+}
+
+/// Where executions are sent.
+pub const EXECUTE_PATH: &str = "/api/v1/execute_tool";
+
+/// One execution, as sent.
+pub struct ExecuteRequest<'a> {
+    /// The tool.
+    pub tool_name: &'a str,
+    /// The user.
+    pub identifier: &'a str,
+    /// Their account on the tool's connection.
+    pub connected_account_id: &'a str,
+    /// The tool input.
+    pub params: &'a Value,
+    /// Correlates the call in Scalekit's tool logs.
+    pub agent_run_id: Option<&'a str>,
+}
+
+impl ExecuteRequest<'_> {
+    /// The JSON body (what `--dry-run` shows).
+    pub fn body(&self) -> Value {
+        let mut body = json!({
+            "tool_name": self.tool_name,
+            "identifier": self.identifier,
+            "connected_account_id": self.connected_account_id,
+            "params": self.params,
+        });
+        if let Some(run_id) = self.agent_run_id {
+            body["agent_run_id"] = json!(run_id);
+        }
+        body
     }
-    sk.post("/api/v1/execute_tool", &body, "tool result")
 }
