@@ -70,32 +70,16 @@ fn execute(ctx: &Context, request: &ExecuteTool, warnings: &mut Vec<String>) -> 
         }
     };
     let connection_name = connection.key_id.as_str();
-    if request.dry_run {
-        let account = active_account_as_is(sk, &connection, identifier).map_err(|f| f.with("tool_name", tool_name))?;
-        let call = ExecuteRequest {
-            tool_name,
-            identifier,
-            connected_account_id: &account.id,
-            params: &params,
-            agent_run_id: ctx.agent_run_id,
-        };
-        return Ok(Success::default()
-            .with("dry_run", true)
-            .with("tool_name", tool_name)
-            .with("connection_name", connection_name)
-            .with("identifier", identifier)
-            .with("request", json!({"method": "POST", "path": EXECUTE_PATH, "body": call.body()})));
-    }
     // An account a recent step saw ACTIVE is not asked about again; Scalekit's refusal below
-    // sends the flow back to asking.
-    let remembered = sk.cache.active_account(connection_name, identifier);
+    // sends the flow back to asking. A dry run creates and authorizes nothing.
+    let remembered = sk.cache.active_account(connection_name, identifier).filter(|_| !request.dry_run);
     let from_cache = remembered.is_some();
     let account = match remembered {
         Some(account) => account,
+        None if request.dry_run => {
+            active_account_as_is(sk, &connection, identifier).map_err(|f| f.with("tool_name", tool_name))?
+        }
         None => active_account(sk, &connection, tool_name, identifier)?,
-    };
-    let context = |f: Failure| {
-        f.with("tool_name", tool_name).with("connection_name", connection_name).with("identifier", identifier)
     };
     let call = ExecuteRequest {
         tool_name,
@@ -104,13 +88,21 @@ fn execute(ctx: &Context, request: &ExecuteTool, warnings: &mut Vec<String>) -> 
         params: &params,
         agent_run_id: ctx.agent_run_id,
     };
-    match tools::execute(sk, &call) {
-        Ok(run) => Ok(Success::default()
+    let described = || {
+        Success::default()
             .with("tool_name", tool_name)
             .with("connection_name", connection_name)
             .with("identifier", identifier)
-            .with("execution_id", run.execution_id)
-            .with("data", run.data)),
+    };
+    if request.dry_run {
+        let shown = json!({"method": "POST", "path": EXECUTE_PATH, "body": call.body()});
+        return Ok(described().with("dry_run", true).with("request", shown));
+    }
+    let context = |f: Failure| {
+        f.with("tool_name", tool_name).with("connection_name", connection_name).with("identifier", identifier)
+    };
+    match tools::execute(sk, &call) {
+        Ok(run) => Ok(described().with("execution_id", run.execution_id).with("data", run.data)),
         Err(ApiError::Status(rejection)) => {
             if !rejection.is("TOOL_ERROR") && matches!(rejection.status, 400 | 404) {
                 // Scalekit judged the tool otherwise than its remembered schema did.
