@@ -23,6 +23,11 @@ const ANNOTATIONS: &[&str] = &[
 
 /// Whether `input` fits `schema`; `None` when the schema uses anything this does not know.
 pub fn fits(schema: &Value, input: &Value) -> Option<bool> {
+    // `format` is only an annotation from 2020-12 on (the default draft); earlier drafts assert it.
+    let draft = schema.get("$schema").map(|s| s.as_str().unwrap_or_default());
+    if draft.is_some_and(|url| !url.contains("/draft/2020-12/")) {
+        return None;
+    }
     check(schema, input, 0)
 }
 
@@ -277,12 +282,15 @@ mod tests {
 
     #[test]
     fn what_it_does_not_know_is_left_to_the_full_validator() {
+        let current = json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object"});
+        assert_eq!(fits(&current, &json!({})), Some(true));
         for schema in [
             json!({"type": "string", "pattern": "^a"}),
             json!({"$ref": "#/$defs/a", "$defs": {"a": {"type": "string"}}}),
             json!({"type": "array", "contains": {"type": "string"}}),
             json!({"type": "object", "properties": {"a": {"if": {"type": "string"}}}}),
             json!({"type": "integer", "maximum": 9007199254740993u64}),
+            json!({"$schema": "http://json-schema.org/draft-07/schema#", "type": "string", "format": "email"}),
         ] {
             let input = json!({"a": "x"});
             assert_eq!(fits(&schema, &input), None, "{schema}");
