@@ -26,7 +26,7 @@ pub fn main(argv: Vec<String>, env: Vec<(String, String)>) -> u8 {
     let no_colour = env.iter().any(|(k, _)| k == variables::NO_COLOR);
     output::set_colour(terminal_stderr::get_terminal_stderr().is_some() && !no_colour);
     // Known before parsing, so that even a usage error leaves a script's captured stdout empty.
-    output::set_raw(argv.iter().any(|a| a == "--raw"));
+    output::set_raw(argv.iter().any(|a| a == "--raw") && argv.iter().any(|a| a == "--get-token"));
     match cli::parse(argv) {
         Ok(ParseOutcome::Print(text)) => {
             print!("{text}");

@@ -98,11 +98,16 @@ def get_token(service, *, identifier=None, include_static=False, timeout=None):
         command += ["--identifier", identifier]
     if include_static:
         command.append("--include-static")
-    done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+    try:
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        details = {"error": {"code": "TIMEOUT", "message": f"agent-auth took longer than {timeout} s", "hint": "Retry later."}}
+        raise AgentAuthError(details, 7) from None
     if done.returncode == 0:
         return done.stdout.rstrip("\n")
     try:
-        details = json.loads(done.stderr)
+        # The JSON error is the last thing on stderr; a line before it (a note) is not part of it.
+        details = json.loads(done.stderr[done.stderr.index("{") :])
     except ValueError:
         details = {"error": {"code": "INTERNAL_ERROR", "message": done.stderr.strip() or "agent-auth failed"}}
     if done.returncode == _PERSON_MUST_ACT:

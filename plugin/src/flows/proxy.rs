@@ -123,6 +123,9 @@ fn dry_run(sk: &Scalekit, mut request: ProxyRequest, identifier: &str) -> Result
         .and_then(|connection| active_account_as_is(sk, &connection, identifier))
         .and_then(|_| build_call(&request, identifier, &mut warnings));
     let call = checked.map_err(|f| f.warn(warnings.clone()))?;
+    // A destination the real call could not write to fails here too (the temporary file it
+    // opens is removed at once).
+    request.output_file.as_deref().map(AtomicFile::create).transpose().map_err(|f| f.warn(warnings.clone()))?;
     let body = match &request.body {
         Body::Empty => Value::Null,
         Body::Json(json) => json.clone(),

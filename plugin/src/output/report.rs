@@ -175,6 +175,9 @@ fn print_json(value: &Value) {
 
 /// Prints a progress line on stderr (people read it; agents read the final JSON).
 pub fn progress(line: &str) {
+    if RAW.load(Ordering::SeqCst) {
+        return; // stderr carries the JSON error alone
+    }
     say(&paint("2", "…"), line);
 }
 

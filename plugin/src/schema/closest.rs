@@ -19,14 +19,17 @@ fn likeness(a: &str, b: &str) -> f64 {
     normalized_damerau_levenshtein(&a, &b).max(jaro_winkler(&a, &b) - 0.1)
 }
 
-/// The candidate most like `given`, when one is alike enough.
+/// The candidate most like `given`, when one is alike enough and no other is as alike (two
+/// equally good guesses are no suggestion).
 pub fn closest<'c>(given: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
-    candidates
-        .into_iter()
-        .map(|c| (likeness(given, c), c))
-        .filter(|(score, _)| *score >= LIKENESS)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
+    let mut scored: Vec<(f64, &str)> =
+        candidates.into_iter().map(|c| (likeness(given, c), c)).filter(|(score, _)| *score >= LIKENESS).collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    match scored.as_slice() {
+        [(best, c), (second, _), ..] if best - second > 1e-9 => Some(c),
+        [(_, c)] => Some(c),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -40,6 +43,11 @@ mod tests {
         assert_eq!(closest("pageId", names), Some("page_id"));
         assert_eq!(closest("maxResults", names), Some("max_results"));
         assert_eq!(closest("max_result", names), Some("max_results"));
+    }
+
+    #[test]
+    fn two_equally_good_guesses_are_no_suggestion() {
+        assert_eq!(closest("type_c", ["type_a", "type_b"]), None);
     }
 
     #[test]

@@ -7,6 +7,8 @@ use super::violation::Checker;
 
 /// How deep nested objects are followed.
 const DEPTH: usize = 6;
+/// The longest string and array made; a schema that asks for more gets no example.
+const LARGEST: u64 = 1000;
 
 /// A minimal input `schema` accepts; `None` when none can be made (a `pattern`, a `$ref`, a
 /// constraint this cannot satisfy) or the one made is not accepted.
@@ -47,13 +49,20 @@ fn simplest(schema: &Value, depth: usize) -> Option<Value> {
             Value::Object(out)
         }
         "array" => {
-            let count = s.get("minItems").and_then(Value::as_u64).unwrap_or(0) as usize;
+            let count = s.get("minItems").and_then(Value::as_u64).unwrap_or(0).min(LARGEST + 1);
+            if count > LARGEST {
+                return None;
+            }
+            let count = count as usize;
             let item = if count > 0 { simplest(s.get("items")?, depth)? } else { Value::Null };
             Value::Array(vec![item; count])
         }
         "string" => {
-            let min = s.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
-            Value::from("x".repeat(min.max(1)))
+            let min = s.get("minLength").and_then(Value::as_u64).unwrap_or(0);
+            if min > LARGEST {
+                return None;
+            }
+            Value::from("x".repeat((min as usize).max(1)))
         }
         "integer" | "number" => {
             let at_least = s.get("minimum").and_then(Value::as_f64).unwrap_or(0.0).max(0.0);
@@ -98,5 +107,7 @@ mod tests {
         let schema = json!({"type": "object", "properties": {"id": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}, "required": ["id"]});
         assert_eq!(minimal_input(&schema), None);
         assert_eq!(minimal_input(&json!({"type": "object"})), Some(json!({})));
+        let huge = json!({"type": "object", "properties": {"s": {"type": "string", "minLength": 1_000_000_000u64}}, "required": ["s"]});
+        assert_eq!(minimal_input(&huge), None, "no gigabyte of x");
     }
 }

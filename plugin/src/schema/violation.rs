@@ -113,7 +113,11 @@ fn explain(schema: &Value, input: &Value, error: &ValidationError) -> Vec<Violat
     let at = error.instance_location.to_string();
     let given = input.pointer(&at).unwrap_or(&Value::Null);
     // The (sub)schema that holds the keyword broken.
-    let holder = error.schema_url.split_once('#').and_then(|(_, fragment)| schema.pointer(fragment));
+    // boon percent-encodes the fragment (a property named "custom fields" is `custom%20fields`).
+    let holder = error
+        .schema_url
+        .split_once('#')
+        .and_then(|(_, fragment)| schema.pointer(&percent_encoding::percent_decode_str(fragment).decode_utf8().ok()?));
     match &error.kind {
         ErrorKind::AdditionalProperties { got } => {
             let names = property_names(holder);
@@ -330,6 +334,15 @@ mod tests {
         let expected: Vec<&str> = found.iter().map(|v| v.expected.as_str()).collect();
         assert_eq!(expected, ["at most 100", "at least 1 characters"]);
         assert!(check(&schema(), &json!({"query": "rust", "type": "auto"})).unwrap().is_empty());
+    }
+
+    #[test]
+    fn nested_objects_under_names_with_spaces_still_name_their_parameters() {
+        let nested = json!({"type": "object", "properties": {"custom fields": {"type": "object",
+            "properties": {"owner": {"type": "string"}}, "additionalProperties": false}}});
+        let found = check(&nested, &json!({"custom fields": {"ownr": "me"}})).unwrap();
+        assert_eq!(found[0].pointer, "/custom fields/ownr");
+        assert_eq!(found[0].did_you_mean, Some(json!("owner")), "{:?}", found[0]);
     }
 
     #[test]

@@ -89,7 +89,8 @@ impl RemoteOperation for GetToken {
             ));
         }
         let raw = args.has(&RAW);
-        if raw && services.len() + usize::from(for_url.is_some()) > 1 {
+        let distinct: std::collections::BTreeSet<&str> = services.iter().map(|s| s.trim()).collect();
+        if raw && distinct.len() + usize::from(for_url.is_some()) > 1 {
             return Err(usage(
                 "--raw prints one token: name one SERVICE (or --for-url URL alone)",
                 "Run --get-token --raw once per service, or drop --raw to get them all in one JSON object.",

@@ -92,7 +92,7 @@ impl Run<'_, '_> {
         );
         // One connection to map it to, and a user to act for: the fix is a command.
         let next = match candidates.as_slice() {
-            [only] if self.identifier.is_some() => {
+            [only] if self.identifier.is_some() && store::check_service_name(service).is_ok() => {
                 Some(vec!["agent-auth", "--configure", service, "--connection-name", only.as_str()])
             }
             _ => None,
