@@ -81,7 +81,11 @@ fn curl(url: &str, requests: &[Request]) -> Command {
         if i > 0 {
             cmd.arg("--next");
         }
-        let query: Vec<String> = r.query.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+        let query: Vec<String> = r
+            .query
+            .iter()
+            .map(|(k, v)| format!("{}={}", server::percent_encode(k), server::percent_encode(v)))
+            .collect();
         let target = if query.is_empty() { r.path.clone() } else { format!("{}?{}", r.path, query.join("&")) };
         cmd.args(["--output", "/dev/null", "--request", &r.method, &format!("{url}{target}")]);
         for (name, value) in r.headers.iter().filter(|(k, _)| !matches!(k.as_str(), "host" | "content-length")) {
@@ -107,15 +111,6 @@ fn settle(cache: &Path) {
     while compiling() {
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn main() {

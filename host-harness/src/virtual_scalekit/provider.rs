@@ -276,17 +276,7 @@ fn block_file<'a>(
 
 /// Where a block's file sits in the bucket: `{block}/{encoded name}`.
 fn object_key(block: &NotionBlock, upload: &NotionUpload) -> String {
-    format!("{}/{}", block.id, path_segment(&upload.filename))
-}
-
-/// A file name as one URL path segment (RFC 3986 unreserved characters kept).
-fn path_segment(name: &str) -> String {
-    name.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    format!("{}/{}", block.id, super::server::percent_encode(&upload.filename))
 }
 
 /// `GET /v1/blocks/{id}`: a file block, whose URL is pre-signed now (fresh on every read).

@@ -35,6 +35,17 @@ pub fn parse_query(query: &str) -> Vec<(String, String)> {
     form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
 }
 
+/// Percent-encodes `text` for a URL path segment or query value: RFC 3986 unreserved characters
+/// are kept, every other byte becomes `%XX` (a space is `%20`, as the component sends it).
+pub fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// Binds `addr` (port 0 picks a free one), builds the environment for its URL with `make`, and
 /// serves it from background threads.
 pub fn spawn(
