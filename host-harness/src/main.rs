@@ -14,7 +14,7 @@ fn main() -> ExitCode {
     }
     // `--raw` (`TOKEN=$(agent-auth --get-token S --raw)`): a failure, the runner's own included,
     // goes to stderr and leaves the captured stdout empty.
-    let raw = args.iter().any(|a| a == "--raw") && args.iter().any(|a| a == "--get-token");
+    let raw = agent_auth_contract::option::raw_output(&args);
     let (stdout, exit) = if args.first().is_some_and(|a| a == "compile") {
         agent_auth_host::compile::main(args[1..].to_vec())
     } else {

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use agent_auth_contract::exit::Exit;
 use agent_auth_contract::operation::{Kind, Local, Remote, User};
-use agent_auth_contract::option::{AGENT_RUN_ID, CONNECTION_NAME, DRY_RUN, IDENTIFIER, NO_CACHE};
+use agent_auth_contract::option::{self, AGENT_RUN_ID, CONNECTION_NAME, DRY_RUN, IDENTIFIER, NO_CACHE};
 use agent_auth_contract::variables;
 
 use crate::audit::{self, Entry};
@@ -26,7 +26,7 @@ pub fn main(argv: Vec<String>, env: Vec<(String, String)>) -> u8 {
     let no_colour = env.iter().any(|(k, _)| k == variables::NO_COLOR);
     output::set_colour(terminal_stderr::get_terminal_stderr().is_some() && !no_colour);
     // Known before parsing, so that even a usage error leaves a script's captured stdout empty.
-    output::set_raw(argv.iter().any(|a| a == "--raw") && argv.iter().any(|a| a == "--get-token"));
+    output::set_raw(option::raw_output(&argv));
     match cli::parse(argv) {
         Ok(ParseOutcome::Print(text)) => {
             print!("{text}");

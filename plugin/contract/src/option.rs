@@ -171,6 +171,14 @@ pub static DRY_RUN: Opt = opt(
 /// `--raw`
 pub static RAW: Opt =
     opt("raw", Value::Switch, "Print only the token and a newline; a failure goes to stderr as JSON", "");
+
+/// Whether a command line asks for raw output (`--get-token ... --raw`): then a failure, the
+/// runner's own included, goes to stderr and stdout stays empty. Read from the words themselves,
+/// so that even a usage error follows it.
+pub fn raw_output<S: AsRef<str>>(argv: &[S]) -> bool {
+    let given = |word: &str| argv.iter().any(|a| a.as_ref() == word);
+    given("--raw") && given("--get-token")
+}
 /// `--name N`
 pub static NAME: Opt =
     opt("name", Value::One("N"), "Name of the new MCP config", "NAME (lower-case letters, digits, - and _)");

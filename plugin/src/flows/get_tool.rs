@@ -12,6 +12,7 @@ use crate::cli::{Args, usage};
 use crate::output::{Code, Failure, Success};
 use crate::scalekit::Scalekit;
 use crate::scalekit::tools::{self, Tool, ToolPage, ToolQuery};
+use crate::schema;
 
 /// `--get-tool [--provider P] [--tool-name T]... [--query Q] [--summary] [--page-size N] [--page-token X]`.
 pub struct GetTool {
@@ -122,7 +123,7 @@ impl<'t> Summary<'t> {
         let names = schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str);
         let required = names
             .map(|name| {
-                let kind = schema.pointer(&format!("/properties/{}/type", name.replace('~', "~0").replace('/', "~1")));
+                let kind = schema.pointer(&format!("/properties/{}/type", schema::pointer_segment(name)));
                 let kind = match kind {
                     Some(Value::Array(kinds)) => kinds.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("|"),
                     Some(Value::String(kind)) => kind.clone(),

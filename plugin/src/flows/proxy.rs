@@ -130,7 +130,7 @@ fn dry_run(sk: &Scalekit, mut request: ProxyRequest, identifier: &str) -> Result
         Body::Empty => Value::Null,
         Body::Json(json) => json.clone(),
         Body::Form { file, fields } => {
-            let name = std::path::Path::new(file).file_name().and_then(|n| n.to_str()).unwrap_or("file");
+            let name = upload_name(file);
             let bytes = std::fs::metadata(file).map(|m| m.len()).unwrap_or_default();
             json!({"multipart": {"fields": Map::from_iter(fields.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str())))),
                                  "file": {"field": "file", "filename": name, "bytes": bytes}}})
@@ -198,7 +198,7 @@ fn build_call(request: &ProxyRequest, identifier: &str, warnings: &mut Vec<Strin
     let body = match &request.body {
         Body::Form { file, fields } => {
             let bytes = files::read_named(file, "--input-file")?;
-            let name = std::path::Path::new(file).file_name().and_then(|n| n.to_str()).unwrap_or("file");
+            let name = upload_name(file);
             let mime = mime_guess::from_path(file).first_raw().unwrap_or("application/octet-stream");
             if mime == "application/octet-stream" {
                 warnings.push(format!(
@@ -228,6 +228,11 @@ fn build_call(request: &ProxyRequest, identifier: &str, warnings: &mut Vec<Strin
         connection_name: request.connection_name.clone(),
         identifier: identifier.to_owned(),
     })
+}
+
+/// The file name an `--input-file` is uploaded under.
+fn upload_name(file: &str) -> &str {
+    std::path::Path::new(file).file_name().and_then(|n| n.to_str()).unwrap_or("file")
 }
 
 fn http_method(raw: &str) -> Result<String, Failure> {

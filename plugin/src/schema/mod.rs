@@ -9,4 +9,4 @@ mod violation;
 
 pub use example::minimal_input;
 pub use fix::corrected;
-pub use violation::check;
+pub use violation::{check, escape as pointer_segment};

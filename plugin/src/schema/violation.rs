@@ -243,8 +243,8 @@ fn parent_of(pointer: &str) -> &str {
     pointer.rfind('/').map_or("", |i| &pointer[..i])
 }
 
-/// `~` and `/` escaped for a JSON pointer segment (RFC 6901).
-fn escape(key: &str) -> String {
+/// `key` as one JSON pointer segment: `~` and `/` escaped (RFC 6901).
+pub fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
