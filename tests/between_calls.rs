@@ -134,6 +134,22 @@ fn the_five_step_flow_sends_six_requests_and_a_warm_execution_one() {
 }
 
 #[test]
+fn a_search_reads_each_provider_once_and_then_serves_the_execution_s_schema() {
+    let w = World::start();
+    let search = ["--get-tool", "--query", "read a notion page", "--summary"];
+    let cold = requests_of(&w, || {
+        let found = w.run(&search);
+        assert_eq!(found.json["tools"][0]["name"], "notion_page_get", "{}", found.stdout);
+    });
+    let listings = cold.iter().filter(|r| r.starts_with("GET /api/v1/tools")).count();
+    assert!(listings > 1, "one listing per provider with a connection: {cold:#?}");
+    let again = requests_of(&w, || assert_eq!(w.run(&search).code, 0));
+    assert_eq!(again, Vec::<String>::new(), "a second search within the minutes is answered from the cache");
+    let run = requests_of(&w, || assert_eq!(w.run(&EXECUTE).code, 0));
+    assert!(!run.iter().any(|r| r.starts_with("GET /api/v1/tools")), "the schema came with the search: {run:#?}");
+}
+
+#[test]
 fn an_account_revoked_within_the_minute_still_ends_in_the_authorization_path() {
     let w = World::start();
     let execute = || w.run(&EXECUTE);

@@ -16,6 +16,7 @@ mod files;
 mod flows;
 mod http;
 mod output;
+mod relevance;
 mod scalekit;
 mod schema;
 mod storage;

@@ -87,11 +87,15 @@ pub static TOOL_NAME: Opt = opt(
     "Tool name (--get-tool takes several)",
     "NAME (see agent-auth --get-tool --provider P)",
 );
-/// The lengths of a `--query` Scalekit accepts, in characters.
+/// The lengths of a `--query`, in characters (what Scalekit accepts for its own `filter.query`).
 pub const QUERY_LENGTH: std::ops::RangeInclusive<usize> = 3..=100;
 /// `--query Q`
-pub static QUERY: Opt =
-    opt("query", Value::One("Q"), "Free-text tool search (3-100 characters)", "'what you want to do'");
+pub static QUERY: Opt = opt(
+    "query",
+    Value::One("Q"),
+    "Search tools by what is to be done, best first (3-100 characters)",
+    "'what you want to do'",
+);
 /// `--tool-input JSON|@FILE|-`
 pub static TOOL_INPUT: Opt = Opt {
     file: Some(FileUse::ReadIfAt),

@@ -10,26 +10,40 @@ use serde_json::{Map, Value};
 use super::operation::{Context, RemoteOperation};
 use crate::cli::{Args, usage};
 use crate::output::{Code, Failure, Success};
+use crate::relevance;
 use crate::scalekit::Scalekit;
+use crate::scalekit::connections::{self, MAX_PAGE_SIZE};
 use crate::scalekit::tools::{self, Tool, ToolPage, ToolQuery};
 use crate::schema;
 
 /// `--get-tool [--provider P] [--tool-name T]... [--query Q] [--summary] [--page-size N] [--page-token X]`.
 pub struct GetTool {
-    query: ToolQuery,
+    mode: Mode,
     /// `tools` as compact entries.
     summary: bool,
 }
 
+/// A listing Scalekit pages, or a search agent-auth ranks.
+enum Mode {
+    List(ToolQuery),
+    Search(Search),
+}
+
+/// `--query`: the tools of one provider, or of every provider with a connection here, best first.
+struct Search {
+    text: String,
+    provider: Option<String>,
+    /// Tools per page.
+    limit: usize,
+    /// How many better ones came before this page (our `next_page_token`).
+    offset: usize,
+}
+
+/// Tools a search returns when `--page-size` does not say.
+const SEARCH_PAGE: usize = 10;
+
 impl RemoteOperation for GetTool {
     fn parse(args: &Args) -> Result<Self, Failure> {
-        let query = args.text(&QUERY).map(str::to_owned);
-        if query.as_ref().is_some_and(|q| !QUERY_LENGTH.contains(&q.chars().count())) {
-            return Err(usage(
-                format!("--query must be {} to {} characters", QUERY_LENGTH.start(), QUERY_LENGTH.end()),
-                "Use a longer or shorter search phrase, or --provider P to list a provider's tools.",
-            ));
-        }
         let page_size = args.number(&PAGE_SIZE);
         if let Some(n) = page_size.filter(|n| !(1..=TOOLS_PAGE_MAX).contains(n)) {
             return Err(usage(
@@ -37,21 +51,111 @@ impl RemoteOperation for GetTool {
                 format!("Use a page size from 1 to {TOOLS_PAGE_MAX} and follow next_page_token with --page-token."),
             ));
         }
-        Ok(GetTool {
-            query: ToolQuery {
-                provider: args.text(&PROVIDER).map(|p| p.trim().to_uppercase()),
+        let provider = args.text(&PROVIDER).map(|p| p.trim().to_uppercase());
+        let page_token = args.text(&PAGE_TOKEN).map(str::to_owned);
+        let summary = args.has(&SUMMARY);
+        let Some(text) = args.text(&QUERY).map(str::to_owned) else {
+            let query = ToolQuery {
+                provider,
                 names: args.all(&TOOL_NAME).to_vec(),
-                query,
                 page_size: page_size.map(|n| n as u32),
-                page_token: args.text(&PAGE_TOKEN).map(str::to_owned),
-            },
-            summary: args.has(&SUMMARY),
-        })
+                page_token,
+            };
+            return Ok(GetTool { mode: Mode::List(query), summary });
+        };
+        if !QUERY_LENGTH.contains(&text.chars().count()) {
+            return Err(usage(
+                format!("--query must be {} to {} characters", QUERY_LENGTH.start(), QUERY_LENGTH.end()),
+                "Use a longer or shorter search phrase, or --provider P to list a provider's tools.",
+            ));
+        }
+        if !args.all(&TOOL_NAME).is_empty() {
+            return Err(usage(
+                "--query and --tool-name do not go together",
+                "Search with --query 'what you want to do', or look tools up by name with --tool-name T.",
+            ));
+        }
+        let offset = match page_token.as_deref().filter(|t| !t.is_empty()) {
+            None => 0,
+            Some(token) => token.parse().map_err(|_| {
+                usage(
+                    format!("--page-token {token} is not from a --query search"),
+                    "Pass the next_page_token of the same --get-tool --query call, or leave --page-token out.",
+                )
+            })?,
+        };
+        let limit = page_size.map_or(SEARCH_PAGE, |n| n as usize);
+        Ok(GetTool { mode: Mode::Search(Search { text, provider, limit, offset }), summary })
     }
 
     fn run(self, ctx: &Context) -> Result<Success, Failure> {
-        list(ctx, self.query, self.summary)
+        match self.mode {
+            Mode::List(query) => list(ctx, query, self.summary),
+            Mode::Search(search) => search.run(ctx, self.summary),
+        }
     }
+}
+
+impl Search {
+    /// Ranks the searched providers' tools against the text and returns one page of them.
+    fn run(self, ctx: &Context, summary: bool) -> Result<Success, Failure> {
+        let named = self.provider.is_some();
+        let providers = match self.provider {
+            Some(provider) => vec![provider],
+            None => providers_here(ctx)?,
+        };
+        let mut catalogue = Vec::new();
+        for provider in &providers {
+            catalogue.extend(provider_tools(ctx, provider)?);
+        }
+        let ranked = relevance::rank(&self.text, &catalogue);
+        let end = ranked.len().min(self.offset.saturating_add(self.limit));
+        let page = ranked.get(self.offset..end).unwrap_or_default().iter().copied();
+        let next = if end < ranked.len() { end.to_string() } else { String::new() };
+        let mut success = Success::default();
+        if providers.is_empty() {
+            success.warnings.push(
+                "no connections here, so no provider was searched; pass --provider P to search a provider's tools"
+                    .into(),
+            );
+        } else if ranked.is_empty() {
+            let elsewhere =
+                if named { "another --provider" } else { "--provider P for a provider without a connection here" };
+            success
+                .warnings
+                .push(format!("no tool of {} matches; try other words, or {elsewhere}", providers.join(", ")));
+        }
+        Ok(success.with("tools", entries(page, summary)).with("next_page_token", next).with("total_size", ranked.len()))
+    }
+}
+
+/// The providers of this environment's connections, in the listing's order.
+fn providers_here(ctx: &Context) -> Result<Vec<String>, Failure> {
+    let all = match ctx.sk.cache.connections() {
+        Some(all) => all,
+        None => {
+            let all = connections::scan(&ctx.sk, MAX_PAGE_SIZE, |_| false)?;
+            ctx.sk.cache.remember_connections(&all);
+            all
+        }
+    };
+    let mut providers: Vec<String> = Vec::new();
+    for key in all.iter().map(|c| c.provider_key.to_uppercase()).filter(|p| !p.is_empty()) {
+        if !providers.contains(&key) {
+            providers.push(key);
+        }
+    }
+    Ok(providers)
+}
+
+/// Every tool of `provider`, remembered from a recent call or read now (and remembered).
+fn provider_tools(ctx: &Context, provider: &str) -> Result<Vec<Tool>, Failure> {
+    if let Some(tools) = ctx.sk.cache.tools_of(provider) {
+        return Ok(tools);
+    }
+    let tools = tools::all_of(&ctx.sk, provider)?;
+    ctx.sk.cache.remember_tools(provider, &tools);
+    Ok(tools)
 }
 
 /// The tool `name` with its schema, remembered from a recent step or asked of Scalekit.
@@ -77,7 +181,7 @@ fn not_found(names: &[&str], provider: Option<&str>) -> Failure {
 /// One tool by name, from a provider's listing a recent call fetched.
 fn remembered(ctx: &Context, query: &ToolQuery) -> Option<ToolPage> {
     let [name] = query.names.as_slice() else { return None };
-    if query.query.is_some() || query.page_token.is_some() || query.page_size.is_some() {
+    if query.page_token.is_some() || query.page_size.is_some() {
         return None;
     }
     let tool = ctx.sk.cache.tool(name, query.provider.as_deref())?;
@@ -87,7 +191,7 @@ fn remembered(ctx: &Context, query: &ToolQuery) -> Option<ToolPage> {
 /// Asks Scalekit; a provider's whole listing is remembered for the schemas the next steps read.
 fn fetch(ctx: &Context, query: &ToolQuery) -> Result<ToolPage, Failure> {
     let page = tools::list(&ctx.sk, query)?;
-    let whole_listing = query.names.is_empty() && query.query.is_none() && query.page_token.is_none();
+    let whole_listing = query.names.is_empty() && query.page_token.is_none();
     if let Some(provider) = query.provider.as_deref().filter(|_| whole_listing && page.next_page_token.is_empty()) {
         ctx.sk.cache.remember_tools(provider, &page.tools);
     } else if !query.names.is_empty() {
@@ -136,7 +240,7 @@ impl<'t> Summary<'t> {
     }
 }
 
-/// Lists tools by provider, names and/or free text; one `--tool-name` also returns `tool`.
+/// Lists tools by provider and/or names; one `--tool-name` also returns `tool`.
 fn list(ctx: &Context, query: ToolQuery, summary: bool) -> Result<Success, Failure> {
     let page = match remembered(ctx, &query) {
         Some(page) => page,
@@ -156,12 +260,20 @@ fn list(ctx: &Context, query: ToolQuery, summary: bool) -> Result<Success, Failu
     {
         success = success.with("tool", tool);
     }
-    let success = if summary {
-        success.with("tools", page.tools.iter().map(Summary::of).collect::<Vec<_>>())
+    Ok(success
+        .with("tools", entries(page.tools.iter(), summary))
+        .with("next_page_token", &page.next_page_token)
+        .with("total_size", page.total_size))
+}
+
+/// `tools`: whole, or as compact entries with `--summary`.
+fn entries<'t>(tools: impl Iterator<Item = &'t Tool>, summary: bool) -> Value {
+    let value = if summary {
+        serde_json::to_value(tools.map(Summary::of).collect::<Vec<_>>())
     } else {
-        success.with("tools", &page.tools)
+        serde_json::to_value(tools.collect::<Vec<_>>())
     };
-    Ok(success.with("next_page_token", &page.next_page_token).with("total_size", page.total_size))
+    value.unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -151,6 +151,11 @@ impl Cache {
         }
     }
 
+    /// The whole listing of `provider`, when it was fetched recently.
+    pub fn tools_of(&self, provider: &str) -> Option<Vec<Tool>> {
+        self.data.borrow().tools.get(provider).filter(|_| self.read)?.fresh(TOOLS_TTL)
+    }
+
     /// Remembers the whole listing of `provider`.
     pub fn remember_tools(&self, provider: &str, tools: &[Tool]) {
         self.data.borrow_mut().tools.insert(provider.to_owned(), Stamped { at: clock::now(), value: tools.to_vec() });

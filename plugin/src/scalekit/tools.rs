@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use super::pages::{Listing, Pages};
 use super::{ApiError, Scalekit};
 
 /// A catalogue query.
@@ -12,8 +13,6 @@ pub struct ToolQuery {
     pub provider: Option<String>,
     /// `filter.tool_name`, repeated.
     pub names: Vec<String>,
-    /// `filter.query`, free text.
-    pub query: Option<String>,
     /// `page_size`.
     pub page_size: Option<u32>,
     /// `page_token`.
@@ -71,31 +70,50 @@ pub fn list(sk: &Scalekit, q: &ToolQuery) -> Result<ToolPage, ApiError> {
     for name in &q.names {
         query.push(("filter.tool_name", name.clone()));
     }
-    if let Some(text) = &q.query {
-        query.push(("filter.query", text.clone()));
-    }
     if let Some(n) = q.page_size {
         query.push(("page_size", n.to_string()));
     }
     if let Some(t) = q.page_token.as_ref().filter(|t| !t.is_empty()) {
         query.push(("page_token", t.clone()));
     }
-    let raw: RawPage = sk.get("/api/v1/tools", &query, "tool listing")?;
-    let text = |d: &Map<String, Value>, k: &str| d.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let raw: RawPage = sk.get(TOOLS_PATH, &query, LISTING)?;
     Ok(ToolPage {
-        tools: raw
-            .tools
-            .into_iter()
-            .map(|t| Tool {
-                name: text(&t.definition, "name"),
-                description: text(&t.definition, "description"),
-                provider: t.provider,
-                input_schema: t.definition.get("input_schema").cloned().unwrap_or_else(|| json!({})),
-            })
-            .collect(),
+        tools: raw.tools.into_iter().map(RawTool::into_tool).collect(),
         next_page_token: raw.next_page_token,
         total_size: raw.total_size,
     })
+}
+
+/// Every tool of `provider`, from every page.
+pub fn all_of(sk: &Scalekit, provider: &str) -> Result<Vec<Tool>, ApiError> {
+    let query = vec![("filter.provider", provider.to_owned()), ("page_size", PAGE_MAX.to_string())];
+    Ok(Pages::<RawPage>::new(sk, TOOLS_PATH, query, LISTING).all()?.into_iter().map(RawTool::into_tool).collect())
+}
+
+/// Where the catalogue is read.
+const TOOLS_PATH: &str = "/api/v1/tools";
+/// The catalogue in messages.
+const LISTING: &str = "tool listing";
+/// Scalekit's largest tool page.
+const PAGE_MAX: u64 = agent_auth_contract::option::TOOLS_PAGE_MAX;
+
+impl RawTool {
+    fn into_tool(self) -> Tool {
+        let text = |k: &str| self.definition.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+        Tool {
+            name: text("name"),
+            description: text("description"),
+            input_schema: self.definition.get("input_schema").cloned().unwrap_or_else(|| json!({})),
+            provider: self.provider,
+        }
+    }
+}
+
+impl Listing for RawPage {
+    type Item = RawTool;
+    fn into_parts(self) -> (Vec<RawTool>, String) {
+        (self.tools, self.next_page_token)
+    }
 }
 
 /// The result of a tool execution.
