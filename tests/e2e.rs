@@ -610,3 +610,56 @@ fn a_script_captures_the_raw_token_and_a_failure_leaves_its_stdout_empty() {
     assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
     assert_eq!(serde_json::from_str::<serde_json::Value>(&stderr).unwrap()["error"]["code"], "USAGE");
 }
+
+#[test]
+fn large_results_go_to_an_owner_only_file_with_their_shape_and_a_preview() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::start();
+    let paragraphs: Vec<String> = (0..300).map(|i| format!("Paragraph {i}: {}", "lorem ipsum ".repeat(8))).collect();
+    let input = json!({"parent_page_id": "59833787-2cf9-4fdf-8782-e53db20768a5", "title": "Long notes", "paragraphs": paragraphs});
+    let created = w.run(&["--execute-tool", "--tool-name", "notion_page_create", "--tool-input", &input.to_string()]);
+    assert_eq!(created.code, 0, "{}", created.stdout);
+    let blocks = format!("/v1/blocks/{}/children", created.json["data"]["id"].as_str().unwrap());
+    let read = ["--proxy-request", "--connection-name", "notion-ijIQedmJ", "--path", blocks.as_str()];
+
+    let spilled = w.run(&read);
+    assert_eq!(spilled.code, 0, "{}", spilled.stdout);
+    assert!(spilled.stdout.len() <= 16 * 1024, "stdout holds {} bytes", spilled.stdout.len());
+    assert!(spilled.json.get("body").is_none(), "{}", spilled.stdout);
+    let file = &spilled.json["result_file"];
+    assert_eq!(file["format"], "json");
+    assert_eq!(file["shape"]["results"]["items"], 300, "{file}");
+    assert!(file["preview"].as_str().unwrap().starts_with(r#"{"#), "{file}");
+    let path = std::path::PathBuf::from(file["path"].as_str().unwrap());
+    assert!(path.starts_with(w.home.path()), "kept in the state folder: {}", path.display());
+    let kept: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(kept["results"].as_array().unwrap().len(), 300);
+    assert_eq!(file["bytes"], std::fs::metadata(&path).unwrap().len());
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    assert!(spilled.stderr.contains("read it in parts"), "{}", spilled.stderr);
+
+    // A result older than a day is removed when the next one is kept.
+    let old = path.with_file_name("1000-old-00000000.json");
+    std::fs::write(&old, "{}").unwrap();
+    let inline = w.run(&[&read[..], &["--max-output-bytes", "1000000"]].concat());
+    assert_eq!(inline.json["body"]["results"].as_array().map(Vec::len), Some(300), "a larger budget keeps it inline");
+    assert!(old.exists(), "nothing was kept, so nothing was swept");
+    let again = w.run(&read);
+    assert_ne!(again.json["result_file"]["path"], serde_json::Value::Null, "{}", again.stdout);
+    assert!(!old.exists(), "the day-old result was removed");
+
+    // The same for a tool's data.
+    let title = format!("Minutes {}", "of the long meeting ".repeat(100));
+    let input = json!({"parent_page_id": "59833787-2cf9-4fdf-8782-e53db20768a5", "title": title});
+    w.run(&["--execute-tool", "--tool-name", "notion_page_create", "--tool-input", &input.to_string()]);
+    let search = ["--execute-tool", "--tool-name", "notion_page_search", "--tool-input", r#"{"query": "Minutes"}"#];
+    let found = w.run(&[&search[..], &["--max-output-bytes", "1024"]].concat());
+    assert_eq!(found.code, 0, "{}", found.stdout);
+    assert!(found.json.get("data").is_none() && found.json["execution_id"].is_string(), "{}", found.stdout);
+    let kept = std::fs::read_to_string(found.json["result_file"]["path"].as_str().unwrap()).unwrap();
+    assert!(kept.contains(&title), "the file holds the whole data");
+    assert_eq!(w.run(&search).json["data"]["results"][0]["title"], title.as_str(), "16 KiB by default");
+
+    let tiny = w.run(&[&read[..], &["--max-output-bytes", "10"]].concat());
+    assert_eq!((tiny.code, tiny.json["error"]["code"].as_str()), (2, Some("USAGE")), "{}", tiny.stdout);
+}

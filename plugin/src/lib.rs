@@ -17,6 +17,7 @@ mod flows;
 mod http;
 mod output;
 mod relevance;
+mod results;
 mod scalekit;
 mod schema;
 mod storage;

@@ -5,7 +5,7 @@
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::PathBuf;
 
-use agent_auth_contract::storage::{CONFIG_DIR_VAR, CONNECTIONS_FILE, STATE_DIR_VAR, TOKEN_CACHE_PREFIX};
+use agent_auth_contract::storage::{CONFIG_DIR_VAR, CONNECTIONS_FILE, RESULTS_DIR, STATE_DIR_VAR, TOKEN_CACHE_PREFIX};
 
 /// The config and state folders of one invocation.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,14 +37,20 @@ impl AgentDirs {
         Ok(())
     }
 
-    /// Makes `connections.json` and the cached Scalekit tokens readable by their owner only (the
-    /// component cannot change modes; the folders are owner-only already).
+    /// Makes `connections.json`, the cached Scalekit tokens and the saved results readable by
+    /// their owner only (the component cannot change modes; the folders are owner-only already).
     pub fn protect(&self) -> std::io::Result<()> {
-        let tokens = std::fs::read_dir(&self.state)?
-            .filter_map(Result::ok)
-            .map(|entry| entry.path())
+        let in_folder = |dir: &std::path::Path| {
+            std::fs::read_dir(dir).into_iter().flatten().filter_map(Result::ok).map(|entry| entry.path())
+        };
+        let tokens = in_folder(&self.state)
             .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(TOKEN_CACHE_PREFIX)));
-        for file in std::iter::once(self.config.join(CONNECTIONS_FILE)).chain(tokens) {
+        let results = self.state.join(RESULTS_DIR);
+        if results.is_dir() {
+            std::fs::set_permissions(&results, std::fs::Permissions::from_mode(0o700))?;
+        }
+        let files = std::iter::once(self.config.join(CONNECTIONS_FILE)).chain(tokens).chain(in_folder(&results));
+        for file in files {
             if file.is_file() {
                 std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))?;
             }
@@ -82,7 +88,13 @@ mod tests {
         std::fs::write(config.join(CONNECTIONS_FILE), "{}").unwrap();
         let token = state.join(format!("{TOKEN_CACHE_PREFIX}0123.json"));
         std::fs::write(&token, "{}").unwrap();
+        let results = state.join(RESULTS_DIR);
+        std::fs::create_dir(&results).unwrap();
+        std::fs::write(results.join("1-notion_page_get-00.json"), "{}").unwrap();
         dirs.protect().unwrap();
+        assert_eq!(std::fs::metadata(&results).unwrap().permissions().mode() & 0o777, 0o700);
+        let result = results.join("1-notion_page_get-00.json");
+        assert_eq!(std::fs::metadata(result).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(std::fs::metadata(config.join(CONNECTIONS_FILE)).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(std::fs::metadata(&token).unwrap().permissions().mode() & 0o777, 0o600);
     }

@@ -193,8 +193,8 @@ pub static GLOBAL_OPTIONS: &[&Opt] = &[&option::AGENT_RUN_ID, &option::NO_CACHE]
 
 use option::{
     BODY, CONFIG_NAME, CONNECTION_NAME, DESCRIPTION, DRY_RUN, FOR_URL, HEADERS, IDENTIFIER, INCLUDE_STATIC, INPUT_FILE,
-    INSTANCE_ID, LIMIT, METHOD, NAME, OUTPUT_FILE, PAGE_SIZE, PAGE_TOKEN, PATH, PROVIDER, QUERY, QUERY_PARAMS, RAW,
-    SINCE, SUMMARY, TOOL_INPUT, TOOL_NAME, TOOLS, WAIT,
+    INSTANCE_ID, LIMIT, MAX_OUTPUT_BYTES, METHOD, NAME, OUTPUT_FILE, PAGE_SIZE, PAGE_TOKEN, PATH, PROVIDER, QUERY,
+    QUERY_PARAMS, RAW, SINCE, SUMMARY, TOOL_INPUT, TOOL_NAME, TOOLS, WAIT,
 };
 
 /// Every operation, in the order `--help` lists them.
@@ -240,7 +240,13 @@ pub static OPERATIONS: &[Operation] = &[
         flag: "execute-tool",
         operand: Operand::None,
         about: "Execute a tool for a connected account",
-        options: &[required(&TOOL_NAME), optional(&CONNECTION_NAME), required(&TOOL_INPUT), optional(&DRY_RUN)],
+        options: &[
+            required(&TOOL_NAME),
+            optional(&CONNECTION_NAME),
+            required(&TOOL_INPUT),
+            optional(&DRY_RUN),
+            optional(&MAX_OUTPUT_BYTES),
+        ],
         user: User::Required,
         audit: Some(Audit { target: &[Part::Value(&TOOL_NAME)], separator: "" }),
     },
@@ -259,6 +265,7 @@ pub static OPERATIONS: &[Operation] = &[
             optional(&INPUT_FILE),
             optional(&OUTPUT_FILE),
             optional(&DRY_RUN),
+            optional(&MAX_OUTPUT_BYTES),
         ],
         user: User::Required,
         audit: Some(Audit {
@@ -466,7 +473,7 @@ mod tests {
         );
         assert_eq!(
             find("execute-tool").synopsis(),
-            "--execute-tool --tool-name T [--connection-name C] --tool-input JSON|@FILE|- [--dry-run] [--identifier I]"
+            "--execute-tool --tool-name T [--connection-name C] --tool-input JSON|@FILE|- [--dry-run] [--max-output-bytes N] [--identifier I]"
         );
         assert!(find("get-tool").synopsis().contains(" [--tool-name T]... "));
         assert_eq!(

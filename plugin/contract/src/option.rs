@@ -172,6 +172,17 @@ pub static DRY_RUN: Opt = opt(
     "Check everything and print the request that would be sent, sending nothing that changes anything",
     "",
 );
+/// The default of `--max-output-bytes`: a result's `data` or `body` larger than this goes to a file.
+pub const OUTPUT_BUDGET: u64 = 16 * 1024;
+/// The budgets `--max-output-bytes` accepts.
+pub const OUTPUT_BUDGET_RANGE: std::ops::RangeInclusive<u64> = 1024..=1 << 30;
+/// `--max-output-bytes N`
+pub static MAX_OUTPUT_BYTES: Opt = opt(
+    "max-output-bytes",
+    Value::Number("N"),
+    "A result's data or body over N bytes goes to a file, with its shape and a preview on stdout (default 16384)",
+    "16384",
+);
 /// `--raw`
 pub static RAW: Opt =
     opt("raw", Value::Switch, "Print only the token and a newline; a failure goes to stderr as JSON", "");

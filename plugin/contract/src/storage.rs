@@ -15,3 +15,8 @@ pub const TOKEN_CACHE_PREFIX: &str = "scalekit-token-";
 /// In the state folder: the start of the names of the files that remember an environment's
 /// connections, tool listings and active accounts between calls (`<prefix><key>.json`).
 pub const MEMORY_PREFIX: &str = "scalekit-memory-";
+/// In the state folder: results too large for stdout (`--max-output-bytes`), one file each,
+/// readable by their owner only and removed after a day.
+pub const RESULTS_DIR: &str = "results";
+/// How long a result file is kept, in seconds.
+pub const RESULT_KEPT_FOR: i64 = 24 * 60 * 60;

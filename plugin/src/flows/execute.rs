@@ -13,13 +13,15 @@ use super::operation::{Context, RemoteOperation};
 use super::{errors, get_tool, input};
 use crate::cli::Args;
 use crate::output::{Code, Failure, Success};
+use crate::results::{self, Budget};
 use crate::scalekit::accounts::Account;
 use crate::scalekit::connections::Connection;
 use crate::scalekit::tools::{self, EXECUTE_PATH, ExecuteRequest, Tool};
 use crate::scalekit::{ApiError, ErrorResponse, Scalekit};
 use crate::schema;
 
-/// `--execute-tool --tool-name T [--connection-name C] --tool-input JSON|@FILE|- [--dry-run] [--identifier I]`.
+/// `--execute-tool --tool-name T [--connection-name C] --tool-input JSON|@FILE|- [--dry-run]
+/// [--max-output-bytes N] [--identifier I]`.
 pub struct ExecuteTool {
     /// The command line, for the corrected command a failure offers.
     args: Args,
@@ -29,6 +31,8 @@ pub struct ExecuteTool {
     tool_input: String,
     /// Check everything, send no execution (`--dry-run`).
     dry_run: bool,
+    /// How much of `data` stdout carries (`--max-output-bytes`).
+    budget: Budget,
 }
 
 impl RemoteOperation for ExecuteTool {
@@ -39,6 +43,7 @@ impl RemoteOperation for ExecuteTool {
             connection_name: args.text(&CONNECTION_NAME).map(str::to_owned),
             tool_input: args.required(&TOOL_INPUT),
             dry_run: args.has(&DRY_RUN),
+            budget: Budget::parse(args)?,
         })
     }
 
@@ -47,7 +52,7 @@ impl RemoteOperation for ExecuteTool {
         match execute(ctx, &self, &mut warnings) {
             Ok(mut success) => {
                 success.warnings.extend(warnings);
-                Ok(success)
+                Ok(results::fit(success, "data", self.budget, ctx.storage.state_dir(), &self.tool_name))
             }
             Err(failure) => Err(failure.warn(warnings)),
         }

@@ -14,6 +14,7 @@ use crate::cli::Args;
 use crate::files::{self, AtomicFile};
 use crate::http::{self, Response, TransportError};
 use crate::output::{Code, Failure, Success};
+use crate::results::{self, Budget};
 use crate::scalekit::proxy::{self, ProxyCall};
 use crate::scalekit::{ApiError, ErrorResponse, Scalekit};
 
@@ -36,7 +37,8 @@ const RESERVED_HEADERS: [&str; 13] = [
 ];
 
 /// `--proxy-request --connection-name C --path P [--method M] [--query-params JSON] [--body JSON]
-/// [--headers JSON] [--input-file F] [--output-file F] [--identifier I]`, every option checked.
+/// [--headers JSON] [--input-file F] [--output-file F] [--dry-run] [--max-output-bytes N]
+/// [--identifier I]`, every option checked.
 pub struct ProxyRequest {
     connection_name: String,
     method: String,
@@ -49,6 +51,8 @@ pub struct ProxyRequest {
     output_file: Option<String>,
     /// Check everything, send nothing (`--dry-run`).
     dry_run: bool,
+    /// How much of `body` stdout carries (`--max-output-bytes`).
+    budget: Budget,
     /// What reading the options noticed (headers dropped).
     warnings: Vec<String>,
 }
@@ -71,7 +75,12 @@ impl RemoteOperation for ProxyRequest {
     }
 
     fn run(self, ctx: &Context) -> Result<Success, Failure> {
-        if self.dry_run { dry_run(&ctx.sk, self, ctx.user()) } else { send(&ctx.sk, self, ctx.user()) }
+        if self.dry_run {
+            return dry_run(&ctx.sk, self, ctx.user());
+        }
+        let (budget, label) = (self.budget, format!("proxy-{}", self.connection_name));
+        let success = send(&ctx.sk, self, ctx.user())?;
+        Ok(results::fit(success, "body", budget, ctx.storage.state_dir(), &label))
     }
 }
 
@@ -110,6 +119,7 @@ fn check(args: &Args, warnings: &mut Vec<String>) -> Result<ProxyRequest, Failur
         body,
         output_file: args.text(&OUTPUT_FILE).map(str::to_owned),
         dry_run: args.has(&DRY_RUN),
+        budget: Budget::parse(args)?,
         warnings: Vec::new(),
     })
 }
