@@ -29,6 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use agent_auth_contract::storage::AUDIT_FILE;
+use agent_auth_contract::variables::RUNNER_FACTS;
 use agent_auth_host::outbound::Network;
 use agent_auth_host::runtime::{Invocation, Runtime, Stdio};
 use agent_auth_host::sandbox::{self, AgentDirs, EgressPolicy, FileGrants, Limits};
@@ -74,7 +75,9 @@ fn run_case(path: &Path) -> Result<(), Failed> {
 
     let script = Arc::new(Script { responses, log: Mutex::new(Vec::new()) });
     let (grants, args) = FileGrants::from_args(&case.args, dir.path());
-    let component_env = sandbox::env::component_env(|name| env.get(name).cloned());
+    let mut component_env = sandbox::env::component_env(|name| env.get(name).cloned());
+    // The runner adds its facts itself (a caller's variable of that name never passes): so does the case.
+    component_env.extend(env.get(RUNNER_FACTS).map(|facts| (RUNNER_FACTS.to_owned(), facts.clone())));
     let egress_url = case.sandbox.env_url.clone().or_else(|| sandbox::env::env_url(&component_env));
     let invocation = Invocation {
         args,

@@ -663,3 +663,38 @@ fn large_results_go_to_an_owner_only_file_with_their_shape_and_a_preview() {
     let tiny = w.run(&[&read[..], &["--max-output-bytes", "10"]].concat());
     assert_eq!((tiny.code, tiny.json["error"]["code"].as_str()), (2, Some("USAGE")), "{}", tiny.stdout);
 }
+
+#[test]
+fn doctor_checks_the_real_path_and_names_the_first_problem() {
+    let w = World::start();
+    let mut cmd = w.command(&["--doctor"]);
+    cmd.env("HTTPS_PROXY", "http://proxyuser:proxy-pass-7c1@127.0.0.1:9");
+    let run = finish(cmd);
+    assert!(!run.stdout.contains("proxy-pass-7c1") && !run.stderr.contains("proxy-pass-7c1"), "{}", run.stdout);
+    let check = |name: &str| {
+        let checks = run.json["checks"].as_array().unwrap();
+        checks.iter().find(|c| c["check"] == name).cloned().unwrap_or_else(|| panic!("no {name}: {}", run.stdout))
+    };
+    for name in
+        ["variables", "identifier", "config folder", "state folder", "runner", "network", "clock", "credentials"]
+    {
+        assert_eq!(check(name)["status"], "pass", "{name}: {}", run.stdout);
+    }
+    let runner = check("runner")["detail"].as_str().unwrap().to_owned();
+    assert!(runner.contains("https http://127.0.0.1:9"), "the proxy, without its credentials: {runner}");
+    // The virtual workspace has a DRAFT connection, and alice has accounts waiting for her.
+    assert_eq!((run.code, run.json["error"]["code"].as_str()), (4, Some("CONNECTION_NOT_COMPLETED")), "{}", run.stdout);
+    let accounts = check("accounts");
+    assert_eq!(accounts["code"], "AUTHORIZATION_REQUIRED", "{accounts}");
+    let next: Vec<&str> = accounts["next"].as_array().unwrap().iter().filter_map(|a| a.as_str()).collect();
+    assert_eq!(next[..3], ["agent-auth", "--generate-link", "--connection-name"], "{accounts}");
+    let link = w.run(&next[1..]);
+    assert_eq!(link.code, 4, "the offered command runs as is and gives the link: {}", link.stdout);
+    assert!(link.json["action_required"]["link"].is_string(), "{}", link.stdout);
+
+    // A state folder nothing can be written in is the first problem.
+    let mut cmd = w.command(&["--doctor"]);
+    cmd.env("AGENT_AUTH_STATE_DIR", "/proc");
+    let stuck = finish(cmd);
+    assert_eq!((stuck.code, stuck.json["error"]["code"].as_str()), (3, Some("FOLDER_UNWRITABLE")), "{}", stuck.stdout);
+}

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use agent_auth_contract::exit::Exit;
 use agent_auth_contract::option::{COMPONENT, ENV_FILE, RUNNER_OPTIONS, Value, WAIT};
+use agent_auth_contract::variables::RUNNER_FACTS;
 
 use crate::compile;
 use crate::component::{self, Compiler};
@@ -144,6 +145,36 @@ pub fn cache_dir(vars: &[(String, String)]) -> Option<PathBuf> {
     component::cache_dir(lookup(vars, "AGENT_AUTH_CACHE_DIR").map(PathBuf::from))
 }
 
+/// What only the runner knows, for `--doctor`: its version, the compile cache folder and whether
+/// it is writable, and the proxy variables it honours (without any credentials in them).
+fn doctor_facts(vars: &[(String, String)], cache: Option<&Path>) -> String {
+    let proxies = ProxySettings::from_vars(|name| lookup(vars, name));
+    let named: serde_json::Map<String, serde_json::Value> =
+        [("https", &proxies.https), ("http", &proxies.http), ("no_proxy", &proxies.no_proxy)]
+            .into_iter()
+            .filter_map(|(name, url)| Some((name.to_owned(), without_credentials(url.as_deref()?).into())))
+            .collect();
+    let writable = |dir: &Path| {
+        let probe = dir.join(format!(".doctor-{}", std::process::id()));
+        std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::write(&probe, b""))
+            .and_then(|()| std::fs::remove_file(&probe))
+            .is_ok()
+    };
+    let cache = cache.map(|dir| serde_json::json!({"path": dir, "writable": writable(dir)}));
+    serde_json::json!({"version": env!("CARGO_PKG_VERSION"), "compile_cache": cache, "proxies": named}).to_string()
+}
+
+/// `url` without the user and password of its authority.
+fn without_credentials(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    match authority.rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
 /// The working folder, which relative paths are read against.
 pub fn current_dir() -> Result<PathBuf, RunnerError> {
     std::env::current_dir().map_err(|e| {
@@ -193,6 +224,9 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
         )
     })?;
     let mut env = sandbox::env::component_env(|name| lookup(&vars, name));
+    if opts.rest.iter().any(|arg| arg == "--doctor") {
+        env.push((RUNNER_FACTS.into(), doctor_facts(&vars, cache.as_deref())));
+    }
     let network = if sandbox::env::env_url(&env).is_some_and(|url| url.trim().eq_ignore_ascii_case("sandbox")) {
         env = in_process::env(env);
         Network::Intercepted(Arc::new(VirtualScalekit::new(in_process::URL, None)))
@@ -254,6 +288,17 @@ pub fn report(outcome: Outcome) -> (String, u8) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn doctor_sees_proxies_without_their_credentials() {
+        assert_eq!(without_credentials("http://user:pa@ss@proxy:3128/x"), "http://proxy:3128/x");
+        assert_eq!(without_credentials("http://proxy:3128"), "http://proxy:3128");
+        assert_eq!(without_credentials("http://proxy/a@b"), "http://proxy/a@b");
+        let vars = vec![("HTTPS_PROXY".to_owned(), "http://me:secret@proxy:3128".to_owned())];
+        let facts: serde_json::Value = serde_json::from_str(&doctor_facts(&vars, None)).unwrap();
+        assert_eq!(facts["proxies"], serde_json::json!({"https": "http://proxy:3128"}));
+        assert_eq!(facts["version"], env!("CARGO_PKG_VERSION"));
+    }
 
     #[test]
     fn runner_options_are_split_from_the_operation() {

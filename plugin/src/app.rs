@@ -14,7 +14,7 @@ use crate::clock;
 use crate::config::{self, Config};
 use crate::flows::operation::{Context, LocalOperation, RemoteOperation};
 use crate::flows::{
-    audit_log, execute, generate_link, get_authorization, get_tool, list_connections, mcp, proxy, tokens,
+    audit_log, doctor, execute, generate_link, get_authorization, get_tool, list_connections, mcp, proxy, tokens,
 };
 use crate::http::WakiClient;
 use crate::output::{self, Code, Failure, Success, emit_failure, emit_success};
@@ -47,6 +47,7 @@ fn run(args: &Args, env: &[(String, String)]) -> Result<Success, Failure> {
         Kind::Local(Local::Configure) => local::<tokens::Configure>(args, &storage),
         Kind::Local(Local::ListServices) => local::<tokens::ListServices>(args, &storage),
         Kind::Local(Local::AuditLog) => local::<audit_log::AuditLog>(args, &storage),
+        Kind::Local(Local::Doctor) => doctor::run(args, env, &storage),
         Kind::Remote(Remote::ListConnections) => remote::<list_connections::ListConnections>(args, env, &storage),
         Kind::Remote(Remote::GenerateLink) => remote::<generate_link::GenerateLink>(args, env, &storage),
         Kind::Remote(Remote::GetTool) => remote::<get_tool::GetTool>(args, env, &storage),

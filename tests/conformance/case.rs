@@ -182,6 +182,10 @@ pub struct Expect {
     pub exit: u8,
     /// The stdout JSON, exactly; a JSON string is the exact text instead (`--raw`).
     pub stdout: Value,
+    /// JSON pointers into stdout whose text depends on the time of the run (a clock skew): they
+    /// must hold text, and `stdout` has null there.
+    #[serde(default)]
+    pub stdout_any_text: Vec<String>,
     /// The one JSON object stderr must be, exactly (`--raw` failures).
     #[serde(default)]
     pub stderr_json: Option<Value>,

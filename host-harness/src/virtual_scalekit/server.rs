@@ -6,6 +6,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use agent_auth_contract::http_date;
 use bytes::Bytes;
 
 use super::{Request, VirtualScalekit};
@@ -120,10 +121,12 @@ pub fn serve_stream<S: Read + Write>(
             headers: headers.clone(),
             body: Bytes::from(body),
         });
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
         let mut head = format!(
-            "HTTP/1.1 {} {}\r\ncontent-type: {}\r\ncontent-length: {}\r\n",
+            "HTTP/1.1 {} {}\r\ndate: {}\r\ncontent-type: {}\r\ncontent-length: {}\r\n",
             response.status,
             reason(response.status),
+            http_date::format(now),
             response.content_type,
             response.body.len()
         );

@@ -30,6 +30,10 @@ pub enum Code {
     ConfigInvalid,
     /// No identifier from `--identifier` or `TOOL_IDENTIFIER`.
     IdentifierRequired,
+    /// `--doctor`: this machine's clock and the server's disagree by more than tokens tolerate.
+    ClockSkew,
+    /// `--doctor`: agent-auth's config or state folder cannot be written.
+    FolderUnwritable,
     /// `--get-token SERVICE`: no mapping in `connections.json` and no connection of that name.
     ServiceNotConfigured,
     /// `--get-token` on an account with static credentials (API key, bearer, basic) without
@@ -110,6 +114,8 @@ impl Code {
             ConfigMissing
             | ConfigInvalid
             | IdentifierRequired
+            | ClockSkew
+            | FolderUnwritable
             | InvalidCredentials
             | EgressDenied
             | ServiceNotConfigured

@@ -11,6 +11,7 @@
 
 pub mod code;
 pub mod exit;
+pub mod http_date;
 pub mod loopback;
 pub mod operation;
 pub mod option;

@@ -13,6 +13,8 @@ pub enum Local {
     ListServices,
     /// `--audit-log`
     AuditLog,
+    /// `--doctor`: reads the variables itself, so that missing ones are a finding, not an error.
+    Doctor,
 }
 
 /// Operations that call Scalekit: they need the client credentials and the environment URL.
@@ -354,6 +356,15 @@ pub static OPERATIONS: &[Operation] = &[
         user: User::Nobody,
         audit: None,
     },
+    Operation {
+        kind: Kind::Local(Local::Doctor),
+        flag: "doctor",
+        operand: Operand::None,
+        about: "Check what breaks first for new users (variables, folders, network, clock, credentials, connections, accounts) and how to fix it",
+        options: &[],
+        user: User::Optional,
+        audit: None,
+    },
 ];
 
 /// Every option some operation takes (each once, in first-use order), the global ones last.
@@ -388,7 +399,7 @@ mod tests {
     /// Fails to compile when a variant is added, until it is listed in the test below.
     fn listed(kind: Kind) {
         match kind {
-            Kind::Local(Local::Configure | Local::ListServices | Local::AuditLog) => {}
+            Kind::Local(Local::Configure | Local::ListServices | Local::AuditLog | Local::Doctor) => {}
             Kind::Remote(
                 Remote::ListConnections
                 | Remote::GenerateLink
@@ -407,7 +418,7 @@ mod tests {
 
     #[test]
     fn every_operation_is_in_the_table_once() {
-        let locals = [Local::Configure, Local::ListServices, Local::AuditLog].map(Kind::Local);
+        let locals = [Local::Configure, Local::ListServices, Local::AuditLog, Local::Doctor].map(Kind::Local);
         let remotes = [
             Remote::ListConnections,
             Remote::GenerateLink,

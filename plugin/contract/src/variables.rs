@@ -25,6 +25,9 @@ pub const SETTINGS: [Setting; 4] = [CLIENT_ID, CLIENT_SECRET, ENV_URL, IDENTIFIE
 pub const NO_COLOR: &str = "NO_COLOR";
 /// The default of `--agent-run-id`.
 pub const AGENT_RUN_ID: &str = "AGENT_RUN_ID";
+/// Set by the runner for `--doctor`: what only it knows, as JSON (its version, the compile
+/// cache folder and whether it is writable, the proxy it sends through).
+pub const RUNNER_FACTS: &str = "AGENT_AUTH_RUNNER_FACTS";
 /// Set (to anything but `0` or empty): `--no-cache` on every call.
 pub const NO_CACHE: &str = "AGENT_AUTH_NO_CACHE";
 

@@ -2,6 +2,7 @@
 
 mod account;
 pub mod audit_log;
+pub mod doctor;
 mod errors;
 pub mod execute;
 pub mod generate_link;

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::pages::{Listing, Pages};
 use super::{ApiError, Scalekit};
 
 /// A connected account, without any credential.
@@ -59,6 +60,41 @@ fn not_found_as_none<T>(result: Result<T, ApiError>) -> Result<Option<T>, ApiErr
         Err(ApiError::Status(e)) if e.status == 404 => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// An account as the listing shows it: with the connection it belongs to.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ListedAccount {
+    /// The connection's name (its `key_id`).
+    #[serde(default)]
+    pub connector: String,
+    /// The account.
+    #[serde(flatten)]
+    pub account: Account,
+}
+
+#[derive(Deserialize)]
+struct AccountPage {
+    #[serde(default)]
+    connected_accounts: Vec<ListedAccount>,
+    #[serde(default)]
+    next_page_token: String,
+}
+
+impl Listing for AccountPage {
+    type Item = ListedAccount;
+    fn into_parts(self) -> (Vec<ListedAccount>, String) {
+        (self.connected_accounts, self.next_page_token)
+    }
+}
+
+/// Scalekit's largest page of accounts (it takes fewer than 100).
+const ACCOUNTS_PAGE: u32 = 50;
+
+/// `GET /api/v1/connected_accounts?identifier=I`: every account of `identifier`, on every connection.
+pub fn of_identifier(sk: &Scalekit, identifier: &str) -> Result<Vec<ListedAccount>, ApiError> {
+    let query = vec![("identifier", identifier.to_owned()), ("page_size", ACCOUNTS_PAGE.to_string())];
+    Pages::<AccountPage>::new(sk, "/api/v1/connected_accounts", query, "account listing").all()
 }
 
 /// `GET /api/v1/connected_accounts/details`: the account without secrets, or `None` when there is none.

@@ -11,7 +11,7 @@ use super::token_cache::TokenCache;
 use super::{ApiError, USER_AGENT, decode};
 use crate::clock;
 use crate::config::Config;
-use crate::http::{HttpClient, Request, query_string};
+use crate::http::{HttpClient, Request, Response, query_string};
 
 /// The client id and secret, and the token in use once there is one.
 pub struct ClientToken {
@@ -86,14 +86,14 @@ impl ClientToken {
         Ok(bearer)
     }
 
-    /// `POST /oauth/token`; the token is cached when Scalekit says how long it lasts.
-    fn fetch(&self, http: &dyn HttpClient, env_url: &str) -> Result<String, ApiError> {
+    /// The client-credentials request to `env_url` (what `--doctor` sends to test them).
+    pub fn request(&self, env_url: &str) -> Request {
         let form = query_string(&[
             ("grant_type", "client_credentials"),
             ("client_id", self.client_id.as_str()),
             ("client_secret", self.client_secret.as_str()),
         ]);
-        let request = Request {
+        Request {
             method: "POST".into(),
             url: format!("{env_url}/oauth/token"),
             headers: vec![
@@ -102,17 +102,27 @@ impl ClientToken {
                 ("user-agent".into(), USER_AGENT.into()),
             ],
             body: Some(form.into_bytes()),
-        };
-        let response = http.send(request, None).map_err(ApiError::Transport)?;
+        }
+    }
+
+    /// `POST /oauth/token`; the token is cached when Scalekit says how long it lasts.
+    fn fetch(&self, http: &dyn HttpClient, env_url: &str) -> Result<String, ApiError> {
+        let response = http.send(self.request(env_url), None).map_err(ApiError::Transport)?;
+        self.accept(&response)
+    }
+
+    /// Scalekit's answer to [`ClientToken::request`]: the token (cached when Scalekit says how
+    /// long it lasts), or why the credentials were refused.
+    pub fn accept(&self, response: &Response) -> Result<String, ApiError> {
         if !(200..300).contains(&response.status) {
-            let refused = Box::new(super::ErrorResponse::parse(&response));
+            let refused = Box::new(super::ErrorResponse::parse(response));
             return Err(if matches!(refused.status, 400 | 401 | 403) {
                 ApiError::Credentials(refused)
             } else {
                 ApiError::Status(refused)
             });
         }
-        let parsed: TokenResponse = decode(&response, "token response")?;
+        let parsed: TokenResponse = decode(response, "token response")?;
         if let (Some(cache), Some(seconds)) = (&self.cache, parsed.expires_in) {
             cache.store(&parsed.access_token, clock::now() + seconds);
         }

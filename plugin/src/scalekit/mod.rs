@@ -3,7 +3,7 @@
 
 pub mod accounts;
 pub mod cache;
-mod client_token;
+pub mod client_token;
 pub mod connections;
 mod errors;
 pub mod mcp;
