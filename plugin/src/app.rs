@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use agent_auth_contract::exit::Exit;
 use agent_auth_contract::operation::{Kind, Local, Remote, User};
-use agent_auth_contract::option::{self, AGENT_RUN_ID, CONNECTION_NAME, DRY_RUN, IDENTIFIER, NO_CACHE};
+use agent_auth_contract::option::{self, AGENT_RUN_ID, CONNECTION_NAME, DRY_RUN, IDENTIFIER, NO_CACHE, TOOL_NAME};
 use agent_auth_contract::variables;
 
 use crate::audit::{self, Entry};
@@ -88,7 +88,7 @@ fn remote<T: RemoteOperation>(args: &Args, env: &[(String, String)], storage: &S
     let sk = Scalekit::new(&http, &config, storage.state_dir(), !no_cache);
     let ctx = Context { sk, storage, identifier, agent_run_id: agent_run_id.as_deref() };
     let (started, timer) = (clock::now(), Instant::now());
-    let result = operation.run(&ctx);
+    let result = operation.run(&ctx).map_err(|failure| corrected(failure, args));
     // A dry run did nothing worth recording.
     if let Some(recorded) = spec.audit.as_ref().filter(|_| !args.has(&DRY_RUN)) {
         let entry = Entry {
@@ -114,6 +114,21 @@ fn remote<T: RemoteOperation>(args: &Args, env: &[(String, String)], storage: &S
             Ok(success)
         }
         Err(failure) => Err(failure.warn(vec![warning])),
+    }
+}
+
+/// A connection or tool name with one lookalike (`did_you_mean`): the same command with it, as
+/// `next` (in place of any other).
+fn corrected(failure: Failure, args: &Args) -> Failure {
+    let option = match failure.code {
+        Code::ConnectionNotFound => &CONNECTION_NAME,
+        Code::ToolNotFound => &TOOL_NAME,
+        _ => return failure,
+    };
+    let suggestion = failure.fields.get("did_you_mean").and_then(|v| v.as_str()).map(str::to_owned);
+    match suggestion {
+        Some(name) if args.has(option) => failure.next(args.again(&[(option, &name)])),
+        _ => failure,
     }
 }
 

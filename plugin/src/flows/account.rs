@@ -9,6 +9,7 @@ use crate::output::{ActionRequired, Code, Failure};
 use crate::scalekit::accounts::{self, Account};
 use crate::scalekit::connections::{self, Connection, MAX_PAGE_SIZE};
 use crate::scalekit::{ApiError, Scalekit};
+use crate::schema;
 
 /// Step 1: the connection named `name`, from the listing a recent call remembered or read now (its
 /// type decides how accounts authorize). Unknown → `CONNECTION_NOT_FOUND`; setup unfinished →
@@ -20,7 +21,10 @@ pub fn find_connection(sk: &Scalekit, name: &str) -> Result<Connection, Failure>
     }
     let all = connections::scan(sk, MAX_PAGE_SIZE, |c| c.key_id == name)?;
     let Some(connection) = all.iter().find(|c| c.key_id == name).cloned() else {
-        let similar: Vec<&str> = all.iter().filter(|c| c.resembles(name)).map(|c| c.key_id.as_str()).collect();
+        let mut similar: Vec<&str> = all.iter().filter(|c| c.resembles(name)).map(|c| c.key_id.as_str()).collect();
+        if similar.is_empty() {
+            similar.extend(schema::closest(name, all.iter().map(|c| c.key_id.as_str())));
+        }
         let hint = if similar.is_empty() {
             "Find the connection name with agent-auth --list-connections --provider PROVIDER and pass its key_id."
                 .to_owned()
@@ -30,7 +34,12 @@ pub fn find_connection(sk: &Scalekit, name: &str) -> Result<Connection, Failure>
                 similar.join(" or ")
             )
         };
-        return Err(Failure::new(Code::ConnectionNotFound, format!("no connection named {name}"), hint));
+        let failure = Failure::new(Code::ConnectionNotFound, format!("no connection named {name}"), hint);
+        // One candidate: the operation's command, corrected, becomes `next` (see `app`).
+        return Err(match similar.as_slice() {
+            [only] => failure.with("did_you_mean", only),
+            _ => failure,
+        });
     };
     if !connection.is_completed() {
         return Err(not_completed(&[&connection]));

@@ -106,7 +106,7 @@ impl Search {
         };
         let mut catalogue = Vec::new();
         for provider in &providers {
-            catalogue.extend(provider_tools(ctx, provider)?);
+            catalogue.extend(provider_tools(&ctx.sk, provider)?);
         }
         let ranked = relevance::rank(&self.text, &catalogue);
         let end = ranked.len().min(self.offset.saturating_add(self.limit));
@@ -149,12 +149,12 @@ fn providers_here(ctx: &Context) -> Result<Vec<String>, Failure> {
 }
 
 /// Every tool of `provider`, remembered from a recent call or read now (and remembered).
-fn provider_tools(ctx: &Context, provider: &str) -> Result<Vec<Tool>, Failure> {
-    if let Some(tools) = ctx.sk.cache.tools_of(provider) {
+fn provider_tools(sk: &Scalekit, provider: &str) -> Result<Vec<Tool>, Failure> {
+    if let Some(tools) = sk.cache.tools_of(provider) {
         return Ok(tools);
     }
-    let tools = tools::all_of(&ctx.sk, provider)?;
-    ctx.sk.cache.remember_tools(provider, &tools);
+    let tools = tools::all_of(sk, provider)?;
+    sk.cache.remember_tools(provider, &tools);
     Ok(tools)
 }
 
@@ -165,7 +165,24 @@ pub fn find(sk: &Scalekit, name: &str) -> Result<Tool, Failure> {
     }
     let page = tools::list(sk, &ToolQuery { names: vec![name.to_owned()], ..ToolQuery::default() })?;
     sk.cache.remember_named_tools(&page.tools);
-    page.tools.into_iter().find(|t| t.name == name).ok_or_else(|| not_found(&[name], None))
+    let found = page.tools.into_iter().find(|t| t.name == name);
+    found.ok_or_else(|| match lookalike(sk, name) {
+        // The command, corrected, becomes `next` (see `app`).
+        Some(close) => {
+            let mut failure = not_found(&[name], None);
+            failure.hint = format!("Did you mean {close}? next is the command with it.");
+            failure.with("did_you_mean", close)
+        }
+        None => not_found(&[name], None),
+    })
+}
+
+/// A tool named like `name` in the listing of the provider its first word names
+/// (`notion_page_read`: NOTION's), for a name that was almost right.
+fn lookalike(sk: &Scalekit, name: &str) -> Option<String> {
+    let provider = name.split('_').next().filter(|p| !p.is_empty())?.to_uppercase();
+    let tools = provider_tools(sk, &provider).ok()?;
+    schema::closest(name, tools.iter().map(|t| t.name.as_str())).map(str::to_owned)
 }
 
 /// `TOOL_NOT_FOUND` for `names`, with where to look.
@@ -175,7 +192,16 @@ fn not_found(names: &[&str], provider: Option<&str>) -> Failure {
         None => "Search the catalogue: agent-auth --get-tool --query 'what you want to do', or --provider PROVIDER"
             .to_owned(),
     };
-    Failure::new(Code::ToolNotFound, format!("no tool named {}", names.join(", ")), hint).with("missing", names)
+    let failure =
+        Failure::new(Code::ToolNotFound, format!("no tool named {}", names.join(", ")), hint).with("missing", names);
+    // A search by the name's words finds what it was meant to be.
+    let words = names.join(" ").replace(['_', '-'], " ");
+    match provider {
+        None if QUERY_LENGTH.contains(&words.chars().count()) => {
+            failure.next(["agent-auth", "--get-tool", "--query", words.as_str(), "--summary"])
+        }
+        _ => failure,
+    }
 }
 
 /// One tool by name, from a provider's listing a recent call fetched.

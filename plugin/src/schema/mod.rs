@@ -7,6 +7,7 @@ mod fix;
 mod quick;
 mod violation;
 
+pub use closest::closest;
 pub use example::minimal_input;
 pub use fix::corrected;
 pub use violation::{check, escape as pointer_segment};
