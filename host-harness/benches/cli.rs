@@ -10,12 +10,13 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use agent_auth_host::virtual_scalekit::Request;
 use agent_auth_host::virtual_scalekit::server;
-use agent_auth_host::virtual_scalekit::{Credentials, Request, VirtualScalekit};
+
+mod support;
+use support::{Machine, served_during};
 
 const RUNS: usize = 21;
-const ID: &str = "skc_bench";
-const SECRET: &str = "bench-secret";
 const NOTION: &str = "notion-ijIQedmJ";
 const PAGE: &str = r#"{"page_id": "59833787-2cf9-4fdf-8782-e53db20768a5"}"#;
 
@@ -44,32 +45,6 @@ fn summary(mut samples: Vec<Sample>) -> (f64, f64, f64) {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let peak = samples.iter().map(|s| s.1).max().unwrap_or(0) as f64 / 1024.0;
     (ms(samples[samples.len() / 2].0), ms(samples[0].0), peak)
-}
-
-/// A machine with the runner in place: a home (state and config folders), a compile cache.
-struct Machine<'a> {
-    url: &'a str,
-    home: tempfile::TempDir,
-    cache: tempfile::TempDir,
-}
-
-impl Machine<'_> {
-    fn command(&self, args: &[&str], cache: &Path) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_agent-auth"));
-        cmd.args(args)
-            .env_clear()
-            .env("HOME", self.home.path())
-            .env("TOOL_CLIENT_ID", ID)
-            .env("TOOL_CLIENT_SECRET", SECRET)
-            .env("TOOL_ENV_URL", self.url)
-            .env("TOOL_IDENTIFIER", "alice")
-            .env("AGENT_AUTH_CACHE_DIR", cache);
-        cmd
-    }
-
-    fn agent_auth(&self, args: &[&str]) -> Command {
-        self.command(args, self.cache.path())
-    }
 }
 
 /// curl sending `requests` in one process, each as the runner sent it (method, path, query,
@@ -117,16 +92,10 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo test --benches` lists benches; nothing to list here
     }
-    let credentials = Credentials { client_id: ID.into(), client_secret: SECRET.into() };
-    let (double, loopback) =
-        server::spawn("127.0.0.1:0", |url| VirtualScalekit::new(url, Some(credentials))).expect("bind");
+    let (double, loopback) = support::serve();
     let url = loopback.url();
-    let machine = Machine { url: &url, home: tempfile::tempdir().unwrap(), cache: tempfile::tempdir().unwrap() };
-    let served_by = |cmd: Command| {
-        let before = double.served().len();
-        measure(cmd);
-        double.served()[before..].to_vec()
-    };
+    let machine = Machine::new(&url);
+    let served_by = |cmd: Command| served_during(&double, || measure(cmd)).1;
     let count = |requests: &[Request]| (requests.len(), requests.iter().filter(|r| r.path == "/oauth/token").count());
 
     println!(

@@ -64,8 +64,18 @@ impl RemoteOperation for ExecuteTool {
 fn execute(ctx: &Context, request: &ExecuteTool, warnings: &mut Vec<String>) -> Result<Success, Failure> {
     let (sk, identifier, tool_name) = (&ctx.sk, ctx.user(), request.tool_name.as_str());
     let params = Value::Object(input::json_object("--tool-input", &request.tool_input, true)?);
-    let tool = get_tool::find(sk, tool_name)?;
-    warnings.extend(check_input(request, &tool, &params)?);
+    let remembered = sk.cache.tool(tool_name, None).is_some();
+    let mut tool = get_tool::find(sk, tool_name)?;
+    let checked = match check_input(request, &tool, &params) {
+        // A schema remembered from a recent step may be older than the tool: judge by the current one.
+        Err(refused) if remembered && refused.code == Code::InvalidToolInput => {
+            sk.cache.forget_tool(tool_name);
+            tool = get_tool::find(sk, tool_name)?;
+            check_input(request, &tool, &params)
+        }
+        checked => checked,
+    };
+    warnings.extend(checked?);
     let connection = match &request.connection_name {
         Some(name) => find_connection(sk, name)?,
         None => {

@@ -1,5 +1,5 @@
-//! The input a model meant, when every violation names its fix: a misspelt parameter renamed,
-//! a misspelt enum value replaced.
+//! The input a model meant, when every violation names its fix: a misspelt parameter renamed
+//! (unknown to a closed schema, or leaving a required one missing), a misspelt enum value replaced.
 
 use serde_json::Value;
 
@@ -24,6 +24,13 @@ pub fn corrected(schema: &Value, input: &Value, violations: &[Violation]) -> Opt
                 }
                 let value = object.remove(&unescape(key))?;
                 object.insert(name.to_owned(), value);
+            }
+            // A required parameter missing because the input spells it otherwise (`given`).
+            "required" => {
+                let (parent, missing) = split(&v.pointer)?;
+                let object = fixed.pointer_mut(parent)?.as_object_mut()?;
+                let value = object.remove(v.given.as_ref()?.as_str()?)?;
+                object.insert(unescape(missing), value);
             }
             "enum" => *fixed.pointer_mut(&v.pointer)? = suggestion,
             _ => return None,
@@ -58,6 +65,15 @@ mod tests {
         let input = json!({"qurey": "wasm", "type": "nueral"});
         let violations = check(&schema(), &input).unwrap();
         assert_eq!(corrected(&schema(), &input, &violations), Some(json!({"query": "wasm", "type": "neural"})));
+    }
+
+    #[test]
+    fn a_misspelt_required_parameter_of_an_open_schema_is_renamed() {
+        let open = json!({"type": "object", "properties": {"query": {"type": "string"}, "num_results": {"type": "integer"}},
+                          "required": ["query"]});
+        let input = json!({"qeury": "wasm", "num_results": 5});
+        let violations = check(&open, &input).unwrap();
+        assert_eq!(corrected(&open, &input, &violations), Some(json!({"query": "wasm", "num_results": 5})));
     }
 
     #[test]

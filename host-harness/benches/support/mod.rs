@@ -1,0 +1,60 @@
+//! What the benches share: the virtual Scalekit on loopback, and machines with the runner in
+//! place (a home for the state and config folders, a compile cache).
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use agent_auth_host::virtual_scalekit::server::{self, Loopback};
+use agent_auth_host::virtual_scalekit::{Credentials, Request, VirtualScalekit};
+
+/// The client id the benches use.
+pub const ID: &str = "skc_bench";
+/// Its secret.
+pub const SECRET: &str = "bench-secret";
+
+/// The virtual Scalekit, served on loopback for these credentials.
+pub fn serve() -> (Arc<VirtualScalekit>, Loopback) {
+    let credentials = Credentials { client_id: ID.into(), client_secret: SECRET.into() };
+    server::spawn("127.0.0.1:0", |url| VirtualScalekit::new(url, Some(credentials))).expect("bind")
+}
+
+/// The requests the virtual Scalekit answered while `step` ran.
+pub fn served_during<T>(double: &VirtualScalekit, step: impl FnOnce() -> T) -> (T, Vec<Request>) {
+    let before = double.served().len();
+    let out = step();
+    (out, double.served()[before..].to_vec())
+}
+
+/// A machine with the runner in place: a home (state and config folders), a compile cache.
+pub struct Machine<'a> {
+    pub url: &'a str,
+    pub home: tempfile::TempDir,
+    pub cache: tempfile::TempDir,
+}
+
+impl<'a> Machine<'a> {
+    /// A fresh machine: nothing kept yet, an empty compile cache.
+    pub fn new(url: &'a str) -> Machine<'a> {
+        Machine { url, home: tempfile::tempdir().unwrap(), cache: tempfile::tempdir().unwrap() }
+    }
+
+    /// The runner with `args`, the user's variables and `cache` as its compile cache.
+    pub fn command(&self, args: &[&str], cache: &Path) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_agent-auth"));
+        cmd.args(args)
+            .env_clear()
+            .env("HOME", self.home.path())
+            .env("TOOL_CLIENT_ID", ID)
+            .env("TOOL_CLIENT_SECRET", SECRET)
+            .env("TOOL_ENV_URL", self.url)
+            .env("TOOL_IDENTIFIER", "alice")
+            .env("AGENT_AUTH_CACHE_DIR", cache);
+        cmd
+    }
+
+    /// The runner with `args` and this machine's compile cache.
+    pub fn agent_auth(&self, args: &[&str]) -> Command {
+        self.command(args, self.cache.path())
+    }
+}
