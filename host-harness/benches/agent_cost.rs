@@ -154,10 +154,7 @@ fn play_mistake(agent: &mut Agent, mistake: &Mistake) -> Option<usize> {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--list") {
-        return; // `cargo test --benches` lists benches; nothing to list here
-    }
-    let (double, loopback) = support::serve();
+    let Some((double, loopback)) = support::serve() else { return };
     let url = loopback.url();
     let warm = Machine::new(&url);
     assert!(warm.agent_auth(&["compile"]).output().unwrap().status.success(), "compile");

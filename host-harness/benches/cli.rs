@@ -89,10 +89,7 @@ fn settle(cache: &Path) {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--list") {
-        return; // `cargo test --benches` lists benches; nothing to list here
-    }
-    let (double, loopback) = support::serve();
+    let Some((double, loopback)) = support::serve() else { return };
     let url = loopback.url();
     let machine = Machine::new(&url);
     let served_by = |cmd: Command| served_during(&double, || measure(cmd)).1;

@@ -13,10 +13,14 @@ pub const ID: &str = "skc_bench";
 /// Its secret.
 pub const SECRET: &str = "bench-secret";
 
-/// The virtual Scalekit, served on loopback for these credentials.
-pub fn serve() -> (Arc<VirtualScalekit>, Loopback) {
+/// The virtual Scalekit, served on loopback for these credentials; `None` when the bench is only
+/// asked to list itself (`cargo test --benches`): there is nothing to list.
+pub fn serve() -> Option<(Arc<VirtualScalekit>, Loopback)> {
+    if std::env::args().any(|a| a == "--list") {
+        return None;
+    }
     let credentials = Credentials { client_id: ID.into(), client_secret: SECRET.into() };
-    server::spawn("127.0.0.1:0", |url| VirtualScalekit::new(url, Some(credentials))).expect("bind")
+    Some(server::spawn("127.0.0.1:0", |url| VirtualScalekit::new(url, Some(credentials))).expect("bind"))
 }
 
 /// The requests the virtual Scalekit answered while `step` ran.
