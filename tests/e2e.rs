@@ -638,15 +638,14 @@ fn large_results_go_to_an_owner_only_file_with_their_shape_and_a_preview() {
     assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     assert!(spilled.stderr.contains("read it in parts"), "{}", spilled.stderr);
 
-    // A result older than a day is removed when the next one is kept.
-    let old = path.with_file_name("1000-old-00000000.json");
+    // A result older than a day is removed after the next call; nothing else in the folder is.
+    let old = path.with_file_name("1000-old-0a1b2c3d.json");
+    let mine = path.with_file_name("2023-notes.txt");
     std::fs::write(&old, "{}").unwrap();
+    std::fs::write(&mine, "mine").unwrap();
     let inline = w.run(&[&read[..], &["--max-output-bytes", "1000000"]].concat());
     assert_eq!(inline.json["body"]["results"].as_array().map(Vec::len), Some(300), "a larger budget keeps it inline");
-    assert!(old.exists(), "nothing was kept, so nothing was swept");
-    let again = w.run(&read);
-    assert_ne!(again.json["result_file"]["path"], serde_json::Value::Null, "{}", again.stdout);
-    assert!(!old.exists(), "the day-old result was removed");
+    assert!(!old.exists() && mine.exists() && path.exists(), "only the day-old result was removed");
 
     // The same for a tool's data.
     let title = format!("Minutes {}", "of the long meeting ".repeat(100));

@@ -11,7 +11,7 @@ use agent_auth_contract::variables::RUNNER_FACTS;
 use crate::compile;
 use crate::component::{self, Compiler};
 use crate::error::{Code, RunnerError};
-use crate::outbound::{Network, ProxySettings, RealNetwork, Tls};
+use crate::outbound::{Network, ProxySettings, RealNetwork, Tls, redacted};
 use crate::runtime::{Invocation, Outcome, Runtime, Stdio};
 use crate::sandbox::{self, AgentDirs, EgressPolicy, FileGrants, Limits};
 use crate::virtual_scalekit::{VirtualScalekit, in_process};
@@ -152,7 +152,7 @@ fn doctor_facts(vars: &[(String, String)], cache: Option<&Path>) -> String {
     let named: serde_json::Map<String, serde_json::Value> =
         [("https", &proxies.https), ("http", &proxies.http), ("no_proxy", &proxies.no_proxy)]
             .into_iter()
-            .filter_map(|(name, url)| Some((name.to_owned(), without_credentials(url.as_deref()?).into())))
+            .filter_map(|(name, url)| Some((name.to_owned(), redacted(url.as_deref()?).into())))
             .collect();
     let writable = |dir: &Path| {
         let probe = dir.join(format!(".doctor-{}", std::process::id()));
@@ -163,16 +163,6 @@ fn doctor_facts(vars: &[(String, String)], cache: Option<&Path>) -> String {
     };
     let cache = cache.map(|dir| serde_json::json!({"path": dir, "writable": writable(dir)}));
     serde_json::json!({"version": env!("CARGO_PKG_VERSION"), "compile_cache": cache, "proxies": named}).to_string()
-}
-
-/// `url` without the user and password of its authority.
-fn without_credentials(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
-    match authority.rfind('@') {
-        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
-        None => url.to_owned(),
-    }
 }
 
 /// The working folder, which relative paths are read against.
@@ -291,9 +281,10 @@ mod tests {
 
     #[test]
     fn doctor_sees_proxies_without_their_credentials() {
-        assert_eq!(without_credentials("http://user:pa@ss@proxy:3128/x"), "http://proxy:3128/x");
-        assert_eq!(without_credentials("http://proxy:3128"), "http://proxy:3128");
-        assert_eq!(without_credentials("http://proxy/a@b"), "http://proxy/a@b");
+        assert_eq!(redacted("http://user:pa@ss@proxy:3128/x"), "http://proxy:3128/x");
+        assert_eq!(redacted("http://user:se/cret@proxy:3128"), "http://proxy:3128");
+        assert_eq!(redacted("user:secret@proxy:3128"), "proxy:3128");
+        assert_eq!(redacted("http://proxy:3128"), "http://proxy:3128");
         let vars = vec![("HTTPS_PROXY".to_owned(), "http://me:secret@proxy:3128".to_owned())];
         let facts: serde_json::Value = serde_json::from_str(&doctor_facts(&vars, None)).unwrap();
         assert_eq!(facts["proxies"], serde_json::json!({"https": "http://proxy:3128"}));

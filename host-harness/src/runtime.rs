@@ -295,8 +295,9 @@ impl Runtime {
         };
         drop(store);
         if let Some(dirs) = &inv.agent_dirs {
-            dirs.protect()
-                .with_context(|| format!("cannot restrict {CONNECTIONS_FILE} and the token cache to their owner"))?;
+            dirs.protect().with_context(|| {
+                format!("cannot restrict {CONNECTIONS_FILE}, the token cache and the results to their owner")
+            })?;
         }
         if exit_code == Exit::Ok.code() {
             staging.commit().context("cannot move the output file into place")?;

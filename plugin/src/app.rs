@@ -4,7 +4,9 @@ use std::time::Instant;
 
 use agent_auth_contract::exit::Exit;
 use agent_auth_contract::operation::{Kind, Local, Remote, User};
-use agent_auth_contract::option::{self, AGENT_RUN_ID, CONNECTION_NAME, DRY_RUN, IDENTIFIER, NO_CACHE, TOOL_NAME};
+use agent_auth_contract::option::{
+    self, AGENT_RUN_ID, CONNECTION_NAME, DRY_RUN, IDENTIFIER, NO_CACHE, TOOL_INPUT, TOOL_NAME,
+};
 use agent_auth_contract::variables;
 
 use crate::audit::{self, Entry};
@@ -126,8 +128,10 @@ fn corrected(failure: Failure, args: &Args) -> Failure {
         _ => return failure,
     };
     let suggestion = failure.fields.get("did_you_mean").and_then(|v| v.as_str()).map(str::to_owned);
+    // Input read from stdin would not be there for the command run again.
+    let repeatable = args.text(&TOOL_INPUT) != Some("-");
     match suggestion {
-        Some(name) if args.has(option) => failure.next(args.again(&[(option, &name)])),
+        Some(name) if args.has(option) && repeatable => failure.next(args.again(&[(option, &name)])),
         _ => failure,
     }
 }

@@ -67,48 +67,59 @@ impl Fields {
     }
 
     /// How strongly `term` matches: the best place it is found.
-    fn weight(&self, term: &str) -> f64 {
+    fn weight(&self, term: &Term) -> f64 {
         let places = [(&self.name, NAME), (&self.provider, PROVIDER), (&self.parameters, PARAMETER)];
         let places = places.into_iter().chain([(&self.description, DESCRIPTION)]);
-        places.map(|(words, weight)| weight * best(words, term)).fold(0.0, f64::max)
+        places
+            .map(|(words, weight)| weight * words.iter().map(|w| term.closeness(w)).fold(0.0, f64::max))
+            .fold(0.0, f64::max)
     }
 
     /// The share of the name's words that some term matches: all of `notion_page_get` for
     /// "get notion page", three quarters of `notion_page_content_get`.
-    fn name_covered(&self, terms: &[String]) -> f64 {
-        let covered = self.name.iter().filter(|word| terms.iter().any(|t| closeness(word, t) > 0.0)).count();
+    fn name_covered(&self, terms: &[Term]) -> f64 {
+        let covered = self.name.iter().filter(|word| terms.iter().any(|t| t.closeness(word) > 0.0)).count();
         covered as f64 / self.name.len().max(1) as f64
     }
 }
 
-/// How well `term` matches the closest of `words`.
-fn best(words: &BTreeSet<String>, term: &str) -> f64 {
-    words.iter().map(|word| closeness(word, term)).fold(0.0, f64::max)
+/// A word of the query, with the words that stand for it and how much each counts.
+struct Term {
+    alternatives: Vec<(&'static str, f64)>,
+    word: String,
 }
 
-/// How well `term` matches `word`: 1 for the same word, [`PREFIX`] when one begins the other,
-/// and [`SYNONYM`] times that through a synonym.
-fn closeness(word: &str, term: &str) -> f64 {
-    let prefix = |short: &str, long: &str| short.chars().count() >= PREFIX_MIN && long.starts_with(short);
-    let direct = |t: &str| match () {
-        _ if word == t => 1.0,
-        _ if prefix(t, word) || prefix(word, t) => PREFIX,
-        _ => 0.0,
-    };
-    let synonyms = SYNONYMS.iter().filter(|group| group.contains(&term)).flat_map(|group| group.iter());
-    synonyms.map(|s| SYNONYM * direct(s)).fold(direct(term), f64::max)
+impl Term {
+    fn new(word: String) -> Term {
+        let groups = SYNONYMS.iter().filter(|group| group.contains(&word.as_str()));
+        let alternatives = groups.flat_map(|group| group.iter()).filter(|s| **s != word).map(|s| (*s, SYNONYM));
+        Term { alternatives: alternatives.collect(), word }
+    }
+
+    /// How well it matches `word`: 1 for the same word, [`PREFIX`] when one begins the other,
+    /// and [`SYNONYM`] times that through a synonym.
+    fn closeness(&self, word: &str) -> f64 {
+        let prefix = |short: &str, long: &str| short.chars().count() >= PREFIX_MIN && long.starts_with(short);
+        let direct = |t: &str| match () {
+            _ if word == t => 1.0,
+            _ if prefix(t, word) || prefix(word, t) => PREFIX,
+            _ => 0.0,
+        };
+        self.alternatives.iter().map(|(s, factor)| factor * direct(s)).fold(direct(&self.word), f64::max)
+    }
 }
 
 /// The tools that match `query`, best first: each word scores its best place times its rarity,
 /// and a tool matching fewer of the words is scaled down in proportion; among equals, the tool
 /// whose name the words cover most, then by name.
 pub fn rank<'t>(query: &str, tools: &'t [Tool]) -> Vec<&'t Tool> {
-    let mut terms: Vec<String> = words(query).filter(|w| !STOP_WORDS.contains(&w.as_str())).collect();
-    let mut seen = BTreeSet::new();
-    terms.retain(|t| seen.insert(t.clone()));
-    if terms.is_empty() {
-        terms = words(query).collect();
+    let mut words_meant: Vec<String> = words(query).filter(|w| !STOP_WORDS.contains(&w.as_str())).collect();
+    if words_meant.is_empty() {
+        words_meant = words(query).collect();
     }
+    let mut seen = BTreeSet::new();
+    words_meant.retain(|t| seen.insert(t.clone()));
+    let terms: Vec<Term> = words_meant.into_iter().map(Term::new).collect();
     let fields: Vec<Fields> = tools.iter().map(Fields::of).collect();
     let count = tools.len() as f64;
     let rarity: Vec<f64> = terms

@@ -1,17 +1,17 @@
 //! Results too large for an agent's context: a `data` or `body` whose JSON is over the budget
 //! (`--max-output-bytes`, 16 KiB by default) is kept in a file in the state folder's `results`
-//! folder (owner-only; removed after a day) and stdout carries `result_file` instead: its path,
-//! size, format, top-level shape and a preview that together fit the budget.
+//! folder (owner-only; the runner removes it after a day) and stdout carries `result_file`
+//! instead: its path, size, format, top-level shape and a preview that together fit the budget.
+//! The value is measured and written as a stream: a result of many megabytes is never copied
+//! whole inside the component's memory cap.
 
 use std::io::Write;
 use std::path::Path;
 
 use agent_auth_contract::option::{MAX_OUTPUT_BYTES, OUTPUT_BUDGET, OUTPUT_BUDGET_RANGE};
 use agent_auth_contract::rfc3339;
-use agent_auth_contract::storage::{RESULT_KEPT_FOR, RESULTS_DIR};
-use base64::Engine;
+use agent_auth_contract::storage::{RESULT_KEPT_FOR, RESULTS_DIR, result_file_name};
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::cli::{Args, usage};
 use crate::clock;
@@ -46,35 +46,47 @@ const ENVELOPE: usize = 1024;
 const PREVIEW_MIN: usize = 256;
 /// Object keys the shape names before it counts the rest.
 const SHAPE_KEYS: usize = 40;
-/// Levels the shape describes below the top.
+/// Levels the shape describes below the top, at most.
 const SHAPE_DEPTH: usize = 2;
 
 /// What the file holds.
 enum Kept {
     Json(Value),
     Text(String),
-    Binary(Vec<u8>),
+    /// A base64 body, saved decoded.
+    Binary(String),
 }
 
 impl Kept {
-    /// The value of `key` in `fields` (a base64 `body` is its bytes).
+    /// The value of `key` in `fields`, taken out (a base64 `body` is its bytes).
     fn take(fields: &mut Map<String, Value>, key: &str) -> Option<Kept> {
         let base64 = fields.get("body_encoding").and_then(Value::as_str) == Some("base64");
         Some(match fields.remove(key)? {
-            Value::String(text) if base64 => {
-                fields.remove("body_encoding");
-                Kept::Binary(base64::engine::general_purpose::STANDARD.decode(text).unwrap_or_default())
-            }
+            Value::String(text) if base64 => Kept::Binary(text),
             Value::String(text) => Kept::Text(text),
             json => Kept::Json(json),
         })
     }
 
-    fn bytes(&self) -> Vec<u8> {
+    /// Puts the value back where [`Kept::take`] found it.
+    fn put_back(self, fields: &mut Map<String, Value>, key: &str) {
+        let value = match self {
+            Kept::Json(value) => value,
+            Kept::Text(text) | Kept::Binary(text) => Value::String(text),
+        };
+        fields.insert(key.to_owned(), value);
+    }
+
+    /// Streams the file's bytes into `out`.
+    fn write_to(&self, out: &mut impl Write) -> std::io::Result<()> {
         match self {
-            Kept::Json(value) => serde_json::to_vec_pretty(value).unwrap_or_default(),
-            Kept::Text(text) => text.as_bytes().to_vec(),
-            Kept::Binary(bytes) => bytes.clone(),
+            Kept::Json(value) => serde_json::to_writer_pretty(out, value).map_err(std::io::Error::other),
+            Kept::Text(text) => out.write_all(text.as_bytes()),
+            Kept::Binary(text) => {
+                let mut decoder =
+                    base64::read::DecoderReader::new(text.as_bytes(), &base64::engine::general_purpose::STANDARD);
+                std::io::copy(&mut decoder, out).map(drop)
+            }
         }
     }
 
@@ -87,20 +99,32 @@ impl Kept {
         }
     }
 
-    fn shape(&self) -> Value {
+    /// The outline, as deep as fits in `room` bytes.
+    fn shape(&self, room: usize) -> Value {
         match self {
-            Kept::Json(value) => shape(value, SHAPE_DEPTH),
+            Kept::Json(value) => (0..=SHAPE_DEPTH)
+                .rev()
+                .map(|depth| shape(value, depth))
+                .find(|s| s.to_string().len() <= room)
+                .unwrap_or_else(|| shape(value, 0)),
             Kept::Text(text) => json!({"lines": text.lines().count(), "chars": text.chars().count()}),
-            Kept::Binary(bytes) => json!({"bytes": bytes.len()}),
+            Kept::Binary(text) => json!({"bytes": text.len() / 4 * 3}),
         }
     }
 
     /// The start of the value as compact text, at most `room` bytes once escaped in JSON.
     fn preview(&self, room: usize) -> Option<String> {
-        let text = match self {
-            Kept::Json(value) => serde_json::to_string(value).ok()?,
-            Kept::Text(text) => text.clone(),
+        let mut start = Limited { bytes: Vec::new(), room };
+        match self {
+            // Serialising stops with an error once the room is full: only the start is made.
+            Kept::Json(value) => drop(serde_json::to_writer(&mut start, value)),
+            Kept::Text(text) => drop(start.write_all(text.as_bytes())),
             Kept::Binary(_) => return None,
+        }
+        let whole = start.bytes.len() < room;
+        let text = match std::str::from_utf8(&start.bytes) {
+            Ok(text) => text,
+            Err(e) => std::str::from_utf8(&start.bytes[..e.valid_up_to()]).unwrap_or_default(),
         };
         let mut used = 0;
         let end = text
@@ -114,7 +138,43 @@ impl Kept {
                 used > room
             })
             .map_or(text.len(), |(at, _)| at);
-        Some(if end < text.len() { format!("{}…", &text[..end]) } else { text })
+        Some(if whole && end == text.len() { text.to_owned() } else { format!("{}…", &text[..end]) })
+    }
+}
+
+/// A writer that keeps the first `room` bytes and then refuses more.
+struct Limited {
+    bytes: Vec<u8>,
+    room: usize,
+}
+
+impl Write for Limited {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let take = buf.len().min(self.room.saturating_sub(self.bytes.len()));
+        if take == 0 && !buf.is_empty() {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        self.bytes.extend_from_slice(&buf[..take]);
+        Ok(take)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A writer that only counts.
+#[derive(Default)]
+struct Counted(usize);
+
+impl Write for Counted {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -144,73 +204,64 @@ fn shape(value: &Value, depth: usize) -> Value {
 /// the file after `label`; without a state folder, or when the file cannot be written, the
 /// value stays where it is and a warning says why.
 pub fn fit(mut success: Success, key: &str, budget: Budget, state_dir: Option<&Path>, label: &str) -> Success {
-    let size = success.fields.get(key).map_or(0, |v| serde_json::to_string(v).map_or(0, |t| t.len()));
-    if size <= budget.0 {
+    let mut size = Counted::default();
+    if let Some(value) = success.fields.get(key) {
+        let _ = serde_json::to_writer(&mut size, value);
+    }
+    let (size, budget) = (size.0, budget.0);
+    if size <= budget {
         return success;
     }
     let Some(state_dir) = state_dir else {
         success.warnings.push(format!(
-            "{key} is {size} bytes, over the {} byte budget, and there is no state folder to keep it in",
-            budget.0
+            "{key} is {size} bytes, over the {budget} byte budget, and there is no state folder to keep it in"
         ));
         return success;
     };
-    let mut fields = success.fields.clone();
-    let Some(kept) = Kept::take(&mut fields, key) else { return success };
+    let Some(kept) = Kept::take(&mut success.fields, key) else { return success };
     match keep(&kept, &state_dir.join(RESULTS_DIR), label) {
         Ok((path, bytes, at)) => {
-            let shape = kept.shape();
-            let shape_len = serde_json::to_string(&shape).map_or(0, |t| t.len());
-            let room = budget.0.saturating_sub(ENVELOPE + shape_len).max(PREVIEW_MIN);
+            let shape = kept.shape((budget - ENVELOPE.min(budget)) / 2);
+            let room = budget.saturating_sub(ENVELOPE + shape.to_string().len());
             let (_, format) = kept.format();
+            if matches!(kept, Kept::Binary(_)) {
+                success.fields.remove("body_encoding");
+            }
+            let preview = (room >= PREVIEW_MIN).then(|| kept.preview(room)).flatten();
             let file = json!({
                 "path": path,
                 "bytes": bytes,
                 "format": format,
                 "shape": shape,
-                "preview": kept.preview(room),
+                "preview": preview,
                 "expires_at": rfc3339::format(at + RESULT_KEPT_FOR),
             });
-            fields.insert("result_file".into(), file);
-            success.fields = fields;
+            success.fields.insert("result_file".into(), file);
             success.warnings.push(format!(
-                "{key} is {size} bytes, over the {} byte budget: saved to {path}; read it in parts",
-                budget.0
+                "{key} is {size} bytes, over the {budget} byte budget: saved to {path}; read it in parts"
             ));
         }
-        Err(why) => success.warnings.push(format!("{key} is {size} bytes but could not be saved ({why})")),
+        Err(why) => {
+            kept.put_back(&mut success.fields, key);
+            success.warnings.push(format!("{key} is {size} bytes but could not be saved ({why})"));
+        }
     }
     success
 }
 
-/// Writes the file (under a temporary name, then renamed) after removing results older than a
-/// day; returns its path, size and when it was written.
+/// Writes the file (under a temporary name, then renamed; named by the time, the label and a
+/// random tag); returns its path, size and when it was written.
 fn keep(kept: &Kept, dir: &Path, label: &str) -> std::io::Result<(String, u64, i64)> {
     std::fs::create_dir_all(dir)?;
     let now = clock::now();
-    sweep(dir, now);
-    let bytes = kept.bytes();
-    let digest: String = Sha256::digest(&bytes).iter().take(4).map(|b| format!("{b:02x}")).collect();
-    let label: String = label.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '-' }).collect();
     let (extension, _) = kept.format();
-    let path = dir.join(format!("{now}-{label}-{digest}.{extension}")).to_string_lossy().into_owned();
-    let unwritable = |_| std::io::Error::other(format!("{} is not writable", dir.display()));
-    let mut file = AtomicFile::create(&path).map_err(unwritable)?;
-    file.write_all(&bytes)?;
-    let written = file.commit().map_err(unwritable)?;
+    let tag = format!("{:08x}", crate::bindings::wasi::random::random::get_random_u64() as u32);
+    let path = dir.join(result_file_name(now, label, &tag, extension)).to_string_lossy().into_owned();
+    let failed = |f: Failure| std::io::Error::other(f.message.clone());
+    let mut file = AtomicFile::create(&path).map_err(failed)?;
+    kept.write_to(&mut file)?;
+    let written = file.commit().map_err(failed)?;
     Ok((path, written, now))
-}
-
-/// Removes the results written more than a day before `now` (their names start with the time).
-fn sweep(dir: &Path, now: i64) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.filter_map(Result::ok) {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let written = name.split('-').next().and_then(|t| t.parse::<i64>().ok());
-        if written.is_some_and(|t| now - t > RESULT_KEPT_FOR) {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
 }
 
 #[cfg(test)]
@@ -229,6 +280,16 @@ mod tests {
     }
 
     #[test]
+    fn a_shape_too_large_for_its_room_goes_less_deep() {
+        let wide: serde_json::Map<String, serde_json::Value> =
+            (0..40).map(|i| (format!("key{i}"), json!({"a": 1, "b": [1, 2]}))).collect();
+        let kept = Kept::Json(serde_json::Value::Object(wide));
+        assert!(kept.shape(100_000).to_string().contains(r#""a":"number""#), "two levels when they fit");
+        assert_eq!(kept.shape(1_500)["key0"], "object (2 keys)", "one level when two do not fit");
+        assert_eq!(kept.shape(1_000), json!("object (40 keys)"));
+    }
+
+    #[test]
     fn a_preview_fits_its_room_once_escaped() {
         let kept = Kept::Json(json!({"text": "\"quoted\" ".repeat(100)}));
         let preview = kept.preview(300).unwrap();
@@ -236,5 +297,7 @@ mod tests {
         assert!(escaped.len() <= 300 + 6, "{} bytes: {escaped}", escaped.len());
         assert!(preview.ends_with('…') && preview.starts_with("{\"text\":"), "{preview}");
         assert_eq!(Kept::Text("short".into()).preview(300).as_deref(), Some("short"));
+        let accented = Kept::Text("é".repeat(400));
+        assert!(accented.preview(301).unwrap().ends_with('…'), "cut on a character boundary");
     }
 }

@@ -32,8 +32,11 @@ pub fn served_during<T>(double: &VirtualScalekit, step: impl FnOnce() -> T) -> (
 
 /// A machine with the runner in place: a home (state and config folders), a compile cache.
 pub struct Machine<'a> {
+    /// The environment URL (the virtual Scalekit's).
     pub url: &'a str,
+    /// HOME: the state and config folders land here.
     pub home: tempfile::TempDir,
+    /// The compile cache.
     pub cache: tempfile::TempDir,
 }
 

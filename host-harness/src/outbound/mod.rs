@@ -10,7 +10,7 @@ use http_body_util::BodyExt;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 pub use intercept::{CannedResponse, InterceptedRequest, Interceptor};
-pub use real::{ProxySettings, RealNetwork, Tls};
+pub use real::{ProxySettings, RealNetwork, Tls, redacted};
 
 use crate::sandbox::{EgressPolicy, Limits};
 

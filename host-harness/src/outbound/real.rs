@@ -47,6 +47,14 @@ pub enum Tls<'a> {
     },
 }
 
+/// A proxy URL fit to print: everything before the last `@` of what follows the scheme (the
+/// user and password, whatever they hold) is dropped.
+pub fn redacted(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").map_or(("", url), |(scheme, rest)| (scheme, rest));
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    if scheme.is_empty() { host.to_owned() } else { format!("{scheme}://{host}") }
+}
+
 impl ProxySettings {
     /// Whether reaching a proxy itself takes HTTPS.
     pub fn any_https(&self) -> bool {
@@ -77,13 +85,15 @@ impl RealNetwork {
         if let Some(url) = &proxies.https {
             builder = builder.proxy(
                 reqwest::Proxy::https(url)
-                    .with_context(|| format!("HTTPS_PROXY {url} is not a URL"))?
+                    .with_context(|| format!("HTTPS_PROXY {} is not a URL", redacted(url)))?
                     .no_proxy(bypass()),
             );
         }
         if let Some(url) = &proxies.http {
             builder = builder.proxy(
-                reqwest::Proxy::http(url).with_context(|| format!("HTTP_PROXY {url} is not a URL"))?.no_proxy(bypass()),
+                reqwest::Proxy::http(url)
+                    .with_context(|| format!("HTTP_PROXY {} is not a URL", redacted(url)))?
+                    .no_proxy(bypass()),
             );
         }
         let extra_ca_bundle = match tls {

@@ -3,9 +3,13 @@
 //! (0700), so what the component writes there is readable by the owner alone.
 
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use agent_auth_contract::storage::{CONFIG_DIR_VAR, CONNECTIONS_FILE, RESULTS_DIR, STATE_DIR_VAR, TOKEN_CACHE_PREFIX};
+use agent_auth_contract::storage::{
+    CONFIG_DIR_VAR, CONNECTIONS_FILE, RESULT_KEPT_FOR, RESULTS_DIR, STATE_DIR_VAR, TOKEN_CACHE_PREFIX,
+    result_written_at,
+};
 
 /// The config and state folders of one invocation.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,21 +42,31 @@ impl AgentDirs {
     }
 
     /// Makes `connections.json`, the cached Scalekit tokens and the saved results readable by
-    /// their owner only (the component cannot change modes; the folders are owner-only already).
+    /// their owner only (the component cannot change modes; the folders are owner-only already),
+    /// and removes the results older than a day. Only files named as agent-auth names them are
+    /// touched, and never through a symbolic link.
     pub fn protect(&self) -> std::io::Result<()> {
-        let in_folder = |dir: &std::path::Path| {
-            std::fs::read_dir(dir).into_iter().flatten().filter_map(Result::ok).map(|entry| entry.path())
-        };
-        let tokens = in_folder(&self.state)
-            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(TOKEN_CACHE_PREFIX)));
-        let results = self.state.join(RESULTS_DIR);
-        if results.is_dir() {
-            std::fs::set_permissions(&results, std::fs::Permissions::from_mode(0o700))?;
+        let owner_only = |path: &Path| std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        let connections = self.config.join(CONNECTIONS_FILE);
+        if is_plain_file(&connections) {
+            owner_only(&connections)?;
         }
-        let files = std::iter::once(self.config.join(CONNECTIONS_FILE)).chain(tokens).chain(in_folder(&results));
-        for file in files {
-            if file.is_file() {
-                std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))?;
+        for (path, name) in files_in(&self.state) {
+            if name.starts_with(TOKEN_CACHE_PREFIX) {
+                owner_only(&path)?;
+            }
+        }
+        let results = self.state.join(RESULTS_DIR);
+        if !std::fs::symlink_metadata(&results).is_ok_and(|m| m.is_dir()) {
+            return Ok(());
+        }
+        std::fs::set_permissions(&results, std::fs::Permissions::from_mode(0o700))?;
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        for (path, name) in files_in(&results) {
+            match result_written_at(&name) {
+                Some(written) if now - written > RESULT_KEPT_FOR => std::fs::remove_file(&path)?,
+                Some(_) => owner_only(&path)?,
+                None => {}
             }
         }
         Ok(())
@@ -65,6 +79,21 @@ impl AgentDirs {
             (STATE_DIR_VAR.into(), self.state.to_string_lossy().into_owned()),
         ]
     }
+}
+
+/// The plain files in `dir` (no links, no folders) and their names.
+fn files_in(dir: &Path) -> impl Iterator<Item = (PathBuf, String)> {
+    let entries = std::fs::read_dir(dir).into_iter().flatten().filter_map(Result::ok);
+    entries.filter_map(|entry| {
+        let path = entry.path();
+        let name = entry.file_name().into_string().ok()?;
+        is_plain_file(&path).then_some((path, name))
+    })
+}
+
+/// A file, not a link to one.
+fn is_plain_file(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file())
 }
 
 #[cfg(test)]
@@ -90,11 +119,23 @@ mod tests {
         std::fs::write(&token, "{}").unwrap();
         let results = state.join(RESULTS_DIR);
         std::fs::create_dir(&results).unwrap();
-        std::fs::write(results.join("1-notion_page_get-00.json"), "{}").unwrap();
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+        let fresh = results.join(format!("{now}-notion_page_get-0a1b2c3d.json"));
+        let old = results.join("1000-notion_page_get-0a1b2c3d.json");
+        let alien = results.join("2023-summary.csv");
+        let elsewhere = root.path().join("elsewhere.txt");
+        for file in [&fresh, &old, &alien, &elsewhere] {
+            std::fs::write(file, "{}").unwrap();
+            std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        let link = results.join(format!("{now}-linked-0a1b2c3d.json"));
+        std::os::unix::fs::symlink(&elsewhere, &link).unwrap();
         dirs.protect().unwrap();
-        assert_eq!(std::fs::metadata(&results).unwrap().permissions().mode() & 0o777, 0o700);
-        let result = results.join("1-notion_page_get-00.json");
-        assert_eq!(std::fs::metadata(result).unwrap().permissions().mode() & 0o777, 0o600);
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&results), 0o700);
+        assert_eq!(mode(&fresh), 0o600);
+        assert!(!old.exists(), "a result older than a day is removed");
+        assert_eq!((mode(&alien), mode(&elsewhere)), (0o644, 0o644), "nothing else is touched, links are not followed");
         assert_eq!(std::fs::metadata(config.join(CONNECTIONS_FILE)).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(std::fs::metadata(&token).unwrap().permissions().mode() & 0o777, 0o600);
     }

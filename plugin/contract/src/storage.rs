@@ -16,7 +16,54 @@ pub const TOKEN_CACHE_PREFIX: &str = "scalekit-token-";
 /// connections, tool listings and active accounts between calls (`<prefix><key>.json`).
 pub const MEMORY_PREFIX: &str = "scalekit-memory-";
 /// In the state folder: results too large for stdout (`--max-output-bytes`), one file each,
-/// readable by their owner only and removed after a day.
+/// readable by their owner only and removed by the runner after a day.
 pub const RESULTS_DIR: &str = "results";
 /// How long a result file is kept, in seconds.
 pub const RESULT_KEPT_FOR: i64 = 24 * 60 * 60;
+/// The extensions of result files: JSON (pretty-printed), text, and bytes.
+pub const RESULT_EXTENSIONS: [&str; 3] = ["json", "txt", "bin"];
+
+/// The name of a result written at `secs`: `<secs>-<label>-<digest>.<extension>`, the label
+/// reduced to letters, digits, `_` and `-`.
+pub fn result_file_name(secs: i64, label: &str, digest: &str, extension: &str) -> String {
+    let label: String = label.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '-' }).collect();
+    format!("{secs}-{label}-{digest}.{extension}")
+}
+
+/// When the result file `name` was written, if it is one that [`result_file_name`] makes (or the
+/// temporary name it is written under first, `.<name>.<16 hex>.partial`): nothing else in the
+/// folder is ever touched.
+pub fn result_written_at(name: &str) -> Option<i64> {
+    let name = match name.strip_prefix('.').and_then(|n| n.strip_suffix(".partial")) {
+        Some(temporary) => temporary.rsplit_once('.').filter(|(_, hex)| is_hex(hex, 16))?.0,
+        None => name,
+    };
+    let (stem, extension) = name.rsplit_once('.')?;
+    let (rest, digest) = stem.rsplit_once('-')?;
+    let (secs, label) = rest.split_once('-')?;
+    let label_ok = !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let secs_ok = !secs.is_empty() && secs.chars().all(|c| c.is_ascii_digit());
+    (RESULT_EXTENSIONS.contains(&extension) && is_hex(digest, 8) && label_ok && secs_ok).then(|| secs.parse().ok())?
+}
+
+fn is_hex(text: &str, len: usize) -> bool {
+    text.len() == len && text.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{result_file_name, result_written_at};
+
+    #[test]
+    fn only_result_names_are_results() {
+        let name = result_file_name(1_764_600_000, "proxy-notion/ij", "0a1b2c3d", "json");
+        assert_eq!(name, "1764600000-proxy-notion-ij-0a1b2c3d.json");
+        assert_eq!(result_written_at(&name), Some(1_764_600_000));
+        assert_eq!(result_written_at(&format!(".{name}.0123456789abcdef.partial")), Some(1_764_600_000));
+        for other in
+            ["2023-summary.csv", "2023-summary-0a1b2c3d.csv", "x-y-0a1b2c3d.json", "12-notes.json", "notes.json"]
+        {
+            assert_eq!(result_written_at(other), None, "{other}");
+        }
+    }
+}

@@ -11,6 +11,9 @@ use crate::scalekit::connections::{self, Connection, MAX_PAGE_SIZE};
 use crate::scalekit::{ApiError, Scalekit};
 use crate::schema;
 
+/// The shortest connection name a single lookalike is offered for as `did_you_mean`.
+const SUGGEST_MIN: usize = 4;
+
 /// Step 1: the connection named `name`, from the listing a recent call remembered or read now (its
 /// type decides how accounts authorize). Unknown → `CONNECTION_NOT_FOUND`; setup unfinished →
 /// `CONNECTION_NOT_COMPLETED` (both checked against Scalekit, never against what was remembered).
@@ -35,9 +38,9 @@ pub fn find_connection(sk: &Scalekit, name: &str) -> Result<Connection, Failure>
             )
         };
         let failure = Failure::new(Code::ConnectionNotFound, format!("no connection named {name}"), hint);
-        // One candidate: the operation's command, corrected, becomes `next` (see `app`).
+        // One candidate for a name long enough to go by: the command, corrected, becomes `next` (see `app`).
         return Err(match similar.as_slice() {
-            [only] => failure.with("did_you_mean", only),
+            [only] if name.chars().count() >= SUGGEST_MIN => failure.with("did_you_mean", only),
             _ => failure,
         });
     };
@@ -51,16 +54,7 @@ pub fn find_connection(sk: &Scalekit, name: &str) -> Result<Connection, Failure>
 /// recent call remembered, or read now), and the warning `--list-connections` gives when there
 /// are several.
 pub fn find_provider_connection(sk: &Scalekit, provider: &str) -> Result<(Connection, Option<String>), Failure> {
-    let remembered = sk.cache.connections();
-    let from_cache = remembered.is_some();
-    let all = match remembered {
-        Some(all) => all,
-        None => {
-            let all = connections::scan(sk, MAX_PAGE_SIZE, |_| false)?;
-            sk.cache.remember_connections(&all);
-            all
-        }
-    };
+    let (all, from_cache) = connections::all(sk)?;
     match choose(&all, provider) {
         Ok(choice) => Ok((choice.selected.clone(), choice.warning)),
         // What was remembered may be older than the connection the person just finished.

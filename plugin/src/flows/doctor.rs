@@ -16,10 +16,10 @@ use crate::cli::Args;
 use crate::clock;
 use crate::config::{self, Config};
 use crate::http::{HttpClient, Response, WakiClient};
-use crate::output::{Code, Failure, Success};
+use crate::output::{ActionRequired, Code, Failure, Success};
 use crate::scalekit::accounts::{self, Account, ListedAccount};
 use crate::scalekit::client_token::ClientToken;
-use crate::scalekit::connections::{self, Connection, MAX_PAGE_SIZE};
+use crate::scalekit::connections::{self, Connection};
 use crate::scalekit::{ApiError, Scalekit};
 use crate::storage::Storage;
 
@@ -47,11 +47,14 @@ struct Finding {
     hint: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next: Option<Value>,
+    /// What a person must do, carried to the report when this is the first failure.
+    #[serde(skip)]
+    action: Option<ActionRequired>,
 }
 
 impl Finding {
     fn pass(check: &'static str, detail: impl Into<String>) -> Finding {
-        Finding { check, status: Status::Pass, detail: detail.into(), code: None, hint: None, next: None }
+        Finding { check, status: Status::Pass, detail: detail.into(), code: None, hint: None, next: None, action: None }
     }
 
     fn warn(check: &'static str, detail: impl Into<String>, hint: impl Into<String>) -> Finding {
@@ -66,6 +69,7 @@ impl Finding {
             code: Some(failure.code),
             hint: Some(failure.hint.clone()),
             next: failure.fields.get("next").cloned(),
+            action: failure.action_required.clone(),
         }
     }
 
@@ -78,8 +82,9 @@ impl Finding {
 const SKEW_QUIET: i64 = 60;
 /// Beyond this many seconds, tokens and links go wrong: a failure.
 const SKEW_MAX: i64 = 300;
-/// A provider token expiring within this many seconds is mentioned.
-const EXPIRY_SOON: i64 = 300;
+/// A static credential (API key, bearer token) expiring within this many seconds is mentioned;
+/// OAuth tokens are refreshed by Scalekit and are not.
+const EXPIRY_SOON: i64 = 7 * 24 * 60 * 60;
 
 /// Runs every check.
 pub fn run(args: &Args, env: &[(String, String)], storage: &Storage) -> Result<Success, Failure> {
@@ -150,15 +155,14 @@ fn remote(config: &Config, identifier: Option<&str>, storage: &Storage, findings
     }
     findings.push(Finding::pass("credentials", "Scalekit accepted the client credentials"));
     let sk = Scalekit::new(&http, config, storage.state_dir(), false);
-    let all = match connections::scan(&sk, MAX_PAGE_SIZE, |_| false) {
-        Ok(all) => all,
+    let all = match connections::all(&sk) {
+        Ok((all, _)) => all,
         Err(e) => {
             findings.push(Finding::fail("connections", e.into()));
             findings.push(Finding::skipped("accounts", "needs the connections"));
             return;
         }
     };
-    sk.cache.remember_connections(&all);
     findings.push(connections_check(&all));
     findings.push(match identifier {
         None => Finding::skipped("accounts", "needs TOOL_IDENTIFIER"),
@@ -258,11 +262,25 @@ fn connections_check(all: &[Connection]) -> Finding {
         );
     }
     let unfinished: Vec<&Connection> = all.iter().filter(|c| !c.is_completed()).collect();
-    if !unfinished.is_empty() {
-        return Finding::fail("connections", not_completed(&unfinished));
+    let names: Vec<&str> = all.iter().filter(|c| c.is_completed()).map(|c| c.key_id.as_str()).collect();
+    let served = |c: &&Connection| all.iter().any(|o| o.is_completed() && o.provider_key == c.provider_key);
+    if unfinished.iter().any(|c| !served(c)) {
+        let without: Vec<&Connection> = unfinished.into_iter().filter(|c| !served(c)).collect();
+        return Finding::fail("connections", not_completed(&without));
     }
-    let names: Vec<&str> = all.iter().map(|c| c.key_id.as_str()).collect();
-    Finding::pass("connections", format!("{} COMPLETED: {}", all.len(), names.join(", ")))
+    if !unfinished.is_empty() {
+        let listed: Vec<String> = unfinished.iter().map(|c| format!("{} ({})", c.key_id, c.status)).collect();
+        return Finding::warn(
+            "connections",
+            format!(
+                "{} COMPLETED; unfinished, with a COMPLETED one for the same provider: {}",
+                names.len(),
+                listed.join(", ")
+            ),
+            "Finish or delete the unfinished connections in the Scalekit dashboard (Agent Auth > Connections).",
+        );
+    }
+    Finding::pass("connections", format!("{} COMPLETED: {}", names.len(), names.join(", ")))
 }
 
 /// The user's accounts on COMPLETED connections are ACTIVE, none about to expire. A connection
@@ -286,18 +304,31 @@ fn accounts_check(all: &[Connection], listed: &[ListedAccount], identifier: &str
                     "Run the command in next and show the person its link; the same for each account listed.",
                 )
                 .next(["agent-auth", "--generate-link", "--connection-name", first.key_id.as_str()])
+                .action(ActionRequired {
+                    kind: "authorize",
+                    message: format!("Authorize {} for {identifier}: run next for the link to open.", first.key_id),
+                    link: None,
+                    expires_at: None,
+                })
             } else {
                 Failure::new(
                     Code::AuthorizationRequired,
                     message,
                     "Ask the person to enter their credentials for it in the Scalekit dashboard (Agent Auth > Connected accounts).",
                 )
+                .action(ActionRequired {
+                    kind: "dashboard_account_setup",
+                    message: format!("Enter {identifier}'s credentials for {} in the Scalekit dashboard.", first.key_id),
+                    link: None,
+                    expires_at: None,
+                })
             },
         );
     }
     let soon = clock::now() + EXPIRY_SOON;
     let expiring: Vec<String> = theirs
         .iter()
+        .filter(|(c, _)| !c.is_oauth())
         .filter_map(|(c, a)| {
             let at = a.token_expires_at.as_deref()?;
             (rfc3339::parse(at)? <= soon).then(|| format!("{} ({at})", c.key_id))
@@ -306,8 +337,8 @@ fn accounts_check(all: &[Connection], listed: &[ListedAccount], identifier: &str
     if !expiring.is_empty() {
         return Finding::warn(
             "accounts",
-            format!("provider tokens expire within {} minutes: {}", EXPIRY_SOON / 60, expiring.join(", ")),
-            "Scalekit refreshes OAuth tokens it holds a refresh token for; if a call then fails with PROVIDER_UNAUTHORIZED, authorize again with --generate-link.",
+            format!("credentials expired or expiring within {} days: {}", EXPIRY_SOON / 86_400, expiring.join(", ")),
+            "Ask the person to renew them in the Scalekit dashboard (Agent Auth > Connected accounts) before they lapse.",
         );
     }
     let names: Vec<&str> = theirs.iter().map(|(c, _)| c.key_id.as_str()).collect();
@@ -338,6 +369,9 @@ fn conclude(findings: Vec<Finding>) -> Result<Success, Failure> {
         Failure::new(first.code.unwrap_or(Code::InternalError), message, first.hint.clone().unwrap_or_default());
     if let Some(next) = &first.next {
         failure = failure.with("next", next);
+    }
+    if let Some(action) = first.action.clone() {
+        failure = failure.action(action);
     }
     Err(failure.with("checks", &findings).warn(warnings))
 }

@@ -69,9 +69,15 @@ fn execute(ctx: &Context, request: &ExecuteTool, warnings: &mut Vec<String>) -> 
     let checked = match check_input(request, &tool, &params) {
         // A schema remembered from a recent step may be older than the tool: judge by the current one.
         Err(refused) if remembered && refused.code == Code::InvalidToolInput => {
-            sk.cache.forget_tool(tool_name);
-            tool = get_tool::find(sk, tool_name)?;
-            check_input(request, &tool, &params)
+            match get_tool::look_up(sk, tool_name) {
+                Ok(current) if current.input_schema != tool.input_schema => {
+                    sk.cache.forget_tool(tool_name);
+                    sk.cache.remember_named_tools(std::slice::from_ref(&current));
+                    tool = current;
+                    check_input(request, &tool, &params)
+                }
+                _ => Err(refused),
+            }
         }
         checked => checked,
     };

@@ -12,7 +12,7 @@ use crate::cli::{Args, usage};
 use crate::output::{Code, Failure, Success};
 use crate::relevance;
 use crate::scalekit::Scalekit;
-use crate::scalekit::connections::{self, MAX_PAGE_SIZE};
+use crate::scalekit::connections;
 use crate::scalekit::tools::{self, Tool, ToolPage, ToolQuery};
 use crate::schema;
 
@@ -104,15 +104,33 @@ impl Search {
             Some(provider) => vec![provider],
             None => providers_here(ctx)?,
         };
-        let mut catalogue = Vec::new();
+        // One provider's listing failing does not fail the search: the others are still ranked.
+        let (mut catalogue, mut fetched, mut failed) = (Vec::new(), Vec::new(), Vec::new());
         for provider in &providers {
-            catalogue.extend(provider_tools(&ctx.sk, provider)?);
+            if let Some(tools) = ctx.sk.cache.tools_of(provider) {
+                catalogue.extend(tools);
+                continue;
+            }
+            match tools::all_of(&ctx.sk, provider) {
+                Ok(tools) => {
+                    catalogue.extend(tools.iter().cloned());
+                    fetched.push((provider.clone(), tools));
+                }
+                Err(e) => failed.push((provider.as_str(), Failure::from(e))),
+            }
+        }
+        ctx.sk.cache.remember_listings(fetched);
+        if !failed.is_empty() && failed.len() == providers.len() {
+            return Err(failed.swap_remove(0).1);
         }
         let ranked = relevance::rank(&self.text, &catalogue);
         let end = ranked.len().min(self.offset.saturating_add(self.limit));
         let page = ranked.get(self.offset..end).unwrap_or_default().iter().copied();
         let next = if end < ranked.len() { end.to_string() } else { String::new() };
         let mut success = Success::default();
+        for (provider, failure) in &failed {
+            success.warnings.push(format!("{provider}'s tools were not searched: {}", failure.message));
+        }
         if providers.is_empty() {
             success.warnings.push(
                 "no connections here, so no provider was searched; pass --provider P to search a provider's tools"
@@ -131,14 +149,7 @@ impl Search {
 
 /// The providers of this environment's connections, in the listing's order.
 fn providers_here(ctx: &Context) -> Result<Vec<String>, Failure> {
-    let all = match ctx.sk.cache.connections() {
-        Some(all) => all,
-        None => {
-            let all = connections::scan(&ctx.sk, MAX_PAGE_SIZE, |_| false)?;
-            ctx.sk.cache.remember_connections(&all);
-            all
-        }
-    };
+    let (all, _) = connections::all(&ctx.sk)?;
     let mut providers: Vec<String> = Vec::new();
     for key in all.iter().map(|c| c.provider_key.to_uppercase()).filter(|p| !p.is_empty()) {
         if !providers.contains(&key) {
@@ -160,21 +171,26 @@ fn provider_tools(sk: &Scalekit, provider: &str) -> Result<Vec<Tool>, Failure> {
 
 /// The tool `name` with its schema, remembered from a recent step or asked of Scalekit.
 pub fn find(sk: &Scalekit, name: &str) -> Result<Tool, Failure> {
-    if let Some(tool) = sk.cache.tool(name, None) {
-        return Ok(tool);
+    match sk.cache.tool(name, None) {
+        Some(tool) => Ok(tool),
+        None => look_up(sk, name),
     }
+}
+
+/// The tool `name` as Scalekit has it now (and remembered so).
+pub fn look_up(sk: &Scalekit, name: &str) -> Result<Tool, Failure> {
     let page = tools::list(sk, &ToolQuery { names: vec![name.to_owned()], ..ToolQuery::default() })?;
     sk.cache.remember_named_tools(&page.tools);
     let found = page.tools.into_iter().find(|t| t.name == name);
-    found.ok_or_else(|| match lookalike(sk, name) {
-        // The command, corrected, becomes `next` (see `app`).
-        Some(close) => {
-            let mut failure = not_found(&[name], None);
-            failure.hint = format!("Did you mean {close}? next is the command with it.");
-            failure.with("did_you_mean", close)
-        }
-        None => not_found(&[name], None),
-    })
+    found.ok_or_else(|| with_lookalike(sk, not_found(&[name], None), name))
+}
+
+/// `failure` for the unknown tool `name`, naming the one it was likely meant to be (the
+/// command, corrected, becomes `next`; see `app`).
+fn with_lookalike(sk: &Scalekit, mut failure: Failure, name: &str) -> Failure {
+    let Some(close) = lookalike(sk, name) else { return failure };
+    failure.hint = format!("Did you mean {close}? next is the command with it.");
+    failure.with("did_you_mean", close)
 }
 
 /// A tool named like `name` in the listing of the provider its first word names
@@ -275,7 +291,11 @@ fn list(ctx: &Context, query: ToolQuery, summary: bool) -> Result<Success, Failu
     let missing: Vec<&str> =
         query.names.iter().map(String::as_str).filter(|n| !page.tools.iter().any(|t| t.name == *n)).collect();
     if !missing.is_empty() {
-        return Err(not_found(&missing, query.provider.as_deref()).with("tools", &page.tools));
+        let failure = not_found(&missing, query.provider.as_deref()).with("tools", &page.tools);
+        return Err(match missing.as_slice() {
+            [only] if query.names.len() == 1 => with_lookalike(&ctx.sk, failure, only),
+            _ => failure,
+        });
     }
     let mut success = Success::default();
     if page.tools.is_empty() {

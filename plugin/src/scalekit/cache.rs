@@ -158,7 +158,20 @@ impl Cache {
 
     /// Remembers the whole listing of `provider`.
     pub fn remember_tools(&self, provider: &str, tools: &[Tool]) {
-        self.data.borrow_mut().tools.insert(provider.to_owned(), Stamped { at: clock::now(), value: tools.to_vec() });
+        self.remember_listings(vec![(provider.to_owned(), tools.to_vec())]);
+    }
+
+    /// Remembers the whole listings of several providers, in one write.
+    pub fn remember_listings(&self, listings: Vec<(String, Vec<Tool>)>) {
+        if listings.is_empty() {
+            return;
+        }
+        let at = clock::now();
+        let mut data = self.data.borrow_mut();
+        for (provider, tools) in listings {
+            data.tools.insert(provider, Stamped { at, value: tools });
+        }
+        drop(data);
         self.save();
     }
 

@@ -89,3 +89,14 @@ pub fn scan(
     }
     Ok(all)
 }
+
+/// Every connection: the listing a recent call remembered, else every page read now (and
+/// remembered). The flag says whether it was remembered (and so may be out of date).
+pub fn all(sk: &Scalekit) -> Result<(Vec<Connection>, bool), ApiError> {
+    if let Some(all) = sk.cache.connections() {
+        return Ok((all, true));
+    }
+    let all = scan(sk, MAX_PAGE_SIZE, |_| false)?;
+    sk.cache.remember_connections(&all);
+    Ok((all, false))
+}
