@@ -8,7 +8,8 @@
 //! - [`component`]: the embedded component, its compilers and the compiled-component cache, and
 //!   [`compile`]: `agent-auth compile`, the optimised compilation (also made in the background).
 //! - [`runtime`]: one invocation of the component.
-//! - [`runner`] and [`error`]: the `agent-auth` command and its own failures.
+//! - [`runner`] and [`error`]: the `agent-auth` command and its own failures; [`mcp`]: `agent-auth
+//!   mcp`, the same operations as MCP tools.
 //! - [`virtual_scalekit`]: the stand-in for Scalekit (`agent-auth sandbox`, `TOOL_ENV_URL=sandbox`),
 //!   and [`demo`]: `agent-auth demo`, the agent flow against it.
 
@@ -18,6 +19,7 @@ pub mod compile;
 pub mod component;
 pub mod demo;
 pub mod error;
+pub mod mcp;
 pub mod outbound;
 pub mod runner;
 pub mod runtime;

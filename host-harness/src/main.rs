@@ -10,6 +10,7 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("sandbox") => return agent_auth_host::virtual_scalekit::command::main(&args[1..]),
         Some("demo") => return agent_auth_host::demo::main(),
+        Some("mcp") => return agent_auth_host::mcp::main(&args[1..]),
         _ => {}
     }
     // `--raw` (`TOKEN=$(agent-auth --get-token S --raw)`): a failure, the runner's own included,

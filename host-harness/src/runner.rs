@@ -188,78 +188,136 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
     let opts = split_options(args)?;
     let cwd = current_dir()?;
     let vars = load_variables(opts.env_file.as_deref(), &cwd)?;
-    let mut limits = Limits::default();
-    if let Some(raw) = opts.timeout.clone().or_else(|| lookup(&vars, "AGENT_AUTH_TIMEOUT")) {
-        let secs: u64 = raw.parse().ok().filter(|s| *s > 0).ok_or_else(|| {
-            RunnerError::new(
-                Code::Usage,
-                format!("--timeout {raw} is not a whole number of seconds"),
-                "Pass --timeout SECONDS, e.g. --timeout 300.",
-            )
-        })?;
-        limits.wall_clock = Duration::from_secs(secs);
-    }
-    let component_path = component_path(&opts, &vars);
-    if component_path.is_none() && matches!(opts.rest.as_slice(), [flag] if flag == "--version" || flag == "-V") {
+    if component_path(&opts, &vars).is_none()
+        && matches!(opts.rest.as_slice(), [flag] if flag == "--version" || flag == "-V")
+    {
         // The embedded component's answer (the same version), without starting it.
         return Ok((format!("agent-auth {}\n", env!("CARGO_PKG_VERSION")), Exit::Ok.code()));
     }
-    let wasm = read_component(component_path.as_deref())?;
-    let cache = cache_dir(&vars);
-    let runtime = Runtime::new(&wasm, cache.as_deref()).map_err(|e| {
-        RunnerError::new(
-            Code::ComponentInvalid,
-            format!("the component cannot run here: {e:#}"),
-            "Use a component built for this agent-auth version, or drop --component.",
-        )
-    })?;
-    let mut env = sandbox::env::component_env(|name| lookup(&vars, name));
+    let mut setup = Setup::new(&opts, vars, cwd)?;
     if opts.rest.iter().any(|arg| arg == "--doctor") {
-        env.push((RUNNER_FACTS.into(), doctor_facts(&vars, cache.as_deref())));
+        setup.env.push((RUNNER_FACTS.into(), doctor_facts(&setup.vars, setup.cache.as_deref())));
     }
-    let network = if sandbox::env::env_url(&env).is_some_and(|url| url.trim().eq_ignore_ascii_case("sandbox")) {
-        env = in_process::env(env);
-        Network::Intercepted(Arc::new(VirtualScalekit::new(in_process::URL, None)))
-    } else {
-        let ca_bundle = lookup(&vars, "SSL_CERT_FILE").map(PathBuf::from);
-        let proxies = ProxySettings::from_vars(|name| lookup(&vars, name));
-        let https = sandbox::env::env_url(&env).is_some_and(|url| url.to_ascii_lowercase().starts_with("https:"));
-        let tls = if https || proxies.any_https() {
-            Tls::Verified { extra_ca_bundle: ca_bundle.as_deref() }
-        } else {
-            Tls::Off
-        };
-        Network::Real(RealNetwork::new(&limits, &proxies, tls).map_err(|e| {
-            RunnerError::new(
-                Code::ConfigInvalid,
-                format!("{e:#}"),
-                "Fix SSL_CERT_FILE (a readable PEM bundle) or the proxy variables, or unset them.",
-            )
-        })?)
-    };
-    let egress =
-        sandbox::env::env_url(&env).as_deref().map(EgressPolicy::for_env_url).unwrap_or_else(EgressPolicy::deny_all);
+    let mut limits = setup.limits.clone();
     if let Some(seconds) = wait_seconds(&opts.rest) {
         limits.wall_clock = limits.wall_clock.max(Duration::from_secs(seconds) + WAIT_MARGIN);
     }
-    let (files, args) = FileGrants::from_args(&opts.rest, &cwd);
-    let agent_dirs = AgentDirs::resolve(|name| lookup(&vars, name));
-    let outcome = runtime
-        .run(Invocation { args, env, egress, network, files, agent_dirs, limits, stdio: Stdio::Inherit })
-        .await
-        .map_err(|e| {
+    let outcome = setup.invoke(&opts.rest, limits, Stdio::Inherit).await?;
+    setup.compile_in_background();
+    Ok(report(outcome))
+}
+
+/// What every call of one runner shares: the component, compiled once; the variables it sees;
+/// where its HTTP goes and may go; its folders and limits. The CLI makes one call with it, the
+/// MCP server one per tool call.
+pub struct Setup {
+    /// The component, ready to instantiate.
+    pub runtime: Runtime,
+    /// The process environment and `.env`.
+    pub vars: Vec<(String, String)>,
+    /// What the component sees of them.
+    pub env: Vec<(String, String)>,
+    /// Where its HTTP goes.
+    pub network: Network,
+    /// Which origins it may reach.
+    pub egress: EgressPolicy,
+    /// Memory, time and network limits of one call.
+    pub limits: Limits,
+    /// The working folder, which relative paths are read against.
+    pub cwd: PathBuf,
+    /// agent-auth's config and state folders.
+    pub agent_dirs: Option<AgentDirs>,
+    /// The compile cache.
+    pub cache: Option<PathBuf>,
+    component_path: Option<PathBuf>,
+    wasm: component::Wasm,
+}
+
+impl Setup {
+    /// Reads the component (checked against its checksum), compiles it (or loads it from the
+    /// cache), and decides the network from `vars`.
+    pub fn new(opts: &RunnerOptions, vars: Vec<(String, String)>, cwd: PathBuf) -> Result<Setup, RunnerError> {
+        let mut limits = Limits::default();
+        if let Some(raw) = opts.timeout.clone().or_else(|| lookup(&vars, "AGENT_AUTH_TIMEOUT")) {
+            let secs: u64 = raw.parse().ok().filter(|s| *s > 0).ok_or_else(|| {
+                RunnerError::new(
+                    Code::Usage,
+                    format!("--timeout {raw} is not a whole number of seconds"),
+                    "Pass --timeout SECONDS, e.g. --timeout 300.",
+                )
+            })?;
+            limits.wall_clock = Duration::from_secs(secs);
+        }
+        let component_path = component_path(opts, &vars);
+        let wasm = read_component(component_path.as_deref())?;
+        let cache = cache_dir(&vars);
+        let runtime = Runtime::new(&wasm, cache.as_deref()).map_err(|e| {
+            RunnerError::new(
+                Code::ComponentInvalid,
+                format!("the component cannot run here: {e:#}"),
+                "Use a component built for this agent-auth version, or drop --component.",
+            )
+        })?;
+        let mut env = sandbox::env::component_env(|name| lookup(&vars, name));
+        let network = if sandbox::env::env_url(&env).is_some_and(|url| url.trim().eq_ignore_ascii_case("sandbox")) {
+            env = in_process::env(env);
+            Network::Intercepted(Arc::new(VirtualScalekit::new(in_process::URL, None)))
+        } else {
+            let ca_bundle = lookup(&vars, "SSL_CERT_FILE").map(PathBuf::from);
+            let proxies = ProxySettings::from_vars(|name| lookup(&vars, name));
+            let https = sandbox::env::env_url(&env).is_some_and(|url| url.to_ascii_lowercase().starts_with("https:"));
+            let tls = if https || proxies.any_https() {
+                Tls::Verified { extra_ca_bundle: ca_bundle.as_deref() }
+            } else {
+                Tls::Off
+            };
+            Network::Real(RealNetwork::new(&limits, &proxies, tls).map_err(|e| {
+                RunnerError::new(
+                    Code::ConfigInvalid,
+                    format!("{e:#}"),
+                    "Fix SSL_CERT_FILE (a readable PEM bundle) or the proxy variables, or unset them.",
+                )
+            })?)
+        };
+        let egress = sandbox::env::env_url(&env)
+            .as_deref()
+            .map(EgressPolicy::for_env_url)
+            .unwrap_or_else(EgressPolicy::deny_all);
+        let agent_dirs = AgentDirs::resolve(|name| lookup(&vars, name));
+        Ok(Setup { runtime, vars, env, network, egress, limits, cwd, agent_dirs, cache, component_path, wasm })
+    }
+
+    /// Runs the component once with `args` (the files they name granted) under `limits`.
+    pub async fn invoke(&self, args: &[String], limits: Limits, stdio: Stdio) -> Result<Outcome, RunnerError> {
+        let (files, args) = FileGrants::from_args(args, &self.cwd);
+        let invocation = Invocation {
+            args,
+            env: self.env.clone(),
+            egress: self.egress.clone(),
+            network: self.network.clone(),
+            files,
+            agent_dirs: self.agent_dirs.clone(),
+            limits,
+            stdio,
+        };
+        self.runtime.run(invocation).await.map_err(|e| {
             RunnerError::new(
                 Code::InternalError,
                 format!("the sandbox could not be prepared: {e:#}"),
                 "Report this with the command you ran.",
             )
-        })?;
-    if runtime.compiler() != Compiler::Optimising
-        && let Some(dir) = &cache
-    {
-        compile::in_background(component_path.as_deref(), &wasm, dir);
+        })
     }
-    Ok(report(outcome))
+
+    /// Starts the optimised compilation in the background when this run had to use the fast
+    /// baseline one, so that the next process starts on optimised code.
+    pub fn compile_in_background(&self) {
+        if self.runtime.compiler() != Compiler::Optimising
+            && let Some(dir) = &self.cache
+        {
+            compile::in_background(self.component_path.as_deref(), &self.wasm, dir);
+        }
+    }
 }
 
 /// The component's stdout, or the runner's own JSON when the host had to stop the component

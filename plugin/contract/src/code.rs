@@ -34,6 +34,8 @@ pub enum Code {
     ClockSkew,
     /// `--doctor`: agent-auth's config or state folder cannot be written.
     FolderUnwritable,
+    /// A file outside the folders the operator granted (`agent-auth mcp --files`).
+    FileDenied,
     /// `--get-token SERVICE`: no mapping in `connections.json` and no connection of that name.
     ServiceNotConfigured,
     /// `--get-token` on an account with static credentials (API key, bearer, basic) without
@@ -116,6 +118,7 @@ impl Code {
             | IdentifierRequired
             | ClockSkew
             | FolderUnwritable
+            | FileDenied
             | InvalidCredentials
             | EgressDenied
             | ServiceNotConfigured

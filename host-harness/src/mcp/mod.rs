@@ -1,0 +1,107 @@
+//! `agent-auth mcp [--identifier I] [--files DIR]...`: Scalekit's tools as MCP tools over stdio
+//! (rmcp). Each call runs the same component as the CLI, in a fresh sandboxed instance, with the
+//! operation its tool names ([`tools`]); its JSON comes back as the tool's result ([`reply`]).
+//! stdout carries only MCP messages; diagnostics go to stderr.
+
+mod reply;
+mod server;
+mod tools;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use agent_auth_contract::variables::IDENTIFIER;
+use rmcp::ServiceExt;
+
+use crate::error::{Code, RunnerError};
+use crate::runner::{self, Setup};
+
+/// What `agent-auth mcp` was started with.
+#[derive(Debug, Default, PartialEq)]
+pub struct McpOptions {
+    /// `--identifier I`: the one user the server acts for (else `TOOL_IDENTIFIER`).
+    pub identifier: Option<String>,
+    /// `--files DIR`, repeated: the only folders `proxy_request` reads and writes files in.
+    pub files: Vec<PathBuf>,
+}
+
+fn usage(message: impl Into<String>) -> RunnerError {
+    RunnerError::new(Code::Usage, message, "Run agent-auth mcp [--identifier I] [--files DIR]... (see the README).")
+}
+
+/// Reads the server's own options from `rest` (the runner's are already split off).
+pub fn parse(rest: &[String]) -> Result<McpOptions, RunnerError> {
+    let mut opts = McpOptions::default();
+    let mut iter = rest.iter();
+    while let Some(arg) = iter.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) => (f, Some(v.to_owned())),
+            None => (arg.as_str(), None),
+        };
+        let mut value =
+            || inline.clone().or_else(|| iter.next().cloned()).ok_or_else(|| usage(format!("{flag} needs a value")));
+        match flag {
+            "--identifier" => opts.identifier = Some(value()?),
+            "--files" => opts.files.push(PathBuf::from(value()?)),
+            other => return Err(usage(format!("agent-auth mcp does not take {other}"))),
+        }
+    }
+    Ok(opts)
+}
+
+/// `agent-auth mcp`: serves until the client closes stdin.
+pub fn main(args: &[String]) -> ExitCode {
+    let served = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| RunnerError::new(Code::InternalError, format!("cannot start: {e}"), "Report this."));
+    let result = served.and_then(|runtime| runtime.block_on(serve(args.to_vec())));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("agent-auth mcp: {}\nhint: {}", e.message, e.hint);
+            ExitCode::from(e.exit().code())
+        }
+    }
+}
+
+async fn serve(args: Vec<String>) -> Result<(), RunnerError> {
+    let split = runner::split_options(args)?;
+    let opts = parse(&split.rest)?;
+    let cwd = runner::current_dir()?;
+    let vars = runner::load_variables(split.env_file.as_deref(), &cwd)?;
+    let identifier = opts
+        .identifier
+        .clone()
+        .or_else(|| IDENTIFIER.read(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())))
+        .filter(|id| !id.trim().is_empty())
+        .ok_or_else(|| {
+            RunnerError::new(
+                Code::IdentifierRequired,
+                "agent-auth mcp serves one user and none was named",
+                "Pass --identifier USER_ID or set TOOL_IDENTIFIER: no tool takes an identifier, so a model cannot act for someone else.",
+            )
+        })?;
+    let files = opts
+        .files
+        .iter()
+        .map(|dir| {
+            cwd.join(dir).canonicalize().map_err(|e| {
+                RunnerError::new(Code::Usage, format!("--files {}: {e}", dir.display()), "Grant an existing folder.")
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut setup = Setup::new(&split, vars, cwd)?;
+    setup.env.retain(|(k, _)| k != IDENTIFIER.name);
+    setup.env.push((IDENTIFIER.name.to_owned(), identifier.trim().to_owned()));
+    setup.compile_in_background();
+    let service = server::Server::new(setup, files).serve(rmcp::transport::stdio()).await.map_err(|e| {
+        RunnerError::new(
+            Code::InternalError,
+            format!("the MCP session did not start: {e}"),
+            "Check the client's command.",
+        )
+    })?;
+    let _ = service.waiting().await;
+    Ok(())
+}

@@ -1,0 +1,189 @@
+//! The MCP server: `tools/list` is fixed at start; each `tools/call` runs the operation its tool
+//! names in a fresh instance of the component (one compilation for the whole server), for the
+//! one user the server was started for, a bounded number at a time.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult, PaginatedRequestParams,
+    ProgressNotificationParam, ProtocolVersion, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
+use serde_json::{Map, Value};
+use tokio::sync::Semaphore;
+
+use super::reply;
+use super::tools::{self, Command, META_TOOLS, WAIT_DEFAULT};
+use crate::error::{Code, RunnerError};
+use crate::runner::{Setup, report};
+use crate::runtime::Stdio;
+
+/// Calls running at once; more wait their turn.
+const IN_FLIGHT: usize = 8;
+/// How often a wait reports progress.
+const PROGRESS_EVERY: Duration = Duration::from_secs(2);
+/// Extra time the wall-clock limit allows beyond a wait.
+const WAIT_MARGIN: Duration = Duration::from_secs(60);
+
+/// What the server was started with.
+pub struct Server {
+    setup: Arc<Setup>,
+    /// The folders `--files` granted, resolved.
+    files: Arc<Vec<PathBuf>>,
+    tools: Arc<Vec<Tool>>,
+    slots: Arc<Semaphore>,
+}
+
+impl Server {
+    /// A server for the user `setup`'s environment names, granting `files`.
+    pub fn new(setup: Setup, files: Vec<PathBuf>) -> Server {
+        let tools = META_TOOLS
+            .iter()
+            .map(|t| {
+                let hints = ToolAnnotations::new()
+                    .read_only(t.hints.read_only)
+                    .destructive(t.hints.destructive)
+                    .idempotent(t.hints.idempotent)
+                    .open_world(true);
+                Tool::new(t.name, t.description, Arc::new(tools::input_schema(t))).annotate(hints)
+            })
+            .collect();
+        Server {
+            setup: Arc::new(setup),
+            files: Arc::new(files),
+            tools: Arc::new(tools),
+            slots: Arc::new(Semaphore::new(IN_FLIGHT)),
+        }
+    }
+
+    /// Runs `argv` in a fresh instance and reads its JSON.
+    async fn operation(&self, argv: Vec<String>, wait: Option<u64>) -> Value {
+        let mut limits = self.setup.limits.clone();
+        if let Some(seconds) = wait {
+            limits.wall_clock = limits.wall_clock.max(Duration::from_secs(seconds) + WAIT_MARGIN);
+        }
+        let (stdout, _) = match self.setup.invoke(&argv, limits, Stdio::Memory(bytes::Bytes::new())).await {
+            Ok(outcome) => report(outcome),
+            Err(e) => (e.to_json(), 1),
+        };
+        serde_json::from_str(&stdout).unwrap_or_else(|_| {
+            serde_json::json!({"ok": false, "error": {"code": "INTERNAL_ERROR",
+                "message": "the component printed no result", "hint": "Report this with the tool call."}})
+        })
+    }
+
+    /// The result of the meta tool `name`.
+    async fn call(&self, name: &str, args: &Map<String, Value>, command: Command) -> CallToolResult {
+        if let Some(denied) = self.outside_files(args) {
+            return denied;
+        }
+        let wait = (name == "wait_for_authorization")
+            .then(|| args.get("timeout_seconds").and_then(Value::as_u64).unwrap_or(WAIT_DEFAULT));
+        let json = match command {
+            Command::Run(argv) => self.operation(argv, wait).await,
+            Command::ByProvider(provider) => {
+                let listed =
+                    self.operation(vec!["--list-connections".into(), format!("--provider={provider}")], None).await;
+                match listed["selected"].as_str() {
+                    Some(selected) => {
+                        let argv = vec!["--generate-link".into(), format!("--connection-name={selected}")];
+                        self.operation(argv, None).await
+                    }
+                    None => listed,
+                }
+            }
+        };
+        reply::from_json(json, name)
+    }
+
+    /// A refusal when `input_file` or `output_file` is not inside a folder `--files` granted
+    /// (paths resolved, links followed).
+    fn outside_files(&self, args: &Map<String, Value>) -> Option<CallToolResult> {
+        for key in ["input_file", "output_file"] {
+            let Some(name) = args.get(key).and_then(Value::as_str) else { continue };
+            if !within(&self.setup.cwd.join(name), &self.files) {
+                let granted: Vec<String> = self.files.iter().map(|d| d.display().to_string()).collect();
+                let hint = if granted.is_empty() {
+                    "This server was started without --files: it reads and writes no files.".to_owned()
+                } else {
+                    format!("Use a path inside {}.", granted.join(" or "))
+                };
+                let message = format!("{key} {name} is outside the granted folders");
+                return Some(reply::refused(&RunnerError::new(Code::FileDenied, message, hint)));
+            }
+        }
+        None
+    }
+}
+
+/// Whether `path` (an existing file, or a new one in an existing folder) lies inside one of `dirs`.
+fn within(path: &Path, dirs: &[PathBuf]) -> bool {
+    let resolved = path.canonicalize().ok().or_else(|| {
+        let parent = path.parent()?.canonicalize().ok()?;
+        Some(parent.join(path.file_name()?))
+    });
+    resolved.is_some_and(|p| dirs.iter().any(|d| p.starts_with(d)))
+}
+
+impl ServerHandler for Server {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_protocol_version(ProtocolVersion::LATEST)
+            .with_server_info(Implementation::new("agent-auth", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
+                "Scalekit's tools for one user. Find a tool with search_tools, run it with execute_tool. \
+                 When a result asks a person to authorize, show them the link exactly as given and call the tool \
+                 again (or wait_for_authorization) once they are done.",
+            )
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        Ok(ListToolsResult::with_all_items(self.tools.as_ref().clone()))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let args = request.arguments.clone().unwrap_or_default();
+        let command = match tools::command(&request.name, &args) {
+            Ok(Some(command)) => command,
+            Ok(None) => return Err(McpError::invalid_params(format!("no tool named {}", request.name), None)),
+            Err(bad) => {
+                let hint = "Pass the arguments the tool's input schema names.";
+                return Ok(reply::refused(&RunnerError::new(Code::Usage, bad.0, hint)).into());
+            }
+        };
+        let _slot = self.slots.acquire().await.map_err(|e| McpError::internal_error(e.to_string(), None))?;
+        let ticker =
+            context.meta.get_progress_token().filter(|_| request.name == "wait_for_authorization").map(|token| {
+                let peer = context.peer.clone();
+                tokio::spawn(async move {
+                    let started = Instant::now();
+                    loop {
+                        tokio::time::sleep(PROGRESS_EVERY).await;
+                        let waited = started.elapsed().as_secs_f64();
+                        let note = ProgressNotificationParam::new(token.clone(), waited)
+                            .with_message(format!("waiting for the person to authorize ({waited:.0} s)"));
+                        let _ = peer.notify_progress(note).await;
+                    }
+                })
+            });
+        let answer = tokio::select! {
+            result = self.call(&request.name, &args, command) => Ok(result.into()),
+            () = context.ct.cancelled() => Err(McpError::internal_error("cancelled", None)),
+        };
+        if let Some(ticker) = ticker {
+            ticker.abort();
+        }
+        answer
+    }
+}
