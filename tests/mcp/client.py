@@ -18,11 +18,11 @@ TOOLS = ["list_connections", "search_tools", "get_tool_schema", "authorize", "wa
          "execute_tool", "proxy_request"]
 
 
-def server(env_url=None):
+def server(env_url=None, extra=()):
     env = dict(os.environ)
     if env_url:
         env["TOOL_ENV_URL"] = env_url
-    return StdioServerParameters(command=RUNNER, args=["mcp", "--files", GRANTED], env=env)
+    return StdioServerParameters(command=RUNNER, args=["mcp", "--files", GRANTED, *extra], env=env)
 
 
 def step(name, ok, detail):
@@ -109,6 +109,12 @@ async def session():
         alive = await s.call_tool("list_connections", {"provider": "NOTION"})
         step("cancellation", time.monotonic() - started < 30 and not alive.is_error, alive)
 
+        names = ["notion_page_get", "notion_page_search", "exa_search", "harvestapi_search_people",
+                 "slack_send_message", "gmail_fetch_mails", "github_branches_list", "linear_issue_create"]
+        answers = await asyncio.gather(*(s.call_tool("get_tool_schema", {"tool_name": n}) for n in names))
+        got = [a.structured_content["tool"]["name"] for a in answers]
+        step("8 calls at once, each answer to its own request", got == names, got)
+
         outside = await s.call_tool("proxy_request", {"connection_name": "notion-ijIQedmJ", "path": "/v1/users/me",
                                                       "output_file": "/etc/agent-auth-test-out.json"})
         step("a file outside --files", outside.is_error and outside.structured_content["error"]["code"] == "FILE_DENIED", outside)
@@ -126,6 +132,17 @@ async def session():
         await s.initialize()
         down = await s.call_tool("list_connections", {})
         step("a transport failure", down.is_error and down.structured_content["error"]["code"] == "TRANSPORT_ERROR", down)
+
+
+    typed = ("--expose", "notion-ijIQedmJ:notion_page_get,notion_page_search")
+    async with stdio_client(server(extra=typed)) as (r, w), ClientSession(r, w) as s:
+        await s.initialize()
+        listed = {t.name: t for t in (await s.list_tools()).tools}
+        step("--expose lists the tools after the server's own", list(listed)[7:] == ["notion_page_get", "notion_page_search"], list(listed))
+        step("--expose keeps the tool's schema", listed["notion_page_get"].input_schema["required"] == ["page_id"], listed["notion_page_get"])
+        typed_call = await s.call_tool("notion_page_get", {"page_id": PAGE})
+        step("an exposed tool runs on its connection", not typed_call.is_error
+             and typed_call.structured_content["connection_name"] == "notion-ijIQedmJ", typed_call)
 
 
 asyncio.run(session())

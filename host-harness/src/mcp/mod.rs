@@ -1,4 +1,5 @@
-//! `agent-auth mcp [--identifier I] [--files DIR]...`: Scalekit's tools as MCP tools over stdio
+//! `agent-auth mcp [--identifier I] [--expose CONNECTION:TOOL[,TOOL...]]... [--files DIR]...`:
+//! Scalekit's tools as MCP tools over stdio
 //! (rmcp). Each call runs the same component as the CLI, in a fresh sandboxed instance, with the
 //! operation its tool names ([`tools`]); its JSON comes back as the tool's result ([`reply`]).
 //! stdout carries only MCP messages; diagnostics go to stderr.
@@ -23,10 +24,17 @@ pub struct McpOptions {
     pub identifier: Option<String>,
     /// `--files DIR`, repeated: the only folders `proxy_request` reads and writes files in.
     pub files: Vec<PathBuf>,
+    /// `--expose CONNECTION:TOOL[,TOOL...]`, repeated: Scalekit tools served as tools of their
+    /// own, each run on that connection.
+    pub expose: Vec<(String, Vec<String>)>,
 }
 
 fn usage(message: impl Into<String>) -> RunnerError {
-    RunnerError::new(Code::Usage, message, "Run agent-auth mcp [--identifier I] [--files DIR]... (see the README).")
+    RunnerError::new(
+        Code::Usage,
+        message,
+        "Run agent-auth mcp [--identifier I] [--expose CONNECTION:TOOL[,TOOL...]]... [--files DIR]... (see the README).",
+    )
 }
 
 /// Reads the server's own options from `rest` (the runner's are already split off).
@@ -43,6 +51,16 @@ pub fn parse(rest: &[String]) -> Result<McpOptions, RunnerError> {
         match flag {
             "--identifier" => opts.identifier = Some(value()?),
             "--files" => opts.files.push(PathBuf::from(value()?)),
+            "--expose" => {
+                let given = value()?;
+                let (connection, names) = given.split_once(':').unwrap_or((given.as_str(), ""));
+                let names: Vec<String> =
+                    names.split(',').map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned).collect();
+                if connection.trim().is_empty() || names.is_empty() {
+                    return Err(usage(format!("--expose {given} names no connection or no tool")));
+                }
+                opts.expose.push((connection.trim().to_owned(), names));
+            }
             other => return Err(usage(format!("agent-auth mcp does not take {other}"))),
         }
     }
@@ -95,7 +113,8 @@ async fn serve(args: Vec<String>) -> Result<(), RunnerError> {
     setup.env.retain(|(k, _)| k != IDENTIFIER.name);
     setup.env.push((IDENTIFIER.name.to_owned(), identifier.trim().to_owned()));
     setup.compile_in_background();
-    let service = server::Server::new(setup, files).serve(rmcp::transport::stdio()).await.map_err(|e| {
+    let exposed = server::expose(&setup, &opts.expose).await?;
+    let service = server::Server::new(setup, files, exposed).serve(rmcp::transport::stdio()).await.map_err(|e| {
         RunnerError::new(
             Code::InternalError,
             format!("the MCP session did not start: {e}"),

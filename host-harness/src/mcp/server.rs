@@ -34,27 +34,76 @@ pub struct Server {
     /// The folders `--files` granted, resolved.
     files: Arc<Vec<PathBuf>>,
     tools: Arc<Vec<Tool>>,
+    /// The `--expose`d tools: each one's name and connection.
+    exposed: Arc<Vec<(String, String)>>,
     slots: Arc<Semaphore>,
 }
 
+/// A Scalekit tool served as a tool of its own, on one connection.
+pub struct Exposed {
+    /// The connection it runs on.
+    pub connection: String,
+    /// Its name, description and input schema, as the catalogue has them.
+    pub tool: Tool,
+}
+
+/// The `--expose`d tools, read from the catalogue once, at start, in one call: their list is
+/// fixed for the server's life. A tool the catalogue does not have stops the server.
+pub async fn expose(setup: &Setup, wanted: &[(String, Vec<String>)]) -> Result<Vec<Exposed>, RunnerError> {
+    let names: Vec<&String> = wanted.iter().flat_map(|(_, names)| names).collect();
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut argv = vec!["--get-tool".to_owned()];
+    argv.extend(names.iter().map(|n| format!("--tool-name={n}")));
+    let (stdout, _) = report(setup.invoke(&argv, setup.limits.clone(), Stdio::Memory(bytes::Bytes::new())).await?);
+    let listed: Value = serde_json::from_str(&stdout).unwrap_or_default();
+    if listed["ok"] != Value::Bool(true) {
+        let message = listed["error"]["message"].as_str().unwrap_or("the catalogue could not be read").to_owned();
+        let hint =
+            listed["error"]["hint"].as_str().unwrap_or("Check --expose against agent-auth --get-tool.").to_owned();
+        return Err(RunnerError::new(Code::ToolNotFound, format!("--expose: {message}"), hint));
+    }
+    let tools = listed["tools"].as_array().cloned().unwrap_or_default();
+    let mut exposed = Vec::new();
+    for (connection, names) in wanted {
+        for name in names {
+            if META_TOOLS.iter().any(|t| t.name == name) {
+                return Err(RunnerError::new(
+                    Code::Usage,
+                    format!("--expose {name}: a tool of the server has that name"),
+                    "Expose another tool.",
+                ));
+            }
+            let Some(found) = tools.iter().find(|t| t["name"] == name.as_str()) else { continue };
+            let schema = found["input_schema"].as_object().cloned().unwrap_or_default();
+            let about = found["description"].as_str().unwrap_or_default().to_owned();
+            let hints = ToolAnnotations::new().read_only(false).destructive(true).idempotent(false).open_world(true);
+            let tool = Tool::new(name.clone(), about, Arc::new(schema)).annotate(hints);
+            exposed.push(Exposed { connection: connection.clone(), tool });
+        }
+    }
+    Ok(exposed)
+}
+
 impl Server {
-    /// A server for the user `setup`'s environment names, granting `files`.
-    pub fn new(setup: Setup, files: Vec<PathBuf>) -> Server {
-        let tools = META_TOOLS
-            .iter()
-            .map(|t| {
-                let hints = ToolAnnotations::new()
-                    .read_only(t.hints.read_only)
-                    .destructive(t.hints.destructive)
-                    .idempotent(t.hints.idempotent)
-                    .open_world(true);
-                Tool::new(t.name, t.description, Arc::new(tools::input_schema(t))).annotate(hints)
-            })
-            .collect();
+    /// A server for the user `setup`'s environment names, granting `files`, serving the meta
+    /// tools and then `exposed`.
+    pub fn new(setup: Setup, files: Vec<PathBuf>, exposed: Vec<Exposed>) -> Server {
+        let meta = META_TOOLS.iter().map(|t| {
+            let hints = ToolAnnotations::new()
+                .read_only(t.hints.read_only)
+                .destructive(t.hints.destructive)
+                .idempotent(t.hints.idempotent)
+                .open_world(true);
+            Tool::new(t.name, t.description, Arc::new(tools::input_schema(t))).annotate(hints)
+        });
+        let names = exposed.iter().map(|e| (e.tool.name.to_string(), e.connection.clone())).collect();
         Server {
             setup: Arc::new(setup),
             files: Arc::new(files),
-            tools: Arc::new(tools),
+            tools: Arc::new(meta.chain(exposed.into_iter().map(|e| e.tool)).collect()),
+            exposed: Arc::new(names),
             slots: Arc::new(Semaphore::new(IN_FLIGHT)),
         }
     }
@@ -154,9 +203,15 @@ impl ServerHandler for Server {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let args = request.arguments.clone().unwrap_or_default();
+        let exposed = self.exposed.iter().find(|(name, _)| *name == request.name);
         let command = match tools::command(&request.name, &args) {
             Ok(Some(command)) => command,
-            Ok(None) => return Err(McpError::invalid_params(format!("no tool named {}", request.name), None)),
+            Ok(None) => match exposed {
+                Some((name, connection)) => {
+                    Command::Run(tools::execute(name, &Value::Object(args.clone()), Some(connection)))
+                }
+                None => return Err(McpError::invalid_params(format!("no tool named {}", request.name), None)),
+            },
             Err(bad) => {
                 let hint = "Pass the arguments the tool's input schema names.";
                 return Ok(reply::refused(&RunnerError::new(Code::Usage, bad.0, hint)).into());
