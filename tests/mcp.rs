@@ -188,3 +188,50 @@ fn openclaw_adds_the_server_and_its_probe_lists_every_tool_without_an_approval_h
     }
     assert_eq!(report["diagnostics"], serde_json::json!([]), "no approval hint for missing annotations: {report}");
 }
+
+#[test]
+fn a_cancelled_wait_stops_reporting_and_is_never_answered() {
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let w = World::start();
+    let mut server = w.command(&["mcp"]);
+    let mut child = server.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let (tx, lines) = mpsc::channel::<serde_json::Value>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(serde_json::from_str(&line).unwrap_or_default());
+        }
+    });
+    let mut send = |message: serde_json::Value| writeln!(stdin, "{message}").unwrap();
+    send(serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}}));
+    send(serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    send(
+        serde_json::json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {"name": "wait_for_authorization",
+        "arguments": {"connection_name": "linear", "timeout_seconds": 120}, "_meta": {"progressToken": "p1"}}}),
+    );
+    let progress = |m: &serde_json::Value| m["method"] == "notifications/progress";
+    let first = lines.iter().find(progress).expect("progress while waiting");
+    assert_eq!(first["params"]["progressToken"], "p1", "{first}");
+    send(serde_json::json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 5}}));
+    send(serde_json::json!({"jsonrpc": "2.0", "id": 6, "method": "tools/call", "params": {"name": "list_connections",
+        "arguments": {"provider": "LINEAR"}}}));
+    let mut seen = Vec::new();
+    while let Ok(message) = lines.recv_timeout(Duration::from_secs(60)) {
+        let done = message["id"] == 6;
+        seen.push(message);
+        if done {
+            break;
+        }
+    }
+    assert_eq!(seen.last().map(|m| m["id"].clone()), Some(6.into()), "the next call is answered: {seen:?}");
+    std::thread::sleep(Duration::from_secs(3));
+    seen.extend(lines.try_iter());
+    assert!(!seen.iter().any(|m| m["id"] == 5), "a cancelled call gets no answer: {seen:?}");
+    let after: Vec<_> = seen.iter().skip_while(|m| m["id"] != 6).filter(|m| progress(m)).collect();
+    assert!(after.is_empty(), "no progress once cancelled: {after:?}");
+    drop(stdin);
+    let _ = child.wait();
+}

@@ -249,6 +249,9 @@ impl Runtime {
             }
         }
         wasi.allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
+        // The component's files are small and local: reading them on this thread saves a hop to
+        // tokio's blocking pool (and back) for every read and write.
+        wasi.allow_blocking_current_thread(true);
         match &inv.stdio {
             Stdio::Inherit => {
                 wasi.inherit_stdin().inherit_stderr();
