@@ -28,7 +28,9 @@ def server(env_url=None, extra=()):
 def step(name, ok, detail):
     if not ok:
         raise AssertionError(f"{name}: {detail}")
+    # Everything the server sent is printed, so that the test scans it for secrets.
     print(f"ok {name}", flush=True)
+    print(f"   {detail!r}", flush=True)
 
 
 def approve(link):
