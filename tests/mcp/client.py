@@ -136,6 +136,19 @@ async def session():
         step("a transport failure", down.is_error and down.structured_content["error"]["code"] == "TRANSPORT_ERROR", down)
 
 
+    names = ["notion_page_get", "notion_page_search", "exa_search", "harvestapi_search_people",
+             "slack_send_message", "gmail_fetch_mails", "github_branches_list", "linear_issue_create"]
+
+    async def one_client(name):
+        async with stdio_client(server()) as (r, w), ClientSession(r, w) as s:
+            await s.initialize()
+            schema = await s.call_tool("get_tool_schema", {"tool_name": name})
+            page = await s.call_tool("execute_tool", {"tool_name": "notion_page_get", "input": {"page_id": PAGE}})
+            return schema.structured_content["tool"]["name"], page.structured_content["data"]["id"]
+
+    answers = await asyncio.gather(*(one_client(n) for n in names))
+    step("8 clients at once, no cross-talk", [a[0] for a in answers] == names and all(a[1] == PAGE for a in answers), answers)
+
     typed = ("--expose", "notion-ijIQedmJ:notion_page_get,notion_page_search")
     async with stdio_client(server(extra=typed)) as (r, w), ClientSession(r, w) as s:
         await s.initialize()
