@@ -78,8 +78,13 @@ pub fn record(state_dir: Option<&Path>, entry: &Entry, result: &Result<Success, 
         "duration_ms": entry.duration_ms,
         "agent_run_id": entry.agent_run_id,
     });
-    let appended =
-        std::fs::OpenOptions::new().create(true).append(true).open(path(dir)).and_then(|mut f| writeln!(f, "{line}"));
+    // One write of the whole line: formatting straight into the file is a host call per piece.
+    let text = format!("{line}\n");
+    let appended = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path(dir))
+        .and_then(|mut f| f.write_all(text.as_bytes()));
     if let Err(e) = appended {
         crate::output::progress(&format!("could not append to the audit trail: {e}"));
     }

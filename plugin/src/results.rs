@@ -259,7 +259,11 @@ fn keep(kept: &Kept, dir: &Path, label: &str) -> std::io::Result<(String, u64, i
     let path = dir.join(result_file_name(now, label, &tag, extension)).to_string_lossy().into_owned();
     let failed = |f: Failure| std::io::Error::other(f.message.clone());
     let mut file = AtomicFile::create(&path).map_err(failed)?;
-    kept.write_to(&mut file)?;
+    // Buffered: serialising writes many small pieces, each a host call unbuffered.
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, &mut file);
+    kept.write_to(&mut out)?;
+    out.flush()?;
+    drop(out);
     let written = file.commit().map_err(failed)?;
     Ok((path, written, now))
 }
