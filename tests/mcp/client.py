@@ -67,9 +67,10 @@ async def session():
         wrong = await s.call_tool("execute_tool", {"tool_name": "exa_search", "input": {"qeury": "wasm"}})
         step("invalid input", wrong.is_error and wrong.structured_content["error"]["code"] == "INVALID_TOOL_INPUT", wrong)
 
-        failed = await s.call_tool("execute_tool", {"tool_name": "github_branches_list",
-                                                    "input": {"owner": "acme", "repo": "does-not-exist"}})
-        step("a tool error", failed.is_error and failed.structured_content["error"]["code"] in ("TOOL_ERROR", "AUTHORIZATION_REQUIRED", "PROVIDER_UNAUTHORIZED"), failed)
+        missing = "00000000-0000-0000-0000-000000000000"
+        failed = await s.call_tool("execute_tool", {"tool_name": "notion_page_get", "input": {"page_id": missing}})
+        step("a tool error", failed.is_error and failed.structured_content["error"]["code"] == "TOOL_ERROR"
+             and "Could not find page" in failed.content[0].text, failed)
 
         needs = await s.call_tool("execute_tool", {"tool_name": "gmail_fetch_mails", "input": {}})
         link = needs.structured_content["action_required"]["link"]
