@@ -213,7 +213,9 @@ fn a_cancelled_wait_stops_reporting_and_is_never_answered() {
         "arguments": {"connection_name": "linear", "timeout_seconds": 120}, "_meta": {"progressToken": "p1"}}}),
     );
     let progress = |m: &serde_json::Value| m["method"] == "notifications/progress";
-    let first = lines.iter().find(progress).expect("progress while waiting");
+    let first = std::iter::from_fn(|| lines.recv_timeout(Duration::from_secs(60)).ok())
+        .find(progress)
+        .expect("progress while waiting");
     assert_eq!(first["params"]["progressToken"], "p1", "{first}");
     send(serde_json::json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 5}}));
     send(serde_json::json!({"jsonrpc": "2.0", "id": 6, "method": "tools/call", "params": {"name": "list_connections",

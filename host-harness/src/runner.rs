@@ -87,7 +87,7 @@ pub fn load_variables(env_file: Option<&Path>, cwd: &Path) -> Result<Vec<(String
 }
 
 /// Extra time the wall-clock limit allows beyond `--wait SECONDS`.
-const WAIT_MARGIN: Duration = Duration::from_secs(60);
+pub const WAIT_MARGIN: Duration = Duration::from_secs(60);
 
 /// The seconds of `--wait [SECONDS]`, when given (its default without a number), to stretch the
 /// wall-clock limit: a lenient reading of the arguments; the component itself checks them.
@@ -200,7 +200,7 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
     }
     let mut limits = setup.limits.clone();
     if let Some(seconds) = wait_seconds(&opts.rest) {
-        limits.wall_clock = limits.wall_clock.max(Duration::from_secs(seconds) + WAIT_MARGIN);
+        limits.wall_clock = limits.wall_clock.max(Duration::from_secs(seconds).saturating_add(WAIT_MARGIN));
     }
     let outcome = setup.invoke(&opts.rest, limits, Stdio::Inherit).await?;
     setup.compile_in_background();
@@ -339,10 +339,12 @@ mod tests {
 
     #[test]
     fn doctor_sees_proxies_without_their_credentials() {
-        assert_eq!(redacted("http://user:pa@ss@proxy:3128/x"), "http://proxy:3128/x");
-        assert_eq!(redacted("http://user:se/cret@proxy:3128"), "http://proxy:3128");
-        assert_eq!(redacted("user:secret@proxy:3128"), "proxy:3128");
+        assert_eq!(redacted("http://user:pa%40ss@proxy:3128/x"), "http://proxy:3128/x");
         assert_eq!(redacted("http://proxy:3128"), "http://proxy:3128");
+        assert_eq!(redacted("http://proxy/a@b"), "http://proxy/a@b");
+        for unparsable in ["user:secret@proxy:3128", "http://user:se/cret@proxy:3128"] {
+            assert_eq!(redacted(unparsable), "(set, but not a URL)", "{unparsable}");
+        }
         let vars = vec![("HTTPS_PROXY".to_owned(), "http://me:secret@proxy:3128".to_owned())];
         let facts: serde_json::Value = serde_json::from_str(&doctor_facts(&vars, None)).unwrap();
         assert_eq!(facts["proxies"], serde_json::json!({"https": "http://proxy:3128"}));

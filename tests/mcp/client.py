@@ -101,7 +101,8 @@ async def session():
         step("authorize by provider", pending.is_error and pending.structured_content["connection_name"] == "linear"
              and "link" in pending.structured_content["action_required"], pending)
         timed_out = await s.call_tool("wait_for_authorization", {"connection_name": "linear", "timeout_seconds": 2})
-        step("wait_for_authorization, timed out", timed_out.is_error, timed_out)
+        step("wait_for_authorization, timed out", timed_out.is_error
+             and timed_out.structured_content["error"]["code"] == "AUTHORIZATION_REQUIRED", timed_out)
 
         started = time.monotonic()
         try:
@@ -121,6 +122,23 @@ async def session():
         outside = await s.call_tool("proxy_request", {"connection_name": "notion-ijIQedmJ", "path": "/v1/users/me",
                                                       "output_file": "/etc/agent-auth-test-out.json"})
         step("a file outside --files", outside.is_error and outside.structured_content["error"]["code"] == "FILE_DENIED", outside)
+        os.symlink("/etc", os.path.join(GRANTED, "etc-link"))
+        for escape in [os.path.join(GRANTED, "..", "escape.json"), os.path.join(GRANTED, "etc-link", "x.json"), GRANTED]:
+            denied = await s.call_tool("proxy_request", {"connection_name": "notion-ijIQedmJ", "path": "/v1/users/me",
+                                                        "output_file": escape})
+            step(f"refused: {escape}", denied.is_error and denied.structured_content["error"]["code"] == "FILE_DENIED", denied)
+        denied = await s.call_tool("proxy_request", {"connection_name": "notion-ijIQedmJ", "path": "/v1/file_uploads",
+                                                    "method": "POST", "input_file": "/etc/passwd"})
+        step("refused: an input_file outside", denied.is_error and denied.structured_content["error"]["code"] == "FILE_DENIED", denied)
+        flag = await s.call_tool("get_tool_schema", {"tool_name": "--get-token"})
+        step("a value is never a flag", flag.is_error and flag.structured_content["error"]["code"] == "TOOL_NOT_FOUND", flag)
+        forever = await s.call_tool("wait_for_authorization", {"connection_name": "linear", "timeout_seconds": 10**19})
+        step("a wait longer than allowed", forever.is_error and forever.structured_content["error"]["code"] == "USAGE", forever)
+        someone = await s.call_tool("proxy_request", {"connection_name": "notion-ijIQedmJ", "path": "/v1/users/me",
+                                                      "headers": {"Connected-Account-Id": "ca_someone_else", "identifier": "mallory"}})
+        dropped = " ".join(someone.structured_content["warnings"])
+        step("routing headers are dropped", not someone.is_error and "Connected-Account-Id" in dropped and "identifier" in dropped, someone)
+
         inside = await s.call_tool("proxy_request", {"connection_name": "notion-ijIQedmJ", "path": "/v1/users/me",
                                                      "headers": {"Notion-Version": "2022-06-28"},
                                                      "output_file": os.path.join(GRANTED, "me.json")})

@@ -16,17 +16,15 @@ use serde_json::{Map, Value};
 use tokio::sync::Semaphore;
 
 use super::reply;
-use super::tools::{self, Command, META_TOOLS, WAIT_DEFAULT};
+use super::tools::{self, Command, META_TOOLS};
 use crate::error::{Code, RunnerError};
-use crate::runner::{Setup, report};
+use crate::runner::{Setup, WAIT_MARGIN, report};
 use crate::runtime::Stdio;
 
 /// Calls running at once; more wait their turn.
 const IN_FLIGHT: usize = 8;
 /// How often a wait reports progress.
 const PROGRESS_EVERY: Duration = Duration::from_secs(2);
-/// Extra time the wall-clock limit allows beyond a wait.
-const WAIT_MARGIN: Duration = Duration::from_secs(60);
 
 /// What the server was started with.
 pub struct Server {
@@ -48,11 +46,18 @@ pub struct Exposed {
 }
 
 /// The `--expose`d tools, read from the catalogue once, at start, in one call: their list is
-/// fixed for the server's life. A tool the catalogue does not have stops the server.
+/// fixed for the server's life. A tool the catalogue does not have, or a name given twice,
+/// stops the server.
 pub async fn expose(setup: &Setup, wanted: &[(String, Vec<String>)]) -> Result<Vec<Exposed>, RunnerError> {
     let names: Vec<&String> = wanted.iter().flat_map(|(_, names)| names).collect();
     if names.is_empty() {
         return Ok(Vec::new());
+    }
+    for (i, name) in names.iter().enumerate() {
+        if META_TOOLS.iter().any(|t| t.name == name.as_str()) || names[..i].contains(name) {
+            let message = format!("--expose {name}: a tool of the server, or one exposed already, has that name");
+            return Err(RunnerError::new(Code::Usage, message, "Expose each tool once, on one connection."));
+        }
     }
     let mut argv = vec!["--get-tool".to_owned()];
     argv.extend(names.iter().map(|n| format!("--tool-name={n}")));
@@ -68,14 +73,13 @@ pub async fn expose(setup: &Setup, wanted: &[(String, Vec<String>)]) -> Result<V
     let mut exposed = Vec::new();
     for (connection, names) in wanted {
         for name in names {
-            if META_TOOLS.iter().any(|t| t.name == name) {
-                return Err(RunnerError::new(
-                    Code::Usage,
-                    format!("--expose {name}: a tool of the server has that name"),
-                    "Expose another tool.",
-                ));
-            }
-            let Some(found) = tools.iter().find(|t| t["name"] == name.as_str()) else { continue };
+            let found = tools.iter().find(|t| t["name"] == name.as_str()).ok_or_else(|| {
+                RunnerError::new(
+                    Code::ToolNotFound,
+                    format!("--expose: no tool named {name}"),
+                    "Check the name with agent-auth --get-tool --query.",
+                )
+            })?;
             let schema = found["input_schema"].as_object().cloned().unwrap_or_default();
             let about = found["description"].as_str().unwrap_or_default().to_owned();
             let hints = ToolAnnotations::new().read_only(false).destructive(true).idempotent(false).open_world(true);
@@ -112,7 +116,7 @@ impl Server {
     async fn operation(&self, argv: Vec<String>, wait: Option<u64>) -> Value {
         let mut limits = self.setup.limits.clone();
         if let Some(seconds) = wait {
-            limits.wall_clock = limits.wall_clock.max(Duration::from_secs(seconds) + WAIT_MARGIN);
+            limits.wall_clock = limits.wall_clock.max(Duration::from_secs(seconds).saturating_add(WAIT_MARGIN));
         }
         let (stdout, _) = match self.setup.invoke(&argv, limits, Stdio::Memory(bytes::Bytes::new())).await {
             Ok(outcome) => report(outcome),
@@ -126,12 +130,12 @@ impl Server {
 
     /// The result of the meta tool `name`.
     async fn call(&self, name: &str, args: &Map<String, Value>, command: Command) -> CallToolResult {
-        if let Some(denied) = self.outside_files(args) {
-            return denied;
-        }
-        let wait = (name == "wait_for_authorization")
-            .then(|| args.get("timeout_seconds").and_then(Value::as_u64).unwrap_or(WAIT_DEFAULT));
+        let wait = (name == "wait_for_authorization").then(|| tools::wait_seconds(args).ok()).flatten();
         let json = match command {
+            Command::Run(mut argv) if name == "proxy_request" => match self.granted_files(&mut argv) {
+                Ok(()) => self.operation(argv, None).await,
+                Err(denied) => return reply::refused(&denied),
+            },
             Command::Run(argv) => self.operation(argv, wait).await,
             Command::ByProvider(provider) => {
                 let listed =
@@ -148,33 +152,58 @@ impl Server {
         reply::from_json(json, name)
     }
 
-    /// A refusal when `input_file` or `output_file` is not inside a folder `--files` granted
-    /// (paths resolved, links followed).
-    fn outside_files(&self, args: &Map<String, Value>) -> Option<CallToolResult> {
-        for key in ["input_file", "output_file"] {
-            let Some(name) = args.get(key).and_then(Value::as_str) else { continue };
-            if !within(&self.setup.cwd.join(name), &self.files) {
-                let granted: Vec<String> = self.files.iter().map(|d| d.display().to_string()).collect();
-                let hint = if granted.is_empty() {
-                    "This server was started without --files: it reads and writes no files.".to_owned()
-                } else {
-                    format!("Use a path inside {}.", granted.join(" or "))
-                };
-                let message = format!("{key} {name} is outside the granted folders");
-                return Some(reply::refused(&RunnerError::new(Code::FileDenied, message, hint)));
+    /// Replaces the `--input-file` and `--output-file` of `argv` by their resolved paths, or
+    /// refuses the call when one is not strictly inside a folder `--files` granted, or lies in
+    /// agent-auth's own folders (its config, state and compile cache) even there.
+    fn granted_files(&self, argv: &mut [String]) -> Result<(), RunnerError> {
+        let dirs = self.setup.agent_dirs.as_ref();
+        let own: Vec<PathBuf> =
+            [dirs.map(|d| d.config.clone()), dirs.map(|d| d.state.clone()), self.setup.cache.clone()]
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.canonicalize().ok())
+                .collect();
+        for arg in argv.iter_mut() {
+            let named =
+                ["--input-file=", "--output-file="].iter().find_map(|f| Some((*f, arg.strip_prefix(f)?.to_owned())));
+            let Some((flag, name)) = named else { continue };
+            let resolved = resolve(&self.setup.cwd.join(&name));
+            let inside =
+                |dirs: &[PathBuf]| resolved.as_ref().is_some_and(|p| dirs.iter().any(|d| p.starts_with(d) && p != d));
+            match resolved.as_ref().filter(|_| inside(&self.files) && !inside(&own)) {
+                Some(path) => *arg = format!("{flag}{}", path.display()),
+                None => {
+                    let granted: Vec<String> = self.files.iter().map(|d| d.display().to_string()).collect();
+                    let hint = if granted.is_empty() {
+                        "This server was started without --files: it reads and writes no files.".to_owned()
+                    } else {
+                        format!("Use a path inside {} (not agent-auth's own folders).", granted.join(" or "))
+                    };
+                    let key = flag.trim_start_matches("--").trim_end_matches('=').replace('-', "_");
+                    let message = format!("{key} {name} is outside the granted folders");
+                    return Err(RunnerError::new(Code::FileDenied, message, hint));
+                }
             }
         }
-        None
+        Ok(())
     }
 }
 
-/// Whether `path` (an existing file, or a new one in an existing folder) lies inside one of `dirs`.
-fn within(path: &Path, dirs: &[PathBuf]) -> bool {
-    let resolved = path.canonicalize().ok().or_else(|| {
+/// `path` with every link resolved: an existing file, or a new one in an existing folder.
+fn resolve(path: &Path) -> Option<PathBuf> {
+    path.canonicalize().ok().or_else(|| {
         let parent = path.parent()?.canonicalize().ok()?;
         Some(parent.join(path.file_name()?))
-    });
-    resolved.is_some_and(|p| dirs.iter().any(|d| p.starts_with(d)))
+    })
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl ServerHandler for Server {
@@ -217,7 +246,7 @@ impl ServerHandler for Server {
                 return Ok(reply::refused(&RunnerError::new(Code::Usage, bad.0, hint)).into());
             }
         };
-        let _slot = self.slots.acquire().await.map_err(|e| McpError::internal_error(e.to_string(), None))?;
+
         let ticker =
             context.meta.get_progress_token().filter(|_| request.name == "wait_for_authorization").map(|token| {
                 let peer = context.peer.clone();
@@ -232,13 +261,15 @@ impl ServerHandler for Server {
                     }
                 })
             });
-        let answer = tokio::select! {
-            result = self.call(&request.name, &args, command) => Ok(result.into()),
-            () = context.ct.cancelled() => Err(McpError::internal_error("cancelled", None)),
+        // Aborted when the call ends, however it ends.
+        let _ticker = ticker.map(|t| AbortOnDrop(t.abort_handle()));
+        let run = async {
+            let _slot = self.slots.acquire().await;
+            self.call(&request.name, &args, command).await
         };
-        if let Some(ticker) = ticker {
-            ticker.abort();
+        tokio::select! {
+            result = run => Ok(result.into()),
+            () = context.ct.cancelled() => Err(McpError::internal_error("cancelled", None)),
         }
-        answer
     }
 }

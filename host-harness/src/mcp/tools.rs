@@ -22,7 +22,7 @@ pub struct MetaTool {
     pub name: &'static str,
     /// What it does, for a model.
     pub description: &'static str,
-    /// Its input schema's properties and required names.
+    /// Its input schema's properties.
     pub properties: fn() -> Value,
     /// The required properties.
     pub required: &'static [&'static str],
@@ -79,7 +79,7 @@ pub const META_TOOLS: [MetaTool; 7] = [
         properties: || {
             json!({
                 "connection_name": {"type": "string", "description": "The connection's key_id."},
-                "timeout_seconds": {"type": "integer", "minimum": 1, "maximum": 1800, "description": "How long to wait (default 300)."}
+                "timeout_seconds": {"type": "integer", "minimum": 1, "maximum": WAIT_MAX, "description": "How long to wait (default 300)."}
             })
         },
         required: &["connection_name"],
@@ -159,6 +159,16 @@ fn json_flag(args: &Map<String, Value>, key: &str, flag_name: &str) -> Option<St
 
 /// The default wait of `wait_for_authorization`, in seconds.
 pub const WAIT_DEFAULT: u64 = 300;
+/// The longest wait of `wait_for_authorization`, in seconds (its schema's maximum).
+pub const WAIT_MAX: u64 = 1800;
+
+/// The seconds a `wait_for_authorization` call waits, checked against [`WAIT_MAX`].
+pub fn wait_seconds(args: &Map<String, Value>) -> Result<u64, BadArguments> {
+    match number(args, "timeout_seconds")?.unwrap_or(WAIT_DEFAULT) {
+        s @ 1..=WAIT_MAX => Ok(s),
+        s => Err(BadArguments(format!("timeout_seconds {s} is not from 1 to {WAIT_MAX}"))),
+    }
+}
 
 /// The command line of a call to the meta tool `name`; `None` for a name that is not one.
 /// `authorize` by provider is [`Command::ByProvider`]: the connection is read first.
@@ -184,7 +194,7 @@ pub fn command(name: &str, args: &Map<String, Value>) -> Result<Option<Command>,
             (None, None) => Err(BadArguments("give connection_name or provider".into())),
         },
         "wait_for_authorization" => {
-            let seconds = number(args, "timeout_seconds")?.unwrap_or(WAIT_DEFAULT);
+            let seconds = wait_seconds(args)?;
             let c = needed(args, "connection_name")?;
             argv(vec!["--generate-link".into(), flag("connection-name", c), flag("wait", &seconds.to_string())])
         }

@@ -47,12 +47,17 @@ pub enum Tls<'a> {
     },
 }
 
-/// A proxy URL fit to print: everything before the last `@` of what follows the scheme (the
-/// user and password, whatever they hold) is dropped.
+/// A proxy URL fit to print: without the user and password of its authority; a value that is not
+/// a URL is not printed at all.
 pub fn redacted(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").map_or(("", url), |(scheme, rest)| (scheme, rest));
-    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
-    if scheme.is_empty() { host.to_owned() } else { format!("{scheme}://{host}") }
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if parsed.has_host() => {
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.to_string().trim_end_matches('/').to_owned()
+        }
+        _ => "(set, but not a URL)".to_owned(),
+    }
 }
 
 impl ProxySettings {

@@ -46,7 +46,13 @@ impl AgentDirs {
     /// and removes the results older than a day. Only files named as agent-auth names them are
     /// touched, and never through a symbolic link.
     pub fn protect(&self) -> std::io::Result<()> {
-        let owner_only = |path: &Path| std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        // A file another call (or server) renamed or removed meanwhile is not a failure.
+        let gone_is_fine = |r: std::io::Result<()>| match r {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        };
+        let owner_only =
+            |path: &Path| gone_is_fine(std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)));
         let connections = self.config.join(CONNECTIONS_FILE);
         if is_plain_file(&connections) {
             owner_only(&connections)?;
@@ -64,7 +70,7 @@ impl AgentDirs {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
         for (path, name) in files_in(&results) {
             match result_written_at(&name) {
-                Some(written) if now - written > RESULT_KEPT_FOR => std::fs::remove_file(&path)?,
+                Some(written) if now - written > RESULT_KEPT_FOR => gone_is_fine(std::fs::remove_file(&path))?,
                 Some(_) => owner_only(&path)?,
                 None => {}
             }

@@ -18,12 +18,16 @@ use crate::results::{self, Budget};
 use crate::scalekit::proxy::{self, ProxyCall};
 use crate::scalekit::{ApiError, ErrorResponse, Scalekit};
 
-/// Headers the caller may not set: Scalekit's (credentials, routing) and the hop-by-hop ones the
-/// WASI HTTP host refuses.
-const RESERVED_HEADERS: [&str; 13] = [
+/// Headers the caller may not set: Scalekit's (credentials, routing: whose account is used) and
+/// the hop-by-hop ones the WASI HTTP host refuses. Compared with `_` and `-` alike.
+const RESERVED_HEADERS: [&str; 17] = [
     "authorization",
     "connection_name",
     "identifier",
+    "connected_account_id",
+    "connection_id",
+    "organization_id",
+    "user_id",
     "host",
     "content-length",
     "connection",
@@ -314,7 +318,8 @@ fn query_pairs(map: Map<String, Value>) -> Result<Vec<(String, String)>, Failure
 fn header_pairs(map: Map<String, Value>, warnings: &mut Vec<String>) -> Result<Vec<(String, String)>, Failure> {
     let mut headers = Vec::new();
     for (name, value) in map {
-        if RESERVED_HEADERS.iter().any(|r| r.eq_ignore_ascii_case(&name)) {
+        let folded = name.replace('_', "-");
+        if RESERVED_HEADERS.iter().any(|r| r.replace('_', "-").eq_ignore_ascii_case(&folded)) {
             warnings.push(format!("--headers: dropped {name}; agent-auth and Scalekit set it"));
             continue;
         }

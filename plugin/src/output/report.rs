@@ -167,11 +167,11 @@ fn print_json(value: &Value) {
     if EMITTED.swap(true, Ordering::SeqCst) {
         return; // exactly one object on stdout, whatever happens
     }
-    // One write: stdout is line-buffered, and each line would be a host call of its own.
-    let mut text = serde_json::to_vec_pretty(value).unwrap_or_default();
-    text.push(b'\n');
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(&text);
+    // Through a large buffer: stdout is line-buffered, and each line would be a host call of
+    // its own (a round of wakeups in the host).
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    let _ = serde_json::to_writer_pretty(&mut out, value);
+    let _ = out.write_all(b"\n");
     let _ = out.flush();
 }
 
