@@ -2,7 +2,7 @@
 //! names in a fresh instance of the component (one compilation for the whole server), for the
 //! one user the server was started for, a bounded number at a time.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,6 +20,7 @@ use super::tools::{self, Command, META_TOOLS};
 use crate::error::{Code, RunnerError};
 use crate::runner::{Setup, WAIT_MARGIN, report};
 use crate::runtime::Stdio;
+use crate::sandbox::files;
 
 /// Calls running at once; more wait their turn.
 const IN_FLIGHT: usize = 8;
@@ -167,7 +168,7 @@ impl Server {
             let named =
                 ["--input-file=", "--output-file="].iter().find_map(|f| Some((*f, arg.strip_prefix(f)?.to_owned())));
             let Some((flag, name)) = named else { continue };
-            let resolved = resolve(&self.setup.cwd.join(&name));
+            let resolved = files::resolved(&self.setup.cwd.join(&name));
             let inside =
                 |dirs: &[PathBuf]| resolved.as_ref().is_some_and(|p| dirs.iter().any(|d| p.starts_with(d) && p != d));
             match resolved.as_ref().filter(|_| inside(&self.files) && !inside(&own)) {
@@ -187,14 +188,6 @@ impl Server {
         }
         Ok(())
     }
-}
-
-/// `path` with every link resolved: an existing file, or a new one in an existing folder.
-fn resolve(path: &Path) -> Option<PathBuf> {
-    path.canonicalize().ok().or_else(|| {
-        let parent = path.parent()?.canonicalize().ok()?;
-        Some(parent.join(path.file_name()?))
-    })
 }
 
 /// Aborts a task when dropped.

@@ -73,16 +73,19 @@ impl FileGrants {
     }
 }
 
+/// `path` with every link resolved, when the file or its folder exists: an existing file, or a
+/// new one in an existing folder.
+pub fn resolved(path: &Path) -> Option<PathBuf> {
+    std::fs::canonicalize(path)
+        .ok()
+        .or_else(|| Some(std::fs::canonicalize(path.parent()?).ok()?.join(path.file_name()?)))
+}
+
 /// The path the caller means: symlinks resolved where the file (or its folder) exists, `.` and
 /// `..` removed lexically otherwise.
 fn resolve(path: &Path) -> PathBuf {
-    if let Ok(real) = std::fs::canonicalize(path) {
+    if let Some(real) = resolved(path) {
         return real;
-    }
-    if let (Some(parent), Some(name)) = (path.parent(), path.file_name())
-        && let Ok(real_parent) = std::fs::canonicalize(parent)
-    {
-        return real_parent.join(name);
     }
     let mut out = PathBuf::new();
     for part in path.components() {
