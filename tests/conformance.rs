@@ -78,11 +78,14 @@ fn run_case(path: &Path) -> Result<(), Failed> {
     let mut component_env = sandbox::env::component_env(|name| env.get(name).cloned());
     // The runner adds its facts itself (a caller's variable of that name never passes): so does the case.
     component_env.extend(env.get(RUNNER_FACTS).map(|facts| (RUNNER_FACTS.to_owned(), facts.clone())));
-    let egress_url = case.sandbox.env_url.clone().or_else(|| sandbox::env::env_url(&component_env));
+    let egress_urls = match &case.sandbox.env_url {
+        Some(url) => vec![url.clone()],
+        None => sandbox::env::server_urls(&component_env),
+    };
     let invocation = Invocation {
         args,
         env: component_env,
-        egress: egress_url.as_deref().map(EgressPolicy::for_env_url).unwrap_or_else(EgressPolicy::deny_all),
+        egress: EgressPolicy::for_server_urls(egress_urls.iter().map(String::as_str)),
         network: Network::Intercepted(script.clone()),
         files: if case.sandbox.grant_files == Some(false) { FileGrants::default() } else { grants },
         agent_dirs: Some(agent_dirs.clone()),

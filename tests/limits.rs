@@ -39,7 +39,7 @@ fn a_component_over_its_memory_cap_is_stopped_and_reported() {
     let invocation = Invocation {
         args: vec!["--list-connections".into()],
         env,
-        egress: EgressPolicy::for_env_url("https://acme.scalekit.cloud"),
+        egress: EgressPolicy::for_server_urls(["https://acme.scalekit.cloud"]),
         network: Network::Intercepted(Arc::new(Flood)),
         files: FileGrants::default(),
         agent_dirs: None,

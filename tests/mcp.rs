@@ -7,43 +7,12 @@
 mod support;
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 
 use support::node::{inspector, openclaw};
-use support::{CLIENT_ID, CLIENT_SECRET, DEADLINE, IDENTIFIER, SECRET_MARKERS, World, output_within};
-
-/// The Python MCP SDK the test pins.
-const PYTHON_MCP: &str = "mcp==2.3.0";
-
-/// A venv with the pinned `mcp`, made once per test run.
-fn python() -> &'static Path {
-    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mcp-venv");
-        let python = venv.join("bin/python");
-        let pinned = venv.join(format!("{PYTHON_MCP}.installed"));
-        if !pinned.exists() {
-            let made = Command::new("python3").args(["-m", "venv", "--clear"]).arg(&venv).status().expect("python3");
-            assert!(made.success(), "python3 -m venv failed");
-            let pip = Command::new(&python).args(["-m", "pip", "install", "--quiet", PYTHON_MCP]).status().unwrap();
-            assert!(pip.success(), "pip install {PYTHON_MCP} failed");
-            std::fs::write(&pinned, "").unwrap();
-        }
-        python
-    })
-}
-
-fn assert_no_secret(out: &std::process::Output) {
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    for marker in SECRET_MARKERS {
-        assert!(
-            !stdout.contains(marker) && !stderr.contains(marker),
-            "a secret ({marker}) leaked:\n{stdout}\n{stderr}"
-        );
-    }
-}
+use support::python::python;
+use support::{CLIENT_ID, CLIENT_SECRET, DEADLINE, IDENTIFIER, World, assert_no_secret, output_within};
 
 #[test]
 fn a_python_mcp_session_searches_executes_authorizes_and_is_refused_what_it_may_not_do() {
@@ -63,7 +32,7 @@ fn a_python_mcp_session_searches_executes_authorizes_and_is_refused_what_it_may_
         "the session failed:\n{said}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_no_secret(&out);
+    assert_no_secret(&out, &[]);
 }
 
 /// Starts `agent-auth mcp` for `w`, sends `requests` (one JSON-RPC message each, all with an
@@ -141,7 +110,7 @@ fn the_mcp_inspector_lists_the_tools_and_exits_5_on_an_error_result() {
         }
         cmd.args([env!("CARGO_BIN_EXE_agent-auth"), "mcp", "--method"]).args(method).args(["--format", "json"]);
         let out = output_within(&mut cmd, DEADLINE);
-        assert_no_secret(&out);
+        assert_no_secret(&out, &[]);
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
             panic!("{e}: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
         });
@@ -171,7 +140,7 @@ fn openclaw_adds_the_server_and_its_probe_lists_every_tool_without_an_approval_h
     let added = output_within(&mut add, DEADLINE);
     assert!(added.status.success(), "openclaw mcp add: {}", String::from_utf8_lossy(&added.stderr));
     let probed = output_within(openclaw(w.home.path()).args(["mcp", "probe", "agent-auth", "--json"]), DEADLINE);
-    assert_no_secret(&probed);
+    assert_no_secret(&probed, &[]);
     let report: serde_json::Value = serde_json::from_slice(&probed.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&probed.stdout)));
     let tools: Vec<&str> = report["tools"].as_array().unwrap().iter().filter_map(|t| t.as_str()).collect();

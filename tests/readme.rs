@@ -2,8 +2,12 @@
 //! order, against the virtual Scalekit on loopback, and its stdout must equal the `json` block that
 //! follows. The loopback URL is shown as https://acme.scalekit.cloud and the test's home folder as
 //! /home/alice. Values that differ on every run are compared by their form only: RFC 3339
-//! timestamps, `duration_ms`, MCP server ids and instance tokens. A `# exit N` line in the console block gives the expected exit code
-//! (0 otherwise). Run with `UPDATE_README=1` to rewrite the json blocks from real output.
+//! timestamps, `duration_ms`, MCP server ids, instance tokens and session tokens. A `# exit N`
+//! line in the console block gives the expected exit code (0 otherwise). A command may start with
+//! variable assignments (`TOOL_MCP_URL="$URL" agent-auth ...`): `$URL` is the `url` an earlier
+//! example printed, `$SERVER` and `$TOKEN` the `mcp_server_url` and `token`; a command given
+//! `TOOL_MCP_URL` runs without the client credentials, as the agent it is handed to would. Run
+//! with `UPDATE_README=1` to rewrite the json blocks from real output.
 
 mod support;
 
@@ -23,7 +27,7 @@ struct Example {
 fn examples(readme: &str) -> Vec<Example> {
     let mut out = Vec::new();
     let mut rest = 0;
-    while let Some(start) = readme[rest..].find("```console\n$ agent-auth ") {
+    while let Some(start) = readme[rest..].find("```console\n$ ") {
         let block_start = rest + start + "```console\n".len();
         let block_end = block_start + readme[block_start..].find("```").expect("closed console block");
         let block = &readme[block_start..block_end];
@@ -75,6 +79,8 @@ fn mask_variable(v: &mut Value) {
             for (key, value) in map.iter_mut() {
                 if key == "duration_ms" && value.is_number() {
                     *value = Value::from(0);
+                } else if key == "token" && value.is_string() {
+                    *value = Value::from("<random>");
                 } else {
                     mask_variable(value);
                 }
@@ -93,11 +99,32 @@ fn readme_examples_print_what_the_readme_shows() {
     let world = World::start();
     let update = std::env::var_os("UPDATE_README").is_some();
     let mut replacements = Vec::new();
+    // What later examples refer to as `$NAME`.
+    let mut printed: Vec<(&str, String)> = Vec::new();
     for example in &found {
-        let args = words(&example.command);
-        let args: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+        let substituted =
+            |word: &str| printed.iter().fold(word.to_owned(), |w, (name, value)| w.replace(&format!("${name}"), value));
+        let all = words(&example.command);
+        let at = all.iter().position(|w| w == "agent-auth").expect("the command runs agent-auth");
+        let assigned: Vec<(String, String)> = all[..at]
+            .iter()
+            .map(|a| a.split_once('=').map(|(k, v)| (k.to_owned(), substituted(v))).expect("NAME=VALUE"))
+            .collect();
+        let args: Vec<String> = all[at + 1..].iter().map(|w| substituted(w)).collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let handed_out: &[&str] = if args.contains(&"--get-token") { &["ya29.virtual-"] } else { &[] };
-        let run = finish_handing_out(world.command(&args), handed_out);
+        let mut command = world.command(&args);
+        if assigned.iter().any(|(k, _)| k == "TOOL_MCP_URL") {
+            command.env_remove("TOOL_CLIENT_ID").env_remove("TOOL_CLIENT_SECRET").env_remove("TOOL_ENV_URL");
+        }
+        command.envs(assigned);
+        let run = finish_handing_out(command, handed_out);
+        for (name, key) in [("URL", "url"), ("SERVER", "mcp_server_url"), ("TOKEN", "token")] {
+            if let Some(value) = run.json[key].as_str() {
+                printed.retain(|(n, _)| *n != name);
+                printed.push((name, value.to_owned()));
+            }
+        }
         assert_eq!(run.code, example.exit, "`{}` exited {}:\n{}{}", example.command, run.code, run.stdout, run.stderr);
         let shown = run
             .stdout

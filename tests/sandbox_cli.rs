@@ -1,7 +1,8 @@
 //! End to end against `agent-auth sandbox`: the real binary serves the virtual Scalekit on
 //! loopback, and the real binary drives it over HTTP, as a person or another program would.
 //! Covers every operation and its main errors, `--generate-link --wait` (completed and timed out),
-//! the authorization pages, link expiry, `TOOL_ENV_URL=sandbox` and `agent-auth demo`.
+//! the authorization pages, link expiry, `TOOL_ENV_URL=sandbox` and `agent-auth demo` (with its
+//! Managed Agents flow).
 
 mod support;
 
@@ -316,10 +317,16 @@ fn the_demo_walks_the_whole_flow() {
         "exit 5",
         "--input-file q3-report.pdf",
         "--output-file downloaded.pdf",
+        "$ agent-auth --create-mcp-config --name notion-digest",
+        "$ agent-auth --ensure-mcp-instance --config-name notion-digest",
+        "$ TOOL_MCP_URL=<the instance URL> agent-auth --get-tool --summary",
+        "\"gmail_fetch_mails\"",
+        "$ TOOL_MCP_URL=<the instance URL> agent-auth --execute-tool --tool-name notion_page_search",
         "Done:",
     ] {
         assert!(text.to_lowercase().contains(&expected.to_lowercase()), "the demo lacks {expected:?}:\n{text}");
     }
+    assert!(!text.contains("?token="), "the demo never shows the instance URL:\n{text}");
 }
 
 #[test]

@@ -24,7 +24,7 @@ use support::{
 /// The skill's name: its ClawHub slug and its folder name once installed.
 const NAME: &str = "agent-auth";
 /// The variables the skill requires (`metadata.openclaw.requires.env`).
-const REQUIRED_ENV: [&str; 3] = ["TOOL_CLIENT_ID", "TOOL_CLIENT_SECRET", "TOOL_ENV_URL"];
+const REQUIRED_ENV: [&str; 1] = ["TOOL_ENV_URL"];
 /// What publishing `skill/` may ship.
 const PUBLISHED: [&str; 4] = ["README.md", "SKILL.md", "agent-auth.wasm", "agent-auth.wasm.sha256"];
 
@@ -150,6 +150,38 @@ fn every_command_in_skill_md_runs_against_the_virtual_scalekit() {
     }
     let downloaded = std::fs::read(&saved).expect("the download example saved the file");
     assert_eq!(downloaded, report, "the file downloaded from the block is the one uploaded and attached");
+}
+
+/// The Managed Agents article's instruction as written: a folder whose `.env` holds only
+/// `TOOL_ENV_URL=<instance URL>` and `TOOL_IDENTIFIER`. SKILL.md's tool-listing and execute
+/// commands work there, through the instance's MCP server, without the client credentials.
+#[test]
+fn skill_md_s_tool_commands_work_with_only_an_instance_url_in_dot_env() {
+    let w = World::start();
+    let config = ["--create-mcp-config", "--name", "skill", "--tools", "notion-ijIQedmJ", "--tools", "exa"];
+    assert_eq!(w.run(&[&config[..], &["--tools", "harvestapi-7Qx2"]].concat()).code, 0);
+    let ensured = w.run(&["--ensure-mcp-instance", "--config-name", "skill"]);
+    assert_eq!(ensured.code, 0, "{}", ensured.stdout);
+    let url = ensured.json["url"].as_str().unwrap();
+    let folder = w.path("openclaw-workspace");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join(".env"), format!("TOOL_ENV_URL={url}\nTOOL_IDENTIFIER=alice\n")).unwrap();
+
+    let commands = shell_blocks(&std::fs::read_to_string(skill_dir().join("SKILL.md")).unwrap());
+    let tool_commands: Vec<&String> =
+        commands.iter().filter(|c| c.contains("--get-tool") || c.contains("--execute-tool")).collect();
+    assert!(tool_commands.len() >= 6, "{tool_commands:#?}");
+    for written in tool_commands {
+        let command = written.replace("{baseDir}", &skill_dir().display().to_string());
+        let mut shell = w.shell(&command);
+        shell.env_remove("TOOL_CLIENT_ID").env_remove("TOOL_CLIENT_SECRET").env_remove("TOOL_ENV_URL");
+        shell.env_remove("TOOL_IDENTIFIER").current_dir(&folder);
+        let run = finish(shell);
+        assert_eq!((run.code, &run.json["ok"]), (0, &json!(true)), "{written}\n{}\n{}", run.stdout, run.stderr);
+        assert!(run.json["mcp_server"].is_string(), "it went through the MCP URL: {}", run.stdout);
+        let secret = url.split_once("token=").unwrap().1;
+        assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret), "the URL's token leaked: {}", run.stdout);
+    }
 }
 
 #[test]
@@ -348,10 +380,14 @@ fn openclaw_parses_the_skill_and_gates_it_on_the_runner_and_credentials() {
         (&json!(false), &json!(["agent-auth"]), &json!([]))
     );
 
-    let no_credentials = skill_info(home.path(), &path_with_runner(), &[("TOOL_CLIENT_ID", CLIENT_ID)]);
-    assert_eq!(no_credentials["eligible"], false);
-    assert_eq!(no_credentials["missing"]["bins"], json!([]));
-    assert_eq!(no_credentials["missing"]["env"], json!(["TOOL_CLIENT_SECRET", "TOOL_ENV_URL"]));
+    let no_url = skill_info(home.path(), &path_with_runner(), &[("TOOL_CLIENT_ID", CLIENT_ID)]);
+    assert_eq!(no_url["eligible"], false);
+    assert_eq!(no_url["missing"]["bins"], json!([]));
+    assert_eq!(no_url["missing"]["env"], json!(["TOOL_ENV_URL"]));
+    // The Managed Agents way: a user's MCP instance URL is all the skill needs.
+    let instance = "https://acme.scalekit.cloud/mcp/v3/instances/mcpi_1?token=0123";
+    let mcp_only = skill_info(home.path(), &path_with_runner(), &[("TOOL_ENV_URL", instance)]);
+    assert_eq!((&mcp_only["eligible"], &mcp_only["missing"]["env"]), (&json!(true), &json!([])), "{mcp_only:#}");
 
     let ready = skill_info(home.path(), &path_with_runner(), &vars);
     assert_eq!((&ready["eligible"], &ready["modelVisible"]), (&json!(true), &json!(true)), "{ready:#}");

@@ -54,13 +54,29 @@ impl Demo {
 
     /// Runs one command as an agent would; checks its exit code; prints the part that matters.
     fn agent(&self, args: &[&str], expected: Exit, show: impl Fn(&Value) -> Value) -> Result<Value> {
-        println!("\n$ agent-auth {}", args.iter().map(|a| shell::word(a)).collect::<Vec<_>>().join(" "));
+        println!("\n$ agent-auth {}", shown(args));
+        self.run_with(in_process::env(vec![("TOOL_IDENTIFIER".into(), USER.into())]), args, expected, show)
+    }
+
+    /// The same for an agent handed only an MCP URL: no client credentials, no identifier.
+    fn agent_with_mcp_url(&self, url: &str, args: &[&str], show: impl Fn(&Value) -> Value) -> Result<Value> {
+        println!("\n$ TOOL_MCP_URL=<the instance URL> agent-auth {}", shown(args));
+        self.run_with(vec![("TOOL_MCP_URL".into(), url.into())], args, Exit::Ok, show)
+    }
+
+    fn run_with(
+        &self,
+        env: Vec<(String, String)>,
+        args: &[&str],
+        expected: Exit,
+        show: impl Fn(&Value) -> Value,
+    ) -> Result<Value> {
         let (files, args) =
             FileGrants::from_args(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>(), self.dir.path());
         let invocation = Invocation {
             args,
-            env: in_process::env(vec![("TOOL_IDENTIFIER".into(), USER.into())]),
-            egress: EgressPolicy::for_env_url(in_process::URL),
+            env,
+            egress: EgressPolicy::for_server_urls([in_process::URL]),
             network: Network::Intercepted(self.double.clone()),
             files,
             agent_dirs: Some(AgentDirs {
@@ -213,12 +229,64 @@ impl Demo {
             |r| json!({"saved_to": r["saved_to"], "bytes": r["bytes"], "content_type": r["content_type"]}),
         )?;
 
-        println!("\nDone: discover, authorize, read a schema, execute, fall back to the proxy, upload and download.");
+        self.managed_agents()?;
+
+        println!(
+            "\nDone: discover, authorize, read a schema, execute, fall back to the proxy, upload and download, and hand an agent an MCP URL."
+        );
         println!(
             "Against your own environment, set TOOL_CLIENT_ID, TOOL_CLIENT_SECRET, TOOL_ENV_URL and TOOL_IDENTIFIER."
         );
         Ok(())
     }
+
+    /// The Managed Agents flow: a config once, the user's instance, the person authorizes, then an
+    /// agent holding only the instance URL lists the config's tools and calls one.
+    fn managed_agents(&mut self) -> Result<()> {
+        self.title(
+            "Create an MCP config",
+            "Once per use case: which connections and tools an agent gets (Notion's page tools, all of Gmail).",
+        );
+        self.agent(
+            &["--create-mcp-config", "--name", "notion-digest", "--tools", &format!("{NOTION}:notion_page_search,notion_page_get"), "--tools", "gmail"],
+            Exit::Ok,
+            |r| json!({"created": r["created"], "connections": r["config"]["connections"].as_array().into_iter().flatten().map(|c| c["connection_name"].clone()).collect::<Vec<_>>()}),
+        )?;
+        self.title(
+            "Ensure the user's instance",
+            "Per user: a pre-authenticated MCP URL (a secret, never shown here); Gmail still needs the person.",
+        );
+        let ensure = ["--ensure-mcp-instance", "--config-name", "notion-digest"];
+        let pending = self.agent(
+            &ensure,
+            Exit::ActionRequired,
+            |r| json!({"ready": r["ready"], "connections": r["connections"]}),
+        )?;
+        let link = pending["action_required"]["link"].as_str().context("no authorization link")?.to_owned();
+        self.double.complete_authorization(&link).map_err(anyhow::Error::msg)?;
+        println!("  approved {link}");
+        let ready = self.agent(&ensure, Exit::Ok, |r| json!({"ready": r["ready"]}))?;
+        let url = ready["url"].as_str().context("no instance URL")?.to_owned();
+
+        self.title(
+            "Hand the agent the MCP URL",
+            "It needs no client secret: the URL acts for one user, with only the config's tools.",
+        );
+        self.agent_with_mcp_url(&url, &["--get-tool", "--summary"], |r| {
+            json!(r["tools"].as_array().into_iter().flatten().map(|t| t["name"].clone()).collect::<Vec<_>>())
+        })?;
+        self.agent_with_mcp_url(
+            &url,
+            &["--execute-tool", "--tool-name", "notion_page_search", "--tool-input", r#"{"query": "roadmap"}"#],
+            |r| json!({"mcp_server": r["mcp_server"], "data": r["data"]}),
+        )?;
+        Ok(())
+    }
+}
+
+/// `args` as a shell would take them.
+fn shown(args: &[&str]) -> String {
+    args.iter().map(|a| shell::word(a)).collect::<Vec<_>>().join(" ")
 }
 
 /// Runs `agent-auth demo`.

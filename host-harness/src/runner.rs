@@ -265,7 +265,8 @@ impl Setup {
         } else {
             let ca_bundle = lookup(&vars, "SSL_CERT_FILE").map(PathBuf::from);
             let proxies = ProxySettings::from_vars(|name| lookup(&vars, name));
-            let https = sandbox::env::env_url(&env).is_some_and(|url| url.to_ascii_lowercase().starts_with("https:"));
+            let https =
+                sandbox::env::server_urls(&env).iter().any(|url| url.to_ascii_lowercase().starts_with("https:"));
             let tls = if https || proxies.any_https() {
                 Tls::Verified { extra_ca_bundle: ca_bundle.as_deref() }
             } else {
@@ -279,10 +280,7 @@ impl Setup {
                 )
             })?)
         };
-        let egress = sandbox::env::env_url(&env)
-            .as_deref()
-            .map(EgressPolicy::for_env_url)
-            .unwrap_or_else(EgressPolicy::deny_all);
+        let egress = EgressPolicy::for_server_urls(sandbox::env::server_urls(&env).iter().map(String::as_str));
         let agent_dirs = AgentDirs::resolve(|name| lookup(&vars, name));
         Ok(Setup { runtime, vars, env, network, egress, limits, cwd, agent_dirs, cache, component_path, wasm })
     }

@@ -14,10 +14,11 @@ use crate::bindings::wasi::cli::{terminal_stderr, terminal_stdin};
 use crate::cli::{self, Args, ParseOutcome};
 use crate::clock;
 use crate::config::{self, Config};
-use crate::flows::operation::{Context, LocalOperation, RemoteOperation};
+use crate::flows::operation::{Context, HostedOperation, LocalOperation, RemoteOperation};
 use crate::flows::{
     audit_log, doctor, execute, generate_link, get_authorization, get_tool, list_connections, mcp, proxy, tokens,
 };
+use crate::hosted::{Endpoint, Server};
 use crate::http::WakiClient;
 use crate::output::{self, Code, Failure, Success, emit_failure, emit_success};
 use crate::scalekit::Scalekit;
@@ -42,25 +43,40 @@ pub fn main(argv: Vec<String>, env: Vec<(String, String)>) -> u8 {
     }
 }
 
-/// Runs the operation the arguments name; every operation of the table has its arm.
+/// Runs the operation the arguments name; every operation of the table has its arm. With a
+/// hosted MCP URL configured, the tool operations go to it and the rest need the client
+/// credentials as ever.
 fn run(args: &Args, env: &[(String, String)]) -> Result<Success, Failure> {
     let storage = Storage::from_env(env);
-    match args.operation().kind {
-        Kind::Local(Local::Configure) => local::<tokens::Configure>(args, &storage),
-        Kind::Local(Local::ListServices) => local::<tokens::ListServices>(args, &storage),
-        Kind::Local(Local::AuditLog) => local::<audit_log::AuditLog>(args, &storage),
-        Kind::Local(Local::Doctor) => doctor::run(args, env, &storage),
-        Kind::Remote(Remote::ListConnections) => remote::<list_connections::ListConnections>(args, env, &storage),
-        Kind::Remote(Remote::GenerateLink) => remote::<generate_link::GenerateLink>(args, env, &storage),
-        Kind::Remote(Remote::GetTool) => remote::<get_tool::GetTool>(args, env, &storage),
-        Kind::Remote(Remote::ExecuteTool) => remote::<execute::ExecuteTool>(args, env, &storage),
-        Kind::Remote(Remote::ProxyRequest) => remote::<proxy::ProxyRequest>(args, env, &storage),
-        Kind::Remote(Remote::GetAuthorization) => remote::<get_authorization::GetAuthorization>(args, env, &storage),
-        Kind::Remote(Remote::GetToken) => remote::<tokens::GetToken>(args, env, &storage),
-        Kind::Remote(Remote::CreateMcpConfig) => remote::<mcp::CreateConfig>(args, env, &storage),
-        Kind::Remote(Remote::ListMcpConfigs) => remote::<mcp::ListConfigs>(args, env, &storage),
-        Kind::Remote(Remote::EnsureMcpInstance) => remote::<mcp::EnsureInstance>(args, env, &storage),
-        Kind::Remote(Remote::McpAuthState) => remote::<mcp::AuthState>(args, env, &storage),
+    let remote_operation = match args.operation().kind {
+        Kind::Local(Local::Configure) => return local::<tokens::Configure>(args, &storage),
+        Kind::Local(Local::ListServices) => return local::<tokens::ListServices>(args, &storage),
+        Kind::Local(Local::AuditLog) => return local::<audit_log::AuditLog>(args, &storage),
+        Kind::Local(Local::Doctor) => return doctor::run(args, env, &storage),
+        Kind::Remote(operation) => operation,
+    };
+    if let Some(endpoint) = Endpoint::from_env(env) {
+        let endpoint = endpoint?;
+        match remote_operation {
+            Remote::GetTool => return hosted::<get_tool::GetTool>(args, env, &storage, &endpoint),
+            Remote::ExecuteTool => return hosted::<execute::ExecuteTool>(args, env, &storage, &endpoint),
+            _ if Config::from_env(env).is_err() => return Err(not_available(args, &endpoint)),
+            _ => {}
+        }
+    }
+    match remote_operation {
+        Remote::ListConnections => remote::<list_connections::ListConnections>(args, env, &storage),
+        Remote::GenerateLink => remote::<generate_link::GenerateLink>(args, env, &storage),
+        Remote::GetTool => remote::<get_tool::GetTool>(args, env, &storage),
+        Remote::ExecuteTool => remote::<execute::ExecuteTool>(args, env, &storage),
+        Remote::ProxyRequest => remote::<proxy::ProxyRequest>(args, env, &storage),
+        Remote::GetAuthorization => remote::<get_authorization::GetAuthorization>(args, env, &storage),
+        Remote::GetToken => remote::<tokens::GetToken>(args, env, &storage),
+        Remote::CreateMcpConfig => remote::<mcp::CreateConfig>(args, env, &storage),
+        Remote::ListMcpConfigs => remote::<mcp::ListConfigs>(args, env, &storage),
+        Remote::EnsureMcpInstance => remote::<mcp::EnsureInstance>(args, env, &storage),
+        Remote::McpAuthState => remote::<mcp::AuthState>(args, env, &storage),
+        Remote::CreateMcpSessionToken => remote::<mcp::CreateSessionToken>(args, env, &storage),
     }
 }
 
@@ -80,31 +96,16 @@ fn remote<T: RemoteOperation>(args: &Args, env: &[(String, String)], storage: &S
         User::Optional => (flag.or_else(|| config.default_identifier.clone()), false),
         User::Required => resolve_identifier(flag, &config).map(|(id, prompted)| (Some(id), prompted))?,
     };
-    let agent_run_id = args
-        .text(&AGENT_RUN_ID)
-        .filter(|id| !id.trim().is_empty())
-        .map(str::to_owned)
-        .or_else(|| config::var(env, variables::AGENT_RUN_ID));
+    let agent_run_id = agent_run_id(args, env);
     let no_cache = args.has(&NO_CACHE) || config::var(env, variables::NO_CACHE).is_some_and(|v| v != "0");
     let http = WakiClient;
     let sk = Scalekit::new(&http, &config, storage.state_dir(), !no_cache);
     let ctx = Context { sk, storage, identifier, agent_run_id: agent_run_id.as_deref() };
     let (started, timer) = (clock::now(), Instant::now());
     let result = operation.run(&ctx).map_err(|failure| corrected(failure, args));
-    // A dry run did nothing worth recording.
-    if let Some(recorded) = spec.audit.as_ref().filter(|_| !args.has(&DRY_RUN)) {
-        let entry = Entry {
-            operation: spec.flag,
-            connection: args.text(&CONNECTION_NAME),
-            // The user asked for; an optional one is only a default, and the result says whom it served.
-            identifier: ctx.identifier.as_deref().filter(|_| spec.user == User::Required),
-            target: audit::target(recorded, args),
-            agent_run_id: ctx.agent_run_id,
-            started,
-            duration_ms: timer.elapsed().as_millis(),
-        };
-        audit::record(storage.state_dir(), &entry, &result);
-    }
+    // The user asked for; an optional one is only a default, and the result says whom it served.
+    let user = ctx.identifier.as_deref().filter(|_| spec.user == User::Required);
+    record(args, storage, user, ctx.agent_run_id, (started, timer), &result);
     if !prompted {
         return result;
     }
@@ -117,6 +118,67 @@ fn remote<T: RemoteOperation>(args: &Args, env: &[(String, String)], storage: &S
         }
         Err(failure) => Err(failure.warn(vec![warning])),
     }
+}
+
+/// Checks the options, connects to the hosted MCP server and runs there (the URL fixes the user);
+/// records the call as [`remote`] does.
+fn hosted<T: HostedOperation>(
+    args: &Args,
+    env: &[(String, String)],
+    storage: &Storage,
+    endpoint: &Endpoint,
+) -> Result<Success, Failure> {
+    let operation = T::parse(args)?;
+    let agent_run_id = agent_run_id(args, env);
+    let http = WakiClient;
+    let (started, timer) = (clock::now(), Instant::now());
+    let result = Server::connect(&http, endpoint)
+        .and_then(|server| operation.run_hosted(&server, storage))
+        .map_err(|failure| corrected(failure, args));
+    record(args, storage, None, agent_run_id.as_deref(), (started, timer), &result);
+    result
+}
+
+/// `--agent-run-id`, else `AGENT_RUN_ID`.
+fn agent_run_id(args: &Args, env: &[(String, String)]) -> Option<String> {
+    args.text(&AGENT_RUN_ID)
+        .filter(|id| !id.trim().is_empty())
+        .map(str::to_owned)
+        .or_else(|| config::var(env, variables::AGENT_RUN_ID))
+}
+
+/// Adds the call to the audit trail when the table says it is recorded (a dry run did nothing
+/// worth recording).
+fn record(
+    args: &Args,
+    storage: &Storage,
+    identifier: Option<&str>,
+    agent_run_id: Option<&str>,
+    (started, timer): (i64, Instant),
+    result: &Result<Success, Failure>,
+) {
+    let spec = args.operation();
+    let Some(recorded) = spec.audit.as_ref().filter(|_| !args.has(&DRY_RUN)) else { return };
+    let entry = Entry {
+        operation: spec.flag,
+        connection: args.text(&CONNECTION_NAME),
+        identifier,
+        target: audit::target(recorded, args),
+        agent_run_id,
+        started,
+        duration_ms: timer.elapsed().as_millis(),
+    };
+    audit::record(storage.state_dir(), &entry, result);
+}
+
+/// `NOT_AVAILABLE_WITH_MCP_URL`: what an MCP URL alone can do, and what the rest needs.
+fn not_available(args: &Args, endpoint: &Endpoint) -> Failure {
+    Failure::new(
+        Code::NotAvailableWithMcpUrl,
+        format!("--{} needs the Scalekit client credentials; {} is an MCP URL, which serves only its tools", args.operation().flag, endpoint.variable),
+        "With an MCP URL use agent-auth --get-tool and --execute-tool; for the rest set TOOL_CLIENT_ID, TOOL_CLIENT_SECRET and TOOL_ENV_URL (https://your-env.scalekit.cloud).",
+    )
+    .with("mcp_server", &endpoint.shown)
 }
 
 /// A connection or tool name with one lookalike (`did_you_mean`): the same command with it, as

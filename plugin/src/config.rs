@@ -55,11 +55,17 @@ fn normalize_env_url(raw: &str) -> Result<String, Failure> {
     if port.is_some_and(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit())) {
         return Err(invalid("has an invalid port"));
     }
+    secure_scheme(scheme, host).map(|()| url).map_err(invalid)
+}
+
+/// Whether a server URL's scheme may carry credentials to `host`: https, or plain http on
+/// loopback; else why not, to follow the variable's name in a message.
+pub fn secure_scheme(scheme: &str, host: &str) -> Result<(), &'static str> {
     match scheme.to_ascii_lowercase().as_str() {
-        "https" => Ok(url),
-        "http" if is_loopback(host) => Ok(url),
-        "http" => Err(invalid("uses plain http for a host that is not loopback; only https is allowed there")),
-        _ => Err(invalid("must start with https://")),
+        "https" => Ok(()),
+        "http" if is_loopback(host) => Ok(()),
+        "http" => Err("uses plain http for a host that is not loopback; only https is allowed there"),
+        _ => Err("must start with https://"),
     }
 }
 

@@ -14,6 +14,7 @@ mod clock;
 mod config;
 mod files;
 mod flows;
+mod hosted;
 mod http;
 mod output;
 mod relevance;

@@ -234,7 +234,12 @@ pub fn check_request(
             return fail(format!("header {name} = {:?}, expected [{value:?}]", header(name)));
         }
     }
-    if expected.path != "/oauth/token" {
+    if expected.path.starts_with("/mcp/") {
+        // A hosted MCP server gets the case's own credential (in the URL or TOOL_MCP_TOKEN), never Scalekit's token.
+        if !expected.headers.contains_key("authorization") && !header("authorization").is_empty() {
+            return fail(format!("authorization header {:?} sent to an MCP URL", header("authorization")));
+        }
+    } else if expected.path != "/oauth/token" {
         let want = format!("Bearer {}", token.ok_or("an API request before any token")?);
         if header("authorization") != vec![want.as_str()] {
             return fail(format!("authorization header {:?}, expected the issued token", header("authorization")));

@@ -7,10 +7,11 @@ import json
 import os
 import sys
 import time
-import urllib.request
 
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
+
+from steps import approve, step
 
 RUNNER, GRANTED, UNREACHABLE = sys.argv[1], sys.argv[2], sys.argv[3]
 PAGE = "59833787-2cf9-4fdf-8782-e53db20768a5"
@@ -23,19 +24,6 @@ def server(env_url=None, extra=()):
     if env_url:
         env["TOOL_ENV_URL"] = env_url
     return StdioServerParameters(command=RUNNER, args=["mcp", "--files", GRANTED, *extra], env=env)
-
-
-def step(name, ok, detail):
-    if not ok:
-        raise AssertionError(f"{name}: {detail}")
-    # Everything the server sent is printed, so that the test scans it for secrets.
-    print(f"ok {name}", flush=True)
-    print(f"   {detail!r}", flush=True)
-
-
-def approve(link):
-    """What the person does: open the link and press Authorize (the page's form posts to it)."""
-    urllib.request.urlopen(urllib.request.Request(link, data=b"", method="POST"), timeout=10).read()
 
 
 async def session():

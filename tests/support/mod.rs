@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each suite uses a different part
 
 pub mod node;
+pub mod python;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -130,6 +131,17 @@ pub fn finish_handing_out(mut cmd: Command, handed_out: &[&str]) -> Run {
     let json: Value = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}):\n{stdout}\n{stderr}"));
     Run { code: out.status.code().unwrap_or(-1), stdout, stderr, json }
+}
+
+/// Fails when a process printed one of the [`SECRET_MARKERS`] or of `more`.
+pub fn assert_no_secret(out: &std::process::Output, more: &[&str]) {
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    for marker in SECRET_MARKERS.iter().chain(more) {
+        assert!(
+            !stdout.contains(marker) && !stderr.contains(marker),
+            "a secret ({marker}) leaked:\n{stdout}\n{stderr}"
+        );
+    }
 }
 
 /// How long any one child process of a test may run: far above every expected run, so that a

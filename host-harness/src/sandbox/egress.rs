@@ -1,5 +1,5 @@
-//! Egress: the component may reach only the origin of `TOOL_ENV_URL`, over https (plain http only
-//! on loopback addresses).
+//! Egress: the component may reach only the origins of `TOOL_ENV_URL` and `TOOL_MCP_URL`, over
+//! https (plain http only on loopback addresses).
 
 use agent_auth_contract::loopback::is_loopback;
 use http::Uri;
@@ -33,23 +33,13 @@ fn origin(uri: &Uri) -> Option<Origin> {
 }
 
 impl EgressPolicy {
-    /// Nothing is reachable.
-    pub fn deny_all() -> Self {
-        EgressPolicy::default()
-    }
-
-    /// Only the origin of this environment URL. An unusable URL allows nothing (the component
-    /// reports the configuration error itself).
-    pub fn for_env_url(env_url: &str) -> Self {
-        let allowed = env_url
-            .trim()
-            .trim_end_matches('/')
-            .parse::<Uri>()
-            .ok()
-            .as_ref()
-            .and_then(origin)
-            .filter(|o| o.scheme == "https" || is_loopback(&o.host))
+    /// Only the origins of these server URLs (the environment's, a hosted MCP server's). An
+    /// unusable URL allows nothing (the component reports the configuration error itself).
+    pub fn for_server_urls<'u>(urls: impl IntoIterator<Item = &'u str>) -> Self {
+        let allowed = urls
             .into_iter()
+            .filter_map(|url| url.trim().trim_end_matches('/').parse::<Uri>().ok().as_ref().and_then(origin))
+            .filter(|o| o.scheme == "https" || is_loopback(&o.host))
             .collect();
         EgressPolicy { allowed }
     }
@@ -74,7 +64,7 @@ mod tests {
 
     #[test]
     fn only_the_environment_origin_is_reachable() {
-        let p = EgressPolicy::for_env_url("https://acme.scalekit.cloud/");
+        let p = EgressPolicy::for_server_urls(["https://acme.scalekit.cloud/"]);
         assert!(allows(&p, "https://acme.scalekit.cloud/api/v1/tools?x=1"));
         assert!(allows(&p, "https://ACME.scalekit.cloud:443/oauth/token"));
         assert!(!allows(&p, "https://evil.example/oauth/token"));
@@ -83,10 +73,24 @@ mod tests {
     }
 
     #[test]
+    fn a_hosted_mcp_url_opens_its_origin_only() {
+        let p = EgressPolicy::for_server_urls([
+            "https://acme.scalekit.cloud/mcp/v3/instances/mcpi_1?token=abc",
+            "https://mcp.example.com/x",
+        ]);
+        assert!(allows(&p, "https://acme.scalekit.cloud/mcp/v3/instances/mcpi_1?token=abc"));
+        assert!(allows(&p, "https://mcp.example.com/other"));
+        assert!(!allows(&p, "https://evil.example/"));
+    }
+
+    #[test]
     fn plain_http_only_on_loopback() {
-        assert!(allows(&EgressPolicy::for_env_url("http://127.0.0.1:8080"), "http://127.0.0.1:8080/x"));
-        assert!(allows(&EgressPolicy::for_env_url("http://[::1]:9"), "http://[::1]:9/x"));
-        assert!(!allows(&EgressPolicy::for_env_url("http://acme.scalekit.cloud"), "http://acme.scalekit.cloud/x"));
-        assert!(!allows(&EgressPolicy::deny_all(), "https://acme.scalekit.cloud/"));
+        assert!(allows(&EgressPolicy::for_server_urls(["http://127.0.0.1:8080"]), "http://127.0.0.1:8080/x"));
+        assert!(allows(&EgressPolicy::for_server_urls(["http://[::1]:9"]), "http://[::1]:9/x"));
+        assert!(!allows(
+            &EgressPolicy::for_server_urls(["http://acme.scalekit.cloud"]),
+            "http://acme.scalekit.cloud/x"
+        ));
+        assert!(!allows(&EgressPolicy::for_server_urls([]), "https://acme.scalekit.cloud/"));
     }
 }

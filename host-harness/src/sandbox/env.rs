@@ -1,7 +1,7 @@
 //! The variables the component sees: the documented ones (`agent_auth_contract::variables`), never
 //! the rest of the caller's environment.
 
-use agent_auth_contract::variables::{self, ENV_URL};
+use agent_auth_contract::variables::{self, ENV_URL, MCP_URL};
 
 /// The component's environment, looked up through `get`.
 pub fn component_env(get: impl Fn(&str) -> Option<String>) -> Vec<(String, String)> {
@@ -11,6 +11,12 @@ pub fn component_env(get: impl Fn(&str) -> Option<String>) -> Vec<(String, Strin
 /// The environment URL the component will use (`TOOL_ENV_URL`, else `SCALEKIT_ENV_URL`).
 pub fn env_url(vars: &[(String, String)]) -> Option<String> {
     ENV_URL.read(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+}
+
+/// Every server URL the component may use: the environment URL and `TOOL_MCP_URL`, when set.
+pub fn server_urls(vars: &[(String, String)]) -> Vec<String> {
+    let mcp_url = MCP_URL.read(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()));
+    env_url(vars).into_iter().chain(mcp_url).collect()
 }
 
 #[cfg(test)]

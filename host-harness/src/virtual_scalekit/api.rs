@@ -1,11 +1,12 @@
 //! The REST routes (token, connections, connected accounts, magic links, tools, proxy), answered
-//! from [`State`]; MCP routes go to [`super::mcp`], authorization pages to [`super::pages`].
+//! from [`State`]; MCP config routes go to [`super::mcp`], the MCP servers to
+//! [`super::mcp_endpoint`], authorization pages to [`super::pages`].
 
 use agent_auth_contract::rfc3339;
 use serde_json::{Value, json};
 
 use super::schema;
-use super::state::State;
+use super::state::{Account, State, Tool};
 use super::wire::{
     PageLimit, body_fields, gateway_error, invalid, json_response, no_route, page_size, paginate, proxy_error,
     required, text,
@@ -30,6 +31,9 @@ pub fn route(state: &mut State, req: &Request) -> Response {
     }
     if let Some(name) = path.strip_prefix("/presigned/") {
         return super::provider::presigned(state, req, name);
+    }
+    if path.starts_with("/mcp/") {
+        return super::mcp_endpoint::route(state, req);
     }
     let is_proxy = path == "/proxy" || path.starts_with("/proxy/");
     if !path.starts_with("/api/v1/") && !is_proxy {
@@ -284,43 +288,74 @@ fn execute_tool(state: &mut State, req: &Request) -> Result<Response, Response> 
             None,
         ));
     }
-    if account.status != "ACTIVE" {
-        return Err(gateway_error(
-            400,
-            &format!("connected account is {}", account.status),
-            "FAILED_PRECONDITION",
-            None,
-        ));
-    }
     let params = body.get("params").cloned().unwrap_or_else(|| json!({}));
+    match run_tool(state, &tool, &account, &params) {
+        Ok(run) => Ok(json_response(200, json!({"data": run.data, "execution_id": run.execution_id}))),
+        Err(refusal) => Err(refusal.response()),
+    }
+}
+
+/// A tool that ran.
+pub(super) struct Run {
+    /// What it returned.
+    pub data: Value,
+    /// `exec_...`
+    pub execution_id: String,
+}
+
+/// Why a tool did not run, or failed.
+pub(super) enum Refusal {
+    /// The account is not ACTIVE (its status).
+    Inactive(&'static str),
+    /// The input breaks the tool's schema.
+    Invalid(Vec<Value>),
+    /// The provider refused the stored credentials.
+    ProviderUnauthorized { execution_id: String },
+    /// The tool ran and failed.
+    Failed { execution_id: String, code: &'static str, message: String },
+}
+
+impl Refusal {
+    /// The REST answer: grpc-gateway errors, with `tool_error_info` for a tool's failure.
+    pub fn response(self) -> Response {
+        let tool_error = |status, execution_id: String, code: &str, message: &str| {
+            let info = json!({"execution_id": execution_id, "tool_error_code": code, "tool_error_message": message});
+            gateway_error(status, "tool execution failed", "TOOL_ERROR", Some(("tool_error_info", info)))
+        };
+        match self {
+            Refusal::Inactive(status) => {
+                gateway_error(400, &format!("connected account is {status}"), "FAILED_PRECONDITION", None)
+            }
+            Refusal::Invalid(violations) => invalid(violations),
+            Refusal::ProviderUnauthorized { execution_id } => {
+                tool_error(401, execution_id, "UNAUTHENTICATED", PROVIDER_REFUSAL)
+            }
+            Refusal::Failed { execution_id, code, message } => tool_error(500, execution_id, code, &message),
+        }
+    }
+}
+
+/// What a provider says of credentials it no longer accepts.
+pub(super) const PROVIDER_REFUSAL: &str = "API token is invalid.";
+
+/// Runs `tool` for `account` with `params`, the one execution path of the REST API and the MCP
+/// servers: the account must be ACTIVE and the input must fit the tool's schema.
+pub(super) fn run_tool(state: &mut State, tool: &Tool, account: &Account, params: &Value) -> Result<Run, Refusal> {
+    if account.status != "ACTIVE" {
+        return Err(Refusal::Inactive(account.status));
+    }
     let mut violations = Vec::new();
-    schema::validate(&params, &tool.input_schema, "params", &mut violations);
+    schema::validate(params, &tool.input_schema, "params", &mut violations);
     if !violations.is_empty() {
-        return Err(invalid(violations));
+        return Err(Refusal::Invalid(violations));
     }
     let execution_id = state.next_id("exec");
     if account.provider_refuses {
-        return Err(gateway_error(
-            401,
-            "tool execution failed",
-            "TOOL_ERROR",
-            Some((
-                "tool_error_info",
-                json!({"execution_id": execution_id, "tool_error_code": "UNAUTHENTICATED", "tool_error_message": "API token is invalid."}),
-            )),
-        ));
+        return Err(Refusal::ProviderUnauthorized { execution_id });
     }
-    match (tool.behaviour)(state, &account.identifier, &params) {
-        Ok(data) => Ok(json_response(200, json!({"data": data, "execution_id": execution_id}))),
-        Err(refusal) => Err(gateway_error(
-            500,
-            "tool execution failed",
-            "TOOL_ERROR",
-            Some((
-                "tool_error_info",
-                json!({"execution_id": execution_id, "tool_error_code": refusal.code, "tool_error_message": refusal.message}),
-            )),
-        )),
+    match (tool.behaviour)(state, &account.identifier, params) {
+        Ok(data) => Ok(Run { data, execution_id }),
+        Err(refusal) => Err(Refusal::Failed { execution_id, code: refusal.code, message: refusal.message }),
     }
 }
 

@@ -1,13 +1,14 @@
 //! MCP configs and instances (reference §4.9): create and list configs, ensure and get a user's
-//! instance, and an instance's auth state with fresh authorization links.
+//! instance, an instance's (or a config's) accounts with fresh authorization links, and session
+//! tokens for a config's server URL. The MCP servers behind the URLs are [`super::mcp_endpoint`].
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use agent_auth_contract::rfc3339;
 use serde_json::{Value, json};
 
 use super::schema;
-use super::state::{McpConfig, McpInstance, McpMapping, State};
+use super::state::{McpConfig, McpInstance, McpMapping, McpSessionToken, State};
 use super::wire::{
     PageLimit, body_fields, gateway_error, invalid, json_response, list, message_fields, no_route, page_size, paginate,
     query_bool, required, text, text_list,
@@ -20,17 +21,25 @@ const CONFIGS_PAGE: PageLimit = PageLimit::AtMost(30);
 const MAX_MAPPINGS: usize = 25;
 /// Longest config name.
 const MAX_NAME: usize = 100;
+/// A session token's lifetime: the default, and the range `expiry` may ask for.
+const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+const TOKEN_LIFETIMES: std::ops::RangeInclusive<u64> = 60..=86_400;
+/// Longest identifier of a session token.
+const MAX_IDENTIFIER: usize = 255;
 
 /// Dispatches `/api/v1/mcp/{rest}` (the bearer is already checked).
 pub fn route(state: &mut State, req: &Request, rest: &str) -> Response {
     // `{resource}` or `{resource}:{custom verb}`, as grpc-gateway matches them.
     let (resource, verb) = rest.split_once(':').unwrap_or((rest, ""));
-    let result = match (req.method.as_str(), resource, resource.strip_prefix("instances/"), verb) {
-        ("POST", "configs", _, "") => create_config(state, req),
-        ("GET", "configs", _, "") => list_configs(state, req),
-        ("POST", "instances", _, "") => ensure_instance(state, req),
-        ("GET", _, Some(id), "") => get_instance(state, id),
-        ("POST", _, Some(id), "get_auth_state") => auth_state(state, req, id),
+    let of_config = resource.strip_prefix("configs/").and_then(|r| r.split_once('/'));
+    let result = match (req.method.as_str(), resource, resource.strip_prefix("instances/"), of_config, verb) {
+        ("POST", "configs", _, _, "") => create_config(state, req),
+        ("GET", "configs", _, _, "") => list_configs(state, req),
+        ("POST", _, _, Some((id, "tokens")), "") => session_token(state, req, id),
+        ("POST", _, _, Some((id, "connected_accounts")), "") => config_accounts(state, req, id),
+        ("POST", "instances", _, _, "") => ensure_instance(state, req),
+        ("GET", _, Some(id), _, "") => get_instance(state, id),
+        ("POST", _, Some(id), _, "get_auth_state") => auth_state(state, req, id),
         _ => Err(no_route()),
     };
     result.unwrap_or_else(|e| e)
@@ -173,9 +182,10 @@ fn ensure_instance(state: &mut State, req: &Request) -> Result<Response, Respons
         return Ok(instance_response(state, existing));
     }
     let id = state.next_id("mcpi");
-    let token = state.secret();
-    let url = format!("{}/mcp/v3/instances/{id}?token={token}", state.base_url);
+    let secret = state.secret();
+    let url = format!("{}/mcp/v3/instances/{id}?token={secret}", state.base_url);
     let instance = McpInstance {
+        secret,
         name: if name.is_empty() { format!("{config_name}-{user_identifier}") } else { name.to_owned() },
         id,
         user_identifier: user_identifier.to_owned(),
@@ -203,19 +213,46 @@ fn get_instance(state: &mut State, id: &str) -> Result<Response, Response> {
 }
 
 /// `POST /api/v1/mcp/instances/{instance_id}:get_auth_state[?include_auth_links=true]`: each
-/// mapped connection with the user's account and, when asked, a fresh link for an OAuth
-/// connection whose account is not ACTIVE (creating a PENDING_AUTH account if there is none).
+/// mapped connection with the user's account (see [`accounts_of`]).
 fn auth_state(state: &mut State, req: &Request, id: &str) -> Result<Response, Response> {
     let include_links = query_bool(req, "include_auth_links")?;
     let instance = instance(state, id)?;
-    let mappings =
-        state.mcp_configs.iter().find(|c| c.id == instance.config_id).map(|c| c.mappings.clone()).unwrap_or_default();
-    let user = instance.user_identifier.as_str();
-    let mut connections = Vec::new();
+    let mappings = config(state, &instance.config_id)?.mappings.clone();
+    let connections = accounts_of(state, &mappings, &instance.user_identifier, include_links);
+    Ok(json_response(200, json!({"connections": connections})))
+}
+
+/// `POST /api/v1/mcp/configs/{config_id}/connected_accounts` `{identifier, include_auth_link}`:
+/// the config's connections with the user's accounts (see [`accounts_of`]).
+fn config_accounts(state: &mut State, req: &Request, config_id: &str) -> Result<Response, Response> {
+    let body = body_fields(req, &["identifier", "include_auth_link"])?;
+    let identifier = text(&body, "identifier")?;
+    if identifier.is_empty() {
+        return Err(invalid(vec![required("identifier")]));
+    }
+    let include_links = match body.get("include_auth_link") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            return Err(invalid(vec![schema::violation(
+                "include_auth_link",
+                "value must be a boolean".into(),
+                "bool",
+            )]));
+        }
+    };
+    let mappings = config(state, config_id)?.mappings.clone();
+    let accounts = accounts_of(state, &mappings, identifier, include_links);
+    Ok(json_response(200, json!({"connected_accounts": accounts})))
+}
+
+/// Each mapped connection with `user`'s account and, when asked, a fresh link for an OAuth
+/// connection whose account is not ACTIVE (creating a PENDING_AUTH account if there is none).
+fn accounts_of(state: &mut State, mappings: &[McpMapping], user: &str, include_links: bool) -> Vec<Value> {
+    let mut accounts = Vec::new();
     for m in mappings {
         let oauth = state.connection(&m.connection_name).is_some_and(|c| c.kind == "OAUTH");
-        let active =
-            state.account_index(&m.connection_name, user).is_some_and(|i| state.accounts[i].status == "ACTIVE");
+        let active = state.active_account(&m.connection_name, user).is_some();
         let link = if include_links && oauth && !active {
             state.issue_link(&m.connection_name, user).map(|(link, _)| link)
         } else {
@@ -225,12 +262,73 @@ fn auth_state(state: &mut State, req: &Request, id: &str) -> Result<Response, Re
             .account_index(&m.connection_name, user)
             .map(|i| (state.accounts[i].id.clone(), state.accounts[i].status))
             .unwrap_or_default();
-        connections.push(json!({
+        accounts.push(json!({
             "connection_id": m.connection_id, "connection_name": m.connection_name, "provider": m.provider,
             "connected_account_id": account_id, "connected_account_status": status, "authentication_link": link.unwrap_or_default(),
         }));
     }
-    Ok(json_response(200, json!({"connections": connections})))
+    accounts
+}
+
+/// `POST /api/v1/mcp/configs/{config_id}/tokens` `{identifier, expiry?: "3600s"}`: a bearer for
+/// the config's `mcp_server_url` acting as `identifier`; 400 when a mapped connection has no
+/// ACTIVE account for them.
+fn session_token(state: &mut State, req: &Request, config_id: &str) -> Result<Response, Response> {
+    let body = body_fields(req, &["identifier", "expiry"])?;
+    let identifier = text(&body, "identifier")?;
+    let expiry = text(&body, "expiry")?;
+    let mut violations = Vec::new();
+    if identifier.is_empty() {
+        violations.push(required("identifier"));
+    } else if identifier.chars().count() > MAX_IDENTIFIER {
+        let description = format!("value length must be at most {MAX_IDENTIFIER} characters");
+        violations.push(schema::violation("identifier", description, "string.max_len"));
+    }
+    let lifetime = match expiry {
+        "" => Some(TOKEN_LIFETIME),
+        text => text
+            .strip_suffix('s')
+            .and_then(|n| n.parse().ok())
+            .filter(|n| TOKEN_LIFETIMES.contains(n))
+            .map(Duration::from_secs),
+    };
+    if lifetime.is_none() {
+        let description =
+            format!("value must be a duration from {}s to {}s", TOKEN_LIFETIMES.start(), TOKEN_LIFETIMES.end());
+        violations.push(schema::violation("expiry", description, "duration.within"));
+    }
+    if !violations.is_empty() {
+        return Err(invalid(violations));
+    }
+    let config = config(state, config_id)?.clone();
+    let inactive: Vec<&str> = config
+        .mappings
+        .iter()
+        .filter(|m| state.active_account(&m.connection_name, identifier).is_none())
+        .map(|m| m.connection_name.as_str())
+        .collect();
+    if !inactive.is_empty() {
+        let message = format!("no ACTIVE connected account for {identifier} on {}", inactive.join(", "));
+        return Err(gateway_error(400, &message, "FAILED_PRECONDITION", None));
+    }
+    let token = format!("eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.{}.{}", state.secret(), state.secret());
+    let expires = SystemTime::now() + lifetime.unwrap_or(TOKEN_LIFETIME);
+    state.mcp_session_tokens.push(McpSessionToken {
+        token: token.clone(),
+        config_id: config.id,
+        identifier: identifier.to_owned(),
+        expires,
+    });
+    Ok(json_response(200, json!({"token": token, "expires_at": rfc3339::format_system_time(expires)})))
+}
+
+/// The config with id `id`.
+fn config<'s>(state: &'s State, id: &str) -> Result<&'s McpConfig, Response> {
+    state
+        .mcp_configs
+        .iter()
+        .find(|c| c.id == id)
+        .ok_or_else(|| gateway_error(404, "mcp config not found", "NOT_FOUND", None))
 }
 
 /// A new config with a fresh id and server URL (`{base_url}/mcp/v3/servers/<uuid>`).

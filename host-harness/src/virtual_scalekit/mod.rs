@@ -1,6 +1,6 @@
 //! Virtual Scalekit: a stateful stand-in for Scalekit's AgentKit REST surface (token, app
 //! connections, connected accounts, magic links,
-//! tools, execute_tool, proxy, MCP configs and instances), with the same JSON names, enums, status
+//! tools, execute_tool, proxy, MCP configs and instances, and the MCP servers behind their URLs), with the same JSON names, enums, status
 //! codes, error shapes and strictness (bearer required, `page_size` limits, unknown request fields
 //! rejected, tool input checked against the tool's schema). Its magic links open authorization
 //! pages a person completes in a browser.
@@ -13,6 +13,7 @@ mod api;
 pub mod command;
 pub mod in_process;
 mod mcp;
+mod mcp_endpoint;
 pub mod multipart;
 mod pages;
 mod provider;

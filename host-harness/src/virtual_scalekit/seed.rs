@@ -206,6 +206,7 @@ pub fn seeded(base_url: &str, credentials: Option<Credentials>) -> State {
         link_lifetime: Duration::from_secs(600),
         mcp_configs: Vec::new(),
         mcp_instances: Vec::new(),
+        mcp_session_tokens: Vec::new(),
         notion_uploads: Vec::new(),
         notion_blocks: Vec::new(),
         workspace: Workspace::seeded(),

@@ -276,8 +276,23 @@ pub struct McpInstance {
     pub config_id: String,
     /// RFC 3339 time of the last change.
     pub updated_at: String,
-    /// The pre-authenticated MCP URL.
+    /// The pre-authenticated MCP URL (`{base_url}/mcp/v3/instances/{id}?token={secret}`).
     pub url: String,
+    /// The `token` of [`McpInstance::url`]: whoever has it acts as the user.
+    pub secret: String,
+}
+
+/// A session token for a config's server URL (`POST /api/v1/mcp/configs/{id}/tokens`).
+#[derive(Debug, Clone)]
+pub struct McpSessionToken {
+    /// The bearer value.
+    pub token: String,
+    /// The config it opens.
+    pub config_id: String,
+    /// The user it acts for.
+    pub identifier: String,
+    /// When it stops working.
+    pub expires: SystemTime,
 }
 
 impl McpInstance {
@@ -316,6 +331,8 @@ pub struct State {
     pub mcp_configs: Vec<McpConfig>,
     /// MCP instances, in creation order.
     pub mcp_instances: Vec<McpInstance>,
+    /// Session tokens issued for config server URLs.
+    pub mcp_session_tokens: Vec<McpSessionToken>,
     /// Files uploaded to the virtual Notion.
     pub notion_uploads: Vec<NotionUpload>,
     /// Notion file blocks.
@@ -349,6 +366,11 @@ impl State {
     /// Where the account of (`connector`, `identifier`) is in [`State::accounts`].
     pub fn account_index(&self, connector: &str, identifier: &str) -> Option<usize> {
         self.accounts.iter().position(|a| a.connector == connector && a.identifier == identifier)
+    }
+
+    /// The account of (`connector`, `identifier`) when it is ACTIVE.
+    pub fn active_account(&self, connector: &str, identifier: &str) -> Option<&Account> {
+        self.account_index(connector, identifier).map(|i| &self.accounts[i]).filter(|a| a.status == "ACTIVE")
     }
 
     /// Adds a PENDING_AUTH account on connection `connector`; `None` when there is no such connection.

@@ -679,6 +679,211 @@ fn mcp_auth_state_reports_accounts_and_issues_links() {
     assert_eq!(call(&double, &bearer, "POST", &format!("/api/v1/mcp/instances/{id}:get_state"), Value::Null).0, 404);
 }
 
+// The MCP servers behind the URLs.
+
+/// Posts one JSON-RPC request to an MCP URL of this double: (status, content type, body text).
+fn mcp_post(double: &VirtualScalekit, url: &str, headers: &[(&str, &str)], message: Value) -> (u16, String, String) {
+    let target = url.strip_prefix(BASE).expect("a URL of this double");
+    let mut all = vec![("accept", "application/json, text/event-stream"), ("content-type", "application/json")];
+    all.extend_from_slice(headers);
+    let response = double.handle(&request("POST", target, &all, &message.to_string()));
+    (response.status, response.content_type.clone(), text_of(&response))
+}
+
+/// A JSON-RPC request's result (or error) from a JSON answer.
+fn mcp_rpc(double: &VirtualScalekit, url: &str, headers: &[(&str, &str)], method: &str, params: Value) -> Value {
+    let (status, content_type, body) =
+        mcp_post(double, url, headers, json!({"jsonrpc": "2.0", "id": 7, "method": method, "params": params}));
+    assert_eq!((status, content_type.as_str()), (200, "application/json"), "{body}");
+    let reply: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((reply["jsonrpc"].as_str(), reply["id"].as_u64()), (Some("2.0"), Some(7)), "{reply}");
+    reply
+}
+
+/// alice's instance of the summarizer config: its URL.
+fn summarizer_instance(double: &VirtualScalekit, bearer: &str, user: &str) -> String {
+    assert_eq!(create_config(double, bearer, summarizer()).0, 201);
+    let (_, ensured) = call(
+        double,
+        bearer,
+        "POST",
+        "/api/v1/mcp/instances",
+        json!({"config_name": "daily-summarizer", "user_identifier": user}),
+    );
+    ensured["instance"]["url"].as_str().expect("an instance URL").to_owned()
+}
+
+#[test]
+fn an_instance_url_serves_the_config_s_tools_for_its_user() {
+    let (double, bearer) = world();
+    let url = summarizer_instance(&double, &bearer, "alice");
+    let init = mcp_rpc(
+        &double,
+        &url,
+        &[],
+        "initialize",
+        json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}),
+    );
+    assert_eq!(init["result"]["protocolVersion"], "2025-06-18", "{init}");
+    assert!(init["result"]["capabilities"]["tools"].is_object(), "{init}");
+    let newest = mcp_rpc(&double, &url, &[], "initialize", json!({"protocolVersion": "2031-01-01"}));
+    assert_eq!(newest["result"]["protocolVersion"], "2025-11-25");
+    let (status, _, body) =
+        mcp_post(&double, &url, &[], json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    assert_eq!((status, body.as_str()), (202, ""));
+
+    let listed = mcp_rpc(&double, &url, &[], "tools/list", json!({}));
+    let names: Vec<&str> =
+        listed["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["gmail_fetch_mails", "slack_list_channels", "slack_send_message", "exa_search", "notion_page_search"]
+    );
+    assert_eq!(listed["result"]["tools"][3]["inputSchema"]["required"], json!(["query"]), "{listed}");
+
+    let ran =
+        mcp_rpc(&double, &url, &[], "tools/call", json!({"name": "exa_search", "arguments": {"query": "rust wasm"}}));
+    assert_eq!(ran["result"]["isError"], false, "{ran}");
+    assert!(ran["result"]["structuredContent"]["results"].is_array(), "{ran}");
+    let text: Value = serde_json::from_str(ran["result"]["content"][0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(text, ran["result"]["structuredContent"], "the text block holds the same data");
+
+    let outside = mcp_rpc(&double, &url, &[], "tools/call", json!({"name": "notion_page_get", "arguments": {}}));
+    assert_eq!(outside["result"]["isError"], true, "{outside}");
+    assert!(outside["result"]["content"][0]["text"].as_str().unwrap().contains("not on this MCP server"));
+    let invalid = mcp_rpc(&double, &url, &[], "tools/call", json!({"name": "exa_search", "arguments": {"qeury": "x"}}));
+    assert!(
+        invalid["result"]["content"][0]["text"].as_str().unwrap().starts_with("invalid arguments for exa_search"),
+        "{invalid}"
+    );
+    let unknown = mcp_rpc(&double, &url, &[], "resources/list", json!({}));
+    assert_eq!(unknown["error"]["code"], -32601, "{unknown}");
+}
+
+#[test]
+fn a_connection_the_user_has_not_authorized_answers_with_a_fresh_link() {
+    let (double, bearer) = world();
+    let url = summarizer_instance(&double, &bearer, "alice");
+    let refused = mcp_rpc(&double, &url, &[], "tools/call", json!({"name": "gmail_fetch_mails", "arguments": {}}));
+    assert_eq!(refused["result"]["isError"], true, "{refused}");
+    let text = refused["result"]["content"][0]["text"].as_str().unwrap();
+    let link = text.rsplit(' ').next().unwrap();
+    assert!(
+        text.starts_with("Authorization required: gmail is not connected for alice")
+            && link.starts_with(&format!("{BASE}/magic/")),
+        "{text}"
+    );
+    assert_eq!(browse(&double, "POST", link).status, 200);
+    let ran = mcp_rpc(&double, &url, &[], "tools/call", json!({"name": "gmail_fetch_mails", "arguments": {}}));
+    assert_eq!(ran["result"]["isError"], false, "{ran}");
+}
+
+#[test]
+fn mcp_credentials_are_checked_and_messages_framed_as_asked() {
+    let (double, bearer) = world();
+    let url = summarizer_instance(&double, &bearer, "alice");
+    let forged = url.replace("token=", "token=0");
+    let (status, _, body) = mcp_post(&double, &forged, &[], json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}));
+    assert_eq!(status, 401, "{body}");
+    let (status, _, _) = mcp_post(
+        &double,
+        &format!("{BASE}/mcp/v3/instances/mcpi_missing"),
+        &[],
+        json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}),
+    );
+    assert_eq!(status, 404);
+    let (status, _, body) = mcp_post(&double, &url, &[("accept", "text/event-stream")], json!({}));
+    assert_eq!(status, 202, "{body}");
+    let response =
+        double.handle(&request("GET", url.strip_prefix(BASE).unwrap(), &[("accept", "text/event-stream")], ""));
+    assert_eq!(response.status, 405);
+    let response = double.handle(&request("POST", url.strip_prefix(BASE).unwrap(), &[], "{not json"));
+    assert_eq!((response.status, json_of(&response)["error"]["code"].as_i64()), (400, Some(-32700)));
+
+    let sse_only = [("accept", "text/event-stream")];
+    let target = url.strip_prefix(BASE).unwrap();
+    let ping = json!({"jsonrpc": "2.0", "id": 3, "method": "ping"}).to_string();
+    let response = double.handle(&request("POST", target, &sse_only, &ping));
+    assert_eq!(
+        (response.content_type.as_str(), text_of(&response)),
+        ("text/event-stream", "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{}}\n\n".to_owned())
+    );
+    let with_progress = json!({"name": "exa_search", "arguments": {"query": "x"}, "_meta": {"progressToken": "p1"}});
+    let (status, content_type, body) = mcp_post(
+        &double,
+        &url,
+        &[],
+        json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": with_progress}),
+    );
+    assert_eq!((status, content_type.as_str()), (200, "text/event-stream"));
+    let events: Vec<Value> = body
+        .split("\n\n")
+        .filter_map(|e| e.strip_prefix("event: message\ndata: "))
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    assert_eq!(
+        (events.len(), events[0]["method"].as_str(), events[1]["id"].as_u64()),
+        (2, Some("notifications/progress"), Some(4)),
+        "{body}"
+    );
+}
+
+#[test]
+fn session_tokens_open_a_config_s_server_url_for_one_user() {
+    let (double, bearer) = world();
+    let (_, created) = create_config(
+        &double,
+        &bearer,
+        json!({"name": "search-only", "connection_tool_mappings": [{"connection_name": "exa", "tools": ["exa_search"]}]}),
+    );
+    let (id, server) =
+        (created["config"]["id"].as_str().unwrap(), created["config"]["mcp_server_url"].as_str().unwrap().to_owned());
+    let tokens = format!("/api/v1/mcp/configs/{id}/tokens");
+    let (status, issued) = call(&double, &bearer, "POST", &tokens, json!({"identifier": "alice", "expiry": "120s"}));
+    assert_eq!(status, 200, "{issued}");
+    let token = issued["token"].as_str().unwrap();
+    assert!(issued["expires_at"].as_str().unwrap().ends_with('Z'), "{issued}");
+    let auth = format!("Bearer {token}");
+    let listed = mcp_rpc(&double, &server, &[("authorization", &auth)], "tools/list", json!({}));
+    assert_eq!(listed["result"]["tools"].as_array().unwrap().len(), 1, "{listed}");
+    let (status, _, _) = mcp_post(
+        &double,
+        &server,
+        &[("authorization", "Bearer nope")],
+        json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}),
+    );
+    assert_eq!(status, 401);
+    let (status, _, _) = mcp_post(&double, &server, &[], json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}));
+    assert_eq!(status, 401);
+
+    let (status, error) = call(&double, &bearer, "POST", &tokens, json!({"identifier": "bob"}));
+    assert_eq!((status, error_code(&error)), (400, "FAILED_PRECONDITION"), "bob has no ACTIVE exa account: {error}");
+    for expiry in ["59s", "86401s", "1h"] {
+        let (status, error) = call(&double, &bearer, "POST", &tokens, json!({"identifier": "alice", "expiry": expiry}));
+        assert_eq!((status, error_code(&error)), (400, "INVALID_ARGUMENT"), "{expiry}");
+    }
+    let (status, _) =
+        call(&double, &bearer, "POST", "/api/v1/mcp/configs/cfg_missing/tokens", json!({"identifier": "alice"}));
+    assert_eq!(status, 404);
+
+    for t in &mut double.state.lock().unwrap().mcp_session_tokens {
+        t.expires = std::time::SystemTime::now() - Duration::from_secs(1);
+    }
+    let (status, _, _) =
+        mcp_post(&double, &server, &[("authorization", &auth)], json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}));
+    assert_eq!(status, 401, "an expired session token opens nothing");
+
+    let accounts = format!("/api/v1/mcp/configs/{id}/connected_accounts");
+    let (status, listed) =
+        call(&double, &bearer, "POST", &accounts, json!({"identifier": "alice", "include_auth_link": true}));
+    assert_eq!(status, 200, "{listed}");
+    let row = &listed["connected_accounts"][0];
+    assert_eq!(
+        (row["connection_name"].as_str(), row["connected_account_status"].as_str()),
+        (Some("exa"), Some("ACTIVE"))
+    );
+}
+
 // Tools answer from their input.
 
 /// Runs `tool` with `params` on `connector` for alice: (status, body).

@@ -43,8 +43,12 @@ pub enum Code {
     IncludeStaticRequired,
     /// `--get-token --for-url`: no provider known to serve the URL's host.
     UnknownApiHost,
-    /// Scalekit refused the client credentials or the token issued for them.
+    /// Scalekit refused the client credentials or the token issued for them, or a hosted MCP
+    /// server refused its URL or `TOOL_MCP_TOKEN`.
     InvalidCredentials,
+    /// The operation needs the client credentials; only `--get-tool` and `--execute-tool` work
+    /// with a hosted MCP URL alone.
+    NotAvailableWithMcpUrl,
     /// The sandbox refused a request to a host other than the environment's.
     EgressDenied,
     /// The connected account must be authorized: through the link in `action_required` (OAuth) or
@@ -120,6 +124,7 @@ impl Code {
             | FolderUnwritable
             | FileDenied
             | InvalidCredentials
+            | NotAvailableWithMcpUrl
             | EgressDenied
             | ServiceNotConfigured
             | EnvFileUnreadable

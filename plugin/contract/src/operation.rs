@@ -42,6 +42,8 @@ pub enum Remote {
     EnsureMcpInstance,
     /// `--mcp-auth-state`
     McpAuthState,
+    /// `--create-mcp-session-token`
+    CreateMcpSessionToken,
 }
 
 /// Which operation, and so whether it needs credentials.
@@ -194,9 +196,9 @@ impl Operation {
 pub static GLOBAL_OPTIONS: &[&Opt] = &[&option::AGENT_RUN_ID, &option::NO_CACHE];
 
 use option::{
-    BODY, CONFIG_NAME, CONNECTION_NAME, DESCRIPTION, DRY_RUN, FOR_URL, HEADERS, IDENTIFIER, INCLUDE_STATIC, INPUT_FILE,
-    INSTANCE_ID, LIMIT, MAX_OUTPUT_BYTES, METHOD, NAME, OUTPUT_FILE, PAGE_SIZE, PAGE_TOKEN, PATH, PROVIDER, QUERY,
-    QUERY_PARAMS, RAW, SINCE, SUMMARY, TOOL_INPUT, TOOL_NAME, TOOLS, WAIT,
+    BODY, CONFIG_NAME, CONNECTION_NAME, DESCRIPTION, DRY_RUN, EXPIRY, FOR_URL, HEADERS, IDENTIFIER, INCLUDE_STATIC,
+    INPUT_FILE, INSTANCE_ID, LIMIT, MAX_OUTPUT_BYTES, METHOD, NAME, OUTPUT_FILE, PAGE_SIZE, PAGE_TOKEN, PATH, PROVIDER,
+    QUERY, QUERY_PARAMS, RAW, SINCE, SUMMARY, TOOL_INPUT, TOOL_NAME, TOOLS, WAIT,
 };
 
 /// Every operation, in the order `--help` lists them.
@@ -348,6 +350,15 @@ pub static OPERATIONS: &[Operation] = &[
         audit: Some(Audit { target: &[Part::Value(&INSTANCE_ID)], separator: "" }),
     },
     Operation {
+        kind: Kind::Remote(Remote::CreateMcpSessionToken),
+        flag: "create-mcp-session-token",
+        operand: Operand::None,
+        about: "Create a session token for an MCP config's server URL, acting for one user",
+        options: &[required(&CONFIG_NAME), optional(&EXPIRY)],
+        user: User::Required,
+        audit: Some(Audit { target: &[Part::Value(&CONFIG_NAME)], separator: "" }),
+    },
+    Operation {
         kind: Kind::Local(Local::AuditLog),
         flag: "audit-log",
         operand: Operand::None,
@@ -411,7 +422,8 @@ mod tests {
                 | Remote::CreateMcpConfig
                 | Remote::ListMcpConfigs
                 | Remote::EnsureMcpInstance
-                | Remote::McpAuthState,
+                | Remote::McpAuthState
+                | Remote::CreateMcpSessionToken,
             ) => {}
         }
     }
@@ -431,6 +443,7 @@ mod tests {
             Remote::ListMcpConfigs,
             Remote::EnsureMcpInstance,
             Remote::McpAuthState,
+            Remote::CreateMcpSessionToken,
         ]
         .map(Kind::Remote);
         for kind in locals.iter().chain(&remotes) {

@@ -212,6 +212,15 @@ pub static CONFIG_NAME: Opt =
 /// `--instance-id ID`
 pub static INSTANCE_ID: Opt =
     opt("instance-id", Value::One("ID"), "MCP instance id", "ID (from agent-auth --ensure-mcp-instance)");
+/// `--expiry SECONDS`
+pub static EXPIRY: Opt = opt(
+    "expiry",
+    Value::Number("SECONDS"),
+    "How long the session token works: 60 to 86400 seconds (default 3600)",
+    "3600",
+);
+/// The lifetimes `--expiry` may ask for (Scalekit: 60 s to 24 h).
+pub const EXPIRY_SECONDS: std::ops::RangeInclusive<u64> = 60..=86_400;
 /// `--since T`
 pub static SINCE: Opt =
     opt("since", Value::One("T"), "Entries at or after T (RFC 3339, or an age like 30m, 24h, 7d)", "24h");

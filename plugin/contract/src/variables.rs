@@ -19,8 +19,13 @@ pub const CLIENT_SECRET: Setting = Setting { name: "TOOL_CLIENT_SECRET", fallbac
 pub const ENV_URL: Setting = Setting { name: "TOOL_ENV_URL", fallback: Some("SCALEKIT_ENV_URL") };
 /// The default user identifier.
 pub const IDENTIFIER: Setting = Setting { name: "TOOL_IDENTIFIER", fallback: None };
+/// A hosted MCP server's URL (an instance URL, or a config's server URL with [`MCP_TOKEN`]): the
+/// tool operations then need no client credentials. `TOOL_ENV_URL` may hold one too.
+pub const MCP_URL: Setting = Setting { name: "TOOL_MCP_URL", fallback: None };
+/// The session token for a config's server URL (`--create-mcp-session-token`).
+pub const MCP_TOKEN: Setting = Setting { name: "TOOL_MCP_TOKEN", fallback: None };
 /// The settings, in the order messages name them.
-pub const SETTINGS: [Setting; 4] = [CLIENT_ID, CLIENT_SECRET, ENV_URL, IDENTIFIER];
+pub const SETTINGS: [Setting; 6] = [CLIENT_ID, CLIENT_SECRET, ENV_URL, IDENTIFIER, MCP_URL, MCP_TOKEN];
 /// Set (to anything): no colour on stderr.
 pub const NO_COLOR: &str = "NO_COLOR";
 /// The default of `--agent-run-id`.
@@ -66,6 +71,6 @@ mod tests {
             Some("https://b".into())
         );
         assert_eq!(IDENTIFIER.read(env(&[("SCALEKIT_IDENTIFIER", "x")])), None);
-        assert_eq!(passed().count(), 10);
+        assert_eq!(passed().count(), 12);
     }
 }

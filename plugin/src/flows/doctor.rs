@@ -1,7 +1,7 @@
 //! `--doctor`: what breaks first for a new user, checked in the order it breaks, each finding with
 //! how to fix it: the variables, agent-auth's folders, the runner and the component, the way to
-//! the environment, the clock, the credentials, the connections, and the user's accounts. A
-//! check that needs one before it that failed is skipped. Exit 0 when nothing failed, else the
+//! the environment, the clock, the credentials, the connections, and the user's accounts; with a
+//! hosted MCP URL, its server. A check that needs one before it that failed is skipped. Exit 0 when nothing failed, else the
 //! exit code of the first failure.
 
 use agent_auth_contract::http_date;
@@ -15,6 +15,7 @@ use super::account::not_completed;
 use crate::cli::Args;
 use crate::clock;
 use crate::config::{self, Config};
+use crate::hosted::{Endpoint, Server};
 use crate::http::{HttpClient, Response, WakiClient};
 use crate::output::{ActionRequired, Code, Failure, Success};
 use crate::scalekit::accounts::{self, Account, ListedAccount};
@@ -86,11 +87,21 @@ const SKEW_MAX: i64 = 300;
 /// OAuth tokens are refreshed by Scalekit and are not.
 const EXPIRY_SOON: i64 = 7 * 24 * 60 * 60;
 
-/// Runs every check.
+/// Runs every check. With a hosted MCP URL and no client credentials, the checks of Scalekit's
+/// API give way to one of the MCP server.
 pub fn run(args: &Args, env: &[(String, String)], storage: &Storage) -> Result<Success, Failure> {
     let mut findings = Vec::new();
-    let config = match Config::from_env(env) {
-        Ok(config) => {
+    let (endpoint, config) = (Endpoint::from_env(env), Config::from_env(env));
+    let mcp_only = endpoint.is_some() && config.is_err();
+    // The MCP server to check, or why the configured one cannot be used.
+    let (mut server, mut unusable) = (None, None);
+    let config = match (config, endpoint) {
+        (Ok(config), endpoint) => {
+            match endpoint {
+                Some(Ok(endpoint)) => server = Some(endpoint),
+                Some(Err(invalid)) => unusable = Some(invalid),
+                None => {}
+            }
             findings.push(Finding::pass(
                 "variables",
                 format!(
@@ -100,7 +111,22 @@ pub fn run(args: &Args, env: &[(String, String)], storage: &Storage) -> Result<S
             ));
             Some(config)
         }
-        Err(failure) => {
+        (Err(_), Some(Ok(endpoint))) => {
+            findings.push(Finding::pass(
+                "variables",
+                format!(
+                    "{} is the MCP server {}: --get-tool and --execute-tool need nothing else",
+                    endpoint.variable, endpoint.shown
+                ),
+            ));
+            server = Some(endpoint);
+            None
+        }
+        (Err(_), Some(Err(invalid))) => {
+            findings.push(Finding::fail("variables", invalid));
+            None
+        }
+        (Err(failure), None) => {
             findings.push(Finding::fail("variables", failure));
             None
         }
@@ -108,6 +134,7 @@ pub fn run(args: &Args, env: &[(String, String)], storage: &Storage) -> Result<S
     let identifier =
         args.text(&IDENTIFIER).map(str::to_owned).or_else(|| variables::IDENTIFIER.read(|n| config::var(env, n)));
     findings.push(match &identifier {
+        _ if mcp_only => Finding::pass("identifier", "the MCP URL acts for the user it was made for"),
         Some(id) => Finding::pass("identifier", format!("acting for {id}")),
         None => Finding::warn(
             "identifier",
@@ -120,13 +147,35 @@ pub fn run(args: &Args, env: &[(String, String)], storage: &Storage) -> Result<S
     findings.push(runner(config::var(env, RUNNER_FACTS)));
     match &config {
         Some(config) => remote(config, identifier.as_deref(), storage, &mut findings),
+        None if mcp_only => {}
         None => {
             for check in ["network", "clock", "credentials", "connections", "accounts"] {
                 findings.push(Finding::skipped(check, "needs the variables"));
             }
         }
     }
+    if let Some(endpoint) = &server {
+        findings.push(mcp_server(endpoint));
+    }
+    if let Some(invalid) = unusable {
+        findings.push(Finding::fail("mcp server", invalid));
+    }
     conclude(findings)
+}
+
+/// The hosted MCP server opens a session and lists its tools.
+fn mcp_server(endpoint: &Endpoint) -> Finding {
+    let http = WakiClient;
+    match Server::connect(&http, endpoint).and_then(|server| server.tools()) {
+        Ok(tools) => {
+            let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
+            Finding::pass(
+                "mcp server",
+                format!("{} serves {} tools: {}", endpoint.shown, names.len(), names.join(", ")),
+            )
+        }
+        Err(failure) => Finding::fail("mcp server", failure),
+    }
 }
 
 /// The checks that talk to the environment.

@@ -9,16 +9,18 @@ use super::account::{
     active_account_as_is, authorization_needed, find_connection, find_or_create_account, find_provider_connection,
     summary,
 };
-use super::operation::{Context, RemoteOperation};
+use super::operation::{Context, HostedOperation, RemoteOperation};
 use super::{errors, get_tool, input};
 use crate::cli::Args;
-use crate::output::{Code, Failure, Success};
+use crate::hosted::{Called, Server};
+use crate::output::{ActionRequired, Code, Failure, Success};
 use crate::results::{self, Budget};
 use crate::scalekit::accounts::Account;
 use crate::scalekit::connections::Connection;
 use crate::scalekit::tools::{self, EXECUTE_PATH, ExecuteRequest, Tool};
 use crate::scalekit::{ApiError, ErrorResponse, Scalekit};
 use crate::schema;
+use crate::storage::Storage;
 
 /// `--execute-tool --tool-name T [--connection-name C] --tool-input JSON|@FILE|- [--dry-run]
 /// [--max-output-bytes N] [--identifier I]`.
@@ -56,6 +58,60 @@ impl RemoteOperation for ExecuteTool {
             }
             Err(failure) => Err(failure.warn(warnings)),
         }
+    }
+}
+
+impl HostedOperation for ExecuteTool {
+    /// Runs the tool through a hosted MCP server: the input is checked against the server's schema
+    /// of the tool before the call, as for REST; the URL fixes the user and the connections.
+    fn run_hosted(self, server: &Server, storage: &Storage) -> Result<Success, Failure> {
+        let mut warnings = Vec::new();
+        if self.connection_name.is_some() {
+            warnings.push("--connection-name was ignored: with an MCP URL the URL fixes the connections".to_owned());
+        }
+        match execute_hosted(server, &self) {
+            Ok(mut success) => {
+                success.warnings.extend(warnings);
+                Ok(results::fit(success, "data", self.budget, storage.state_dir(), &self.tool_name))
+            }
+            Err(failure) => Err(failure.warn(warnings)),
+        }
+    }
+}
+
+/// The hosted steps: read the input, find the tool and check the input against its schema, call it.
+fn execute_hosted(server: &Server, request: &ExecuteTool) -> Result<Success, Failure> {
+    let name = request.tool_name.as_str();
+    let params = Value::Object(input::json_object("--tool-input", &request.tool_input, true)?);
+    let tools = server.tools()?;
+    let tool = tools.iter().find(|t| t.name == name).ok_or_else(|| get_tool::not_served(server, name, &tools))?;
+    let warnings = check_input(request, tool, &params)?;
+    let mut described = Success::default().with("tool_name", name).with("mcp_server", server.shown);
+    described.warnings.extend(warnings);
+    if request.dry_run {
+        let shown = json!({"method": "tools/call", "params": {"name": name, "arguments": params}});
+        return Ok(described.with("dry_run", true).with("request", shown));
+    }
+    match server.call(name, &params)? {
+        Called::Data(data) => Ok(described.with("data", data)),
+        Called::Failed { text, link: Some(link) } => Err(Failure::new(
+            Code::AuthorizationRequired,
+            format!("cannot run {name}: the MCP server asks for authorization: {text}"),
+            "Show the person the link verbatim; once they have authorized, run the same command again.",
+        )
+        .action(ActionRequired {
+            kind: "authorize",
+            message: "Open this link to authorize the connection, then tell me when it is done.".to_owned(),
+            link: Some(link),
+            expires_at: None,
+        })
+        .with("tool_name", name)),
+        Called::Failed { text, link: None } => Err(Failure::new(
+            Code::ToolError,
+            format!("the tool failed: {text}"),
+            "Read the server's message; fix the input or retry later, and do not retry writes blindly.",
+        )
+        .with("tool_name", name)),
     }
 }
 

@@ -7,14 +7,16 @@ use agent_auth_contract::shell;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::operation::{Context, RemoteOperation};
+use super::operation::{Context, HostedOperation, RemoteOperation};
 use crate::cli::{Args, usage};
+use crate::hosted::Server;
 use crate::output::{Code, Failure, Success};
 use crate::relevance;
 use crate::scalekit::Scalekit;
 use crate::scalekit::connections;
 use crate::scalekit::tools::{self, Tool, ToolPage, ToolQuery};
 use crate::schema;
+use crate::storage::Storage;
 
 /// `--get-tool [--provider P] [--tool-name T]... [--query Q] [--summary] [--page-size N] [--page-token X]`.
 pub struct GetTool {
@@ -75,15 +77,7 @@ impl RemoteOperation for GetTool {
                 "Search with --query 'what you want to do', or look tools up by name with --tool-name T.",
             ));
         }
-        let offset = match page_token.as_deref().filter(|t| !t.is_empty()) {
-            None => 0,
-            Some(token) => token.parse().map_err(|_| {
-                usage(
-                    format!("--page-token {token} is not from a --query search"),
-                    "Pass the next_page_token of the same --get-tool --query call, or leave --page-token out.",
-                )
-            })?,
-        };
+        let offset = offset_of(page_token.as_deref())?;
         let limit = page_size.map_or(SEARCH_PAGE, |n| n as usize);
         Ok(GetTool { mode: Mode::Search(Search { text, provider, limit, offset }), summary })
     }
@@ -93,6 +87,91 @@ impl RemoteOperation for GetTool {
             Mode::List(query) => list(ctx, query, self.summary),
             Mode::Search(search) => search.run(ctx, self.summary),
         }
+    }
+}
+
+impl HostedOperation for GetTool {
+    /// The same listing from a hosted MCP server's `tools/list`, every option applied here:
+    /// `--provider` as the names' prefix (`NOTION`: `notion_...`), `--tool-name`, `--query`,
+    /// `--summary`, and pages by offset.
+    fn run_hosted(self, server: &Server, _: &Storage) -> Result<Success, Failure> {
+        let provider = match &self.mode {
+            Mode::Search(search) => search.provider.as_deref(),
+            Mode::List(query) => query.provider.as_deref(),
+        };
+        let prefix = provider.map(|p| format!("{}_", p.to_lowercase()));
+        let catalogue: Vec<Tool> = server
+            .tools()?
+            .into_iter()
+            .filter(|t| prefix.as_ref().is_none_or(|p| t.name.to_lowercase().starts_with(p.as_str())))
+            .collect();
+        let mut success = Success::default().with("mcp_server", server.shown);
+        let (chosen, offset, limit): (Vec<&Tool>, usize, Option<usize>) = match &self.mode {
+            Mode::Search(search) => {
+                let ranked = relevance::rank(&search.text, &catalogue);
+                if ranked.is_empty() {
+                    success
+                        .warnings
+                        .push(format!("no tool of the MCP server at {} matches; try other words", server.shown));
+                }
+                (ranked, search.offset, Some(search.limit))
+            }
+            Mode::List(query) => {
+                let missing: Vec<&str> = query
+                    .names
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|n| !catalogue.iter().any(|t| t.name == *n))
+                    .collect();
+                if let [only] = missing.as_slice() {
+                    return Err(not_served(server, only, &catalogue));
+                }
+                if !missing.is_empty() {
+                    return Err(not_found(&missing, None).with("mcp_server", server.shown));
+                }
+                let listed: Vec<&Tool> =
+                    catalogue.iter().filter(|t| query.names.is_empty() || query.names.contains(&t.name)).collect();
+                if let [only] = query.names.as_slice()
+                    && let Some(tool) = listed.iter().find(|t| &t.name == only)
+                {
+                    success = success.with("tool", tool);
+                }
+                (listed, offset_of(query.page_token.as_deref())?, query.page_size.map(|n| n as usize))
+            }
+        };
+        let end = limit.map_or(chosen.len(), |n| chosen.len().min(offset.saturating_add(n)));
+        let page = chosen.get(offset..end).unwrap_or_default().iter().copied();
+        let next = if end < chosen.len() { end.to_string() } else { String::new() };
+        Ok(success
+            .with("tools", entries(page, self.summary))
+            .with("next_page_token", next)
+            .with("total_size", chosen.len()))
+    }
+}
+
+/// `TOOL_NOT_FOUND` for `name`, which the hosted server's `catalogue` lacks, naming its lookalike.
+pub fn not_served(server: &Server, name: &str, catalogue: &[Tool]) -> Failure {
+    let failure = not_found(&[name], None).with("mcp_server", server.shown);
+    match schema::closest(name, catalogue.iter().map(|t| t.name.as_str())) {
+        Some(close) => {
+            let mut failure = failure.with("did_you_mean", close);
+            failure.hint = format!("Did you mean {close}? next is the command with it.");
+            failure
+        }
+        None => failure,
+    }
+}
+
+/// A page token of ours: how many tools came before the page.
+fn offset_of(token: Option<&str>) -> Result<usize, Failure> {
+    match token.filter(|t| !t.is_empty()) {
+        None => Ok(0),
+        Some(token) => token.parse().map_err(|_| {
+            usage(
+                format!("--page-token {token} is not from an earlier --get-tool call"),
+                "Pass the next_page_token of the same --get-tool call, or leave --page-token out.",
+            )
+        }),
     }
 }
 
@@ -247,6 +326,7 @@ fn fetch(ctx: &Context, query: &ToolQuery) -> Result<ToolPage, Failure> {
 #[derive(Serialize)]
 struct Summary<'t> {
     name: &'t str,
+    #[serde(skip_serializing_if = "str::is_empty")]
     provider: &'t str,
     /// The first sentence of the description.
     about: String,

@@ -1,9 +1,10 @@
 //! MCP configs and per-user instances (reference §4.9): `POST`/`GET /api/v1/mcp/configs`,
-//! `POST /api/v1/mcp/instances`, `GET /api/v1/mcp/instances/{id}` and
-//! `POST /api/v1/mcp/instances/{id}:get_auth_state`.
+//! `POST /api/v1/mcp/instances`, `GET /api/v1/mcp/instances/{id}`,
+//! `POST /api/v1/mcp/instances/{id}:get_auth_state`, and a config's session tokens and accounts
+//! (`POST /api/v1/mcp/configs/{id}/tokens`, `.../connected_accounts`).
 //!
-//! An instance's `url` is pre-authenticated: whoever holds it acts as the user. It is kept in
-//! [`Instance::url`] and must only ever reach stdout.
+//! An instance's `url` and a session token are credentials: whoever holds one acts as the user.
+//! They are kept in [`Instance::url`] and [`SessionToken::token`] and must only ever reach stdout.
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
@@ -152,6 +153,28 @@ struct AuthState {
     connections: Vec<ConnectionState>,
 }
 
+#[derive(Deserialize)]
+struct ConfigAccounts {
+    #[serde(default, deserialize_with = "null_as_default")]
+    connected_accounts: Vec<ConnectionState>,
+}
+
+/// A bearer for a config's server URL, acting for one user.
+#[derive(Deserialize)]
+pub struct SessionToken {
+    /// The bearer value (a JWT).
+    pub token: String,
+    /// RFC 3339 time it stops working.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub expires_at: String,
+}
+
+impl std::fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionToken").field("token", &"<redacted>").field("expires_at", &self.expires_at).finish()
+    }
+}
+
 /// `POST /api/v1/mcp/configs`. A taken name comes back as `ApiError::Status` with 409.
 pub fn create_config(sk: &Scalekit, name: &str, description: &str, mappings: &[Mapping]) -> Result<Config, ApiError> {
     let mappings: Vec<Value> =
@@ -198,6 +221,32 @@ pub fn auth_state(sk: &Scalekit, id: &str, include_links: bool) -> Result<Vec<Co
     let query = if include_links { vec![("include_auth_links", "true".to_owned())] } else { Vec::new() };
     let state: AuthState = sk.request("POST", &path, &query, None, "MCP instance auth state")?;
     Ok(state.connections)
+}
+
+/// `POST /api/v1/mcp/configs/{id}/tokens {identifier, expiry: "{seconds}s"}`. Scalekit answers
+/// 400 when a connection of the config has no ACTIVE account for the user.
+pub fn create_session_token(
+    sk: &Scalekit,
+    config_id: &str,
+    identifier: &str,
+    seconds: u64,
+) -> Result<SessionToken, ApiError> {
+    let path = format!("/api/v1/mcp/configs/{}/tokens", encode_component(config_id));
+    sk.post(&path, &json!({"identifier": identifier, "expiry": format!("{seconds}s")}), "MCP session token")
+}
+
+/// `POST /api/v1/mcp/configs/{id}/connected_accounts {identifier, include_auth_link}`: each
+/// connection of the config with the user's account (and a fresh link when asked for).
+pub fn config_accounts(
+    sk: &Scalekit,
+    config_id: &str,
+    identifier: &str,
+    include_links: bool,
+) -> Result<Vec<ConnectionState>, ApiError> {
+    let path = format!("/api/v1/mcp/configs/{}/connected_accounts", encode_component(config_id));
+    let body = json!({"identifier": identifier, "include_auth_link": include_links});
+    let accounts: ConfigAccounts = sk.post(&path, &body, "MCP config accounts")?;
+    Ok(accounts.connected_accounts)
 }
 
 #[cfg(test)]

@@ -44,7 +44,8 @@ pub struct Tool {
     pub name: String,
     /// What it does.
     pub description: String,
-    /// e.g. `NOTION`.
+    /// e.g. `NOTION`; empty for a hosted MCP server's tool (MCP names no provider).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub provider: String,
     /// The JSON Schema of `--tool-input`.
     pub input_schema: Value,

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use crate::flows::{errors, wait};
 use crate::output::{self, Code, Failure, Success};
-use crate::scalekit::mcp::{self, ConnectionState, Instance};
+use crate::scalekit::mcp::{self, ConnectionState};
 use crate::scalekit::{ApiError, ErrorResponse, Scalekit};
 
 /// Gets or creates the user's instance of the config, and waits for the person when `wait` is given.
@@ -23,7 +23,7 @@ pub fn ensure(sk: &Scalekit, config_name: &str, identifier: &str, wait: Option<u
         instance_id: instance.id.clone(),
         config_name: Some(config_name.to_owned()),
         identifier: identifier.to_owned(),
-        instance,
+        url: Some(instance.url),
         states,
     };
     report(sk, view, wait, true)
@@ -43,21 +43,45 @@ pub fn auth_state(sk: &Scalekit, instance_id: &str) -> Result<Success, Failure> 
         instance_id: id.to_owned(),
         config_name,
         identifier: instance.user_identifier.clone(),
-        instance,
+        url: Some(instance.url),
         states,
     };
     report(sk, view, None, false)
 }
 
+/// `AUTHORIZATION_REQUIRED` for the connections of config `config_name` (its `states` for the
+/// user) that are not active, with their links.
+pub fn config_not_ready(config_name: &str, identifier: &str, states: Vec<ConnectionState>) -> Failure {
+    let view = View {
+        instance_id: String::new(),
+        config_name: Some(config_name.to_owned()),
+        identifier: identifier.to_owned(),
+        url: None,
+        states,
+    };
+    let links = links_of(&view.states);
+    not_ready(
+        &view,
+        &links,
+        String::new(),
+        "Show the person each link verbatim; once they have authorized, run the same command again.",
+    )
+}
+
 fn config_not_found(name: &str, r: ErrorResponse) -> Failure {
     let mut failure = errors::status(r);
-    failure.code = Code::McpConfigNotFound;
-    failure.message = format!("no MCP config named {name}");
-    failure.hint = format!(
+    let missing = missing_config(name);
+    (failure.code, failure.message, failure.hint) = (missing.code, missing.message.clone(), missing.hint.clone());
+    failure.with("config_name", name)
+}
+
+/// `MCP_CONFIG_NOT_FOUND` for the config `name`, with how to find or create it.
+pub fn missing_config(name: &str) -> Failure {
+    let hint = format!(
         "Check the name with agent-auth --list-mcp-configs, or create it: agent-auth --create-mcp-config --name {} --tools CONNECTION[:tool1,tool2].",
         shell::word(name)
     );
-    failure.with("config_name", name)
+    Failure::new(Code::McpConfigNotFound, format!("no MCP config named {name}"), hint).with("config_name", name)
 }
 
 fn instance_not_found(id: &str, r: ErrorResponse) -> Failure {
@@ -68,12 +92,14 @@ fn instance_not_found(id: &str, r: ErrorResponse) -> Failure {
     failure.with("instance_id", id)
 }
 
-/// An instance with the state of each of its connections.
+/// An instance (or a config, for one user) with the state of each of its connections.
 struct View {
+    /// Empty for a config.
     instance_id: String,
     config_name: Option<String>,
     identifier: String,
-    instance: Instance,
+    /// The instance's pre-authenticated URL.
+    url: Option<String>,
     states: Vec<ConnectionState>,
 }
 
@@ -104,11 +130,15 @@ impl View {
             })
             .collect();
         let mut m = Map::new();
-        m.insert("instance_id".into(), self.instance_id.clone().into());
+        if !self.instance_id.is_empty() {
+            m.insert("instance_id".into(), self.instance_id.clone().into());
+        }
         m.insert("config_name".into(), self.config_name.clone().map_or(Value::Null, Value::from));
         m.insert("identifier".into(), self.identifier.clone().into());
-        // Pre-authenticated: stdout only.
-        m.insert("url".into(), self.instance.url.clone().into());
+        if let Some(url) = &self.url {
+            // Pre-authenticated: stdout only.
+            m.insert("url".into(), url.clone().into());
+        }
         m.insert("ready".into(), self.ready().into());
         m.insert("connections".into(), Value::Array(connections));
         m

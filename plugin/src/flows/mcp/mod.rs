@@ -1,17 +1,19 @@
 //! MCP configs and per-user instances (the AgentKit flow for Claude Managed Agents and OpenClaw):
 //! create a config once ([`configs`]), then ensure each user's instance and tell the person which
-//! connections still need authorizing ([`instances`]).
+//! connections still need authorizing ([`instances`]), or create a session token for the
+//! config's server URL ([`sessions`]).
 //!
-//! An instance's `url` is pre-authenticated. It goes into the stdout JSON only: never into an
-//! error message, a hint, a progress line or the audit trail.
+//! An instance's `url` is pre-authenticated, and a session token is a credential. They go into the
+//! stdout JSON only: never into an error message, a hint, a progress line or the audit trail.
 
 mod configs;
 mod instances;
+mod sessions;
 
-use agent_auth_contract::option::{CONFIG_NAME, DESCRIPTION, INSTANCE_ID, NAME, TOOLS, WAIT};
+use agent_auth_contract::option::{CONFIG_NAME, DESCRIPTION, EXPIRY, EXPIRY_SECONDS, INSTANCE_ID, NAME, TOOLS, WAIT};
 
 use super::operation::{Context, RemoteOperation};
-use crate::cli::Args;
+use crate::cli::{Args, usage};
 use crate::output::{Failure, Success};
 use crate::scalekit::mcp::Mapping;
 
@@ -76,5 +78,35 @@ impl RemoteOperation for AuthState {
 
     fn run(self, ctx: &Context) -> Result<Success, Failure> {
         instances::auth_state(&ctx.sk, &self.instance_id)
+    }
+}
+
+/// `--create-mcp-session-token --config-name N [--identifier I] [--expiry SECONDS]`.
+pub struct CreateSessionToken {
+    config_name: String,
+    seconds: u64,
+}
+
+/// A session token's lifetime when `--expiry` does not say.
+const DEFAULT_EXPIRY: u64 = 3600;
+
+impl RemoteOperation for CreateSessionToken {
+    fn parse(args: &Args) -> Result<Self, Failure> {
+        let seconds = args.number(&EXPIRY).unwrap_or(DEFAULT_EXPIRY);
+        if !EXPIRY_SECONDS.contains(&seconds) {
+            return Err(usage(
+                format!("--expiry {seconds} is out of range"),
+                format!(
+                    "Pass --expiry SECONDS from {} to {} (Scalekit's limits), or leave it out for {DEFAULT_EXPIRY}.",
+                    EXPIRY_SECONDS.start(),
+                    EXPIRY_SECONDS.end()
+                ),
+            ));
+        }
+        Ok(CreateSessionToken { config_name: args.required(&CONFIG_NAME), seconds })
+    }
+
+    fn run(self, ctx: &Context) -> Result<Success, Failure> {
+        sessions::create(&ctx.sk, &self.config_name, ctx.user(), self.seconds)
     }
 }
