@@ -56,11 +56,13 @@ fn run(args: &Args, env: &[(String, String)]) -> Result<Success, Failure> {
         Kind::Remote(operation) => operation,
     };
     if let Some(endpoint) = Endpoint::from_env(env) {
-        let endpoint = endpoint?;
-        match remote_operation {
-            Remote::GetTool => return hosted::<get_tool::GetTool>(args, env, &storage, &endpoint),
-            Remote::ExecuteTool => return hosted::<execute::ExecuteTool>(args, env, &storage, &endpoint),
-            _ if Config::from_env(env).is_err() => return Err(not_available(args, &endpoint)),
+        match (remote_operation, endpoint) {
+            (Remote::GetTool, endpoint) => return hosted::<get_tool::GetTool>(args, env, &storage, &endpoint?),
+            (Remote::ExecuteTool, endpoint) => {
+                return hosted::<execute::ExecuteTool>(args, env, &storage, &endpoint?);
+            }
+            // The rest go to Scalekit's API when the credentials are there, whatever the MCP URL.
+            (_, endpoint) if Config::from_env(env).is_err() => return Err(not_available(args, &endpoint?)),
             _ => {}
         }
     }
@@ -105,18 +107,26 @@ fn remote<T: RemoteOperation>(args: &Args, env: &[(String, String)], storage: &S
     let result = operation.run(&ctx).map_err(|failure| corrected(failure, args));
     // The user asked for; an optional one is only a default, and the result says whom it served.
     let user = ctx.identifier.as_deref().filter(|_| spec.user == User::Required);
-    record(args, storage, user, ctx.agent_run_id, (started, timer), &result);
+    let called = Called { connection: args.text(&CONNECTION_NAME), identifier: user, agent_run_id: ctx.agent_run_id };
+    record(args, storage, called, (started, timer), &result);
     if !prompted {
         return result;
     }
-    let warning =
-        "no identifier was configured; set TOOL_IDENTIFIER (or pass --identifier) to skip the question".to_owned();
+    let warning = "no identifier was configured; set TOOL_IDENTIFIER (or pass --identifier) to skip the question";
+    warned_first(result, warning.to_owned())
+}
+
+/// `result` with `warning` before its other warnings.
+fn warned_first(result: Result<Success, Failure>, warning: String) -> Result<Success, Failure> {
     match result {
         Ok(mut success) => {
             success.warnings.insert(0, warning);
             Ok(success)
         }
-        Err(failure) => Err(failure.warn(vec![warning])),
+        Err(mut failure) => {
+            failure.warnings.insert(0, warning);
+            Err(failure)
+        }
     }
 }
 
@@ -135,8 +145,24 @@ fn hosted<T: HostedOperation>(
     let result = Server::connect(&http, endpoint)
         .and_then(|server| operation.run_hosted(&server, storage))
         .map_err(|failure| corrected(failure, args));
-    record(args, storage, None, agent_run_id.as_deref(), (started, timer), &result);
-    result
+    // The URL chose the connection and the user, whatever the command line said.
+    let called = Called { connection: None, identifier: None, agent_run_id: agent_run_id.as_deref() };
+    record(args, storage, called, (started, timer), &result);
+    let acts_for_a_user = args.operation().user == User::Required;
+    match args.text(&IDENTIFIER).filter(|_| acts_for_a_user) {
+        Some(id) => warned_first(
+            result,
+            format!("--identifier {id} was ignored: the MCP URL acts for the user it was made for"),
+        ),
+        None => result,
+    }
+}
+
+/// Whom and what an audited call acted on.
+struct Called<'a> {
+    connection: Option<&'a str>,
+    identifier: Option<&'a str>,
+    agent_run_id: Option<&'a str>,
 }
 
 /// `--agent-run-id`, else `AGENT_RUN_ID`.
@@ -152,8 +178,7 @@ fn agent_run_id(args: &Args, env: &[(String, String)]) -> Option<String> {
 fn record(
     args: &Args,
     storage: &Storage,
-    identifier: Option<&str>,
-    agent_run_id: Option<&str>,
+    called: Called,
     (started, timer): (i64, Instant),
     result: &Result<Success, Failure>,
 ) {
@@ -161,10 +186,10 @@ fn record(
     let Some(recorded) = spec.audit.as_ref().filter(|_| !args.has(&DRY_RUN)) else { return };
     let entry = Entry {
         operation: spec.flag,
-        connection: args.text(&CONNECTION_NAME),
-        identifier,
+        connection: called.connection,
+        identifier: called.identifier,
         target: audit::target(recorded, args),
-        agent_run_id,
+        agent_run_id: called.agent_run_id,
         started,
         duration_ms: timer.elapsed().as_millis(),
     };

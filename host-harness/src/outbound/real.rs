@@ -184,6 +184,8 @@ fn causes<'e>(
 /// Maps a reqwest failure to the closest `wasi:http` error code, by the types in its source chain:
 /// a timeout, a [`DnsFailure`], a rustls error (certificate or handshake), a refused connection.
 fn classify(err: reqwest::Error) -> HttpError {
+    // The URL may carry a credential in its query (an MCP instance URL): never in a message.
+    let err = err.without_url();
     if err.is_timeout() {
         return HttpError::ConnectionTimeout;
     }
@@ -203,4 +205,35 @@ fn classify(err: reqwest::Error) -> HttpError {
     }
     let chain = causes(&err).map(ToString::to_string).collect::<Vec<_>>().join(": ");
     HttpError::InternalError(Some(if err.is_connect() { format!("connection failed: {chain}") } else { chain }))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+
+    use super::*;
+
+    /// A server that answers anything with bytes that are not HTTP.
+    fn garbage_server() -> std::net::SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let _ = stream.read(&mut [0; 4096]);
+                let _ = stream.write_all(b"NOT HTTP AT ALL\r\n\r\n");
+            }
+        });
+        addr
+    }
+
+    #[test]
+    fn a_failure_never_names_the_url_whose_query_may_hold_a_credential() {
+        let addr = garbage_server();
+        let url = format!("http://{addr}/mcp/v3/instances/mcpi_1?token=s3cret-in-the-query");
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let err = runtime.block_on(reqwest::Client::new().get(&url).send()).expect_err("not HTTP");
+        assert!(err.to_string().contains("s3cret"), "reqwest names the URL: {err}");
+        let HttpError::InternalError(Some(text)) = classify(err) else { panic!("an internal error") };
+        assert!(!text.contains("s3cret") && !text.contains("/mcp/"), "{text}");
+    }
 }

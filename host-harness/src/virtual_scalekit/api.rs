@@ -310,9 +310,19 @@ pub(super) enum Refusal {
     /// The input breaks the tool's schema.
     Invalid(Vec<Value>),
     /// The provider refused the stored credentials.
-    ProviderUnauthorized { execution_id: String },
+    ProviderUnauthorized {
+        /// `exec_...`
+        execution_id: String,
+    },
     /// The tool ran and failed.
-    Failed { execution_id: String, code: &'static str, message: String },
+    Failed {
+        /// `exec_...`
+        execution_id: String,
+        /// The provider's code, e.g. `object_not_found`.
+        code: &'static str,
+        /// The provider's message.
+        message: String,
+    },
 }
 
 impl Refusal {

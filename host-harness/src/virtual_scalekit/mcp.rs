@@ -4,6 +4,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use agent_auth_contract::option::{EXPIRY_DEFAULT_SECONDS, EXPIRY_SECONDS};
 use agent_auth_contract::rfc3339;
 use serde_json::{Value, json};
 
@@ -21,9 +22,6 @@ const CONFIGS_PAGE: PageLimit = PageLimit::AtMost(30);
 const MAX_MAPPINGS: usize = 25;
 /// Longest config name.
 const MAX_NAME: usize = 100;
-/// A session token's lifetime: the default, and the range `expiry` may ask for.
-const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
-const TOKEN_LIFETIMES: std::ops::RangeInclusive<u64> = 60..=86_400;
 /// Longest identifier of a session token.
 const MAX_IDENTIFIER: usize = 255;
 
@@ -285,16 +283,16 @@ fn session_token(state: &mut State, req: &Request, config_id: &str) -> Result<Re
         violations.push(schema::violation("identifier", description, "string.max_len"));
     }
     let lifetime = match expiry {
-        "" => Some(TOKEN_LIFETIME),
+        "" => Some(Duration::from_secs(EXPIRY_DEFAULT_SECONDS)),
         text => text
             .strip_suffix('s')
             .and_then(|n| n.parse().ok())
-            .filter(|n| TOKEN_LIFETIMES.contains(n))
+            .filter(|n| EXPIRY_SECONDS.contains(n))
             .map(Duration::from_secs),
     };
     if lifetime.is_none() {
         let description =
-            format!("value must be a duration from {}s to {}s", TOKEN_LIFETIMES.start(), TOKEN_LIFETIMES.end());
+            format!("value must be a duration from {}s to {}s", EXPIRY_SECONDS.start(), EXPIRY_SECONDS.end());
         violations.push(schema::violation("expiry", description, "duration.within"));
     }
     if !violations.is_empty() {
@@ -312,7 +310,9 @@ fn session_token(state: &mut State, req: &Request, config_id: &str) -> Result<Re
         return Err(gateway_error(400, &message, "FAILED_PRECONDITION", None));
     }
     let token = format!("eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.{}.{}", state.secret(), state.secret());
-    let expires = SystemTime::now() + lifetime.unwrap_or(TOKEN_LIFETIME);
+    let now = SystemTime::now();
+    let expires = now + lifetime.unwrap_or(Duration::from_secs(EXPIRY_DEFAULT_SECONDS));
+    state.mcp_session_tokens.retain(|t| t.expires > now);
     state.mcp_session_tokens.push(McpSessionToken {
         token: token.clone(),
         config_id: config.id,

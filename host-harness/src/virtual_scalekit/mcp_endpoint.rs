@@ -29,11 +29,24 @@ struct Grant {
     config_id: String,
 }
 
-/// Answers a request to `/mcp/...`.
+/// Answers a request to `/mcp/...`: 404 for no server there, 401 for a credential it does not
+/// take, 403 for a request from another origin, 405 for other than POST.
 pub fn route(state: &mut State, req: &Request) -> Response {
     let Some(grant) = grant(state, req) else {
         return if known_path(state, &req.path) { unauthorized() } else { not_found() };
     };
+    // A page of another site must not reach a server on loopback (DNS rebinding).
+    if req.header("origin").is_some_and(|origin| origin != state.base_url) {
+        return json_response(
+            403,
+            json!({"error": "forbidden", "error_description": "requests from another origin are refused"}),
+        );
+    }
+    if let Some(version) = req.header("mcp-protocol-version").filter(|v| !PROTOCOL_VERSIONS.contains(v)) {
+        let message =
+            format!("unsupported MCP-Protocol-Version {version}; this server speaks {}", PROTOCOL_VERSIONS.join(", "));
+        return rpc_reply(req, 400, &Value::Null, Err((INVALID_REQUEST, message)));
+    }
     if req.method != "POST" {
         // No server-initiated stream and no sessions to end.
         let mut refused =
@@ -45,12 +58,19 @@ pub fn route(state: &mut State, req: &Request) -> Response {
         Ok(message) => message,
         Err(e) => return rpc_reply(req, 400, &Value::Null, Err((PARSE_ERROR, format!("parse error: {e}")))),
     };
-    let (Some(method), Some(id)) = (message.get("method").and_then(Value::as_str), message.get("id")) else {
-        return if message.is_object() {
+    let method = message.get("method").and_then(Value::as_str);
+    let answer = message.get("result").is_some() || message.get("error").is_some();
+    let (Some(method), Some(id)) = (method, message.get("id")) else {
+        return if message.is_object() && (method.is_some() || answer) {
             // A notification or a response: accepted, nothing to answer.
-            Response { status: 202, content_type: "application/json".into(), headers: Vec::new(), body: Bytes::new() }
+            Response { status: 202, content_type: String::new(), headers: Vec::new(), body: Bytes::new() }
         } else {
-            rpc_reply(req, 400, &Value::Null, Err((INVALID_REQUEST, "one JSON-RPC message per request".into())))
+            rpc_reply(
+                req,
+                400,
+                &Value::Null,
+                Err((INVALID_REQUEST, "one JSON-RPC request, notification or response per POST".into())),
+            )
         };
     };
     let params = message.get("params").cloned().unwrap_or_else(|| json!({}));
@@ -86,7 +106,10 @@ fn grant(state: &State, req: &Request) -> Option<Grant> {
         .mcp_configs
         .iter()
         .find(|c| c.mcp_server_url.ends_with(&req.path) && req.path.starts_with("/mcp/v3/servers/"))?;
-    let bearer = req.header("authorization")?.strip_prefix("Bearer ")?;
+    let (scheme, bearer) = req.header("authorization")?.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
     let now = SystemTime::now();
     let token =
         state.mcp_session_tokens.iter().find(|t| t.token == bearer && t.config_id == config.id && t.expires > now)?;
@@ -101,6 +124,7 @@ fn known_path(state: &State, path: &str) -> bool {
         || (path.starts_with("/mcp/v3/servers/") && state.mcp_configs.iter().any(|c| c.mcp_server_url.ends_with(path)))
 }
 
+/// 401 with `WWW-Authenticate`, so that a client knows to ask for a new credential.
 fn unauthorized() -> Response {
     let mut refused = json_response(
         401,
@@ -110,6 +134,7 @@ fn unauthorized() -> Response {
     refused
 }
 
+/// No MCP server at the path.
 fn not_found() -> Response {
     json_response(404, json!({"error": "not_found", "error_description": "no MCP server at this URL"}))
 }
@@ -206,7 +231,8 @@ fn error_result(text: String) -> Value {
 fn authorization_required(state: &mut State, mapping: &McpMapping, user: &str, why: &str) -> Value {
     let connection = mapping.connection_name.as_str();
     let oauth = state.connection(connection).is_some_and(|c| c.kind == "OAUTH");
-    let text = match state.issue_link(connection, user).filter(|_| oauth) {
+    let link = if oauth { state.issue_link(connection, user) } else { None };
+    let text = match link {
         Some((link, _)) => format!(
             "Authorization required: {connection} {why} for {user}. Ask the user to open this link and authorize, then call the tool again: {link}"
         ),
@@ -226,7 +252,8 @@ fn rpc_message(id: &Value, outcome: Result<Value, (i64, String)>) -> Value {
 /// The response as JSON, or as one SSE event for a client that accepts only that.
 fn rpc_reply(req: &Request, status: u16, id: &Value, outcome: Result<Value, (i64, String)>) -> Response {
     let message = rpc_message(id, outcome);
-    if accepts(req, "text/event-stream") && !accepts(req, "application/json") {
+    // A refused request is answered before any stream: plain JSON with its status.
+    if status == 200 && accepts(req, "text/event-stream") && !accepts(req, "application/json") {
         return sse(vec![message]);
     }
     json_response(status, message)

@@ -79,7 +79,7 @@ impl Request {
 pub struct Response {
     /// Status code.
     pub status: u16,
-    /// Content type.
+    /// Content type; empty for a body-less answer that has none.
     pub content_type: String,
     /// Extra headers.
     pub headers: Vec<(String, String)>,
@@ -178,7 +178,9 @@ impl Interceptor for VirtualScalekit {
             body: request.body,
         });
         let mut headers = response.headers;
-        headers.push(("content-type".into(), response.content_type));
+        if !response.content_type.is_empty() {
+            headers.push(("content-type".into(), response.content_type));
+        }
         Ok(CannedResponse { status: response.status, headers, body: response.body })
     }
 }

@@ -123,13 +123,15 @@ pub fn serve_stream<S: Read + Write>(
         });
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
         let mut head = format!(
-            "HTTP/1.1 {} {}\r\ndate: {}\r\ncontent-type: {}\r\ncontent-length: {}\r\n",
+            "HTTP/1.1 {} {}\r\ndate: {}\r\ncontent-length: {}\r\n",
             response.status,
             reason(response.status),
             http_date::format(now),
-            response.content_type,
             response.body.len()
         );
+        if !response.content_type.is_empty() {
+            head.push_str(&format!("content-type: {}\r\n", response.content_type));
+        }
         for (k, v) in &response.headers {
             head.push_str(&format!("{k}: {v}\r\n"));
         }
@@ -164,6 +166,7 @@ fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         201 => "Created",
+        202 => "Accepted",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",

@@ -263,8 +263,8 @@ impl McpConfig {
     }
 }
 
-/// A user's instance of an MCP config.
-#[derive(Debug, Clone)]
+/// A user's instance of an MCP config (its `Debug` hides the URL and the secret).
+#[derive(Clone)]
 pub struct McpInstance {
     /// `mcpi_...`
     pub id: String,
@@ -282,8 +282,9 @@ pub struct McpInstance {
     pub secret: String,
 }
 
-/// A session token for a config's server URL (`POST /api/v1/mcp/configs/{id}/tokens`).
-#[derive(Debug, Clone)]
+/// A session token for a config's server URL (`POST /api/v1/mcp/configs/{id}/tokens`; its
+/// `Debug` hides the token).
+#[derive(Clone)]
 pub struct McpSessionToken {
     /// The bearer value.
     pub token: String,
@@ -293,6 +294,24 @@ pub struct McpSessionToken {
     pub identifier: String,
     /// When it stops working.
     pub expires: SystemTime,
+}
+
+impl fmt::Debug for McpInstance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("McpInstance")
+            .field("id", &self.id)
+            .field("user_identifier", &self.user_identifier)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for McpSessionToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("McpSessionToken")
+            .field("config_id", &self.config_id)
+            .field("identifier", &self.identifier)
+            .finish_non_exhaustive()
+    }
 }
 
 impl McpInstance {

@@ -792,8 +792,26 @@ fn mcp_credentials_are_checked_and_messages_framed_as_asked() {
         json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}),
     );
     assert_eq!(status, 404);
-    let (status, _, body) = mcp_post(&double, &url, &[("accept", "text/event-stream")], json!({}));
-    assert_eq!(status, 202, "{body}");
+    let (status, content_type, body) = mcp_post(
+        &double,
+        &url,
+        &[("accept", "text/event-stream")],
+        json!({"jsonrpc": "2.0", "method": "notifications/cancelled"}),
+    );
+    assert_eq!(
+        (status, content_type.as_str(), body.as_str()),
+        (202, "", ""),
+        "a notification is accepted, with no body"
+    );
+    let (status, _, body) = mcp_post(&double, &url, &[], json!({}));
+    assert_eq!(status, 400, "neither a request, a notification nor a response: {body}");
+    let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+    let (status, _, _) = mcp_post(&double, &url, &[("origin", "http://evil.example")], ping.clone());
+    assert_eq!(status, 403, "a page of another site is refused");
+    let (status, _, body) = mcp_post(&double, &url, &[("mcp-protocol-version", "1999-01-01")], ping.clone());
+    assert_eq!(status, 400, "an unsupported protocol version is refused: {body}");
+    let (status, _, _) = mcp_post(&double, &url, &[("mcp-protocol-version", "2025-06-18"), ("origin", BASE)], ping);
+    assert_eq!(status, 200);
     let response =
         double.handle(&request("GET", url.strip_prefix(BASE).unwrap(), &[("accept", "text/event-stream")], ""));
     assert_eq!(response.status, 405);

@@ -221,6 +221,8 @@ pub static EXPIRY: Opt = opt(
 );
 /// The lifetimes `--expiry` may ask for (Scalekit: 60 s to 24 h).
 pub const EXPIRY_SECONDS: std::ops::RangeInclusive<u64> = 60..=86_400;
+/// A session token's lifetime when `--expiry` does not say (Scalekit's default, 1 h).
+pub const EXPIRY_DEFAULT_SECONDS: u64 = 3600;
 /// `--since T`
 pub static SINCE: Opt =
     opt("since", Value::One("T"), "Entries at or after T (RFC 3339, or an age like 30m, 24h, 7d)", "24h");

@@ -92,7 +92,7 @@ const EXPIRY_SOON: i64 = 7 * 24 * 60 * 60;
 pub fn run(args: &Args, env: &[(String, String)], storage: &Storage) -> Result<Success, Failure> {
     let mut findings = Vec::new();
     let (endpoint, config) = (Endpoint::from_env(env), Config::from_env(env));
-    let mcp_only = endpoint.is_some() && config.is_err();
+    let mcp_only = matches!(endpoint, Some(Ok(_))) && config.is_err();
     // The MCP server to check, or why the configured one cannot be used.
     let (mut server, mut unusable) = (None, None);
     let config = match (config, endpoint) {

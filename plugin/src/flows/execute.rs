@@ -96,7 +96,11 @@ fn execute_hosted(server: &Server, request: &ExecuteTool) -> Result<Success, Fai
         Called::Data(data) => Ok(described.with("data", data)),
         Called::Failed { text, link: Some(link) } => Err(Failure::new(
             Code::AuthorizationRequired,
-            format!("cannot run {name}: the MCP server asks for authorization: {text}"),
+            // The link goes in action_required alone, as on the REST path.
+            format!(
+                "cannot run {name}: the MCP server asks for authorization: {}",
+                text.replace(&link, "(the link in action_required)")
+            ),
             "Show the person the link verbatim; once they have authorized, run the same command again.",
         )
         .action(ActionRequired {

@@ -46,7 +46,7 @@ impl<'a> Server<'a> {
         let mut cursor: Option<String> = None;
         for _ in 0..MAX_PAGES {
             let params = cursor.as_ref().map_or_else(|| json!({}), |c| json!({"cursor": c}));
-            let page = self.session.request("tools/list", params).map_err(|r| self.refused("tools/list", r))?;
+            let page = self.session.request("tools/list", params).map_err(|r| self.session.failure("tools/list", r))?;
             let listed = page.get("tools").and_then(Value::as_array).into_iter().flatten();
             tools.extend(listed.map(tool));
             cursor = page.get("nextCursor").and_then(Value::as_str).filter(|c| !c.is_empty()).map(str::to_owned);
@@ -67,16 +67,9 @@ impl<'a> Server<'a> {
                 format!("the MCP server at {} refused the call of {name}: {}", self.shown, e.message),
                 format!("List the server's tools and their schemas: agent-auth --get-tool --tool-name {name}"),
             ),
-            other => self.refused("tools/call", other),
+            other => self.session.failure("tools/call", other),
         })?;
         Ok(called(&result))
-    }
-
-    fn refused(&self, method: &str, refused: Refused) -> Failure {
-        match refused {
-            Refused::Rpc(e) => self.session.rpc_failure(method, e),
-            Refused::Failed(failure) => failure,
-        }
     }
 }
 
@@ -123,8 +116,10 @@ fn called(result: &Value) -> Called {
 
 /// Fields of a structured error that hold the link a person opens.
 const LINK_FIELDS: [&str; 5] = ["authorization_url", "authentication_link", "auth_link", "link", "url"];
-/// Words by which an error's text asks a person to authorize (lower case).
-const AUTHORIZE_WORDS: [&str; 7] = ["authoriz", "authoris", "authenticat", "connect", "sign in", "log in", "login"];
+/// Words by which an error's text asks a person to authorize (lower case): not a bare "connect",
+/// which a failure to reach an API also says.
+const AUTHORIZE_WORDS: [&str; 7] =
+    ["authoriz", "authoris", "authenticat", "not connected", "reconnect", "sign in", "log in"];
 
 /// The link an `isError` result asks a person to open: an http(s) URL in one of [`LINK_FIELDS`] of
 /// its `structuredContent`, else the first http(s) URL of a text that speaks of authorizing.

@@ -60,10 +60,8 @@ impl<'a> Session<'a> {
             "capabilities": {},
             "clientInfo": {"name": "agent-auth", "version": env!("CARGO_PKG_VERSION")},
         });
-        let (result, response) = session.exchange("initialize", params).map_err(|refused| match refused {
-            Refused::Rpc(e) => session.rpc_failure("initialize", e),
-            Refused::Failed(failure) => failure,
-        })?;
+        let (result, response) =
+            session.exchange("initialize", params).map_err(|refused| session.failure("initialize", refused))?;
         session.session_id = response.header("mcp-session-id").map(str::to_owned);
         session.version = result.get("protocolVersion").and_then(Value::as_str).unwrap_or(PROTOCOL_VERSION).to_owned();
         let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
@@ -79,8 +77,16 @@ impl<'a> Session<'a> {
         self.exchange(method, params).map(|(result, _)| result)
     }
 
+    /// Why `method` got no result, as a failure.
+    pub fn failure(&self, method: &str, refused: Refused) -> Failure {
+        match refused {
+            Refused::Rpc(e) => self.rpc_failure(method, e),
+            Refused::Failed(failure) => failure,
+        }
+    }
+
     /// A JSON-RPC error as a failure of `method`.
-    pub fn rpc_failure(&self, method: &str, e: RpcError) -> Failure {
+    fn rpc_failure(&self, method: &str, e: RpcError) -> Failure {
         Failure::new(
             Code::ScalekitError,
             format!("the MCP server at {} refused {method}: {} (JSON-RPC {})", self.endpoint.shown, e.message, e.code),
@@ -198,7 +204,8 @@ impl<'a> Session<'a> {
             ),
             TransportError::Failed(what) | TransportError::Sink(what) => Failure::new(
                 Code::TransportError,
-                format!("could not reach the MCP server at {shown} ({what})"),
+                // The URL's query may hold its credential: whatever the transport said, never that.
+                format!("could not reach the MCP server at {shown} ({})", what.replace(&self.endpoint.url, shown)),
                 format!("Check the network and {}, then retry.", self.endpoint.variable),
             ),
         }

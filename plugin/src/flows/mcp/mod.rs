@@ -10,7 +10,9 @@ mod configs;
 mod instances;
 mod sessions;
 
-use agent_auth_contract::option::{CONFIG_NAME, DESCRIPTION, EXPIRY, EXPIRY_SECONDS, INSTANCE_ID, NAME, TOOLS, WAIT};
+use agent_auth_contract::option::{
+    CONFIG_NAME, DESCRIPTION, EXPIRY, EXPIRY_DEFAULT_SECONDS, EXPIRY_SECONDS, INSTANCE_ID, NAME, TOOLS, WAIT,
+};
 
 use super::operation::{Context, RemoteOperation};
 use crate::cli::{Args, usage};
@@ -87,17 +89,14 @@ pub struct CreateSessionToken {
     seconds: u64,
 }
 
-/// A session token's lifetime when `--expiry` does not say.
-const DEFAULT_EXPIRY: u64 = 3600;
-
 impl RemoteOperation for CreateSessionToken {
     fn parse(args: &Args) -> Result<Self, Failure> {
-        let seconds = args.number(&EXPIRY).unwrap_or(DEFAULT_EXPIRY);
+        let seconds = args.number(&EXPIRY).unwrap_or(EXPIRY_DEFAULT_SECONDS);
         if !EXPIRY_SECONDS.contains(&seconds) {
             return Err(usage(
                 format!("--expiry {seconds} is out of range"),
                 format!(
-                    "Pass --expiry SECONDS from {} to {} (Scalekit's limits), or leave it out for {DEFAULT_EXPIRY}.",
+                    "Pass --expiry SECONDS from {} to {} (Scalekit's limits), or leave it out for {EXPIRY_DEFAULT_SECONDS}.",
                     EXPIRY_SECONDS.start(),
                     EXPIRY_SECONDS.end()
                 ),
