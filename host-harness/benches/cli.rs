@@ -1,8 +1,8 @@
 //! How close a call gets to the floor of a process per call, against the virtual Scalekit served
 //! on loopback, in one run: the requests (and token requests) of the five-step flow an agent
 //! takes; each operation's requests, wall time and peak memory beside curl sending exactly the
-//! same requests in one process; the first call with an empty compile cache, and the optimised
-//! compile it starts in the background.
+//! same requests in one process (and the tool operations through an MCP instance URL); the first
+//! call with an empty compile cache, and the optimised compile it starts in the background.
 //! Run: `cargo bench -p agent-auth --bench cli`.
 
 use std::os::unix::process::ExitStatusExt;
@@ -126,19 +126,34 @@ fn main() {
         &["--execute-tool", "--tool-name", "notion_page_get", "--connection-name", NOTION, "--tool-input", PAGE],
         &["--proxy-request", "--connection-name", NOTION, "--path", "/v1/users/me"],
     ];
-    for args in operations {
-        let requests = served_by(machine.agent_auth(args));
+    let row = |shown: String, make: &dyn Fn() -> Command| {
+        let requests = served_by(make());
         let (sent, tokens) = count(&requests);
-        let (median, min, peak) = summary((0..RUNS).map(|_| measure(machine.agent_auth(args))).collect());
+        let (median, min, peak) = summary((0..RUNS).map(|_| measure(make())).collect());
         let floor = if requests.is_empty() {
             "-".to_owned()
         } else {
             format!("{:.1} ms", summary((0..RUNS).map(|_| measure(curl(&url, &requests))).collect()).0)
         };
-        println!(
-            "{:<64} {sent:>8} {tokens:>6} {median:>6.1} ms {min:>6.1} ms {peak:>5.1} MiB {floor:>10}",
-            label(args)
-        );
+        println!("{shown:<64} {sent:>8} {tokens:>6} {median:>6.1} ms {min:>6.1} ms {peak:>5.1} MiB {floor:>10}");
+    };
+    for args in operations {
+        row(label(args), &|| machine.agent_auth(args));
+    }
+    // An agent handed only an instance URL: no client credentials, the config's tools.
+    let tools = format!("{NOTION}:notion_page_get");
+    measure(machine.agent_auth(&["--create-mcp-config", "--name", "bench", "--tools", &tools, "--tools", "exa"]));
+    let ensured = machine.agent_auth(&["--ensure-mcp-instance", "--config-name", "bench"]).output().expect("ensure");
+    let instance: serde_json::Value = serde_json::from_slice(&ensured.stdout).expect("one JSON object");
+    let instance_url = instance["url"].as_str().expect("the instance URL").to_owned();
+    let hosted: [&[&str]; 2] =
+        [&["--get-tool", "--summary"], &["--execute-tool", "--tool-name", "notion_page_get", "--tool-input", PAGE]];
+    for args in hosted {
+        row(label(&[&["MCP URL:"], args].concat()), &|| {
+            let mut cmd = machine.agent_auth(args);
+            cmd.env_remove("TOOL_CLIENT_ID").env_remove("TOOL_CLIENT_SECRET").env("TOOL_ENV_URL", &instance_url);
+            cmd
+        });
     }
 
     let (mut first, mut optimised) = (Vec::new(), Vec::new());
