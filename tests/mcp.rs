@@ -35,10 +35,10 @@ fn a_python_mcp_session_searches_executes_authorizes_and_is_refused_what_it_may_
     assert_no_secret(&out, &[]);
 }
 
-/// Starts `agent-auth mcp` for `w`, sends `requests` (one JSON-RPC message each, all with an
+/// Starts `agent-auth mcp ARGS` for `w`, sends `requests` (one JSON-RPC message each, all with an
 /// id) and returns its answers, in order.
-fn exchange(w: &World, requests: &[serde_json::Value]) -> Vec<serde_json::Value> {
-    let mut server = w.command(&["mcp"]);
+fn exchange(w: &World, args: &[&str], requests: &[serde_json::Value]) -> Vec<serde_json::Value> {
+    let mut server = w.command(&[&["mcp"], args].concat());
     let mut child = server.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let mut answers = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -62,7 +62,7 @@ fn clients_of_each_protocol_version_are_answered_in_theirs() {
     for version in ["2025-06-18", "2025-11-25"] {
         let hello = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
             "params": {"protocolVersion": version, "capabilities": {}, "clientInfo": client}});
-        assert_eq!(exchange(&w, &[hello])[0]["result"]["protocolVersion"], version);
+        assert_eq!(exchange(&w, &[], &[hello])[0]["result"]["protocolVersion"], version);
     }
     // 2026-07-28 has no handshake: each request says its version in `_meta`.
     let meta = serde_json::json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
@@ -70,7 +70,7 @@ fn clients_of_each_protocol_version_are_answered_in_theirs() {
     let discover =
         serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": meta}});
     let list = serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {"_meta": meta}});
-    let answers = exchange(&w, &[discover, list]);
+    let answers = exchange(&w, &[], &[discover, list]);
     let versions = answers[0]["result"]["supportedVersions"].as_array().cloned().unwrap_or_default();
     assert!(versions.contains(&"2026-07-28".into()), "{}", answers[0]);
     assert_eq!(answers[1]["result"]["tools"][0]["name"], "list_connections", "{}", answers[1]);
@@ -205,4 +205,23 @@ fn a_cancelled_wait_stops_reporting_and_is_never_answered() {
     assert!(after.is_empty(), "no progress once cancelled: {after:?}");
     drop(stdin);
     let _ = child.wait();
+}
+
+#[test]
+fn a_sensitive_file_inside_a_granted_folder_is_still_refused() {
+    let w = World::start();
+    let granted = w.path("granted");
+    std::fs::create_dir(&granted).unwrap();
+    std::fs::write(granted.join(".env"), "OPENAI_API_KEY=sk-x").unwrap();
+    let hello = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let upload = serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "proxy_request",
+        "arguments": {"connection_name": "notion-ijIQedmJ", "path": "/v1/file_uploads/u1/send", "method": "POST",
+        "input_file": granted.join(".env").display().to_string()}}});
+    let before = w.double.served().len();
+    let answers = exchange(&w, &["--files", &granted.display().to_string()], &[hello, upload]);
+    let result = &answers[1]["result"];
+    assert_eq!(result["isError"], true, "{}", answers[1]);
+    assert_eq!(result["structuredContent"]["error"]["code"], "FILE_DENIED", "{}", answers[1]);
+    assert_eq!(w.double.served().len(), before, "nothing was sent");
 }

@@ -13,6 +13,7 @@ use crate::component::{self, Compiler};
 use crate::error::{Code, RunnerError};
 use crate::outbound::{Network, ProxySettings, RealNetwork, Tls, redacted};
 use crate::runtime::{Invocation, Outcome, Runtime, Stdio};
+use crate::sandbox::sensitive::{self, SensitivePaths};
 use crate::sandbox::{self, AgentDirs, EgressPolicy, FileGrants, Limits};
 use crate::virtual_scalekit::{VirtualScalekit, in_process};
 
@@ -229,6 +230,8 @@ pub struct Setup {
     pub agent_dirs: Option<AgentDirs>,
     /// The compile cache.
     pub cache: Option<PathBuf>,
+    /// What no call reads or writes.
+    sensitive: SensitivePaths,
     component_path: Option<PathBuf>,
     wasm: component::Wasm,
 }
@@ -282,12 +285,31 @@ impl Setup {
         };
         let egress = EgressPolicy::for_server_urls(sandbox::env::server_urls(&env).iter().map(String::as_str));
         let agent_dirs = AgentDirs::resolve(|name| lookup(&vars, name));
-        Ok(Setup { runtime, vars, env, network, egress, limits, cwd, agent_dirs, cache, component_path, wasm })
+        let own: Vec<&Path> =
+            agent_dirs.iter().flat_map(|d| [d.config.as_path(), d.state.as_path()]).chain(cache.as_deref()).collect();
+        // The operator's word only: the process environment, never `.env`.
+        let allow = std::env::var(sensitive::ALLOW_VAR).ok();
+        let sensitive = SensitivePaths::new(dirs::home_dir().as_deref(), &own, allow.as_deref());
+        Ok(Setup {
+            runtime,
+            vars,
+            env,
+            network,
+            egress,
+            limits,
+            cwd,
+            agent_dirs,
+            cache,
+            sensitive,
+            component_path,
+            wasm,
+        })
     }
 
     /// Runs the component once with `args` (the files they name granted) under `limits`.
     pub async fn invoke(&self, args: &[String], limits: Limits, stdio: Stdio) -> Result<Outcome, RunnerError> {
         let (files, args) = FileGrants::from_args(args, &self.cwd);
+        self.sensitive.check(&files)?;
         let invocation = Invocation {
             args,
             env: self.env.clone(),

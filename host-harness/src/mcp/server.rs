@@ -154,16 +154,9 @@ impl Server {
     }
 
     /// Replaces the `--input-file` and `--output-file` of `argv` by their resolved paths, or
-    /// refuses the call when one is not strictly inside a folder `--files` granted, or lies in
-    /// agent-auth's own folders (its config, state and compile cache) even there.
+    /// refuses the call when one is not strictly inside a folder `--files` granted (the runner
+    /// then refuses what no call may touch, agent-auth's own folders among them).
     fn granted_files(&self, argv: &mut [String]) -> Result<(), RunnerError> {
-        let dirs = self.setup.agent_dirs.as_ref();
-        let own: Vec<PathBuf> =
-            [dirs.map(|d| d.config.clone()), dirs.map(|d| d.state.clone()), self.setup.cache.clone()]
-                .into_iter()
-                .flatten()
-                .filter_map(|d| d.canonicalize().ok())
-                .collect();
         for arg in argv.iter_mut() {
             let named =
                 ["--input-file=", "--output-file="].iter().find_map(|f| Some((*f, arg.strip_prefix(f)?.to_owned())));
@@ -171,14 +164,14 @@ impl Server {
             let resolved = files::resolved(&self.setup.cwd.join(&name));
             let inside =
                 |dirs: &[PathBuf]| resolved.as_ref().is_some_and(|p| dirs.iter().any(|d| p.starts_with(d) && p != d));
-            match resolved.as_ref().filter(|_| inside(&self.files) && !inside(&own)) {
+            match resolved.as_ref().filter(|_| inside(&self.files)) {
                 Some(path) => *arg = format!("{flag}{}", path.display()),
                 None => {
                     let granted: Vec<String> = self.files.iter().map(|d| d.display().to_string()).collect();
                     let hint = if granted.is_empty() {
                         "This server was started without --files: it reads and writes no files.".to_owned()
                     } else {
-                        format!("Use a path inside {} (not agent-auth's own folders).", granted.join(" or "))
+                        format!("Use a path inside {}.", granted.join(" or "))
                     };
                     let key = flag.trim_start_matches("--").trim_end_matches('=').replace('-', "_");
                     let message = format!("{key} {name} is outside the granted folders");

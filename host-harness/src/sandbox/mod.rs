@@ -5,8 +5,10 @@ pub mod egress;
 pub mod env;
 pub mod files;
 pub mod limits;
+pub mod sensitive;
 
 pub use dirs::AgentDirs;
 pub use egress::EgressPolicy;
 pub use files::{FileGrants, Staging};
 pub use limits::Limits;
+pub use sensitive::SensitivePaths;
