@@ -771,3 +771,52 @@ fn sensitive_files_are_refused_even_when_named() {
     assert_ne!(run.json["error"]["code"], "FILE_DENIED", "the operator allowed it: {}", run.stdout);
     assert!(w.double.served().len() > before, "and it was sent");
 }
+
+/// The operator's proxy policy: only the pairs it lists go out, for the CLI and the MCP server;
+/// a policy file that cannot be used refuses every proxy call.
+#[test]
+fn the_proxy_policy_allows_only_what_it_lists() {
+    let w = World::start();
+    let policy = w.path("policy.json");
+    std::fs::write(&policy, r#"{"notion-ijIQedmJ": ["GET /v1/blocks/*/children"]}"#).unwrap();
+    let proxy = |path: &str, extra: &[&str]| {
+        let mut args = vec!["--proxy-request", "--connection-name", "notion-ijIQedmJ", "--path", path];
+        args.extend_from_slice(extra);
+        let mut cmd = w.command(&args);
+        cmd.env("AGENT_AUTH_PROXY_POLICY", &policy);
+        finish(cmd)
+    };
+    let allowed = proxy("/v1/blocks/59833787-2cf9-4fdf-8782-e53db20768a5/children", &[]);
+    assert_eq!(allowed.code, 0, "{}", allowed.stdout);
+    let before = w.double.served().len();
+    for (path, extra) in [
+        ("/v1/users/me", &[][..]),
+        ("/v1/blocks/x/children", &["--method", "PATCH"][..]),
+        ("/v1/blocks/../users/me/children", &[][..]),
+    ] {
+        let refused = proxy(path, extra);
+        assert_eq!(
+            (refused.code, refused.json["error"]["code"].as_str()),
+            (3, Some("PROXY_POLICY_DENIED")),
+            "{path}: {}",
+            refused.stdout
+        );
+    }
+    let hidden = proxy("/v1/users/me", &["--body", "--path=/v1/blocks/x/children"]);
+    assert_eq!(
+        hidden.json["error"]["code"], "PROXY_POLICY_DENIED",
+        "a value that looks like --path is not one: {}",
+        hidden.stdout
+    );
+    assert_eq!(w.double.served().len(), before, "nothing was sent for a refused request");
+
+    std::fs::write(&policy, "{broken").unwrap();
+    let broken = proxy("/v1/blocks/x/children", &[]);
+    assert_eq!(broken.json["error"]["code"], "PROXY_POLICY_DENIED", "fail closed: {}", broken.stdout);
+    let tools = {
+        let mut cmd = w.command(&["--get-tool", "--tool-name", "notion_page_get"]);
+        cmd.env("AGENT_AUTH_PROXY_POLICY", &policy);
+        finish(cmd)
+    };
+    assert_eq!(tools.code, 0, "only the proxy is governed: {}", tools.stdout);
+}

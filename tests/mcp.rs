@@ -38,7 +38,11 @@ fn a_python_mcp_session_searches_executes_authorizes_and_is_refused_what_it_may_
 /// Starts `agent-auth mcp ARGS` for `w`, sends `requests` (one JSON-RPC message each, all with an
 /// id) and returns its answers, in order.
 fn exchange(w: &World, args: &[&str], requests: &[serde_json::Value]) -> Vec<serde_json::Value> {
-    let mut server = w.command(&[&["mcp"], args].concat());
+    exchange_with(w.command(&[&["mcp"], args].concat()), requests)
+}
+
+/// The same with the server command as given.
+fn exchange_with(mut server: Command, requests: &[serde_json::Value]) -> Vec<serde_json::Value> {
     let mut child = server.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let mut answers = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -224,4 +228,19 @@ fn a_sensitive_file_inside_a_granted_folder_is_still_refused() {
     assert_eq!(result["isError"], true, "{}", answers[1]);
     assert_eq!(result["structuredContent"]["error"]["code"], "FILE_DENIED", "{}", answers[1]);
     assert_eq!(w.double.served().len(), before, "nothing was sent");
+}
+
+#[test]
+fn the_operator_s_proxy_policy_governs_the_mcp_server_too() {
+    let w = World::start();
+    let policy = w.path("policy.json");
+    std::fs::write(&policy, r#"{"notion-ijIQedmJ": ["GET /v1/blocks/*/children"]}"#).unwrap();
+    let hello = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let me = serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "proxy_request",
+        "arguments": {"connection_name": "notion-ijIQedmJ", "path": "/v1/users/me"}}});
+    let mut server = w.command(&["mcp"]);
+    server.env("AGENT_AUTH_PROXY_POLICY", &policy);
+    let answers = exchange_with(server, &[hello, me]);
+    assert_eq!(answers[1]["result"]["structuredContent"]["error"]["code"], "PROXY_POLICY_DENIED", "{}", answers[1]);
 }

@@ -13,6 +13,7 @@ use crate::component::{self, Compiler};
 use crate::error::{Code, RunnerError};
 use crate::outbound::{Network, ProxySettings, RealNetwork, Tls, redacted};
 use crate::runtime::{Invocation, Outcome, Runtime, Stdio};
+use crate::sandbox::proxy_policy::{self, ProxyPolicy};
 use crate::sandbox::sensitive::{self, SensitivePaths};
 use crate::sandbox::{self, AgentDirs, EgressPolicy, FileGrants, Limits};
 use crate::virtual_scalekit::{VirtualScalekit, in_process};
@@ -232,6 +233,8 @@ pub struct Setup {
     pub cache: Option<PathBuf>,
     /// What no call reads or writes.
     sensitive: SensitivePaths,
+    /// What the proxy may send, when the operator says.
+    proxy_policy: Option<ProxyPolicy>,
     component_path: Option<PathBuf>,
     wasm: component::Wasm,
 }
@@ -290,6 +293,7 @@ impl Setup {
         // The operator's word only: the process environment, never `.env`.
         let allow = std::env::var(sensitive::ALLOW_VAR).ok();
         let sensitive = SensitivePaths::new(dirs::home_dir().as_deref(), &own, allow.as_deref());
+        let proxy_policy = std::env::var_os(proxy_policy::POLICY_VAR).map(|path| ProxyPolicy::load(Path::new(&path)));
         Ok(Setup {
             runtime,
             vars,
@@ -301,6 +305,7 @@ impl Setup {
             agent_dirs,
             cache,
             sensitive,
+            proxy_policy,
             component_path,
             wasm,
         })
@@ -310,6 +315,9 @@ impl Setup {
     pub async fn invoke(&self, args: &[String], limits: Limits, stdio: Stdio) -> Result<Outcome, RunnerError> {
         let (files, args) = FileGrants::from_args(args, &self.cwd);
         self.sensitive.check(&files)?;
+        if let Some(policy) = &self.proxy_policy {
+            policy.check(&args)?;
+        }
         let invocation = Invocation {
             args,
             env: self.env.clone(),

@@ -5,6 +5,7 @@ pub mod egress;
 pub mod env;
 pub mod files;
 pub mod limits;
+pub mod proxy_policy;
 pub mod sensitive;
 
 pub use dirs::AgentDirs;

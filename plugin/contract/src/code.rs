@@ -34,8 +34,11 @@ pub enum Code {
     ClockSkew,
     /// `--doctor`: agent-auth's config or state folder cannot be written.
     FolderUnwritable,
-    /// A file outside the folders the operator granted (`agent-auth mcp --files`).
+    /// A file outside the folders the operator granted (`agent-auth mcp --files`), or one that no
+    /// call reads or writes (credentials, `.env` files, start-up files).
     FileDenied,
+    /// The operator's proxy policy (`AGENT_AUTH_PROXY_POLICY`) does not allow the request.
+    ProxyPolicyDenied,
     /// `--get-token SERVICE`: no mapping in `connections.json` and no connection of that name.
     ServiceNotConfigured,
     /// `--get-token` on an account with static credentials (API key, bearer, basic) without
@@ -123,6 +126,7 @@ impl Code {
             | ClockSkew
             | FolderUnwritable
             | FileDenied
+            | ProxyPolicyDenied
             | InvalidCredentials
             | NotAvailableWithMcpUrl
             | EgressDenied

@@ -394,6 +394,62 @@ fn implied_identifier(op: &Operation) -> Option<Takes> {
     op.user.takes_identifier().then_some(optional(&IDENTIFIER))
 }
 
+/// Whether a flag takes the argument after it as its value.
+#[derive(Clone, Copy, PartialEq)]
+enum Consumes {
+    No,
+    Always,
+    /// When it is a whole number (`--wait [SECONDS]`).
+    Number,
+    /// When it is not a flag (`--get-token [SERVICE]`).
+    NotFlag,
+}
+
+/// What `name` (without dashes) takes after it; unknown flags take nothing.
+fn consumes(name: &str) -> Consumes {
+    if let Some(opt) = every_option().into_iter().find(|o| o.flag == name) {
+        return match opt.value {
+            Value::Switch => Consumes::No,
+            Value::OptionalSeconds(_) => Consumes::Number,
+            Value::One(_) | Value::Raw(_) | Value::Number(_) => Consumes::Always,
+        };
+    }
+    match OPERATIONS.iter().find(|op| op.flag == name).map(|op| op.operand) {
+        Some(Operand::One(_)) => Consumes::Always,
+        Some(Operand::OptionalMany(_)) => Consumes::NotFlag,
+        Some(Operand::None) | None => Consumes::No,
+    }
+}
+
+/// The values a command line (after the program name) gives `wanted`, in order, read as the
+/// component's parser reads them: a flag that takes a value consumes the next argument (or its
+/// `=` part), so a value that looks like a flag (`--body --path=/x`) is not one.
+pub fn values_of<'a>(args: &'a [String], wanted: &Opt) -> Vec<&'a str> {
+    let mut values = Vec::new();
+    let mut rest = args.iter().peekable();
+    while let Some(arg) = rest.next() {
+        let Some(flag) = arg.strip_prefix("--") else { continue };
+        let (name, inline) = match flag.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (flag, None),
+        };
+        let next_fits = |next: &&String| match consumes(name) {
+            Consumes::No => false,
+            Consumes::Always => true,
+            Consumes::Number => next.parse::<u64>().is_ok(),
+            Consumes::NotFlag => !next.starts_with('-'),
+        };
+        let value = match inline {
+            Some(value) => Some(value),
+            None => rest.next_if(next_fits).map(String::as_str),
+        };
+        if name == wanted.flag {
+            values.extend(value);
+        }
+    }
+    values
+}
+
 /// How the component uses the file named by `--flag` (without dashes), if it names one.
 pub fn file_use(flag: &str) -> Option<FileUse> {
     every_option().into_iter().find(|o| o.flag == flag).and_then(|o| o.file)
@@ -477,6 +533,27 @@ mod tests {
             assert!(!(listed && op.user.takes_identifier()), "{} lists --identifier that User implies", op.flag);
             assert_eq!(op.all_options().count(), op.options.len() + usize::from(op.user.takes_identifier()));
         }
+    }
+
+    #[test]
+    fn values_are_read_as_the_parser_reads_them() {
+        let args: Vec<String> = [
+            "--proxy-request",
+            "--body",
+            "--path=/v1/allowed",
+            "--path",
+            "/v1/secret",
+            "--dry-run",
+            "--wait",
+            "--method=post",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(values_of(&args, &option::PATH), ["/v1/secret"]);
+        assert_eq!(values_of(&args, &option::BODY), ["--path=/v1/allowed"]);
+        assert_eq!(values_of(&args, &option::METHOD), ["post"]);
+        let tokens: Vec<String> = ["--get-token", "gmail", "--get-token", "--raw"].map(String::from).to_vec();
+        assert!(values_of(&tokens, &option::RAW).is_empty(), "a switch has no value");
     }
 
     #[test]
