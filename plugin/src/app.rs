@@ -19,7 +19,7 @@ use crate::flows::{
     audit_log, doctor, execute, generate_link, get_authorization, get_tool, list_connections, mcp, proxy, tokens,
 };
 use crate::hosted::{Endpoint, Server};
-use crate::http::WakiClient;
+use crate::http::{Retrying, WakiClient};
 use crate::output::{self, Code, Failure, Success, emit_failure, emit_success};
 use crate::scalekit::Scalekit;
 use crate::storage::Storage;
@@ -100,11 +100,12 @@ fn remote<T: RemoteOperation>(args: &Args, env: &[(String, String)], storage: &S
     };
     let agent_run_id = agent_run_id(args, env);
     let no_cache = args.has(&NO_CACHE) || config::var(env, variables::NO_CACHE).is_some_and(|v| v != "0");
-    let http = WakiClient;
+    let waki = WakiClient;
+    let http = Retrying::new(&waki);
     let sk = Scalekit::new(&http, &config, storage.state_dir(), !no_cache);
     let ctx = Context { sk, storage, identifier, agent_run_id: agent_run_id.as_deref() };
     let (started, timer) = (clock::now(), Instant::now());
-    let result = operation.run(&ctx).map_err(|failure| corrected(failure, args));
+    let result = attempted(operation.run(&ctx).map_err(|failure| corrected(failure, args)), &http);
     // The user asked for; an optional one is only a default, and the result says whom it served.
     let user = ctx.identifier.as_deref().filter(|_| spec.user == User::Required);
     let called = Called { connection: args.text(&CONNECTION_NAME), identifier: user, agent_run_id: ctx.agent_run_id };
@@ -140,11 +141,13 @@ fn hosted<T: HostedOperation>(
 ) -> Result<Success, Failure> {
     let operation = T::parse(args)?;
     let agent_run_id = agent_run_id(args, env);
-    let http = WakiClient;
+    let waki = WakiClient;
+    let http = Retrying::new(&waki);
     let (started, timer) = (clock::now(), Instant::now());
     let result = Server::connect(&http, endpoint)
         .and_then(|server| operation.run_hosted(&server, storage))
         .map_err(|failure| corrected(failure, args));
+    let result = attempted(result, &http);
     // The URL chose the connection and the user, whatever the command line said.
     let called = Called { connection: None, identifier: None, agent_run_id: agent_run_id.as_deref() };
     record(args, storage, called, (started, timer), &result);
@@ -163,6 +166,15 @@ struct Called<'a> {
     connection: Option<&'a str>,
     identifier: Option<&'a str>,
     agent_run_id: Option<&'a str>,
+}
+
+/// `result` saying how many attempts its most tried request took, when more than one.
+fn attempted(result: Result<Success, Failure>, http: &Retrying) -> Result<Success, Failure> {
+    match (http.attempts(), result) {
+        (1, result) => result,
+        (n, Ok(success)) => Ok(success.with("attempts", n)),
+        (n, Err(failure)) => Err(failure.with("attempts", n)),
+    }
 }
 
 /// `--agent-run-id`, else `AGENT_RUN_ID`.

@@ -140,7 +140,8 @@ pub struct Respond {
     pub body: Option<String>,
     /// A binary body, in base64.
     pub body_base64: Option<String>,
-    /// Answer with a transport failure instead: `ConnectionRefused`, `ConnectionTimeout`, `DnsError`.
+    /// Answer with a transport failure instead: `ConnectionRefused`, `ConnectionTimeout`, `DnsError`,
+    /// `ConnectionTerminated`.
     pub transport_error: Option<String>,
 }
 

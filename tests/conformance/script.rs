@@ -28,6 +28,7 @@ impl Interceptor for Script {
             Some("ConnectionRefused") => return Err(HttpError::ConnectionRefused),
             Some("ConnectionTimeout") => return Err(HttpError::ConnectionTimeout),
             Some("DnsError") => return Err(HttpError::DnsError { rcode: None, info_code: None }),
+            Some("ConnectionTerminated") => return Err(HttpError::ConnectionTerminated),
             Some(other) => panic!("unknown transport_error {other}"),
             None => {}
         }

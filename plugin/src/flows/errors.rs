@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use crate::http::TransportError;
+use crate::http::retry::retry_after_seconds;
 use crate::output::{Code, Failure};
 use crate::scalekit::{ApiError, ErrorResponse};
 
@@ -38,7 +39,12 @@ fn transport(t: TransportError) -> Failure {
             format!("Scalekit did not answer in time ({what})"),
             "Retry in a moment; the request may or may not have been carried out.",
         ),
-        TransportError::Failed(what) => Failure::new(
+        TransportError::Refused => Failure::new(
+            Code::TransportError,
+            "could not reach Scalekit (connection refused)",
+            "Check the network and TOOL_ENV_URL, then retry.",
+        ),
+        TransportError::Failed(what) | TransportError::Lost(what) => Failure::new(
             Code::TransportError,
             format!("could not reach Scalekit ({what})"),
             "Check the network and TOOL_ENV_URL, then retry.",
@@ -64,7 +70,12 @@ pub fn status(r: ErrorResponse) -> Failure {
         .with("execution_id", &tool.execution_id)
         .with("tool_error", json!({"code": tool.tool_error_code, "message": tool.tool_error_message}))
     } else if r.status == 429 || r.is("RATE_LIMITED") {
-        Failure::new(Code::RateLimited, message, retry_hint(r.retry_after.as_deref()))
+        let seconds = r.retry_after.as_deref().and_then(retry_after_seconds);
+        let failure = Failure::new(Code::RateLimited, message, retry_hint(r.retry_after.as_deref()));
+        match seconds {
+            Some(seconds) => failure.with("retry_after_seconds", seconds),
+            None => failure,
+        }
     } else {
         match r.status {
             400 => Failure::new(

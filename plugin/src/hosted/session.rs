@@ -202,7 +202,12 @@ impl<'a> Session<'a> {
                 format!("the MCP server at {shown} did not answer in time ({what})"),
                 "Retry in a moment; a tool call may or may not have been carried out.",
             ),
-            TransportError::Failed(what) | TransportError::Sink(what) => Failure::new(
+            TransportError::Refused => Failure::new(
+                Code::TransportError,
+                format!("could not reach the MCP server at {shown} (connection refused)"),
+                format!("Check the network and {}, then retry.", self.endpoint.variable),
+            ),
+            TransportError::Failed(what) | TransportError::Lost(what) | TransportError::Sink(what) => Failure::new(
                 Code::TransportError,
                 // The URL's query may hold its credential: whatever the transport said, never that.
                 format!("could not reach the MCP server at {shown} ({})", what.replace(&self.endpoint.url, shown)),

@@ -1,10 +1,12 @@
 //! Outgoing HTTP behind a small trait, so the transport (waki today) can be swapped.
 
 mod multipart;
+pub mod retry;
 mod url;
 mod waki_client;
 
 pub use multipart::encode as multipart;
+pub use retry::Retrying;
 pub use url::{encode_component, query_string};
 pub use waki_client::WakiClient;
 
@@ -53,7 +55,11 @@ pub enum TransportError {
     Denied,
     /// The request or response took too long.
     Timeout(String),
-    /// DNS, connection, TLS or protocol failure.
+    /// The connection was refused: nothing reached the server.
+    Refused,
+    /// The connection failed or was cut once made: the request may have reached the server.
+    Lost(String),
+    /// DNS, TLS or another failure that trying again does not mend.
     Failed(String),
     /// The response body could not be written to its sink (the output file).
     Sink(String),

@@ -28,7 +28,7 @@ fn method(name: &str) -> Method {
 
 fn transport_error(err: anyhow::Error) -> TransportError {
     let Some(code) = err.downcast_ref::<ErrorCode>() else {
-        return TransportError::Failed(format!("{err:#}"));
+        return TransportError::Lost(format!("{err:#}"));
     };
     match code {
         ErrorCode::HttpRequestDenied => TransportError::Denied,
@@ -41,14 +41,14 @@ fn transport_error(err: anyhow::Error) -> TransportError {
         ErrorCode::DnsError(_) | ErrorCode::DestinationNotFound => {
             TransportError::Failed("the host name does not resolve".into())
         }
-        ErrorCode::ConnectionRefused => TransportError::Failed("connection refused".into()),
-        ErrorCode::ConnectionTerminated => TransportError::Failed("the connection was closed".into()),
+        ErrorCode::ConnectionRefused => TransportError::Refused,
+        ErrorCode::ConnectionTerminated => TransportError::Lost("the connection was closed".into()),
         ErrorCode::TlsCertificateError => TransportError::Failed("the server's TLS certificate is not trusted".into()),
         ErrorCode::TlsProtocolError | ErrorCode::TlsAlertReceived(_) => {
             TransportError::Failed("the TLS handshake failed".into())
         }
-        ErrorCode::InternalError(Some(detail)) => TransportError::Failed(detail.clone()),
-        other => TransportError::Failed(format!("{other:?}")),
+        ErrorCode::InternalError(Some(detail)) => TransportError::Lost(detail.clone()),
+        other => TransportError::Lost(format!("{other:?}")),
     }
 }
 
