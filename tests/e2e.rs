@@ -820,3 +820,55 @@ fn the_proxy_policy_allows_only_what_it_lists() {
     };
     assert_eq!(tools.code, 0, "only the proxy is governed: {}", tools.stdout);
 }
+
+/// A server that issues a token, then answers every other request with a body cut short: 3,120
+/// of the 7,976 bytes its `content-length` promises.
+fn truncating_server() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&head).to_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            let _ = stream.read_exact(&mut vec![0; length]);
+            let answer = if head.starts_with("post /oauth/token") {
+                let token = r#"{"access_token":"eyJ.truncation-test.sig","token_type":"Bearer","expires_in":3600}"#;
+                format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{token}",
+                    token.len()
+                )
+            } else {
+                format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 7976\r\n\r\n{{\"connections\":[{}",
+                    " ".repeat(3104)
+                )
+            };
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    url
+}
+
+/// A body cut short is told in plain words (how far it got), never with the internal types of
+/// the transport; the read it cut is tried three times.
+#[test]
+fn a_truncated_body_says_how_far_it_got() {
+    let w = World::start();
+    let mut cmd = w.command(&["--list-connections"]);
+    cmd.env("TOOL_ENV_URL", truncating_server());
+    let run = finish(cmd);
+    assert_eq!((run.code, run.json["error"]["code"].as_str()), (7, Some("TRANSPORT_ERROR")), "{}", run.stdout);
+    let message = run.json["error"]["message"].as_str().unwrap();
+    assert!(message.contains("the connection was cut after 3,120 of 7,976 bytes"), "{message}");
+    assert!(!run.stdout.contains("StreamError") && !run.stderr.contains("StreamError"), "{}", run.stderr);
+    assert_eq!(run.json["attempts"], 3, "{}", run.stdout);
+}

@@ -49,6 +49,11 @@ fn transport(t: TransportError) -> Failure {
             format!("could not reach Scalekit ({what})"),
             "Check the network and TOOL_ENV_URL, then retry.",
         ),
+        TransportError::TooLarge(limit) => Failure::new(
+            Code::ScalekitError,
+            format!("the answer is larger than {} MiB, more than agent-auth reads into memory", limit >> 20),
+            "For a large file from a provider, use --proxy-request with --output-file, which streams it to disk.",
+        ),
         TransportError::Sink(what) => Failure::new(
             Code::OutputFileUnwritable,
             format!("the response could not be written: {what}"),

@@ -207,6 +207,11 @@ impl<'a> Session<'a> {
                 format!("could not reach the MCP server at {shown} (connection refused)"),
                 format!("Check the network and {}, then retry.", self.endpoint.variable),
             ),
+            TransportError::TooLarge(limit) => Failure::new(
+                Code::ScalekitError,
+                format!("the MCP server at {shown} answered with more than {} MiB", limit >> 20),
+                "Ask for less (a smaller page or a narrower query).",
+            ),
             TransportError::Failed(what) | TransportError::Lost(what) | TransportError::Sink(what) => Failure::new(
                 Code::TransportError,
                 // The URL's query may hold its credential: whatever the transport said, never that.

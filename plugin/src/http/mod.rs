@@ -63,6 +63,8 @@ pub enum TransportError {
     Failed(String),
     /// The response body could not be written to its sink (the output file).
     Sink(String),
+    /// The answer is larger than this many bytes, the most read into memory.
+    TooLarge(u64),
 }
 
 /// Sends requests. One implementation per transport.

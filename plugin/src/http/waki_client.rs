@@ -68,20 +68,85 @@ impl HttpClient for WakiClient {
         }
         let response = builder.send().map_err(transport_error)?;
         let status = response.status_code();
-        let headers = response
+        let headers: Vec<(String, String)> = response
             .headers()
             .iter()
             .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
-        let body = match sink {
-            Some(sink) if (200..300).contains(&status) => {
-                while let Some(chunk) = response.chunk(CHUNK).map_err(transport_error)? {
-                    sink.write_all(&chunk).map_err(|e| TransportError::Sink(e.to_string()))?;
-                }
-                Vec::new()
-            }
-            _ => response.body().map_err(transport_error)?,
-        };
+        let expected = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.trim().parse().ok());
+        let sink = sink.filter(|_| (200..300).contains(&status));
+        let body = read_body(|| response.chunk(CHUNK).map_err(|_| ()), expected, sink)?;
         Ok(Response { status, headers, body })
+    }
+}
+
+/// Reads a body chunk by chunk (`next` gives the next chunk, `None` at the end): into `sink` when
+/// one is given, else into memory, at most [`MAX_BODY`]. A body cut short (an error, or fewer
+/// bytes than `expected`) says how far it got, in plain words.
+fn read_body(
+    mut next: impl FnMut() -> Result<Option<Vec<u8>>, ()>,
+    expected: Option<u64>,
+    mut sink: Option<&mut dyn std::io::Write>,
+) -> Result<Vec<u8>, TransportError> {
+    let (mut body, mut read) = (Vec::new(), 0u64);
+    let cut = |read: u64| match expected {
+        Some(total) => format!("the connection was cut after {} of {} bytes", grouped(read), grouped(total)),
+        None => format!("the connection was cut after {} bytes", grouped(read)),
+    };
+    while let Some(chunk) = next().map_err(|()| TransportError::Lost(cut(read)))? {
+        read += chunk.len() as u64;
+        match sink.as_mut() {
+            Some(sink) => sink.write_all(&chunk).map_err(|e| TransportError::Sink(e.to_string()))?,
+            None if read > MAX_BODY => return Err(TransportError::TooLarge(MAX_BODY)),
+            None => body.extend_from_slice(&chunk),
+        }
+    }
+    match expected {
+        Some(total) if read < total => Err(TransportError::Lost(cut(read))),
+        _ => Ok(body),
+    }
+}
+
+/// The most of an answer read into memory; a larger one is refused unread (downloads stream to
+/// their file instead).
+pub const MAX_BODY: u64 = 24 << 20;
+
+/// `7976` as `7,976`.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunks(parts: Vec<Result<Option<Vec<u8>>, ()>>) -> impl FnMut() -> Result<Option<Vec<u8>>, ()> {
+        let mut parts = parts.into_iter();
+        move || parts.next().unwrap_or(Ok(None))
+    }
+
+    #[test]
+    fn a_body_cut_short_says_how_far_it_got() {
+        let cut = read_body(chunks(vec![Ok(Some(vec![0; 3120])), Err(())]), Some(7976), None);
+        assert_eq!(cut, Err(TransportError::Lost("the connection was cut after 3,120 of 7,976 bytes".into())));
+        let short = read_body(chunks(vec![Ok(Some(vec![0; 10]))]), Some(12), None);
+        assert_eq!(short, Err(TransportError::Lost("the connection was cut after 10 of 12 bytes".into())));
+        let unknown = read_body(chunks(vec![Ok(Some(vec![0; 1_234_567])), Err(())]), None, None);
+        assert_eq!(unknown, Err(TransportError::Lost("the connection was cut after 1,234,567 bytes".into())));
+        assert_eq!(read_body(chunks(vec![Ok(Some(b"ok".to_vec()))]), Some(2), None), Ok(b"ok".to_vec()));
+    }
+
+    #[test]
+    fn an_answer_larger_than_any_sane_one_is_not_read_whole() {
+        let huge = || Ok(Some(vec![0; 1 << 20]));
+        assert_eq!(read_body(huge, None, None), Err(TransportError::TooLarge(MAX_BODY)));
     }
 }
