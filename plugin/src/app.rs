@@ -105,7 +105,7 @@ fn remote<T: RemoteOperation>(args: &Args, env: &[(String, String)], storage: &S
     let sk = Scalekit::new(&http, &config, storage.state_dir(), !no_cache);
     let ctx = Context { sk, storage, identifier, agent_run_id: agent_run_id.as_deref() };
     let (started, timer) = (clock::now(), Instant::now());
-    let result = attempted(operation.run(&ctx).map_err(|failure| corrected(failure, args)), &http);
+    let result = attempted(operation.run(&ctx).map_err(|failure| corrected(failure, args)), &http, ctx.agent_run_id);
     // The user asked for; an optional one is only a default, and the result says whom it served.
     let user = ctx.identifier.as_deref().filter(|_| spec.user == User::Required);
     let called = Called { connection: args.text(&CONNECTION_NAME), identifier: user, agent_run_id: ctx.agent_run_id };
@@ -147,7 +147,7 @@ fn hosted<T: HostedOperation>(
     let result = Server::connect(&http, endpoint)
         .and_then(|server| operation.run_hosted(&server, storage))
         .map_err(|failure| corrected(failure, args));
-    let result = attempted(result, &http);
+    let result = attempted(result, &http, agent_run_id.as_deref());
     // The URL chose the connection and the user, whatever the command line said.
     let called = Called { connection: None, identifier: None, agent_run_id: agent_run_id.as_deref() };
     record(args, storage, called, (started, timer), &result);
@@ -168,8 +168,17 @@ struct Called<'a> {
     agent_run_id: Option<&'a str>,
 }
 
-/// `result` saying how many attempts its most tried request took, when more than one.
-fn attempted(result: Result<Success, Failure>, http: &Retrying) -> Result<Success, Failure> {
+/// `result` saying how many attempts its most tried request took, when more than one, and the
+/// run a write of unknown outcome belongs to (to look it up in Scalekit's tool logs).
+fn attempted(
+    result: Result<Success, Failure>,
+    http: &Retrying,
+    agent_run_id: Option<&str>,
+) -> Result<Success, Failure> {
+    let result = match (agent_run_id, result) {
+        (Some(id), Err(failure)) if failure.code == Code::OutcomeUnknown => Err(failure.with("agent_run_id", id)),
+        (_, result) => result,
+    };
     match (http.attempts(), result) {
         (1, result) => result,
         (n, Ok(success)) => Ok(success.with("attempts", n)),

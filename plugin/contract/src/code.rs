@@ -85,6 +85,8 @@ pub enum Code {
     TransportError,
     /// A request, or the whole call (the runner's wall-clock limit), took too long.
     Timeout,
+    /// A write's connection was lost after it was sent: it may or may not have run.
+    OutcomeUnknown,
     /// A bug in agent-auth.
     InternalError,
     /// `--create-mcp-config`: a config of that name exists with other connections or tools.
@@ -141,7 +143,7 @@ impl Code {
             | McpInstanceNotFound => Exit::NotFound,
             InvalidRequest | ToolError | ProxyDisabled | RateLimited | PermissionDenied | ProviderError
             | ScalekitError | McpConfigConflict => Exit::Rejected,
-            TransportError | Timeout => Exit::Transport,
+            TransportError | Timeout | OutcomeUnknown => Exit::Transport,
         }
     }
 }

@@ -49,6 +49,13 @@ fn transport(t: TransportError) -> Failure {
             format!("could not reach Scalekit ({what})"),
             "Check the network and TOOL_ENV_URL, then retry.",
         ),
+        TransportError::OutcomeUnknown(what) => Failure::new(
+            Code::OutcomeUnknown,
+            format!(
+                "the connection to Scalekit was lost after the request was sent ({what}): it may or may not have run"
+            ),
+            "Check whether it took effect (read what it would have changed) before trying again; never repeat it blindly.",
+        ),
         TransportError::TooLarge(limit) => Failure::new(
             Code::ScalekitError,
             format!("the answer is larger than {} MiB, more than agent-auth reads into memory", limit >> 20),

@@ -207,6 +207,14 @@ impl<'a> Session<'a> {
                 format!("could not reach the MCP server at {shown} (connection refused)"),
                 format!("Check the network and {}, then retry.", self.endpoint.variable),
             ),
+            TransportError::OutcomeUnknown(what) => Failure::new(
+                Code::OutcomeUnknown,
+                format!(
+                    "the connection to the MCP server at {shown} was lost after the call was sent ({}): it may or may not have run",
+                    what.replace(&self.endpoint.url, shown)
+                ),
+                "Check whether it took effect before calling the tool again; never repeat it blindly.",
+            ),
             TransportError::TooLarge(limit) => Failure::new(
                 Code::ScalekitError,
                 format!("the MCP server at {shown} answered with more than {} MiB", limit >> 20),

@@ -59,6 +59,8 @@ pub enum TransportError {
     Refused,
     /// The connection failed or was cut once made: the request may have reached the server.
     Lost(String),
+    /// A write was lost so ([`TransportError::Lost`]): it may or may not have run.
+    OutcomeUnknown(String),
     /// DNS, TLS or another failure that trying again does not mend.
     Failed(String),
     /// The response body could not be written to its sink (the output file).

@@ -6,11 +6,12 @@
 //!   exponential backoff with full jitter, or by `Retry-After` when the server gives one of at
 //!   most [`RETRY_AFTER_MAX`]. A longer `Retry-After` is not slept: the answer stands at once.
 //! - **Writes** (everything else: executions, creating accounts and configs, proxy calls other
-//!   than GET and HEAD, MCP calls) are never sent again once they may have reached the server;
+//!   than GET and HEAD, MCP tool calls; an MCP session opening, listing or ping is a read) are never sent again once they may have reached the server;
 //!   only after a refusal that proves nothing ran: the connection refused, or a 429 from
 //!   Scalekit's gateway (not a provider's, behind the proxy or reached by a tool).
 //!
-//! A wait over a second is reported on stderr. [`Retrying::attempts`] tells the most attempts
+//! A write whose connection was lost once sent is [`TransportError::OutcomeUnknown`]: it may
+//! have run. A wait over a second is reported on stderr. [`Retrying::attempts`] tells the most attempts
 //! one request took, for the result.
 
 use std::cell::Cell;
@@ -45,6 +46,17 @@ impl Kind {
             Kind::Read
         } else {
             Kind::Write
+        }
+    }
+
+    /// The kind of `request`: as [`Kind::of`], and an MCP message that only reads (a session
+    /// opening, a tool listing, a ping) is a read wherever it is posted.
+    fn of_request(request: &Request) -> Kind {
+        let rpc = request.body.as_deref().and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok());
+        let method = rpc.as_ref().filter(|m| m["jsonrpc"] == "2.0").and_then(|m| m["method"].as_str());
+        match method {
+            Some("initialize" | "notifications/initialized" | "tools/list" | "ping") => Kind::Read,
+            _ => Kind::of(&request.method, &request.url),
         }
     }
 }
@@ -147,13 +159,20 @@ fn verdict(
 
 impl HttpClient for Retrying<'_> {
     fn send(&self, request: Request, mut sink: Option<&mut dyn std::io::Write>) -> Result<Response, TransportError> {
-        let kind = Kind::of(&request.method, &request.url);
+        let kind = Kind::of_request(&request);
         let mut attempt = 1;
         loop {
             let outcome = self.inner.send(request.clone(), sink.as_mut().map(|s| &mut **s as &mut dyn std::io::Write));
             let jitter = (crate::bindings::wasi::random::random::get_random_u64() % 10_000) as f64 / 10_000.0;
             match verdict(kind, &request.url, (attempt, jitter), sink.is_some(), &outcome) {
-                Verdict::Final => return outcome,
+                Verdict::Final => {
+                    return match outcome {
+                        Err(TransportError::Lost(what)) if kind == Kind::Write => {
+                            Err(TransportError::OutcomeUnknown(what))
+                        }
+                        outcome => outcome,
+                    };
+                }
                 Verdict::Again(wait, why) => {
                     if wait > Duration::from_secs(1) {
                         crate::output::progress(&format!(
@@ -190,6 +209,14 @@ mod tests {
         assert_eq!(Kind::of("POST", &url("/proxy/v1/connected_accounts")), Kind::Write);
         assert_eq!(Kind::of("GET", &url("/proxy/v1/users/me")), Kind::Read);
         assert_eq!(Kind::of("PATCH", &url("/proxy/v1/blocks/x/children")), Kind::Write);
+        let mcp = |method: &str| Request {
+            method: "POST".into(),
+            url: url("/mcp/v3/instances/mcpi_1?token=t"),
+            headers: Vec::new(),
+            body: Some(format!(r#"{{"jsonrpc": "2.0", "id": 1, "method": "{method}"}}"#).into_bytes()),
+        };
+        assert_eq!(Kind::of_request(&mcp("tools/list")), Kind::Read);
+        assert_eq!(Kind::of_request(&mcp("tools/call")), Kind::Write);
     }
 
     fn answer(status: u16, headers: &[(&str, &str)], body: &str) -> Result<Response, TransportError> {
