@@ -152,14 +152,7 @@ impl HostedOperation for GetTool {
 /// `TOOL_NOT_FOUND` for `name`, which the hosted server's `catalogue` lacks, naming its lookalike.
 pub fn not_served(server: &Server, name: &str, catalogue: &[Tool]) -> Failure {
     let failure = not_found(&[name], None).with("mcp_server", server.shown);
-    match schema::closest(name, catalogue.iter().map(|t| t.name.as_str())) {
-        Some(close) => {
-            let mut failure = failure.with("did_you_mean", close);
-            failure.hint = format!("Did you mean {close}? next is the command with it.");
-            failure
-        }
-        None => failure,
-    }
+    suggesting(failure, schema::closest(name, catalogue.iter().map(|t| t.name.as_str())))
 }
 
 /// A page token of ours: how many tools came before the page.
@@ -266,8 +259,13 @@ pub fn look_up(sk: &Scalekit, name: &str) -> Result<Tool, Failure> {
 
 /// `failure` for the unknown tool `name`, naming the one it was likely meant to be (the
 /// command, corrected, becomes `next`; see `app`).
-fn with_lookalike(sk: &Scalekit, mut failure: Failure, name: &str) -> Failure {
-    let Some(close) = lookalike(sk, name) else { return failure };
+fn with_lookalike(sk: &Scalekit, failure: Failure, name: &str) -> Failure {
+    suggesting(failure, lookalike(sk, name).as_deref())
+}
+
+/// `failure` naming `close`, the tool it was likely meant to be, when there is one.
+fn suggesting(mut failure: Failure, close: Option<&str>) -> Failure {
+    let Some(close) = close else { return failure };
     failure.hint = format!("Did you mean {close}? next is the command with it.");
     failure.with("did_you_mean", close)
 }

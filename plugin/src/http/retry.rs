@@ -52,7 +52,13 @@ impl Kind {
     /// The kind of `request`: as [`Kind::of`], and an MCP message that only reads (a session
     /// opening, a tool listing, a ping) is a read wherever it is posted.
     fn of_request(request: &Request) -> Kind {
-        let rpc = request.body.as_deref().and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok());
+        // Only a JSON-RPC message (as the MCP session writes them) is parsed: never an execution's
+        // input or an upload, on every send.
+        let rpc = request
+            .body
+            .as_deref()
+            .filter(|b| b.starts_with(br#"{"jsonrpc":"#))
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok());
         let method = rpc.as_ref().filter(|m| m["jsonrpc"] == "2.0").and_then(|m| m["method"].as_str());
         match method {
             Some("initialize" | "notifications/initialized" | "tools/list" | "ping") => Kind::Read,
@@ -213,7 +219,7 @@ mod tests {
             method: "POST".into(),
             url: url("/mcp/v3/instances/mcpi_1?token=t"),
             headers: Vec::new(),
-            body: Some(format!(r#"{{"jsonrpc": "2.0", "id": 1, "method": "{method}"}}"#).into_bytes()),
+            body: Some(serde_json::to_vec(&serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method})).unwrap()),
         };
         assert_eq!(Kind::of_request(&mcp("tools/list")), Kind::Read);
         assert_eq!(Kind::of_request(&mcp("tools/call")), Kind::Write);
