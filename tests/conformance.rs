@@ -12,8 +12,9 @@
 //! - `env` entries override the defaults below; `null` removes one.
 //! - agent-auth's config and state folders are `{dir}/agent-auth-config` and
 //!   `{dir}/agent-auth-state`; `files` may seed them (e.g. `agent-auth-config/connections.json`).
-//! - `expect.audit` lists the audit trail's lines exactly, except `time` (RFC 3339) and
-//!   `duration_ms` (a number), which are only checked for their form.
+//! - `expect.audit` lists the audit trail's lines exactly, except `time` (RFC 3339) and an
+//!   outcome's `duration_ms` (a number), which are only checked for their form, and `call` (one
+//!   id of 16 hex digits for the call's lines) and `prev` (checked as the chain it is).
 //! - `stdout_secrets` are secrets the operation hands out on purpose (a `--get-token` token, an
 //!   MCP instance URL): allowed on stdout, never on stderr or in the audit trail.
 
@@ -22,10 +23,12 @@
 mod case;
 #[path = "conformance/checks.rs"]
 mod checks;
+#[path = "support/data_cases.rs"]
+mod data_cases;
 #[path = "conformance/script.rs"]
 mod script;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use agent_auth_contract::storage::AUDIT_FILE;
@@ -34,7 +37,7 @@ use agent_auth_host::outbound::Network;
 use agent_auth_host::runtime::{Invocation, Runtime, Stdio};
 use agent_auth_host::sandbox::{self, AgentDirs, EgressPolicy, FileGrants, Limits};
 use bytes::Bytes;
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::Failed;
 
 use case::Case;
 use script::Script;
@@ -122,21 +125,5 @@ fn run_case(path: &Path) -> Result<(), Failed> {
 }
 
 fn main() {
-    let args = Arguments::from_args();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/conformance exists")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    cases.sort();
-    assert!(!cases.is_empty(), "no conformance cases found in {}", dir.display());
-    let trials = cases
-        .into_iter()
-        .map(|path| {
-            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-            Trial::test(name, move || run_case(&path))
-        })
-        .collect();
-    libtest_mimic::run(&args, trials).exit();
+    data_cases::run_all("conformance", run_case);
 }

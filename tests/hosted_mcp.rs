@@ -232,8 +232,12 @@ fn with_only_the_instance_url_in_dot_env_the_skill_s_commands_work() {
     assert!(rest.json["error"]["hint"].as_str().unwrap().contains("--execute-tool"), "{}", rest.stdout);
 
     let audit = agent(&["--audit-log"]);
-    let executions =
-        audit.json["entries"].as_array().unwrap().iter().filter(|e| e["operation"] == "execute-tool").count();
+    let executions = audit.json["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["operation"] == "execute-tool" && e["event"] == "outcome")
+        .count();
     assert_eq!(executions, 6, "every execution is recorded (the refused input too): {}", audit.stdout);
     let trail = std::fs::read_to_string(w.home.path().join(".local/state/agent-auth/audit.jsonl")).unwrap();
     assert!(!trail.contains(&secret), "the audit trail holds no token: {trail}");

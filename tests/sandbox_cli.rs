@@ -356,12 +356,43 @@ fn tokens_mcp_instances_and_the_audit_trail_over_loopback() {
     let url = ready.json["url"].as_str().unwrap().to_owned();
 
     let audit = s.run(&["--audit-log"]);
-    let operations: Vec<&str> =
-        audit.json["entries"].as_array().unwrap().iter().map(|e| e["operation"].as_str().unwrap()).collect();
-    assert_eq!(operations, ["get-token", "get-token", "ensure-mcp-instance", "ensure-mcp-instance"]);
+    let lines: Vec<String> = audit.json["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{} {}", e["event"].as_str().unwrap(), e["operation"].as_str().unwrap()))
+        .collect();
+    let ensure = ["intent ensure-mcp-instance", "outcome ensure-mcp-instance"];
+    assert_eq!(lines, [&["outcome get-token", "outcome get-token"][..], &ensure, &ensure].concat());
     let trail = std::fs::read_to_string(audit.json["path"].as_str().unwrap()).unwrap();
     assert!(
         !trail.contains(&access_token) && !trail.contains(&url),
         "the audit trail holds no token and no instance URL"
     );
+}
+
+#[test]
+fn faults_from_a_file_strike_as_many_times_as_they_say() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = dir.path().join("faults.json");
+    let rule =
+        r#"[{"request": "GET /api/v1/connections/app", "times": 3, "fault": {"kind": "status", "status": 503}}]"#;
+    std::fs::write(&faults, rule).unwrap();
+    let s = Sandbox::start(&["--faults", faults.to_str().unwrap()]);
+    let first = s.run(&["--list-connections"]);
+    assert_eq!((first.code, first.json["error"]["code"].as_str()), (6, Some("SCALEKIT_ERROR")), "{}", first.stdout);
+    assert_eq!(first.json["attempts"], 3, "three 503s use up the three attempts");
+    let second = s.run(&["--list-connections"]);
+    assert_eq!(second.code, 0, "the rule has struck its 3 times: {}", second.stdout);
+}
+
+#[test]
+fn a_faults_file_that_is_not_rules_is_refused_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = dir.path().join("faults.json");
+    std::fs::write(&faults, r#"[{"request": "GET /x", "fault": {"kind": "teleport"}}]"#).unwrap();
+    let out = Command::new(BIN).args(["sandbox", "--port", "0", "--faults"]).arg(&faults).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((out.status.code(), json["error"]["code"].as_str()), (Some(3), Some("CONFIG_INVALID")), "{json}");
+    assert!(json["error"]["message"].as_str().unwrap().contains("teleport"), "{json}");
 }

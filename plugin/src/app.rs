@@ -9,7 +9,7 @@ use agent_auth_contract::option::{
 };
 use agent_auth_contract::variables;
 
-use crate::audit::{self, Entry};
+use crate::audit::{self, Call, Intents};
 use crate::bindings::wasi::cli::{terminal_stderr, terminal_stdin};
 use crate::cli::{self, Args, ParseOutcome};
 use crate::clock;
@@ -100,16 +100,18 @@ fn remote<T: RemoteOperation>(args: &Args, env: &[(String, String)], storage: &S
     };
     let agent_run_id = agent_run_id(args, env);
     let no_cache = args.has(&NO_CACHE) || config::var(env, variables::NO_CACHE).is_some_and(|v| v != "0");
-    let waki = WakiClient;
-    let http = Retrying::new(&waki);
-    let sk = Scalekit::new(&http, &config, storage.state_dir(), !no_cache);
-    let ctx = Context { sk, storage, identifier, agent_run_id: agent_run_id.as_deref() };
-    let (started, timer) = (clock::now(), Instant::now());
-    let result = attempted(operation.run(&ctx).map_err(|failure| corrected(failure, args)), &http, ctx.agent_run_id);
     // The user asked for; an optional one is only a default, and the result says whom it served.
-    let user = ctx.identifier.as_deref().filter(|_| spec.user == User::Required);
-    let called = Called { connection: args.text(&CONNECTION_NAME), identifier: user, agent_run_id: ctx.agent_run_id };
-    record(args, storage, called, (started, timer), &result);
+    let user = identifier.as_deref().filter(|_| spec.user == User::Required);
+    let call = audited(args, args.text(&CONNECTION_NAME), user, agent_run_id.as_deref());
+    let waki = WakiClient;
+    let retrying = Retrying::new(&waki);
+    let http = Intents::new(&retrying, call.as_ref(), storage.state_dir());
+    let sk = Scalekit::new(&http, &config, storage.state_dir(), !no_cache);
+    let ctx = Context { sk, storage, identifier: identifier.clone(), agent_run_id: agent_run_id.as_deref() };
+    let timer = Instant::now();
+    let result = operation.run(&ctx).map_err(|failure| corrected(failure, args));
+    let result = attempted(result, &retrying, ctx.agent_run_id);
+    record(storage, call.as_ref(), timer, &result);
     if !prompted {
         return result;
     }
@@ -141,16 +143,17 @@ fn hosted<T: HostedOperation>(
 ) -> Result<Success, Failure> {
     let operation = T::parse(args)?;
     let agent_run_id = agent_run_id(args, env);
+    // The URL chose the connection and the user, whatever the command line said.
+    let call = audited(args, None, None, agent_run_id.as_deref());
     let waki = WakiClient;
-    let http = Retrying::new(&waki);
-    let (started, timer) = (clock::now(), Instant::now());
+    let retrying = Retrying::new(&waki);
+    let http = Intents::new(&retrying, call.as_ref(), storage.state_dir());
+    let timer = Instant::now();
     let result = Server::connect(&http, endpoint)
         .and_then(|server| operation.run_hosted(&server, storage))
         .map_err(|failure| corrected(failure, args));
-    let result = attempted(result, &http, agent_run_id.as_deref());
-    // The URL chose the connection and the user, whatever the command line said.
-    let called = Called { connection: None, identifier: None, agent_run_id: agent_run_id.as_deref() };
-    record(args, storage, called, (started, timer), &result);
+    let result = attempted(result, &retrying, agent_run_id.as_deref());
+    record(storage, call.as_ref(), timer, &result);
     let acts_for_a_user = args.operation().user == User::Required;
     match args.text(&IDENTIFIER).filter(|_| acts_for_a_user) {
         Some(id) => warned_first(
@@ -159,13 +162,6 @@ fn hosted<T: HostedOperation>(
         ),
         None => result,
     }
-}
-
-/// Whom and what an audited call acted on.
-struct Called<'a> {
-    connection: Option<&'a str>,
-    identifier: Option<&'a str>,
-    agent_run_id: Option<&'a str>,
 }
 
 /// `result` saying how many attempts its most tried request took, when more than one, and the
@@ -194,27 +190,32 @@ fn agent_run_id(args: &Args, env: &[(String, String)]) -> Option<String> {
         .or_else(|| config::var(env, variables::AGENT_RUN_ID))
 }
 
-/// Adds the call to the audit trail when the table says it is recorded (a dry run did nothing
-/// worth recording).
-fn record(
-    args: &Args,
-    storage: &Storage,
-    called: Called,
-    (started, timer): (i64, Instant),
-    result: &Result<Success, Failure>,
-) {
+/// The call as the audit trail records it, when the table says the trail does (a dry run does
+/// nothing worth recording).
+fn audited<'a>(
+    args: &'a Args,
+    connection: Option<&'a str>,
+    identifier: Option<&'a str>,
+    agent_run_id: Option<&'a str>,
+) -> Option<Call<'a>> {
     let spec = args.operation();
-    let Some(recorded) = spec.audit.as_ref().filter(|_| !args.has(&DRY_RUN)) else { return };
-    let entry = Entry {
+    let recorded = spec.audit.as_ref().filter(|_| !args.has(&DRY_RUN))?;
+    Some(Call {
+        id: format!("{:016x}", crate::bindings::wasi::random::random::get_random_u64()),
         operation: spec.flag,
-        connection: called.connection,
-        identifier: called.identifier,
+        connection,
+        identifier,
         target: audit::target(recorded, args),
-        agent_run_id: called.agent_run_id,
-        started,
-        duration_ms: timer.elapsed().as_millis(),
-    };
-    audit::record(storage.state_dir(), &entry, result);
+        agent_run_id,
+        started: clock::now(),
+    })
+}
+
+/// Adds the call's outcome to the audit trail, when it is audited.
+fn record(storage: &Storage, call: Option<&Call>, timer: Instant, result: &Result<Success, Failure>) {
+    if let Some((call, dir)) = call.zip(storage.state_dir()) {
+        audit::record(dir, call, timer.elapsed().as_millis(), result);
+    }
 }
 
 /// `NOT_AVAILABLE_WITH_MCP_URL`: what an MCP URL alone can do, and what the rest needs.

@@ -161,23 +161,43 @@ pub fn secrets(case: &Case, secrets: &[String], run: &Run, problems: &mut Vec<St
     }
 }
 
-/// The audit trail's lines exactly, except `time` and `duration_ms`, checked only for their form.
+/// The audit trail's lines exactly, except `time` and `duration_ms` (an outcome's), checked only
+/// for their form, and `call` and `prev`: one call id on every line, and each line's `prev` the
+/// SHA-256 of the line before it (`null` on the first).
 pub fn audit(case: &Case, run: &Run, problems: &mut Vec<String>) -> Result<(), String> {
     let Some(expected) = &case.expect.audit else { return Ok(()) };
     let mut lines = Vec::new();
+    let (mut before, mut calls): (Option<&str>, Vec<String>) = (None, Vec::new());
     for line in run.audit.lines() {
         let mut entry: Value =
             serde_json::from_str(line).map_err(|e| format!("audit line is not JSON ({e}): {line}"))?;
         let time_ok = entry.get("time").and_then(Value::as_str).is_some_and(|t| t.len() == 20 && t.ends_with('Z'));
-        let duration_ok = entry.get("duration_ms").is_some_and(Value::is_u64);
+        let outcome = entry.get("event").and_then(Value::as_str) == Some("outcome");
+        let duration_ok = entry.get("duration_ms").is_some_and(Value::is_u64) == outcome;
         if !time_ok || !duration_ok {
-            problems.push(format!("audit line lacks an RFC 3339 time or a duration_ms: {line}"));
+            problems.push(format!("audit line lacks an RFC 3339 time or (an outcome) a duration_ms: {line}"));
+        }
+        let prev = before.map_or(Value::Null, |b| sha256_hex(b.as_bytes()).into());
+        if entry.get("prev") != Some(&prev) {
+            problems.push(format!("audit line's prev is not the digest of the line before it: {line}"));
+        }
+        match entry.get("call").and_then(Value::as_str) {
+            Some(call) if call.len() == 16 && call.chars().all(|c| c.is_ascii_hexdigit()) => {
+                calls.push(call.to_owned());
+            }
+            _ => problems.push(format!("audit line lacks a call id of 16 hex digits: {line}")),
         }
         if let Some(map) = entry.as_object_mut() {
-            map.remove("time");
-            map.remove("duration_ms");
+            for key in ["time", "duration_ms", "call", "prev"] {
+                map.remove(key);
+            }
         }
         lines.push(entry);
+        before = Some(line);
+    }
+    calls.dedup();
+    if calls.len() > 1 {
+        problems.push(format!("one call's audit lines carry {} call ids", calls.len()));
     }
     if &lines != expected {
         problems.push(format!(
@@ -187,6 +207,11 @@ pub fn audit(case: &Case, run: &Run, problems: &mut Vec<String>) -> Result<(), S
         ));
     }
     Ok(())
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn collect_secrets(value: &Value, out: &mut Vec<String>) {

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each suite uses a different part
 
+pub mod data_cases;
 pub mod node;
 pub mod python;
 
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
+use agent_auth_host::virtual_scalekit::faults::Faults;
 use agent_auth_host::virtual_scalekit::server::{self, Loopback};
 use agent_auth_host::virtual_scalekit::{Credentials, VirtualScalekit};
 use serde_json::Value;
@@ -58,8 +60,17 @@ impl World {
 
     /// A virtual Scalekit that accepts `credentials` (any non-empty pair when `None`).
     pub fn accepting(credentials: Option<Credentials>) -> World {
-        let (double, server) =
-            server::spawn("127.0.0.1:0", |url| VirtualScalekit::new(url, credentials)).expect("bind loopback");
+        World::serving(|url| VirtualScalekit::new(url, credentials))
+    }
+
+    /// A virtual Scalekit that accepts only [`CLIENT_ID`] and [`CLIENT_SECRET`] and injects `faults`.
+    pub fn faulty(faults: Faults) -> World {
+        let credentials = Credentials { client_id: CLIENT_ID.into(), client_secret: CLIENT_SECRET.into() };
+        World::serving(|url| VirtualScalekit::new(url, Some(credentials)).with_faults(faults))
+    }
+
+    fn serving(make: impl FnOnce(&str) -> VirtualScalekit) -> World {
+        let (double, server) = server::spawn("127.0.0.1:0", make).expect("bind loopback");
         World {
             double,
             server,

@@ -199,8 +199,16 @@ fn classify(err: reqwest::Error) -> HttpError {
                 _ => HttpError::TlsProtocolError,
             };
         }
-        if cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused) {
+        let io_kind = cause.downcast_ref::<std::io::Error>().map(std::io::Error::kind);
+        if io_kind == Some(std::io::ErrorKind::ConnectionRefused) {
             return HttpError::ConnectionRefused;
+        }
+        // The server closed the connection during the handshake: it does not speak TLS there.
+        if err.is_connect() && io_kind == Some(std::io::ErrorKind::UnexpectedEof) {
+            return HttpError::TlsProtocolError;
+        }
+        if cause.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_incomplete_message) {
+            return HttpError::ConnectionTerminated;
         }
     }
     let chain = causes(&err).map(ToString::to_string).collect::<Vec<_>>().join(": ");

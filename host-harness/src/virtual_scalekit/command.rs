@@ -6,16 +6,20 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::error::{Code, RunnerError};
+use crate::virtual_scalekit::faults::Faults;
 use crate::virtual_scalekit::server;
 use crate::virtual_scalekit::{Credentials, VirtualScalekit};
 
 const USAGE: &str = "\
 Usage: agent-auth sandbox [--port N] [--client-id ID --client-secret SECRET] [--link-ttl SECONDS]
+                         [--faults FILE]
 
 Serves the virtual Scalekit on http://127.0.0.1:PORT until interrupted (port 0 picks a free one).
 It accepts any non-empty client credentials unless --client-id and --client-secret are given.
 Authorization links open a page with an Authorize button; --link-ttl sets how long they work
-(default 600 s).";
+(default 600 s). --faults FILE injects the faults a JSON file lists (a 503, a reset connection, a
+truncated or stalled body, ...): [{\"request\": \"GET /api/v1/connections/app\", \"times\": 1,
+\"fault\": {\"kind\": \"status\", \"status\": 503}}]; the README lists the kinds.";
 
 /// Sandbox options.
 #[derive(Debug, Default, PartialEq)]
@@ -23,6 +27,7 @@ struct Options {
     port: u16,
     credentials: Option<(String, String)>,
     link_ttl: Option<Duration>,
+    faults: Option<String>,
 }
 
 fn usage(message: String) -> RunnerError {
@@ -48,6 +53,7 @@ fn parse(args: &[String]) -> Result<Option<Options>, RunnerError> {
                 let secs: u64 = value()?.parse().map_err(|_| usage("--link-ttl takes a number of seconds".into()))?;
                 opts.link_ttl = Some(Duration::from_secs(secs));
             }
+            "--faults" => opts.faults = Some(value()?),
             other => return Err(usage(format!("unexpected argument {other}"))),
         }
     }
@@ -72,10 +78,17 @@ pub fn main(args: &[String]) -> ExitCode {
             return ExitCode::from(e.exit().code());
         }
     };
+    let faults = match opts.faults.as_deref().map(read_faults).transpose() {
+        Ok(faults) => faults.unwrap_or_default(),
+        Err(e) => {
+            print!("{}", e.to_json());
+            return ExitCode::from(e.exit().code());
+        }
+    };
     let credentials =
         opts.credentials.clone().map(|(client_id, client_secret)| Credentials { client_id, client_secret });
     let spawned = server::spawn(&format!("127.0.0.1:{}", opts.port), |url| {
-        let double = VirtualScalekit::new(url, credentials);
+        let double = VirtualScalekit::new(url, credentials).with_faults(faults);
         match opts.link_ttl {
             Some(ttl) => double.with_link_lifetime(ttl),
             None => double,
@@ -103,6 +116,24 @@ pub fn main(args: &[String]) -> ExitCode {
     }
 }
 
+/// The faults file at `path`.
+fn read_faults(path: &str) -> Result<Faults, RunnerError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        RunnerError::new(
+            Code::ConfigInvalid,
+            format!("cannot read --faults {path}: {e}"),
+            "Pass the path of a JSON file of fault rules.",
+        )
+    })?;
+    Faults::parse(&text).map_err(|why| {
+        RunnerError::new(
+            Code::ConfigInvalid,
+            format!("--faults {path} is not a list of fault rules: {why}"),
+            "Each rule is {\"request\": \"METHOD /path\", \"times\": N, \"fault\": {\"kind\": ...}}; agent-auth sandbox --help shows one.",
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +152,7 @@ mod tests {
         assert!(parse(&args(&["--client-id", "skc_1"])).is_err());
         assert!(parse(&args(&["--port", "http"])).is_err());
         assert!(parse(&args(&["--help"])).unwrap().is_none());
+        assert_eq!(parse(&args(&["--faults", "f.json"])).unwrap().unwrap().faults.as_deref(), Some("f.json"));
+        assert!(parse(&args(&["--faults"])).is_err());
     }
 }

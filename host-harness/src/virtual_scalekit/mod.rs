@@ -11,6 +11,7 @@
 
 mod api;
 pub mod command;
+pub mod faults;
 pub mod in_process;
 mod mcp;
 mod mcp_endpoint;
@@ -47,6 +48,8 @@ const LOGGED_BODY: usize = 64 << 10;
 /// The virtual environment.
 pub struct VirtualScalekit {
     state: Mutex<State>,
+    /// What goes wrong with requests on loopback (nothing unless given).
+    faults: faults::Faults,
 }
 
 /// A request as the virtual environment sees it.
@@ -90,7 +93,13 @@ pub struct Response {
 impl VirtualScalekit {
     /// An environment seeded with the demo catalogue, accepting `credentials` (any non-empty pair when `None`).
     pub fn new(base_url: &str, credentials: Option<Credentials>) -> Self {
-        VirtualScalekit { state: Mutex::new(seed::seeded(base_url, credentials)) }
+        VirtualScalekit { state: Mutex::new(seed::seeded(base_url, credentials)), faults: faults::Faults::default() }
+    }
+
+    /// The same environment, whose loopback server injects `faults`.
+    pub fn with_faults(mut self, faults: faults::Faults) -> Self {
+        self.faults = faults;
+        self
     }
 
     /// The same environment with authorization links that stay valid for `lifetime` (600 s by default).
@@ -102,25 +111,35 @@ impl VirtualScalekit {
     /// Answers one request.
     pub fn handle(&self, request: &Request) -> Response {
         let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if state.requests.len() >= REQUEST_LOG {
-            state.requests.drain(..REQUEST_LOG / 2);
-        }
-        let mut served = request.clone();
-        if served.body.len() > LOGGED_BODY {
-            served.body = Bytes::copy_from_slice(&served.body[..LOGGED_BODY]);
-        }
-        state.requests.push(served);
+        log(&mut state, request);
         api::route(&mut state, request)
+    }
+
+    /// Logs a request that a fault stopped before it ran.
+    fn receive(&self, request: &Request) {
+        log(&mut self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()), request);
     }
 }
 
+/// Adds `request` to the log of requests received.
+fn log(state: &mut State, request: &Request) {
+    if state.requests.len() >= REQUEST_LOG {
+        state.requests.drain(..REQUEST_LOG / 2);
+    }
+    let mut served = request.clone();
+    if served.body.len() > LOGGED_BODY {
+        served.body = Bytes::copy_from_slice(&served.body[..LOGGED_BODY]);
+    }
+    state.requests.push(served);
+}
+
 impl VirtualScalekit {
-    /// Every request answered so far, as `METHOD /path`.
+    /// Every request received so far (those a fault stopped included), as `METHOD /path`.
     pub fn requests(&self) -> Vec<String> {
         self.served().iter().map(|r| format!("{} {}", r.method, r.path)).collect()
     }
 
-    /// Every request answered so far, whole (bodies cut after 64 KiB).
+    /// Every request received so far, whole (bodies cut after 64 KiB).
     pub fn served(&self) -> Vec<Request> {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).requests.clone()
     }

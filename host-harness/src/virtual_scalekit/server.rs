@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use agent_auth_contract::http_date;
 use bytes::Bytes;
 
-use super::{Request, VirtualScalekit};
+use super::faults::{Fault, STALL};
+use super::{Request, Response, VirtualScalekit};
 
 /// A running loopback server.
 pub struct Loopback {
@@ -114,37 +115,117 @@ pub fn serve_stream<S: Read + Write>(
             body
         };
         let (path, query) = target.split_once('?').unwrap_or((target.as_str(), ""));
-        let response = double.handle(&Request {
+        let request = Request {
             method,
             path: path.to_owned(),
             query: parse_query(query),
             headers: headers.clone(),
             body: Bytes::from(body),
-        });
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-        let mut head = format!(
-            "HTTP/1.1 {} {}\r\ndate: {}\r\ncontent-length: {}\r\n",
-            response.status,
-            reason(response.status),
-            http_date::format(now),
-            response.body.len()
-        );
-        if !response.content_type.is_empty() {
-            head.push_str(&format!("content-type: {}\r\n", response.content_type));
+        };
+        let fault = double.faults.strike(&request.method, &request.path);
+        let response = match &fault {
+            Some(f) if !f.runs_the_request() => {
+                double.receive(&request);
+                match gateway_answer(f) {
+                    Some(response) => response,
+                    None => return Ok(()), // reset: closed without an answer
+                }
+            }
+            _ => double.handle(&request),
+        };
+        let message = encode(&response);
+        let stream = reader.get_mut();
+        match fault {
+            None => stream.write_all(&message)?,
+            Some(Fault::ResetAfterHandling) => return Ok(()),
+            Some(Fault::SlowFirstByte { ms }) => {
+                std::thread::sleep(std::time::Duration::from_millis(ms));
+                stream.write_all(&message)?;
+            }
+            Some(Fault::TruncateBody { after_bytes }) => {
+                stream.write_all(&message[..head_len(&message) + after_bytes.min(response.body.len())])?;
+                stream.flush()?;
+                return Ok(());
+            }
+            Some(Fault::StallBody { after_bytes }) => {
+                stream.write_all(&message[..head_len(&message) + after_bytes.min(response.body.len())])?;
+                stream.flush()?;
+                std::thread::sleep(STALL);
+                return Ok(());
+            }
+            Some(Fault::InvalidJson) => {
+                let spoiled = Response {
+                    status: 200,
+                    content_type: "application/json".into(),
+                    headers: Vec::new(),
+                    body: Bytes::from_static(b"{\"connections\": [{\"key_id\": "),
+                };
+                stream.write_all(&encode(&spoiled))?;
+            }
+            Some(_) => stream.write_all(&message)?,
         }
-        for (k, v) in &response.headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
-        }
-        head.push_str("\r\n");
-        // One write per response: a separate body write would wait on Nagle plus delayed ACK.
-        let mut message = head.into_bytes();
-        message.extend_from_slice(&response.body);
-        reader.get_mut().write_all(&message)?;
-        reader.get_mut().flush()?;
+        stream.flush()?;
         if header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close")) {
             return Ok(());
         }
     }
+}
+
+/// The gateway's own answer to a fault that stops the request before it runs; `None`: no answer.
+fn gateway_answer(fault: &Fault) -> Option<Response> {
+    let json = |status: u16, body: serde_json::Value| Response {
+        status,
+        content_type: "application/json".into(),
+        headers: Vec::new(),
+        body: Bytes::from(body.to_string()),
+    };
+    match fault {
+        Fault::Status { status, retry_after } => {
+            let mut response =
+                json(*status, serde_json::json!({"code": status, "message": "injected fault", "details": []}));
+            response.headers.extend(retry_after.iter().map(|v| ("retry-after".to_owned(), v.clone())));
+            Some(response)
+        }
+        Fault::Redirect { location } => Some(Response {
+            status: 302,
+            content_type: String::new(),
+            headers: vec![("location".into(), location.clone())],
+            body: Bytes::new(),
+        }),
+        Fault::Oversize { bytes } => {
+            let pad = "x".repeat(bytes.saturating_sub(10));
+            Some(json(200, serde_json::json!({"pad": pad})))
+        }
+        _ => None,
+    }
+}
+
+/// The whole HTTP/1.1 message of `response`: one write per response, since a separate body write
+/// would wait on Nagle plus delayed ACK.
+fn encode(response: &Response) -> Vec<u8> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let mut head = format!(
+        "HTTP/1.1 {} {}\r\ndate: {}\r\ncontent-length: {}\r\n",
+        response.status,
+        reason(response.status),
+        http_date::format(now),
+        response.body.len()
+    );
+    if !response.content_type.is_empty() {
+        head.push_str(&format!("content-type: {}\r\n", response.content_type));
+    }
+    for (k, v) in &response.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut message = head.into_bytes();
+    message.extend_from_slice(&response.body);
+    message
+}
+
+/// The length of a message's head, up to and with the blank line.
+fn head_len(message: &[u8]) -> usize {
+    message.windows(4).position(|w| w == b"\r\n\r\n").map_or(message.len(), |i| i + 4)
 }
 
 fn read_chunked(reader: &mut impl BufRead) -> std::io::Result<Vec<u8>> {
@@ -167,6 +248,7 @@ fn reason(status: u16) -> &'static str {
         200 => "OK",
         201 => "Created",
         202 => "Accepted",
+        302 => "Found",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",

@@ -39,6 +39,8 @@ pub enum Code {
     FileDenied,
     /// The operator's proxy policy (`AGENT_AUTH_PROXY_POLICY`) does not allow the request.
     ProxyPolicyDenied,
+    /// `--audit-log --verify`: a line of the audit trail was changed, inserted or removed.
+    AuditChainBroken,
     /// `--get-token SERVICE`: no mapping in `connections.json` and no connection of that name.
     ServiceNotConfigured,
     /// `--get-token` on an account with static credentials (API key, bearer, basic) without
@@ -127,6 +129,7 @@ impl Code {
             | IdentifierRequired
             | ClockSkew
             | FolderUnwritable
+            | AuditChainBroken
             | FileDenied
             | ProxyPolicyDenied
             | InvalidCredentials

@@ -198,7 +198,7 @@ pub static GLOBAL_OPTIONS: &[&Opt] = &[&option::AGENT_RUN_ID, &option::NO_CACHE]
 use option::{
     BODY, CONFIG_NAME, CONNECTION_NAME, DESCRIPTION, DRY_RUN, EXPIRY, FOR_URL, HEADERS, IDENTIFIER, INCLUDE_STATIC,
     INPUT_FILE, INSTANCE_ID, LIMIT, MAX_OUTPUT_BYTES, METHOD, NAME, OUTPUT_FILE, PAGE_SIZE, PAGE_TOKEN, PATH, PROVIDER,
-    QUERY, QUERY_PARAMS, RAW, SINCE, SUMMARY, TOOL_INPUT, TOOL_NAME, TOOLS, WAIT,
+    QUERY, QUERY_PARAMS, RAW, SINCE, SUMMARY, TOOL_INPUT, TOOL_NAME, TOOLS, VERIFY, WAIT,
 };
 
 /// Every operation, in the order `--help` lists them.
@@ -363,7 +363,7 @@ pub static OPERATIONS: &[Operation] = &[
         flag: "audit-log",
         operand: Operand::None,
         about: "Read the local audit trail",
-        options: &[optional(&SINCE), optional(&LIMIT)],
+        options: &[optional(&SINCE), optional(&LIMIT), optional(&VERIFY)],
         user: User::Nobody,
         audit: None,
     },

@@ -228,6 +228,13 @@ pub static SINCE: Opt =
     opt("since", Value::One("T"), "Entries at or after T (RFC 3339, or an age like 30m, 24h, 7d)", "24h");
 /// `--limit N`
 pub static LIMIT: Opt = opt("limit", Value::Number("N"), "At most N entries, the newest (default 50)", "50");
+/// `--verify`
+pub static VERIFY: Opt = opt(
+    "verify",
+    Value::Switch,
+    "Check the audit trail's chain of digests and report the first line changed or removed",
+    "",
+);
 /// `--no-cache`, taken by every operation
 pub static NO_CACHE: Opt = opt(
     "no-cache",

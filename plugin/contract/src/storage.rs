@@ -7,8 +7,15 @@ pub const CONFIG_DIR_VAR: &str = "AGENT_AUTH_CONFIG_DIR";
 pub const STATE_DIR_VAR: &str = "AGENT_AUTH_STATE_DIR";
 /// In the config folder: service names mapped to connections, for `--get-token` (owner-only, 0600).
 pub const CONNECTIONS_FILE: &str = "connections.json";
+/// In the config folder: held while a call changes `connections.json`.
+pub const CONNECTIONS_LOCK_FILE: &str = "connections.json.lock";
 /// In the state folder: the audit trail, one JSON line per audited call.
 pub const AUDIT_FILE: &str = "audit.jsonl";
+/// In the state folder: the digest of the audit trail's last line, which `--audit-log --verify`
+/// checks the trail's end against.
+pub const AUDIT_HEAD_FILE: &str = "audit.jsonl.head";
+/// In the state folder: held while a call appends to the audit trail.
+pub const AUDIT_LOCK_FILE: &str = "audit.jsonl.lock";
 /// In the state folder: the start of the names of the Scalekit access-token cache files
 /// (`<prefix><key>.json`), which the runner makes readable by their owner only.
 pub const TOKEN_CACHE_PREFIX: &str = "scalekit-token-";

@@ -1,43 +1,98 @@
-//! `--audit-log`: reads the local audit trail back, newest last.
+//! `--audit-log`: reads the local audit trail back, newest last, or checks its chain.
 
-use agent_auth_contract::option::{AUDIT_LIMIT_DEFAULT, LIMIT, SINCE};
+use std::path::Path;
+
+use agent_auth_contract::option::{AUDIT_LIMIT_DEFAULT, LIMIT, SINCE, VERIFY};
 use agent_auth_contract::rfc3339;
 use agent_auth_contract::storage::STATE_DIR_VAR;
 use serde_json::Value;
 
 use super::operation::LocalOperation;
-use crate::audit;
+use crate::audit::{Trail, chain};
 use crate::cli::Args;
 use crate::clock;
 use crate::output::{Code, Failure, Success};
 use crate::storage::Storage;
 
-/// `--audit-log [--since T] [--limit N]`.
+/// `--audit-log [--since T] [--limit N] [--verify]`.
 pub struct AuditLog {
     since: Option<String>,
     limit: Option<usize>,
+    verify: bool,
 }
 
 impl LocalOperation for AuditLog {
     fn parse(args: &Args) -> Result<Self, Failure> {
         let limit = args.number(&LIMIT).map(|n| usize::try_from(n).unwrap_or(usize::MAX));
-        Ok(AuditLog { since: args.text(&SINCE).map(str::to_owned), limit })
+        let verify = args.has(&VERIFY);
+        if verify && (args.has(&SINCE) || args.has(&LIMIT)) {
+            return Err(Failure::new(
+                Code::Usage,
+                "--verify checks the whole trail; --since and --limit choose entries to show",
+                "Run agent-auth --audit-log --verify alone.",
+            ));
+        }
+        Ok(AuditLog { since: args.text(&SINCE).map(str::to_owned), limit, verify })
     }
 
     fn run(self, storage: &Storage) -> Result<Success, Failure> {
-        read(storage, self.since.as_deref(), self.limit)
+        let dir = storage.state_dir().ok_or_else(|| {
+            Failure::new(
+                Code::ConfigMissing,
+                format!("no state folder: {STATE_DIR_VAR} is not set"),
+                "Run the component with the agent-auth runner, which keeps the audit trail.",
+            )
+        })?;
+        match self.verify {
+            true => verify(dir),
+            false => read(dir, self.since.as_deref(), self.limit),
+        }
+    }
+}
+
+/// The trail in `dir`, its text and head.
+fn trail(dir: &Path) -> Result<(Trail, String, Option<String>), Failure> {
+    let trail = Trail::in_dir(dir);
+    let (text, head) = trail.read().map_err(|e| {
+        Failure::new(
+            Code::InputFileUnreadable,
+            format!("cannot read the audit trail {}: {e}", trail.path.display()),
+            "Check the state folder's permissions.",
+        )
+    })?;
+    Ok((trail, text, head))
+}
+
+/// Walks the chain: `AUDIT_CHAIN_BROKEN` names the first line not to trust.
+fn verify(dir: &Path) -> Result<Success, Failure> {
+    let (trail, text, head) = trail(dir)?;
+    let path = trail.path.to_string_lossy();
+    match chain::verify(&text, head.as_deref()) {
+        Ok(verified) => {
+            let mut success = Success::default()
+                .with("path", &path)
+                .with("verified", verified.chained)
+                .with("end_checked", verified.head_checked);
+            if verified.unchained > 0 {
+                success.warnings.push(format!(
+                    "{} line(s) at the start predate the chain (an older agent-auth wrote them); nothing vouches for them",
+                    verified.unchained
+                ));
+            }
+            Ok(success)
+        }
+        Err(broken) => Err(Failure::new(
+            Code::AuditChainBroken,
+            format!("the audit trail was edited: {}", broken.why),
+            "Compare the trail with a backup, and check who else can write agent-auth's state folder.",
+        )
+        .with("path", &path)
+        .with("line", broken.line)),
     }
 }
 
 /// Lists the audit entries at or after `since`, at most `limit` of the newest.
-fn read(storage: &Storage, since: Option<&str>, limit: Option<usize>) -> Result<Success, Failure> {
-    let dir = storage.state_dir().ok_or_else(|| {
-        Failure::new(
-            Code::ConfigMissing,
-            format!("no state folder: {STATE_DIR_VAR} is not set"),
-            "Run the component with the agent-auth runner, which keeps the audit trail.",
-        )
-    })?;
+fn read(dir: &Path, since: Option<&str>, limit: Option<usize>) -> Result<Success, Failure> {
     let since = since
         .map(|text| {
             clock::parse_since(text, clock::now()).ok_or_else(|| {
@@ -53,18 +108,8 @@ fn read(storage: &Storage, since: Option<&str>, limit: Option<usize>) -> Result<
     if limit == 0 {
         return Err(Failure::new(Code::Usage, "--limit 0 shows nothing", "Pass --limit N with N of at least 1."));
     }
-    let path = audit::path(dir);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => {
-            return Err(Failure::new(
-                Code::InputFileUnreadable,
-                format!("cannot read the audit trail {}: {e}", path.display()),
-                "Check the state folder's permissions.",
-            ));
-        }
-    };
+    let (trail, text, _) = trail(dir)?;
+    let path = trail.path;
     let mut unreadable = 0;
     let mut entries: Vec<Value> = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {

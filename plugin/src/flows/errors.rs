@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::http::TransportError;
 use crate::http::retry::retry_after_seconds;
 use crate::output::{Code, Failure};
-use crate::scalekit::{ApiError, ErrorResponse};
+use crate::scalekit::{ApiError, ErrorResponse, Redirect};
 
 impl From<ApiError> for Failure {
     fn from(err: ApiError) -> Failure {
@@ -23,8 +23,31 @@ impl From<ApiError> for Failure {
                 what,
                 "Check that TOOL_ENV_URL points at a Scalekit environment; retry later if it does.",
             ),
+            ApiError::Redirected(r) => redirected(&r),
         }
     }
+}
+
+/// A redirect, never followed: to another host it is what the sandbox refuses.
+fn redirected(r: &Redirect) -> Failure {
+    let hint =
+        "Set TOOL_ENV_URL to your environment's own URL (https://your-env.scalekit.cloud), not an address that moved.";
+    let failure = match &r.other_host {
+        Some(host) => Failure::new(
+            Code::EgressDenied,
+            format!(
+                "Scalekit answered {}, a redirect to another host ({host}): agent-auth never follows redirects, and reaches only TOOL_ENV_URL's host",
+                r.status
+            ),
+            hint,
+        ),
+        None => Failure::new(
+            Code::ScalekitError,
+            format!("Scalekit answered {}, a redirect to {}, which agent-auth does not follow", r.status, r.path),
+            hint,
+        ),
+    };
+    failure.with("http_status", r.status)
 }
 
 fn transport(t: TransportError) -> Failure {

@@ -7,7 +7,7 @@ mod waki_client;
 
 pub use multipart::encode as multipart;
 pub use retry::Retrying;
-pub use url::{encode_component, query_string};
+pub use url::{encode_component, path_of, query_string};
 pub use waki_client::WakiClient;
 
 /// An HTTP request, fully buffered.

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use agent_auth_contract::http_date;
 
-use super::{HttpClient, Request, Response, TransportError};
+use super::{HttpClient, Request, Response, TransportError, path_of};
 
 /// The most times one request is sent.
 pub const ATTEMPTS: u32 = 3;
@@ -51,7 +51,7 @@ impl Kind {
 
     /// The kind of `request`: as [`Kind::of`], and an MCP message that only reads (a session
     /// opening, a tool listing, a ping) is a read wherever it is posted.
-    fn of_request(request: &Request) -> Kind {
+    pub fn of_request(request: &Request) -> Kind {
         // Only a JSON-RPC message (as the MCP session writes them) is parsed: never an execution's
         // input or an upload, on every send.
         let rpc = request
@@ -73,13 +73,6 @@ fn only_reads(path: &str) -> bool {
     matches!(path, "/oauth/token" | "/api/v1/connected_accounts/magic_link")
         || (path.starts_with("/api/v1/mcp/instances/") && path.ends_with(":get_auth_state"))
         || (path.starts_with("/api/v1/mcp/configs/") && path.ends_with("/connected_accounts"))
-}
-
-/// The path of an absolute URL, without the query.
-fn path_of(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let path = rest.find('/').map_or("/", |i| &rest[i..]);
-    path.split(['?', '#']).next().unwrap_or(path)
 }
 
 /// An [`HttpClient`] that sends again what the policy allows.

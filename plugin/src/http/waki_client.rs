@@ -42,13 +42,20 @@ fn transport_error(err: anyhow::Error) -> TransportError {
             TransportError::Failed("the host name does not resolve".into())
         }
         ErrorCode::ConnectionRefused => TransportError::Refused,
-        ErrorCode::ConnectionTerminated => TransportError::Lost("the connection was closed".into()),
+        ErrorCode::ConnectionTerminated => {
+            TransportError::Lost("the connection was closed before the answer came".into())
+        }
         ErrorCode::TlsCertificateError => TransportError::Failed("the server's TLS certificate is not trusted".into()),
         ErrorCode::TlsProtocolError | ErrorCode::TlsAlertReceived(_) => {
             TransportError::Failed("the TLS handshake failed".into())
         }
+        ErrorCode::HttpProtocolError | ErrorCode::HttpResponseHeaderSectionSize(_) => {
+            TransportError::Lost("the answer is not valid HTTP".into())
+        }
+        ErrorCode::HttpResponseIncomplete => TransportError::Lost("the answer was cut short".into()),
         ErrorCode::InternalError(Some(detail)) => TransportError::Lost(detail.clone()),
-        other => TransportError::Lost(format!("{other:?}")),
+        // Never an internal type's Debug text in a message.
+        _ => TransportError::Lost("the HTTP exchange failed".into()),
     }
 }
 

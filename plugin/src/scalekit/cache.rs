@@ -15,12 +15,12 @@ use std::path::{Path, PathBuf};
 
 use agent_auth_contract::storage::MEMORY_PREFIX;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::accounts::Account;
 use super::connections::Connection;
 use super::tools::Tool;
 use crate::clock;
+use crate::digest::sha256_hex;
 use crate::files::AtomicFile;
 
 /// How long the connection listing is trusted, in seconds.
@@ -76,9 +76,8 @@ impl Cache {
     /// `--no-cache`.
     pub fn open(state_dir: Option<&Path>, env_url: &str, client_id: &str, read: bool) -> Cache {
         let path = state_dir.map(|dir| {
-            let key = Sha256::digest(format!("{env_url}\n{client_id}").as_bytes());
-            let key: String = key.iter().take(16).map(|b| format!("{b:02x}")).collect();
-            dir.join(format!("{MEMORY_PREFIX}{key}.json"))
+            let key = sha256_hex(format!("{env_url}\n{client_id}").as_bytes());
+            dir.join(format!("{MEMORY_PREFIX}{}.json", &key[..32]))
         });
         let data = path
             .as_deref()

@@ -21,6 +21,36 @@ pub enum ApiError {
     Credentials(Box<ErrorResponse>),
     /// A 2xx response we could not decode.
     Decode(String),
+    /// A redirect, which is never followed.
+    Redirected(Redirect),
+}
+
+/// Where a 3xx answer pointed.
+#[derive(Debug)]
+pub struct Redirect {
+    /// HTTP status.
+    pub status: u16,
+    /// The other host it named, when it named one.
+    pub other_host: Option<String>,
+    /// The path it named on the same host (without the query, which may carry a credential).
+    pub path: String,
+}
+
+impl Redirect {
+    /// The redirect of `response` to a request sent to `origin` (`https://host[:port]`).
+    pub fn of(response: &Response, origin: &str) -> Redirect {
+        let location = response.header("location").unwrap_or_default().trim();
+        let (host, path) = match location.split_once("://") {
+            Some((_, rest)) => {
+                let (authority, path) = rest.find('/').map_or((rest, "/"), |i| (&rest[..i], &rest[i..]));
+                let same = origin.split_once("://").is_some_and(|(_, o)| o.eq_ignore_ascii_case(authority));
+                (if same { None } else { Some(authority.rsplit('@').next().unwrap_or(authority).to_owned()) }, path)
+            }
+            None => (None, location),
+        };
+        let path = path.split(['?', '#']).next().unwrap_or_default().to_owned();
+        Redirect { status: response.status, other_host: host, path }
+    }
 }
 
 /// One `validation_error_info.field_violations[]` entry.

@@ -17,7 +17,7 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-pub use errors::{ApiError, ErrorResponse};
+pub use errors::{ApiError, ErrorResponse, Redirect};
 
 use self::cache::Cache;
 use self::client_token::ClientToken;
@@ -96,6 +96,9 @@ impl<'a> Scalekit<'a> {
             serde_json::to_vec(b).unwrap_or_default()
         });
         let response = self.send_authenticated(method, &target, headers, body, None)?;
+        if (300..400).contains(&response.status) {
+            return Err(ApiError::Redirected(Redirect::of(&response, &self.env_url)));
+        }
         if !(200..300).contains(&response.status) {
             return Err(ApiError::Status(Box::new(ErrorResponse::parse(&response))));
         }

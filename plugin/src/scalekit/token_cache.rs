@@ -10,14 +10,15 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use agent_auth_contract::storage::TOKEN_CACHE_PREFIX;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::clock;
+use crate::digest::sha256_hex;
 use crate::files::AtomicFile;
+use crate::lock::Lock;
 
 /// A cached token is used until this long before it expires.
 const EXPIRY_MARGIN_SECS: i64 = 60;
@@ -42,25 +43,11 @@ struct Entry {
     expires_at: i64,
 }
 
-/// The key's lock, released when dropped.
-pub struct Lock(PathBuf);
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 impl TokenCache {
     /// The cache of `client_id` with `client_secret` on `env_url`, in `state_dir`.
     pub fn new(state_dir: &Path, env_url: &str, client_id: &str, client_secret: &str) -> TokenCache {
-        let secret = Sha256::digest(client_secret.as_bytes());
-        let key = Sha256::digest(format!("{env_url}\n{client_id}\n{}", hex(&secret)).as_bytes());
-        let name = format!("{TOKEN_CACHE_PREFIX}{}", &hex(&key)[..32]);
+        let key = sha256_hex(format!("{env_url}\n{client_id}\n{}", sha256_hex(client_secret.as_bytes())).as_bytes());
+        let name = format!("{TOKEN_CACHE_PREFIX}{}", &key[..32]);
         TokenCache { path: state_dir.join(format!("{name}.json")), lock: state_dir.join(format!("{name}.lock")) }
     }
 
@@ -87,29 +74,9 @@ impl TokenCache {
         }
     }
 
-    /// The lock, when no other call holds it (a stale one is taken over).
+    /// The key's lock, when no other call holds it (a stale one is taken over).
     pub fn lock(&self) -> Option<Lock> {
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&self.lock) {
-            Ok(_) => Some(Lock(self.lock.clone())),
-            Err(_) if self.lock_is_stale() => {
-                let _ = std::fs::remove_file(&self.lock);
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&self.lock)
-                    .ok()
-                    .map(|_| Lock(self.lock.clone()))
-            }
-            Err(_) => None,
-        }
-    }
-
-    fn lock_is_stale(&self) -> bool {
-        let age = std::fs::metadata(&self.lock)
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| SystemTime::now().duration_since(t).ok());
-        age.is_some_and(|age| age > STALE_LOCK)
+        Lock::try_take(&self.lock, STALE_LOCK)
     }
 
     /// Waits a moment for the call holding the lock to store a token; `None` when none came.
@@ -120,7 +87,7 @@ impl TokenCache {
             if let Some(token) = self.load() {
                 return Some(token);
             }
-            if !self.lock.exists() {
+            if !Lock::held(&self.lock) {
                 return self.load();
             }
         }

@@ -17,10 +17,11 @@ pub fn configure(
     store::check_service_name(service)?;
     store::check_connection_name(connection_name)?;
     let identifier = identifier.map(store::check_identifier).transpose()?;
-    let mut store = Store::load(storage.config_dir()?)?;
+    let (mut store, lock) = Store::load_to_change(storage.config_dir()?)?;
     let mapping = Mapping { service: service.to_owned(), connection_name: connection_name.to_owned(), identifier };
     let previous = store.set(&mapping);
     store.save()?;
+    drop(lock);
     let mut success = Success::default()
         .with("service", service)
         .with("connection_name", connection_name)

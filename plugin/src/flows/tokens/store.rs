@@ -7,10 +7,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use agent_auth_contract::storage::{CONFIG_DIR_VAR, CONNECTIONS_FILE};
+use agent_auth_contract::storage::{CONFIG_DIR_VAR, CONNECTIONS_FILE, CONNECTIONS_LOCK_FILE};
 use serde_json::{Map, Value, json};
 
 use crate::files::AtomicFile;
+use crate::lock::Lock;
 use crate::output::{Code, Failure};
 
 /// One service mapping.
@@ -54,6 +55,13 @@ impl Store {
         };
         let entries = parse(&text).map_err(|why| invalid(&path, &why))?;
         Ok(Store { path, entries })
+    }
+
+    /// Reads `connections.json` from `dir` to change it: until the lock returned is dropped
+    /// (after [`Store::save`]), parallel calls wait, so none loses another's mapping.
+    pub fn load_to_change(dir: &Path) -> Result<(Store, Option<Lock>), Failure> {
+        let lock = Lock::brief(&dir.join(CONNECTIONS_LOCK_FILE));
+        Ok((Store::load(dir)?, lock))
     }
 
     /// Where the file is (or will be).
