@@ -17,7 +17,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 use crate::component::{self, Compiler, Loaded, Wasm};
 use crate::error::{Code, RunnerError};
 use crate::outbound::{Network, Outbound};
-use crate::sandbox::{AgentDirs, EgressPolicy, FileGrants, Limits, Staging};
+use crate::sandbox::{AgentDirs, EgressPolicy, FileGrants, Limits, Staging, ledger};
 
 /// The component's world, as the host sees it (generated from `wit/`).
 mod bindings {
@@ -236,13 +236,16 @@ impl Runtime {
 
     /// Runs the component once.
     pub async fn run(&self, inv: Invocation) -> Result<Outcome> {
-        let staging = Staging::prepare(&inv.files);
+        if let Some(dirs) = &inv.agent_dirs {
+            dirs.ensure().context("cannot create agent-auth's config and state folders")?;
+            ledger::sweep(&dirs.ledger());
+        }
+        let staging = Staging::prepare(&inv.files, inv.agent_dirs.as_ref().map(AgentDirs::ledger).as_deref());
         let stdout = MemoryOutputPipe::new(STDOUT_CAPACITY);
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         let mut wasi = WasiCtx::builder();
         wasi.arg("agent-auth").args(&inv.args).envs(&inv.env).stdout(stdout.clone());
         if let Some(dirs) = &inv.agent_dirs {
-            dirs.ensure().context("cannot create agent-auth's config and state folders")?;
             wasi.envs(&dirs.env());
             for dir in [&dirs.config, &dirs.state] {
                 wasi.preopened_dir(dir, dir.to_string_lossy(), FsPerms::ReadWrite)?;

@@ -78,6 +78,11 @@ impl AgentDirs {
         Ok(())
     }
 
+    /// The staging ledger (see [`super::ledger`]).
+    pub fn ledger(&self) -> PathBuf {
+        self.state.join(super::ledger::LEDGER_DIR)
+    }
+
     /// The variables that tell the component where the folders are.
     pub fn env(&self) -> [(String, String); 2] {
         [

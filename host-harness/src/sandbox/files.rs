@@ -13,6 +13,8 @@ use agent_auth_contract::operation;
 use agent_auth_contract::option::FileUse;
 use tempfile::TempDir;
 
+use super::ledger::Note;
+
 /// The files an invocation may read and write, as absolute paths.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FileGrants {
@@ -117,13 +119,17 @@ pub struct Staging {
     /// Folders to mount.
     pub dirs: Vec<StagedDir>,
     outputs: Vec<(PathBuf, PathBuf)>,
+    /// The folders' note in the staging ledger; dropped after them (fields drop in order).
+    note: Option<Note>,
 }
 
 impl Staging {
-    /// Creates the staging folders and copies the inputs. A file or folder that does not exist,
-    /// or that cannot be read or written, is simply not staged: the component then reports it as
-    /// unreadable or unwritable, with the path, instead of the runner failing.
-    pub fn prepare(grants: &FileGrants) -> Staging {
+    /// Creates the staging folders and copies the inputs, and notes the folders in `ledger` (see
+    /// [`super::ledger`]) so that a run killed meanwhile leaves nothing for long. A file or folder
+    /// that does not exist, or that cannot be read or written, is simply not staged: the
+    /// component then reports it as unreadable or unwritable, with the path, instead of the
+    /// runner failing.
+    pub fn prepare(grants: &FileGrants, ledger: Option<&Path>) -> Staging {
         let mut by_dir: BTreeMap<PathBuf, (Vec<&PathBuf>, Vec<&PathBuf>)> = BTreeMap::new();
         for path in &grants.reads {
             if let Some(parent) = path.parent() {
@@ -156,6 +162,10 @@ impl Staging {
                 }
             }
             staging.dirs.push(StagedDir { host, guest_path: dir.to_string_lossy().into_owned(), writable });
+        }
+        let folders: Vec<&Path> = staging.dirs.iter().map(|d| d.host.path()).collect();
+        if let Some(ledger) = ledger.filter(|_| !folders.is_empty()) {
+            staging.note = Note::write(ledger, &folders).ok();
         }
         staging
     }
@@ -208,7 +218,7 @@ mod tests {
         std::fs::write(dir.path().join("in.txt"), b"hello").unwrap();
         std::fs::write(dir.path().join("secret.txt"), b"not granted").unwrap();
         let grants = FileGrants { reads: vec![dir.path().join("in.txt")], writes: vec![dir.path().join("out.txt")] };
-        let staging = Staging::prepare(&grants);
+        let staging = Staging::prepare(&grants, None);
         let staged = staging.dirs[0].host.path().to_path_buf();
         assert_eq!(std::fs::read(staged.join("in.txt")).unwrap(), b"hello");
         assert!(!staged.join("secret.txt").exists());

@@ -4,6 +4,7 @@ pub mod dirs;
 pub mod egress;
 pub mod env;
 pub mod files;
+pub mod ledger;
 pub mod limits;
 pub mod proxy_policy;
 pub mod sensitive;
