@@ -25,35 +25,25 @@ mod case;
 mod checks;
 #[path = "support/data_cases.rs"]
 mod data_cases;
+#[path = "support/in_process.rs"]
+mod in_process;
 #[path = "conformance/script.rs"]
 mod script;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use agent_auth_contract::storage::AUDIT_FILE;
 use agent_auth_contract::variables::RUNNER_FACTS;
 use agent_auth_host::outbound::Network;
-use agent_auth_host::runtime::{Invocation, Runtime, Stdio};
+use agent_auth_host::runtime::{Invocation, Stdio};
 use agent_auth_host::sandbox::{self, AgentDirs, EgressPolicy, FileGrants, Limits};
 use bytes::Bytes;
 use libtest_mimic::Failed;
 
 use case::Case;
+use in_process::{runtime, tokio};
 use script::Script;
-
-fn runtime() -> &'static Runtime {
-    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("component-cache");
-        Runtime::new(&agent_auth_host::component::Wasm::embedded(), Some(&cache)).expect("the component loads")
-    })
-}
-
-fn tokio() -> &'static tokio::runtime::Runtime {
-    static TOKIO: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    TOKIO.get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap())
-}
 
 /// Runs one case in a private folder and checks everything it expects.
 fn run_case(path: &Path) -> Result<(), Failed> {

@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each suite uses a different part
 
 pub mod data_cases;
+pub mod in_process;
 pub mod node;
 pub mod python;
 
