@@ -254,6 +254,45 @@ fn downloads_stream_to_the_output_file_beyond_the_memory_cap() {
 }
 
 #[test]
+fn uploads_stream_from_the_input_file_beyond_the_memory_cap() {
+    let w = World::start();
+    // Larger than the component's 64 MiB and than what the runner ever buffers (96 MiB).
+    let size = 120 << 20;
+    let file = std::fs::File::create(w.path("scan.pdf")).unwrap();
+    file.set_len(size).unwrap();
+    let notion = |args: &[&str]| w.run(&[&["--proxy-request", "--connection-name", "notion-ijIQedmJ"], args].concat());
+    let create = notion(&["--path", "/v1/file_uploads", "--method", "POST", "--body", r#"{"mode": "single_part"}"#]);
+    let id = create.json["body"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/file_uploads/{id}/send");
+    let send = notion(&["--path", &path, "--method", "POST", "--input-file", "scan.pdf"]);
+    assert_eq!(send.code, 0, "{}\n{}", send.stdout, send.stderr);
+    assert_eq!(send.json["body"]["content_length"], size, "every byte arrived, in one part");
+    assert_eq!(send.json["body"]["content_type"], "application/pdf");
+    let trail = std::fs::read_to_string(w.home.path().join(".local/state/agent-auth/audit.jsonl")).unwrap();
+    let intent = trail
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .rfind(|e| e["event"] == "intent")
+        .unwrap();
+    // The body as sent: the multipart head (the log keeps the first 64 KiB), the file, the tail.
+    let sent = w.double.served().into_iter().rfind(|r| r.path.ends_with("/send")).unwrap();
+    let content_type = sent.headers.iter().find(|(k, _)| k == "content-type").unwrap().1.clone();
+    let boundary = content_type.split("boundary=").nth(1).unwrap();
+    let head_end = sent.body.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let (head, tail) = (&sent.body[..head_end], format!("\r\n--{boundary}--\r\n"));
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(head);
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..(size >> 20) {
+        hasher.update(&zeros);
+    }
+    hasher.update(tail.as_bytes());
+    let expected = format!("{:x}", hasher.finalize());
+    assert_eq!(intent["input_sha256"], expected, "the intent holds the digest of the body sent");
+}
+
+#[test]
 fn proxy_variables_from_dotenv_are_honoured() {
     let w = World::start();
     std::fs::write(w.path(".env"), format!("HTTP_PROXY={}\n", w.server.url())).unwrap();

@@ -5,39 +5,19 @@
 //! call with an empty compile cache, and the optimised compile it starts in the background.
 //! Run: `cargo bench -p agent-auth --bench cli`.
 
-use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use agent_auth_host::virtual_scalekit::Request;
 use agent_auth_host::virtual_scalekit::server;
 
 mod support;
-use support::{Machine, served_during};
+use support::{Machine, Sample, measure, served_during};
 
 const RUNS: usize = 21;
 const NOTION: &str = "notion-ijIQedmJ";
 const PAGE: &str = r#"{"page_id": "59833787-2cf9-4fdf-8782-e53db20768a5"}"#;
-
-/// One run's wall time and peak resident memory (KiB).
-struct Sample(Duration, i64);
-
-/// Runs the command once (its exit code must be 0).
-fn measure(mut cmd: Command) -> Sample {
-    let started = Instant::now();
-    // The child is reaped by wait4 below, which also reports its peak memory.
-    let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn").id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value for wait4 to fill.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waits for our own child, with valid pointers.
-    let pid = unsafe { libc::wait4(child, &mut status, 0, &mut usage) };
-    let elapsed = started.elapsed();
-    assert_eq!(pid, child, "wait4 failed");
-    assert_eq!(std::process::ExitStatus::from_raw(status).code(), Some(0), "{cmd:?} failed");
-    Sample(elapsed, usage.ru_maxrss)
-}
 
 /// Median and minimum wall time (ms), and the largest peak RSS (MiB).
 fn summary(mut samples: Vec<Sample>) -> (f64, f64, f64) {

@@ -19,7 +19,7 @@ use crate::flows::{
     audit_log, doctor, execute, generate_link, get_authorization, get_tool, list_connections, mcp, proxy, tokens,
 };
 use crate::hosted::{Endpoint, Server};
-use crate::http::{Retrying, WakiClient};
+use crate::http::{Retrying, WasiClient};
 use crate::output::{self, Code, Failure, Success, emit_failure, emit_success};
 use crate::scalekit::Scalekit;
 use crate::storage::Storage;
@@ -103,8 +103,8 @@ fn remote<T: RemoteOperation>(args: &Args, env: &[(String, String)], storage: &S
     // The user asked for; an optional one is only a default, and the result says whom it served.
     let user = identifier.as_deref().filter(|_| spec.user == User::Required);
     let call = audited(args, args.text(&CONNECTION_NAME), user, agent_run_id.as_deref());
-    let waki = WakiClient;
-    let retrying = Retrying::new(&waki);
+    let wasi = WasiClient;
+    let retrying = Retrying::new(&wasi);
     let http = Intents::new(&retrying, call.as_ref(), storage.state_dir());
     let sk = Scalekit::new(&http, &config, storage.state_dir(), !no_cache);
     let ctx = Context { sk, storage, identifier: identifier.clone(), agent_run_id: agent_run_id.as_deref() };
@@ -145,8 +145,8 @@ fn hosted<T: HostedOperation>(
     let agent_run_id = agent_run_id(args, env);
     // The URL chose the connection and the user, whatever the command line said.
     let call = audited(args, None, None, agent_run_id.as_deref());
-    let waki = WakiClient;
-    let retrying = Retrying::new(&waki);
+    let wasi = WasiClient;
+    let retrying = Retrying::new(&wasi);
     let http = Intents::new(&retrying, call.as_ref(), storage.state_dir());
     let timer = Instant::now();
     let result = Server::connect(&http, endpoint)

@@ -8,13 +8,29 @@ use crate::output::{Code, Failure};
 
 /// Reads a file named by `flag`.
 pub fn read_named(path: &str, flag: &str) -> Result<Vec<u8>, Failure> {
-    std::fs::read(path).map_err(|e| {
-        Failure::new(
-            Code::InputFileUnreadable,
-            format!("cannot read {flag} {path}: {}", reason(&e)),
-            format!("Check that {path} exists and is readable, and pass its path to {flag}."),
-        )
-    })
+    std::fs::read(path).map_err(|e| unreadable(path, flag, &e))
+}
+
+/// Checks that a file named by `flag`, to be read later as it is sent, can be opened; returns
+/// its size.
+pub fn check_readable(path: &str, flag: &str) -> Result<u64, Failure> {
+    let opened = std::fs::File::open(path).and_then(|f| f.metadata());
+    match opened {
+        Ok(meta) if meta.is_dir() => {
+            let e = std::io::Error::other("it is a folder, not a file");
+            Err(unreadable(path, flag, &e))
+        }
+        Ok(meta) => Ok(meta.len()),
+        Err(e) => Err(unreadable(path, flag, &e)),
+    }
+}
+
+fn unreadable(path: &str, flag: &str, e: &std::io::Error) -> Failure {
+    Failure::new(
+        Code::InputFileUnreadable,
+        format!("cannot read {flag} {path}: {}", reason(e)),
+        format!("Check that {path} exists and is readable, and pass its path to {flag}."),
+    )
 }
 
 /// An output file written atomically: bytes go to a temporary name beside the target, which

@@ -1,9 +1,13 @@
 //! What the benches share: the virtual Scalekit on loopback, and machines with the runner in
 //! place (a home for the state and config folders, a compile cache).
 
+#![allow(dead_code)] // each bench uses a different part
+
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use agent_auth_host::virtual_scalekit::server::{self, Loopback};
 use agent_auth_host::virtual_scalekit::{Credentials, Request, VirtualScalekit};
@@ -64,4 +68,23 @@ impl<'a> Machine<'a> {
     pub fn agent_auth(&self, args: &[&str]) -> Command {
         self.command(args, self.cache.path())
     }
+}
+
+/// One run's wall time and peak resident memory (KiB).
+pub struct Sample(pub Duration, pub i64);
+
+/// Runs the command once (its exit code must be 0).
+pub fn measure(mut cmd: Command) -> Sample {
+    let started = Instant::now();
+    // The child is reaped by wait4 below, which also reports its peak memory.
+    let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn").id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child, with valid pointers.
+    let pid = unsafe { libc::wait4(child, &mut status, 0, &mut usage) };
+    let elapsed = started.elapsed();
+    assert_eq!(pid, child, "wait4 failed");
+    assert_eq!(std::process::ExitStatus::from_raw(status).code(), Some(0), "{cmd:?} failed");
+    Sample(elapsed, usage.ru_maxrss)
 }

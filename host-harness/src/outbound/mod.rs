@@ -37,7 +37,7 @@ impl Outbound {
     }
 }
 
-/// The largest request body the host buffers (the component's own memory is capped below this).
+/// The largest request body the host buffers: one answered in-process (the real network streams).
 const MAX_REQUEST_BODY: usize = 96 << 20;
 
 /// Reads a request body, refusing one larger than [`MAX_REQUEST_BODY`].

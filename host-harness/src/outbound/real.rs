@@ -125,7 +125,8 @@ impl RealNetwork {
         limits: &Limits,
     ) -> Result<http::Response<WasiBody>, HttpError> {
         let (parts, body) = request.into_parts();
-        let body = super::read_body(body).await?;
+        // Streamed as the component writes it: an upload is never whole in the runner's memory.
+        let body = reqwest::Body::wrap_stream(body.into_data_stream());
         let mut outgoing = self.client.request(parts.method, parts.uri.to_string()).body(body);
         for (name, value) in &parts.headers {
             if name != http::header::HOST {

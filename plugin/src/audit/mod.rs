@@ -18,7 +18,6 @@ pub use chain::Trail;
 pub use intent::Intents;
 
 use crate::cli::Args;
-use crate::digest::sha256_hex;
 use crate::http::{Request, path_of};
 use crate::output::{Failure, Success};
 
@@ -90,7 +89,8 @@ fn append(state_dir: &Path, line: Map<String, Value>) {
 pub fn intend(state_dir: &Path, call: &Call, request: &Request) {
     let mut line = call.line(crate::clock::now(), "intent");
     line.insert("request".into(), format!("{} {}", request.method, path_of(&request.url)).into());
-    line.insert("input_sha256".into(), request.body.as_deref().map(sha256_hex).into());
+    let digest = request.body.as_ref().map(|body| body.sha256_hex().unwrap_or_else(|e| format!("unreadable: {e}")));
+    line.insert("input_sha256".into(), digest.into());
     append(state_dir, line);
 }
 

@@ -16,7 +16,7 @@ use crate::cli::Args;
 use crate::clock;
 use crate::config::{self, Config};
 use crate::hosted::{Endpoint, Server};
-use crate::http::{HttpClient, Response, WakiClient};
+use crate::http::{HttpClient, Response, WasiClient};
 use crate::output::{ActionRequired, Code, Failure, Success};
 use crate::scalekit::accounts::{self, Account, ListedAccount};
 use crate::scalekit::client_token::ClientToken;
@@ -165,7 +165,7 @@ pub fn run(args: &Args, env: &[(String, String)], storage: &Storage) -> Result<S
 
 /// The hosted MCP server opens a session and lists its tools.
 fn mcp_server(endpoint: &Endpoint) -> Finding {
-    let http = WakiClient;
+    let http = WasiClient;
     match Server::connect(&http, endpoint).and_then(|server| server.tools()) {
         Ok(tools) => {
             let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
@@ -180,7 +180,7 @@ fn mcp_server(endpoint: &Endpoint) -> Finding {
 
 /// The checks that talk to the environment.
 fn remote(config: &Config, identifier: Option<&str>, storage: &Storage, findings: &mut Vec<Finding>) {
-    let http = WakiClient;
+    let http = WasiClient;
     // The token it issues is kept for the checks after it, as any call keeps it.
     let token = ClientToken::new(config, storage.state_dir());
     let response = match http.send(token.request(&config.env_url), None) {

@@ -12,7 +12,7 @@ use super::operation::{Context, RemoteOperation};
 use super::{errors, input};
 use crate::cli::Args;
 use crate::files::{self, AtomicFile};
-use crate::http::{self, Response, TransportError};
+use crate::http::{Multipart, Response, TransportError, query_string};
 use crate::output::{Code, Failure, Success};
 use crate::results::{self, Budget};
 use crate::scalekit::proxy::{self, ProxyCall};
@@ -100,7 +100,7 @@ fn check(args: &Args, warnings: &mut Vec<String>) -> Result<ProxyRequest, Failur
         Some(raw) => header_pairs(input::json_object("--headers", raw, false)?, warnings)?,
         None => Vec::new(),
     };
-    let target = format!("{path}?{}", http::query_string(&query));
+    let target = format!("{path}?{}", query_string(&query));
     if http_types::uri::PathAndQuery::try_from(target.as_str()).is_err() {
         return Err(Failure::new(
             Code::InvalidPath,
@@ -211,7 +211,7 @@ fn build_call(request: &ProxyRequest, identifier: &str, warnings: &mut Vec<Strin
     let mut headers = request.headers.clone();
     let body = match &request.body {
         Body::Form { file, fields } => {
-            let bytes = files::read_named(file, "--input-file")?;
+            files::check_readable(file, "--input-file")?;
             let name = upload_name(file);
             let mime = mime_guess::from_path(file).first_raw().unwrap_or("application/octet-stream");
             if mime == "application/octet-stream" {
@@ -220,16 +220,16 @@ fn build_call(request: &ProxyRequest, identifier: &str, warnings: &mut Vec<Strin
                 ));
             }
             let boundary = format!("agent-auth-{:016x}", crate::bindings::wasi::random::random::get_random_u64());
-            let form = http::multipart(&boundary, fields, "file", name, mime, &bytes);
+            let form = Multipart::around(&boundary, fields, "file", name, mime);
             headers.retain(|(k, _)| !k.eq_ignore_ascii_case("content-type"));
-            headers.push(("content-type".into(), form.content_type));
-            Some(form.body)
+            headers.push(("content-type".into(), form.content_type.clone()));
+            Some(form.with_file(file.into()))
         }
         Body::Json(json) => {
             if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
                 headers.push(("content-type".into(), "application/json".into()));
             }
-            Some(serde_json::to_vec(json).unwrap_or_default())
+            Some(serde_json::to_vec(json).unwrap_or_default().into())
         }
         Body::Empty => None,
     };
@@ -331,7 +331,7 @@ fn header_pairs(map: Map<String, Value>, warnings: &mut Vec<String>) -> Result<V
             ));
         }
         let text =
-            input::scalar_text(&value).filter(|t| waki::header::HeaderValue::from_str(t).is_ok()).ok_or_else(|| {
+            input::scalar_text(&value).filter(|t| http_types::HeaderValue::from_str(t).is_ok()).ok_or_else(|| {
                 Failure::new(
                     Code::InvalidJson,
                     format!("--headers: the value of {name} must be a single-line string"),

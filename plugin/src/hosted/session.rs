@@ -126,7 +126,8 @@ impl<'a> Session<'a> {
             headers.push(("mcp-protocol-version".to_owned(), self.version.clone()));
         }
         let body = serde_json::to_vec(message).unwrap_or_default();
-        let request = Request { method: "POST".into(), url: self.endpoint.url.clone(), headers, body: Some(body) };
+        let request =
+            Request { method: "POST".into(), url: self.endpoint.url.clone(), headers, body: Some(body.into()) };
         self.http.send(request, None).map_err(|e| self.transport_failure(e))
     }
 

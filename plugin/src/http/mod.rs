@@ -1,14 +1,71 @@
-//! Outgoing HTTP behind a small trait, so the transport (waki today) can be swapped.
+//! Outgoing HTTP behind a small trait, so the transport can be swapped (`wasi:http` itself
+//! today, [`WasiClient`]).
 
 mod multipart;
 pub mod retry;
 mod url;
-mod waki_client;
+mod wasi_client;
 
-pub use multipart::encode as multipart;
+use std::io::Read;
+use std::path::PathBuf;
+
+pub use multipart::Multipart;
 pub use retry::Retrying;
 pub use url::{encode_component, path_of, query_string};
-pub use waki_client::WakiClient;
+pub use wasi_client::WasiClient;
+
+/// A request body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// Bytes in memory.
+    Bytes(Vec<u8>),
+    /// `head`, then the bytes of `file`, read as they are sent, then `tail`: an upload, never
+    /// whole in memory.
+    Spliced {
+        /// What goes before the file.
+        head: Vec<u8>,
+        /// The file.
+        file: PathBuf,
+        /// What goes after it.
+        tail: Vec<u8>,
+    },
+}
+
+impl Body {
+    /// Its length in bytes (an upload's file as it is now).
+    pub fn len(&self) -> std::io::Result<u64> {
+        match self {
+            Body::Bytes(bytes) => Ok(bytes.len() as u64),
+            Body::Spliced { head, file, tail } => {
+                Ok(head.len() as u64 + std::fs::metadata(file)?.len() + tail.len() as u64)
+            }
+        }
+    }
+
+    /// The bytes, when they are in memory.
+    pub fn in_memory(&self) -> Option<&[u8]> {
+        match self {
+            Body::Bytes(bytes) => Some(bytes),
+            Body::Spliced { .. } => None,
+        }
+    }
+
+    /// The SHA-256 of every byte it sends, in hex (an upload's file is read for it).
+    pub fn sha256_hex(&self) -> std::io::Result<String> {
+        match self {
+            Body::Bytes(bytes) => Ok(crate::digest::sha256_hex(bytes)),
+            Body::Spliced { head, file, tail } => {
+                crate::digest::sha256_hex_of(head.as_slice().chain(std::fs::File::open(file)?).chain(tail.as_slice()))
+            }
+        }
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(bytes: Vec<u8>) -> Body {
+        Body::Bytes(bytes)
+    }
+}
 
 /// An HTTP request, fully buffered.
 #[derive(Debug, Clone)]
@@ -20,7 +77,7 @@ pub struct Request {
     /// Header names and values, in order.
     pub headers: Vec<(String, String)>,
     /// The body, if any.
-    pub body: Option<Vec<u8>>,
+    pub body: Option<Body>,
 }
 
 /// An HTTP response, fully buffered.

@@ -1,42 +1,52 @@
-//! `multipart/form-data` bodies (RFC 7578): text fields plus one file part.
+//! `multipart/form-data` bodies (RFC 7578): text fields plus one file part, whose bytes are read
+//! from the file as the body is sent.
 
-/// A multipart body and its content type.
+use std::path::PathBuf;
+
+use super::Body;
+
+/// A multipart body around one file: its content type, and what goes before and after the file.
 pub struct Multipart {
     /// `multipart/form-data; boundary=...`
     pub content_type: String,
-    /// The encoded body.
-    pub body: Vec<u8>,
+    head: Vec<u8>,
+    tail: Vec<u8>,
 }
 
 fn quoted(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"").replace(['\r', '\n'], " ")
 }
 
-/// Encodes `fields` as text parts, then the file as part `file_field`.
-pub fn encode(
-    boundary: &str,
-    fields: &[(String, String)],
-    file_field: &str,
-    file_name: &str,
-    mime: &str,
-    bytes: &[u8],
-) -> Multipart {
-    let mut body = Vec::with_capacity(bytes.len() + 256);
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n{value}\r\n", quoted(name))
-                .as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!(
+impl Multipart {
+    /// `fields` as text parts, then part `file_field` named `file_name` of type `mime`.
+    pub fn around(
+        boundary: &str,
+        fields: &[(String, String)],
+        file_field: &str,
+        file_name: &str,
+        mime: &str,
+    ) -> Multipart {
+        let mut head = String::new();
+        for (name, value) in fields {
+            head.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n{value}\r\n",
+                quoted(name)
+            ));
+        }
+        head.push_str(&format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\nContent-Type: {mime}\r\n\r\n",
             quoted(file_field),
             quoted(file_name)
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    Multipart { content_type: format!("multipart/form-data; boundary={boundary}"), body }
+        ));
+        Multipart {
+            content_type: format!("multipart/form-data; boundary={boundary}"),
+            head: head.into_bytes(),
+            tail: format!("\r\n--{boundary}--\r\n").into_bytes(),
+        }
+    }
+
+    /// The body with `file`'s bytes as the file part.
+    pub fn with_file(self, file: PathBuf) -> Body {
+        Body::Spliced { head: self.head, file, tail: self.tail }
+    }
 }

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use agent_auth_contract::http_date;
 
-use super::{HttpClient, Request, Response, TransportError, path_of};
+use super::{Body, HttpClient, Request, Response, TransportError, path_of};
 
 /// The most times one request is sent.
 pub const ATTEMPTS: u32 = 3;
@@ -56,7 +56,8 @@ impl Kind {
         // input or an upload, on every send.
         let rpc = request
             .body
-            .as_deref()
+            .as_ref()
+            .and_then(Body::in_memory)
             .filter(|b| b.starts_with(br#"{"jsonrpc":"#))
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok());
         let method = rpc.as_ref().filter(|m| m["jsonrpc"] == "2.0").and_then(|m| m["method"].as_str());
@@ -212,7 +213,9 @@ mod tests {
             method: "POST".into(),
             url: url("/mcp/v3/instances/mcpi_1?token=t"),
             headers: Vec::new(),
-            body: Some(serde_json::to_vec(&serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method})).unwrap()),
+            body: Some(
+                serde_json::to_vec(&serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method})).unwrap().into(),
+            ),
         };
         assert_eq!(Kind::of_request(&mcp("tools/list")), Kind::Read);
         assert_eq!(Kind::of_request(&mcp("tools/call")), Kind::Write);

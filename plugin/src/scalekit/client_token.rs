@@ -101,7 +101,7 @@ impl ClientToken {
                 ("accept".into(), "application/json".into()),
                 ("user-agent".into(), USER_AGENT.into()),
             ],
-            body: Some(form.into_bytes()),
+            body: Some(form.into_bytes().into()),
         }
     }
 

@@ -22,7 +22,7 @@ pub use errors::{ApiError, ErrorResponse, Redirect};
 use self::cache::Cache;
 use self::client_token::ClientToken;
 use crate::config::Config;
-use crate::http::{HttpClient, Request, Response, query_string};
+use crate::http::{Body, HttpClient, Request, Response, query_string};
 
 /// Sent on every request so Scalekit can tell agent-auth's traffic apart.
 const USER_AGENT: &str = concat!("agent-auth/", env!("CARGO_PKG_VERSION"));
@@ -55,7 +55,7 @@ impl<'a> Scalekit<'a> {
         method: &str,
         path_and_query: &str,
         extra_headers: Vec<(String, String)>,
-        body: Option<Vec<u8>>,
+        body: Option<Body>,
         sink: Option<&mut dyn std::io::Write>,
     ) -> Result<Response, ApiError> {
         let bearer = self.token.get(self.http, &self.env_url)?;
@@ -93,7 +93,7 @@ impl<'a> Scalekit<'a> {
         let mut headers = vec![("accept".to_owned(), "application/json".to_owned())];
         let body = body.map(|b| {
             headers.push(("content-type".to_owned(), "application/json".to_owned()));
-            serde_json::to_vec(b).unwrap_or_default()
+            Body::from(serde_json::to_vec(b).unwrap_or_default())
         });
         let response = self.send_authenticated(method, &target, headers, body, None)?;
         if (300..400).contains(&response.status) {

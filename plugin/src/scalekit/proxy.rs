@@ -1,7 +1,7 @@
 //! The proxy to the provider's own API: `{METHOD} {env}/proxy{path}`.
 
 use super::{ApiError, Scalekit};
-use crate::http::{Response, query_string};
+use crate::http::{Body, Response, query_string};
 
 /// One proxied request.
 #[derive(Debug)]
@@ -15,7 +15,7 @@ pub struct ProxyCall {
     /// Caller headers (already stripped of the ones Scalekit owns).
     pub headers: Vec<(String, String)>,
     /// Request body.
-    pub body: Option<Vec<u8>>,
+    pub body: Option<Body>,
     /// The connection's `key_id`.
     pub connection_name: String,
     /// The user identifier.
