@@ -380,3 +380,63 @@ fn a_client_that_leaves_mid_call_stops_the_server_cleanly() {
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert!(status.code().is_some_and(|c| c != 1) && !stderr.contains("panicked"), "{status:?} {stderr}");
 }
+
+/// One line of what a broken or hostile MCP client might send: any text, any JSON, or JSON-RPC
+/// shaped messages with generated methods, ids and params.
+fn mcp_line() -> impl Strategy<Value = String> {
+    let methods = prop_oneof![
+        prop::sample::select(vec![
+            "tools/call",
+            "tools/list",
+            "initialize",
+            "ping",
+            "notifications/cancelled",
+            "notifications/initialized",
+            "resources/list",
+            "completion/complete"
+        ])
+        .prop_map(String::from),
+        "\\PC{0,12}",
+    ];
+    let id = prop_oneof![any::<i64>().prop_map(Value::from), "[a-z]{1,6}".prop_map(Value::from), json_value()];
+    prop_oneof![
+        "[^\\n\\r]{0,64}",
+        json_value().prop_map(|v| v.to_string()),
+        (methods, prop::option::of(id), json_value()).prop_map(|(method, id, params)| {
+            let mut message = json!({"jsonrpc": "2.0", "method": method, "params": params});
+            if let Some(id) = id {
+                message["id"] = id;
+            }
+            message.to_string()
+        }),
+    ]
+}
+
+#[test]
+fn the_mcp_server_survives_generated_lines_and_still_answers() {
+    let w = World::start();
+    let (child, stdin, messages) = mcp_server(&w);
+    // The runner's closure is `Fn`: the server's stdin and the ping count are borrowed mutably inside.
+    let (stdin, pings) = (std::cell::RefCell::new(stdin), std::cell::Cell::new(0));
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig { cases: config().cases / 4, ..config() });
+    runner
+        .run(&prop::collection::vec(mcp_line(), 1..6), |lines| {
+            let mut stdin = stdin.borrow_mut();
+            for line in &lines {
+                writeln!(stdin, "{line}")
+                    .map_err(|e| TestCaseError::fail(format!("the server stopped reading: {e}")))?;
+            }
+            pings.set(pings.get() + 1);
+            let id = json!(format!("ping-{}", pings.get()));
+            writeln!(stdin, "{}", json!({"jsonrpc": "2.0", "id": id, "method": "ping"})).unwrap();
+            let answer = answer_to(&messages, &id);
+            prop_assert!(answer.get("result").is_some(), "ping after {lines:?}: {answer}");
+            Ok(())
+        })
+        .unwrap();
+    assert!(pings.get() >= config().cases / 4, "every generated case was sent");
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
