@@ -11,16 +11,11 @@ pub fn read_named(path: &str, flag: &str) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| unreadable(path, flag, &e))
 }
 
-/// Checks that a file named by `flag`, to be read later as it is sent, can be opened; returns
-/// its size.
-pub fn check_readable(path: &str, flag: &str) -> Result<u64, Failure> {
-    let opened = std::fs::File::open(path).and_then(|f| f.metadata());
-    match opened {
-        Ok(meta) if meta.is_dir() => {
-            let e = std::io::Error::other("it is a folder, not a file");
-            Err(unreadable(path, flag, &e))
-        }
-        Ok(meta) => Ok(meta.len()),
+/// Checks that a file named by `flag`, to be read later as it is sent, can be opened.
+pub fn check_readable(path: &str, flag: &str) -> Result<(), Failure> {
+    match std::fs::File::open(path).and_then(|f| f.metadata()) {
+        Ok(meta) if meta.is_dir() => Err(unreadable(path, flag, &std::io::Error::other("it is a folder, not a file"))),
+        Ok(_) => Ok(()),
         Err(e) => Err(unreadable(path, flag, &e)),
     }
 }

@@ -142,15 +142,13 @@ pub fn serve_stream<S: Read + Write>(
                 std::thread::sleep(std::time::Duration::from_millis(ms));
                 stream.write_all(&message)?;
             }
-            Some(Fault::TruncateBody { after_bytes }) => {
-                stream.write_all(&message[..head_len(&message) + after_bytes.min(response.body.len())])?;
+            Some(ref spoil @ (Fault::TruncateBody { after_bytes } | Fault::StallBody { after_bytes })) => {
+                let head = message.len() - response.body.len();
+                stream.write_all(&message[..head + after_bytes.min(response.body.len())])?;
                 stream.flush()?;
-                return Ok(());
-            }
-            Some(Fault::StallBody { after_bytes }) => {
-                stream.write_all(&message[..head_len(&message) + after_bytes.min(response.body.len())])?;
-                stream.flush()?;
-                std::thread::sleep(STALL);
+                if matches!(spoil, Fault::StallBody { .. }) {
+                    std::thread::sleep(STALL);
+                }
                 return Ok(());
             }
             Some(Fault::InvalidJson) => {
@@ -221,11 +219,6 @@ fn encode(response: &Response) -> Vec<u8> {
     let mut message = head.into_bytes();
     message.extend_from_slice(&response.body);
     message
-}
-
-/// The length of a message's head, up to and with the blank line.
-fn head_len(message: &[u8]) -> usize {
-    message.windows(4).position(|w| w == b"\r\n\r\n").map_or(message.len(), |i| i + 4)
 }
 
 fn read_chunked(reader: &mut impl BufRead) -> std::io::Result<Vec<u8>> {

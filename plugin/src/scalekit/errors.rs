@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::http::{Response, TransportError};
+use crate::http::{Response, TransportError, path_of};
 
 /// Codes with which Scalekit's proxy layer (not the provider) answers in `{detail, code}`. A
 /// provider may use the same shape with its own codes (Django REST framework does).
@@ -40,16 +40,18 @@ impl Redirect {
     /// The redirect of `response` to a request sent to `origin` (`https://host[:port]`).
     pub fn of(response: &Response, origin: &str) -> Redirect {
         let location = response.header("location").unwrap_or_default().trim();
-        let (host, path) = match location.split_once("://") {
-            Some((_, rest)) => {
-                let (authority, path) = rest.find('/').map_or((rest, "/"), |i| (&rest[..i], &rest[i..]));
-                let same = origin.split_once("://").is_some_and(|(_, o)| o.eq_ignore_ascii_case(authority));
-                (if same { None } else { Some(authority.rsplit('@').next().unwrap_or(authority).to_owned()) }, path)
-            }
-            None => (None, location),
+        let authority = |url: &str| url.parse::<http::Uri>().ok()?.authority().cloned();
+        // Authorities compare without case; the user info is never shown.
+        let other_host =
+            authority(location).filter(|a| Some(a) != authority(origin).as_ref()).map(|a| match a.port() {
+                Some(port) => format!("{}:{port}", a.host()),
+                None => a.host().to_owned(),
+            });
+        let path = match location.contains("://") {
+            true => path_of(location),
+            false => location.split(['?', '#']).next().unwrap_or_default(),
         };
-        let path = path.split(['?', '#']).next().unwrap_or_default().to_owned();
-        Redirect { status: response.status, other_host: host, path }
+        Redirect { status: response.status, other_host, path: path.to_owned() }
     }
 }
 
@@ -160,5 +162,25 @@ impl ErrorResponse {
     /// Whether Scalekit named this error code.
     pub fn is(&self, code: &str) -> bool {
         self.error_code.as_deref() == Some(code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn redirect(location: &str) -> Redirect {
+        let response = Response { status: 302, headers: vec![("location".into(), location.into())], body: Vec::new() };
+        Redirect::of(&response, "https://acme.scalekit.cloud")
+    }
+
+    #[test]
+    fn a_redirect_names_another_host_or_the_path_never_the_query() {
+        let away = redirect("https://user:pw@evil.example:8443/steal?token=abc");
+        assert_eq!((away.other_host.as_deref(), away.path.as_str()), (Some("evil.example:8443"), "/steal"));
+        let home = redirect("https://ACME.scalekit.cloud/api/v2/connections?page=2");
+        assert_eq!((home.other_host, home.path.as_str()), (None, "/api/v2/connections"));
+        let relative = redirect("/api/v2/connections/app?x=1");
+        assert_eq!((relative.other_host, relative.path.as_str()), (None, "/api/v2/connections/app"));
     }
 }
