@@ -84,6 +84,11 @@ fn transport(t: TransportError) -> Failure {
             format!("the answer is larger than {} MiB, more than agent-auth reads into memory", limit >> 20),
             "For a large file from a provider, use --proxy-request with --output-file, which streams it to disk.",
         ),
+        TransportError::Source(what) => Failure::new(
+            Code::InputFileUnreadable,
+            format!("the file being uploaded could not be read while it was sent: {what}"),
+            "Check that the --input-file is still there and readable, then send it again.",
+        ),
         TransportError::Sink(what) => Failure::new(
             Code::OutputFileUnwritable,
             format!("the response could not be written: {what}"),
@@ -154,4 +159,18 @@ pub fn retry_hint(retry_after: Option<&str>) -> String {
 
 fn nonempty<'a>(first: &'a str, fallback: &'a str) -> &'a str {
     if first.is_empty() { fallback } else { first }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_that_fails_while_it_is_sent_is_the_input_file_not_the_output() {
+        let read = Failure::from(ApiError::Transport(TransportError::Source("permission denied".into())));
+        assert_eq!(read.code, Code::InputFileUnreadable, "{}", read.message);
+        assert!(read.message.contains("permission denied") && read.hint.contains("--input-file"), "{}", read.hint);
+        let written = Failure::from(ApiError::Transport(TransportError::Sink("no space left".into())));
+        assert_eq!(written.code, Code::OutputFileUnwritable);
+    }
 }

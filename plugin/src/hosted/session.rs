@@ -221,7 +221,10 @@ impl<'a> Session<'a> {
                 format!("the MCP server at {shown} answered with more than {} MiB", limit >> 20),
                 "Ask for less (a smaller page or a narrower query).",
             ),
-            TransportError::Failed(what) | TransportError::Lost(what) | TransportError::Sink(what) => Failure::new(
+            TransportError::Failed(what)
+            | TransportError::Lost(what)
+            | TransportError::Sink(what)
+            | TransportError::Source(what) => Failure::new(
                 Code::TransportError,
                 // The URL's query may hold its credential: whatever the transport said, never that.
                 format!("could not reach the MCP server at {shown} ({})", what.replace(&self.endpoint.url, shown)),

@@ -122,6 +122,8 @@ pub enum TransportError {
     Failed(String),
     /// The response body could not be written to its sink (the output file).
     Sink(String),
+    /// The request body's file (an upload's) could not be read while it was sent.
+    Source(String),
     /// The answer is larger than this many bytes, the most read into memory.
     TooLarge(u64),
 }

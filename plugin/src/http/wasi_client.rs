@@ -143,7 +143,7 @@ fn write_body(stream: &OutputStream, body: &Body) -> Result<(), WriteFailure> {
 impl HttpClient for WasiClient {
     fn send(&self, request: Request, sink: Option<&mut dyn std::io::Write>) -> Result<Response, TransportError> {
         let length =
-            request.body.as_ref().map(Body::len).transpose().map_err(|e| TransportError::Sink(e.to_string()))?;
+            request.body.as_ref().map(Body::len).transpose().map_err(|e| TransportError::Source(e.to_string()))?;
         let out = outgoing(&request, length)?;
         let outgoing_body =
             out.body().map_err(|()| TransportError::Failed("the request has no body to write".into()))?;
@@ -161,7 +161,7 @@ impl HttpClient for WasiClient {
             }
         }
         if let Some(e) = file_error {
-            return Err(TransportError::Sink(format!("the upload's file could not be read: {e}")));
+            return Err(TransportError::Source(e.to_string()));
         }
         let finished = OutgoingBody::finish(outgoing_body, None);
         future.subscribe().block();
