@@ -26,8 +26,9 @@ mkdir -p "$home"
 (cd "$home" && env -i HOME="$home" PATH=/usr/bin:/bin NO_COLOR=1 "$node" "$openclaw" skills install "$repo/skill" >/dev/null 2>&1) \
     || fail "openclaw skills install ./skill"
 
-# Checks one installed runner: its version, `agent-auth compile`, a real call with the skill's
-# component from another folder, and `openclaw skills info` with only that runner's folder (and the system's) on PATH.
+# Checks one installed runner: its version, `agent-auth compile`, a real call running the skill's
+# component (the operator's AGENT_AUTH_COMPONENT) from another folder, and `openclaw skills info`
+# with only that runner's folder (and the system's) on PATH.
 check_runner() {
     local how=$1 bin_dir=$2
     local runner=$bin_dir/agent-auth
@@ -39,14 +40,15 @@ check_runner() {
     # As an image or an install script would: the optimised compilation first, so the call
     # below starts no background compile.
     local compiled
-    compiled=$(env -i AGENT_AUTH_CACHE_DIR="$scratch/cache" "$runner" compile --component "$home/.openclaw/workspace/skills/agent-auth/agent-auth.wasm") \
+    local component=$home/.openclaw/workspace/skills/agent-auth/agent-auth.wasm
+    compiled=$(env -i AGENT_AUTH_CACHE_DIR="$scratch/cache" AGENT_AUTH_COMPONENT="$component" "$runner" compile) \
         || fail "$how: agent-auth compile exited $?"
     printf '%s' "$compiled" | python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["ok"] and r["compiler"]=="cranelift", r' \
         || fail "$how: unexpected agent-auth compile output: $compiled"
 
     local out
     out=$(cd "$scratch" && env -i HOME="$home" PATH="$bin_dir:/usr/bin:/bin" TOOL_ENV_URL=sandbox AGENT_AUTH_CACHE_DIR="$scratch/cache" \
-        "$runner" --component "$home/.openclaw/workspace/skills/agent-auth/agent-auth.wasm" --list-connections --provider notion) \
+        AGENT_AUTH_COMPONENT="$component" "$runner" --list-connections --provider notion) \
         || fail "$how: --list-connections exited $?"
     printf '%s' "$out" | python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["ok"] and r["selected"]=="notion-ijIQedmJ", r' \
         || fail "$how: unexpected --list-connections output"

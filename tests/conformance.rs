@@ -37,7 +37,7 @@ use agent_auth_contract::storage::AUDIT_FILE;
 use agent_auth_contract::variables::RUNNER_FACTS;
 use agent_auth_host::outbound::Network;
 use agent_auth_host::runtime::{Invocation, Stdio};
-use agent_auth_host::sandbox::{self, AgentDirs, EgressPolicy, FileGrants, Limits};
+use agent_auth_host::sandbox::{self, AgentDirs, EgressPolicy, FileGrants, FileRules, Limits, SensitivePaths};
 use bytes::Bytes;
 use libtest_mimic::Failed;
 
@@ -67,7 +67,9 @@ fn run_case(path: &Path) -> Result<(), Failed> {
     let secrets = checks::secrets_of(&case, &env, &responses);
 
     let script = Arc::new(Script { responses, log: Mutex::new(Vec::new()) });
-    let (grants, args) = FileGrants::from_args(&case.args, dir.path());
+    let places = SensitivePaths::default().places();
+    let rules = FileRules { places: &places, confinement: None };
+    let (grants, args) = FileGrants::open(&case.args, dir.path(), &rules).map_err(|e| format!("{e:?}"))?;
     let mut component_env = sandbox::env::component_env(|name| env.get(name).cloned());
     // The runner adds its facts itself (a caller's variable of that name never passes): so does the case.
     component_env.extend(env.get(RUNNER_FACTS).map(|facts| (RUNNER_FACTS.to_owned(), facts.clone())));
@@ -83,6 +85,7 @@ fn run_case(path: &Path) -> Result<(), Failed> {
         files: if case.sandbox.grant_files == Some(false) { FileGrants::default() } else { grants },
         agent_dirs: Some(agent_dirs.clone()),
         limits: Limits::default(),
+        proxy_gate: None,
         stdio: Stdio::Memory(Bytes::from(case.stdin.clone().unwrap_or_default())),
     };
     let outcome = tokio().block_on(runtime().run(invocation)).map_err(|e| format!("{e:#}"))?;

@@ -1,6 +1,6 @@
 //! End to end: the real `agent-auth` binary, over real HTTP on loopback, against the virtual
 //! Scalekit. Covers every operation, the authorize-then-execute flow, files through the proxy, the
-//! runner's own duties (.env, --component, the compilation cache, timeouts, HTTP proxies) and
+//! runner's own duties (.env, the operator's component, the compilation cache, timeouts, HTTP proxies) and
 //! checks every output for secrets.
 
 mod support;
@@ -12,7 +12,10 @@ use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::{DEADLINE, IDENTIFIER, World, finish, hidden_files, output_within, sha256_hex};
+use support::{
+    CLIENT_ID, CLIENT_SECRET, DEADLINE, IDENTIFIER, World, finish, hidden_files, notion_upload, output_within,
+    sha256_hex,
+};
 
 #[test]
 fn list_connections_selects_the_completed_connection_on_a_later_page() {
@@ -293,21 +296,44 @@ fn uploads_stream_from_the_input_file_beyond_the_memory_cap() {
 }
 
 #[test]
-fn proxy_variables_from_dotenv_are_honoured() {
+fn proxy_variables_come_from_the_runner_s_environment_only() {
     let w = World::start();
     std::fs::write(w.path(".env"), format!("HTTP_PROXY={}\n", w.server.url())).unwrap();
-    assert_eq!(w.run(&["--get-tool", "--tool-name", "exa_search"]).code, 0);
-    assert!(w.server.proxied_requests() >= 2, "HTTP_PROXY from .env was used");
+    let planted = w.run(&["--get-tool", "--tool-name", "exa_search"]);
+    assert_eq!(planted.code, 0, "{}", planted.stdout);
+    assert_eq!(w.server.proxied_requests(), 0, "HTTP_PROXY from .env was not used");
+    let warning = format!(
+        "HTTP_PROXY in {} is ignored: the runner's settings come from its own environment only",
+        w.path(".env").display()
+    );
+    assert_eq!(planted.json["warnings"][0], warning.as_str(), "{}", planted.stdout);
+    std::fs::remove_file(w.path(".env")).unwrap();
+    let mut operator = w.command(&["--get-tool", "--tool-name", "exa_search", "--no-cache"]);
+    operator.env("HTTP_PROXY", w.server.url());
+    assert_eq!(finish(operator).code, 0);
+    assert!(w.server.proxied_requests() >= 1, "HTTP_PROXY from the runner's environment was used");
 }
 
 #[test]
-fn dotenv_is_read_but_never_overrides_the_environment() {
+fn dotenv_gives_the_credentials_whole_and_never_overrides_the_environment() {
     let w = World::start();
-    std::fs::write(w.path(".env"), format!("TOOL_IDENTIFIER=bob\nTOOL_ENV_URL={}\n", w.server.url())).unwrap();
+    let dotenv = format!(
+        "TOOL_CLIENT_ID={CLIENT_ID}\nTOOL_CLIENT_SECRET={CLIENT_SECRET}\nTOOL_ENV_URL={}\nTOOL_IDENTIFIER=bob\n",
+        w.server.url()
+    );
+    std::fs::write(w.path(".env"), dotenv).unwrap();
     let mut cmd = w.command(&["--generate-link", "--connection-name", "slack-main"]);
-    cmd.env_remove("TOOL_ENV_URL");
+    cmd.env_remove("TOOL_ENV_URL").env_remove("TOOL_CLIENT_ID").env_remove("TOOL_CLIENT_SECRET");
     let run = finish(cmd);
-    assert_eq!(run.json["identifier"], IDENTIFIER, "the process environment wins over .env");
+    assert_eq!(run.json["identifier"], IDENTIFIER, "the process environment wins over .env: {}", run.stdout);
+    assert_eq!(
+        run.json["warnings"][0],
+        format!("TOOL_IDENTIFIER in {} is ignored: the environment sets TOOL_IDENTIFIER", w.path(".env").display())
+    );
+    let mut mixed = w.command(&["--list-connections"]);
+    mixed.env_remove("TOOL_ENV_URL");
+    let mixed = finish(mixed);
+    assert_eq!((mixed.code, mixed.json["error"]["code"].as_str()), (3, Some("CONFIG_INVALID")), "{}", mixed.stdout);
     let mut cmd = w.command(&["--env-file", "missing.env", "--list-connections"]);
     cmd.env_remove("TOOL_ENV_URL");
     let missing = finish(cmd);
@@ -315,16 +341,28 @@ fn dotenv_is_read_but_never_overrides_the_environment() {
 }
 
 #[test]
-fn another_component_build_and_bad_components() {
+fn the_operator_chooses_another_component_build_and_bad_components_are_refused() {
     let w = World::start();
     std::fs::write(w.path("agent-auth.wasm"), agent_auth_host::component::EMBEDDED).unwrap();
-    let ok = w.run(&["--component", "agent-auth.wasm", "--get-tool", "--tool-name", "exa_search"]);
+    let with_component = |file: &str| {
+        let mut cmd = w.command(&["--get-tool", "--tool-name", "exa_search"]);
+        cmd.env("AGENT_AUTH_COMPONENT", w.path(file));
+        finish(cmd)
+    };
+    let ok = with_component("agent-auth.wasm");
     assert_eq!(ok.code, 0, "{}", ok.stdout);
-    let absent = w.run(&["--component", "nope.wasm", "--get-tool"]);
+    let absent = with_component("nope.wasm");
     assert_eq!((absent.code, absent.json["error"]["code"].as_str()), (3, Some("COMPONENT_UNREADABLE")));
-    std::fs::write(w.path("garbage.wasm"), b"\0asm not really").unwrap();
-    let garbage = w.run(&["--component", "garbage.wasm", "--get-tool"]);
+    std::fs::write(w.path("garbage.wasm"), b"\0asm not really, and a secret: sk_live_51H").unwrap();
+    let garbage = with_component("garbage.wasm");
     assert_eq!((garbage.code, garbage.json["error"]["code"].as_str()), (3, Some("COMPONENT_INVALID")));
+    assert!(
+        !garbage.stdout.contains("sk_live") && !garbage.stdout.contains("0x61"),
+        "no byte of the file: {}",
+        garbage.stdout
+    );
+    let flag = w.run(&["--component", "agent-auth.wasm", "--get-tool"]);
+    assert_eq!((flag.code, flag.json["error"]["code"].as_str()), (2, Some("USAGE")), "no flag chooses code");
 }
 
 #[test]
@@ -334,20 +372,18 @@ fn a_component_is_checked_against_the_checksum_beside_it() {
     let digest = sha256_hex(wasm);
     std::fs::write(w.path("agent-auth.wasm"), wasm).unwrap();
     std::fs::write(w.path("agent-auth.wasm.sha256"), format!("{digest}  agent-auth.wasm\n")).unwrap();
-    let ok = w.run(&["--component", "agent-auth.wasm", "--get-tool", "--tool-name", "exa_search"]);
+    let run_with = |file: &str| {
+        let mut cmd = w.command(&["--get-tool", "--tool-name", "exa_search"]);
+        cmd.env("AGENT_AUTH_COMPONENT", w.path(file));
+        finish(cmd)
+    };
+    let ok = run_with("agent-auth.wasm");
     assert_eq!(ok.code, 0, "a matching checksum runs: {}", ok.stdout);
-    std::fs::copy(w.path("agent-auth.wasm"), w.home.path().join("skill.wasm")).unwrap();
-    let from_home = w.run(&["--component", "~/skill.wasm", "--get-tool", "--tool-name", "exa_search"]);
-    assert_eq!(
-        from_home.code, 0,
-        "a quoted ~/ path (OpenClaw's form of {{baseDir}}) is the home folder's: {}",
-        from_home.stdout
-    );
 
     let mut tampered = wasm.to_vec();
     tampered.extend_from_slice(b"\0");
     std::fs::write(w.path("agent-auth.wasm"), &tampered).unwrap();
-    let refused = w.run(&["--component", "agent-auth.wasm", "--get-tool", "--tool-name", "exa_search"]);
+    let refused = run_with("agent-auth.wasm");
     assert_eq!(
         (refused.code, refused.json["error"]["code"].as_str()),
         (3, Some("COMPONENT_CHECKSUM_MISMATCH")),
@@ -359,12 +395,12 @@ fn a_component_is_checked_against_the_checksum_beside_it() {
 
     std::fs::write(w.path("agent-auth.wasm.sha256"), "not a digest\n").unwrap();
     std::fs::write(w.path("agent-auth.wasm"), wasm).unwrap();
-    let garbled = w.run(&["--component", "agent-auth.wasm", "--get-tool"]);
+    let garbled = run_with("agent-auth.wasm");
     assert_eq!(garbled.json["error"]["code"], "COMPONENT_CHECKSUM_MISMATCH", "a garbled checksum is not a pass");
 
     std::fs::write(w.path("other.wasm"), wasm).unwrap();
     std::fs::create_dir(w.path("other.wasm.sha256")).unwrap();
-    let unreadable = w.run(&["--component", "other.wasm", "--get-tool"]);
+    let unreadable = run_with("other.wasm");
     assert_eq!(unreadable.json["error"]["code"], "COMPONENT_UNREADABLE", "an unreadable checksum is not a pass either");
     assert!(
         unreadable.json["error"]["message"].as_str().unwrap().contains("other.wasm.sha256"),
@@ -373,7 +409,7 @@ fn a_component_is_checked_against_the_checksum_beside_it() {
     );
     std::fs::write(w.path("linked.wasm"), wasm).unwrap();
     std::os::unix::fs::symlink(w.path("gone.sha256"), w.path("linked.wasm.sha256")).unwrap();
-    let dangling = w.run(&["--component", "linked.wasm", "--get-tool"]);
+    let dangling = run_with("linked.wasm");
     assert_eq!(
         dangling.json["error"]["code"], "COMPONENT_UNREADABLE",
         "a dangling checksum link is not an absent checksum"
@@ -486,7 +522,9 @@ fn the_version_is_the_component_s() {
     let w = World::start();
     std::fs::write(w.path("agent-auth.wasm"), agent_auth_host::component::EMBEDDED).unwrap();
     let quick = output_within(&mut w.command(&["--version"]), DEADLINE);
-    let from_component = output_within(&mut w.command(&["--component", "agent-auth.wasm", "--version"]), DEADLINE);
+    let mut operator_s = w.command(&["--version"]);
+    operator_s.env("AGENT_AUTH_COMPONENT", w.path("agent-auth.wasm"));
+    let from_component = output_within(&mut operator_s, DEADLINE);
     assert!(quick.status.success() && from_component.status.success());
     assert_eq!(String::from_utf8_lossy(&quick.stdout), String::from_utf8_lossy(&from_component.stdout));
     assert_eq!(String::from_utf8_lossy(&quick.stdout), format!("agent-auth {}\n", env!("CARGO_PKG_VERSION")));
@@ -748,34 +786,21 @@ fn sensitive_files_are_refused_even_when_named() {
     std::os::unix::fs::symlink(home.join(".ssh/id_ed25519"), w.path("notes.txt")).unwrap();
     std::fs::create_dir(w.path("project")).unwrap();
     std::fs::write(w.path("project/.env"), "STRIPE_KEY=sk_live_x").unwrap();
-    let upload = |file: &str| {
-        [
-            "--proxy-request",
-            "--connection-name",
-            "notion-ijIQedmJ",
-            "--path",
-            "/v1/file_uploads/u1/send",
-            "--method",
-            "POST",
-        ]
-        .into_iter()
-        .map(str::to_owned)
-        .chain(["--input-file".to_owned(), file.to_owned()])
-        .collect::<Vec<_>>()
-    };
+    let upload = |file: &str| notion_upload(file);
     let key = home.join(".ssh/id_ed25519").display().to_string();
     let bashrc = home.join(".bashrc").display().to_string();
     let state = home.join(".local/state/agent-auth/audit.jsonl").display().to_string();
     let tool_input = format!("@{}", w.path("project/.env").display());
-    let refused: [(Vec<String>, &str); 6] = [
+    let refused: [(Vec<String>, &str); 7] = [
         (upload(&key), "SSH keys"),
-        (upload("notes.txt"), "SSH keys"),
-        (upload("project/.env"), "an .env file"),
+        (upload("notes.txt"), "is a link"),
+        (upload("project/.env"), "an .env or .envrc file"),
         (upload(&state), "agent-auth's own"),
-        (upload("/proc/self/environ"), "process information"),
+        (upload("/proc/cpuinfo"), "process information"),
+        (upload("/proc/self/environ"), "/proc/self is a link"),
         (
             vec!["--execute-tool".into(), "--tool-name".into(), "exa_search".into(), "--tool-input".into(), tool_input],
-            "an .env file",
+            "an .env or .envrc file",
         ),
     ];
     let before = w.double.served().len();
@@ -828,26 +853,20 @@ fn the_proxy_policy_allows_only_what_it_lists() {
     let allowed = proxy("/v1/blocks/59833787-2cf9-4fdf-8782-e53db20768a5/children", &[]);
     assert_eq!(allowed.code, 0, "{}", allowed.stdout);
     let before = w.double.served().len();
-    for (path, extra) in [
-        ("/v1/users/me", &[][..]),
-        ("/v1/blocks/x/children", &["--method", "PATCH"][..]),
-        ("/v1/blocks/../users/me/children", &[][..]),
+    for (path, extra, code) in [
+        ("/v1/users/me", &[][..], "PROXY_POLICY_DENIED"),
+        ("/v1/blocks/x/children", &["--method", "PATCH"][..], "PROXY_POLICY_DENIED"),
+        // The component refuses a dot segment itself, before any request.
+        ("/v1/blocks/../users/me/children", &[][..], "INVALID_PATH"),
     ] {
         let refused = proxy(path, extra);
-        assert_eq!(
-            (refused.code, refused.json["error"]["code"].as_str()),
-            (3, Some("PROXY_POLICY_DENIED")),
-            "{path}: {}",
-            refused.stdout
-        );
+        assert_eq!(refused.json["error"]["code"], code, "{path}: {}", refused.stdout);
     }
+    // A value that looks like --path is not one: --body's (not JSON) is refused by the component.
     let hidden = proxy("/v1/users/me", &["--body", "--path=/v1/blocks/x/children"]);
-    assert_eq!(
-        hidden.json["error"]["code"], "PROXY_POLICY_DENIED",
-        "a value that looks like --path is not one: {}",
-        hidden.stdout
-    );
-    assert_eq!(w.double.served().len(), before, "nothing was sent for a refused request");
+    assert_eq!(hidden.json["error"]["code"], "INVALID_JSON", "{}", hidden.stdout);
+    let proxied = w.double.served()[before..].iter().filter(|r| r.path.starts_with("/proxy")).count();
+    assert_eq!(proxied, 0, "no refused request reached Scalekit's proxy");
 
     std::fs::write(&policy, "{broken").unwrap();
     let broken = proxy("/v1/blocks/x/children", &[]);

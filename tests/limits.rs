@@ -44,6 +44,7 @@ fn a_component_over_its_memory_cap_is_stopped_and_reported() {
         files: FileGrants::default(),
         agent_dirs: None,
         limits,
+        proxy_gate: None,
         stdio: Stdio::Memory(Bytes::new()),
     };
     let outcome = tokio::runtime::Runtime::new().unwrap().block_on(runtime.run(invocation)).unwrap();

@@ -12,7 +12,9 @@ use std::process::{Command, Stdio};
 
 use support::node::{inspector, openclaw};
 use support::python::python;
-use support::{CLIENT_ID, CLIENT_SECRET, DEADLINE, IDENTIFIER, World, assert_no_secret, output_within};
+use support::{
+    CLIENT_ID, CLIENT_SECRET, DEADLINE, IDENTIFIER, World, assert_no_secret, exchange_with, mcp_hello, output_within,
+};
 
 #[test]
 fn a_python_mcp_session_searches_executes_authorizes_and_is_refused_what_it_may_not_do() {
@@ -39,24 +41,6 @@ fn a_python_mcp_session_searches_executes_authorizes_and_is_refused_what_it_may_
 /// id) and returns its answers, in order.
 fn exchange(w: &World, args: &[&str], requests: &[serde_json::Value]) -> Vec<serde_json::Value> {
     exchange_with(w.command(&[&["mcp"], args].concat()), requests)
-}
-
-/// The same with the server command as given.
-fn exchange_with(mut server: Command, requests: &[serde_json::Value]) -> Vec<serde_json::Value> {
-    let mut child = server.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut answers = BufReader::new(child.stdout.take().unwrap()).lines();
-    let replies = requests
-        .iter()
-        .map(|request| {
-            writeln!(stdin, "{request}").unwrap();
-            let line = answers.next().expect("an answer").unwrap();
-            serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"))
-        })
-        .collect();
-    drop(stdin);
-    let _ = child.wait();
-    replies
 }
 
 #[test]
@@ -217,8 +201,7 @@ fn a_sensitive_file_inside_a_granted_folder_is_still_refused() {
     let granted = w.path("granted");
     std::fs::create_dir(&granted).unwrap();
     std::fs::write(granted.join(".env"), "OPENAI_API_KEY=sk-x").unwrap();
-    let hello = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let hello = mcp_hello(1);
     let upload = serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "proxy_request",
         "arguments": {"connection_name": "notion-ijIQedmJ", "path": "/v1/file_uploads/u1/send", "method": "POST",
         "input_file": granted.join(".env").display().to_string()}}});
@@ -235,8 +218,7 @@ fn the_operator_s_proxy_policy_governs_the_mcp_server_too() {
     let w = World::start();
     let policy = w.path("policy.json");
     std::fs::write(&policy, r#"{"notion-ijIQedmJ": ["GET /v1/blocks/*/children"]}"#).unwrap();
-    let hello = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let hello = mcp_hello(1);
     let me = serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "proxy_request",
         "arguments": {"connection_name": "notion-ijIQedmJ", "path": "/v1/users/me"}}});
     let mut server = w.command(&["mcp"]);

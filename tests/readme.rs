@@ -3,7 +3,7 @@
 //! follows. The loopback URL is shown as https://acme.scalekit.cloud and the test's home folder as
 //! /home/alice. Values that differ on every run are compared by their form only: RFC 3339
 //! timestamps, `duration_ms`, MCP server ids, instance tokens and session tokens, and the audit
-//! trail's call ids and chain digests (`call`, `prev`). A `# exit N`
+//! trail's call ids and chain digests (`call`, `prev`, `head`). A `# exit N`
 //! line in the console block gives the expected exit code (0 otherwise). A command may start with
 //! variable assignments (`TOOL_MCP_URL="$URL" agent-auth ...`): `$URL` is the `url` an earlier
 //! example printed, `$SERVER` and `$TOKEN` the `mcp_server_url` and `token`; a command given
@@ -80,7 +80,7 @@ fn mask_variable(v: &mut Value) {
             for (key, value) in map.iter_mut() {
                 if key == "duration_ms" && value.is_number() {
                     *value = Value::from(0);
-                } else if matches!(key.as_str(), "token" | "call" | "prev") && value.is_string() {
+                } else if matches!(key.as_str(), "token" | "call" | "prev" | "head") && value.is_string() {
                     *value = Value::from("<random>");
                 } else {
                     mask_variable(value);

@@ -18,7 +18,7 @@ use agent_auth_contract::operation::OPERATIONS;
 use agent_auth_contract::option;
 use agent_auth_host::outbound::{CannedResponse, InterceptedRequest, Interceptor, Network};
 use agent_auth_host::runtime::{Invocation, Stdio};
-use agent_auth_host::sandbox::{self, AgentDirs, EgressPolicy, FileGrants, Limits};
+use agent_auth_host::sandbox::{self, AgentDirs, EgressPolicy, FileGrants, FileRules, Limits, SensitivePaths};
 use agent_auth_host::virtual_scalekit::{VirtualScalekit, in_process};
 use bytes::Bytes;
 use proptest::prelude::*;
@@ -37,7 +37,15 @@ fn config() -> ProptestConfig {
 fn survives(args: &[String], network: Arc<dyn Interceptor>) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("input.json"), br#"{"query": "x"}"#).unwrap();
-    let (grants, args) = FileGrants::from_args(args, dir.path());
+    let places = SensitivePaths::default().places();
+    let (grants, args) = match FileGrants::open(args, dir.path(), &FileRules { places: &places, confinement: None }) {
+        Ok(opened) => opened,
+        // A named file the runner refuses is a coded failure, before the component runs.
+        Err(refused) => {
+            prop_assert!(refused.code != agent_auth_host::error::Code::InternalError, "{refused:?}");
+            return Ok(());
+        }
+    };
     let env = in_process::env(vec![("TOOL_IDENTIFIER".into(), "alice".into())]);
     let invocation = Invocation {
         args: args.clone(),
@@ -47,6 +55,7 @@ fn survives(args: &[String], network: Arc<dyn Interceptor>) -> Result<(), TestCa
         files: grants,
         agent_dirs: Some(AgentDirs { config: dir.path().join("config"), state: dir.path().join("state") }),
         limits: Limits { wall_clock: Duration::from_secs(20), ..Limits::default() },
+        proxy_gate: None,
         stdio: Stdio::Memory(Bytes::from_static(br#"{"query": "from stdin"}"#)),
     };
     let outcome = tokio().block_on(runtime().run(invocation)).map_err(|e| TestCaseError::fail(format!("{e:#}")))?;

@@ -9,9 +9,11 @@ use std::time::Duration;
 use agent_auth_contract::exit::Exit;
 use serde_json::json;
 
+use crate::compile_cache::CompileCache;
 use crate::component::{self, Compiler, OptimiseError, Wasm};
 use crate::error::{Code, RunnerError};
 use crate::runner;
+use crate::settings::{CACHE_DIR_VAR, COMPONENT_VAR, Settings};
 
 /// After this long a claim on a background compile is taken for a crashed one's, and dropped.
 const CLAIM_STALE: Duration = Duration::from_secs(120);
@@ -37,8 +39,8 @@ fn stake(claim: &Path) -> bool {
 }
 
 /// Starts `agent-auth compile` for `component` (the embedded one when `None`) in the background,
-/// unless a call made meanwhile already did. It gets no variable but the cache folder (so it holds
-/// no secret), no stdin, stdout or stderr (so whoever waits for this call's output does not wait
+/// unless a call made meanwhile already did. It gets no variable but the cache folder and the
+/// component's path (so it holds no secret), no stdin, stdout or stderr (so whoever waits for this call's output does not wait
 /// for it) and a process group of its own. Any failure only leaves the first-call compilation in use.
 pub fn in_background(component: Option<&Path>, wasm: &Wasm, cache_dir: &Path) {
     use std::os::unix::process::CommandExt;
@@ -47,9 +49,9 @@ pub fn in_background(component: Option<&Path>, wasm: &Wasm, cache_dir: &Path) {
         return;
     }
     let mut cmd = Command::new(exe);
-    cmd.arg("compile").env_clear().env("AGENT_AUTH_CACHE_DIR", cache_dir);
+    cmd.arg("compile").env_clear().env(CACHE_DIR_VAR, cache_dir);
     if let Some(path) = component {
-        cmd.arg("--component").arg(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()));
+        cmd.env(COMPONENT_VAR, std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()));
     }
     cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).process_group(0);
     if cmd.spawn().is_err() {
@@ -57,7 +59,7 @@ pub fn in_background(component: Option<&Path>, wasm: &Wasm, cache_dir: &Path) {
     }
 }
 
-/// `agent-auth compile [--component PATH] [--env-file PATH]`: the JSON printed and the exit code.
+/// `agent-auth compile`: the JSON printed and the exit code.
 pub fn main(args: Vec<String>) -> (String, u8) {
     match compile(args) {
         Ok(path) => {
@@ -69,35 +71,43 @@ pub fn main(args: Vec<String>) -> (String, u8) {
 }
 
 fn compile(args: Vec<String>) -> Result<PathBuf, RunnerError> {
-    let opts = runner::split_options(args)?;
-    if let Some(extra) = opts.rest.first() {
+    if let Some(extra) = args.first() {
         return Err(RunnerError::new(
             Code::Usage,
             format!("agent-auth compile takes no {extra}"),
-            "Run agent-auth compile [--component PATH] [--env-file PATH].",
+            format!(
+                "Run agent-auth compile; it compiles the component the operator chose ({COMPONENT_VAR}) or the built-in one."
+            ),
         ));
     }
-    let vars = runner::load_variables(opts.env_file.as_deref(), &runner::current_dir()?)?;
-    let wasm = runner::read_component(runner::component_path(&opts, &vars).as_deref())?;
-    let dir = runner::cache_dir(&vars).ok_or_else(|| {
+    let settings = Settings::from_process();
+    let wasm = runner::read_component(settings.component.as_deref())?;
+    let dir = settings.cache_dir.ok_or_else(|| {
         RunnerError::new(
             Code::ConfigMissing,
             "no cache folder: HOME is not set",
-            "Set AGENT_AUTH_CACHE_DIR to the folder for compiled components.",
+            format!("Set {CACHE_DIR_VAR} to the folder for compiled components."),
         )
     })?;
-    let compiled = component::optimise(&wasm, &dir);
+    let cache = CompileCache::open(&dir).map_err(|why| {
+        RunnerError::new(
+            Code::ConfigInvalid,
+            format!("the compile cache {} is not used: {why}", dir.display()),
+            format!("Make {CACHE_DIR_VAR} a folder of your own that only you may write."),
+        )
+    })?;
+    let compiled = component::optimise(&wasm, &cache);
     let _ = std::fs::remove_file(claim(&wasm, &dir)); // done, either way: a later call may try again
     compiled.map_err(|e| match e {
         OptimiseError::Compile(e) => RunnerError::new(
             Code::ComponentInvalid,
             format!("the component does not compile here: {e:#}"),
-            "Use a component built for this agent-auth version, or drop --component.",
+            format!("Use a component built for this agent-auth version, or unset {COMPONENT_VAR}."),
         ),
         OptimiseError::Store(e) => RunnerError::new(
             Code::ConfigInvalid,
             format!("cannot write the compilation into {}: {e:#}", dir.display()),
-            "Make AGENT_AUTH_CACHE_DIR a folder you can write.",
+            format!("Make {CACHE_DIR_VAR} a folder you can write."),
         ),
     })
 }

@@ -1,6 +1,5 @@
-//! The component: the copy embedded at build time, another build from a path (checked against the
-//! `<path>.sha256` beside it, as the skill ships one), its compilers and the compiled-component
-//! cache.
+//! The component: the copy embedded at build time, or another build the operator chose (checked
+//! against the `<path>.sha256` beside it, as the skill ships one), and its compilers.
 //!
 //! Two compilers, one for each moment. Cranelift, the optimising compiler, takes about 0.4 s for
 //! this component; its code loads and runs fastest, so it serves every call once it is cached.
@@ -8,14 +7,9 @@
 //! compiles with it, caches that, and the runner then has Cranelift's compilation made in the
 //! background for the calls after (`agent-auth compile`, [`crate::compile`]).
 //!
-//! Loading a cached compilation takes about a millisecond. Cache files are named by the SHA-256
-//! of the component (computed at build time for the embedded one), the compiler and wasmtime's
-//! compatibility hash, and are written to a temporary name, then renamed. Each ends in a trailer
-//! (its length and a CRC-32 of the artifact), so that a truncated or damaged file (a full disk,
-//! another program writing there, bit rot) is ignored and rebuilt rather than executed: wasmtime
-//! runs the artifact's machine code as it is. A CRC is enough against accidents at a fraction of a
-//! cryptographic hash's cost; whoever can write the cache folder on purpose can also replace the
-//! runner itself.
+//! Compilations are kept in the [`crate::compile_cache`], named by the SHA-256 of the component
+//! (computed at build time for the embedded one), the compiler and wasmtime's compatibility hash.
+//! Loading one takes about a millisecond.
 
 use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
@@ -26,15 +20,12 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine, Strategy};
 
+use crate::compile_cache::CompileCache;
+
 /// The component built from `plugin/` when this binary was built.
 pub const EMBEDDED: &[u8] = include_bytes!(env!("AGENT_AUTH_COMPONENT_WASM"));
 /// The SHA-256 of [`EMBEDDED`] (hex), computed by `build.rs`.
 const EMBEDDED_SHA256: &str = env!("AGENT_AUTH_COMPONENT_SHA256");
-
-/// What a cache file ends with: the artifact's length (8 bytes, little-endian), its CRC-32 (4
-/// bytes) and this mark (4 bytes).
-const TRAILER_MARK: &[u8; 4] = b"aac1";
-const TRAILER_LEN: usize = 16;
 
 /// A component's bytes and the SHA-256 that names its compilation.
 #[derive(Debug, Clone)]
@@ -163,11 +154,6 @@ pub fn cache_key(engine: &Engine, compiler: Compiler, wasm: &Wasm) -> String {
     format!("{}.cwasm", hex(&hasher.0.finalize()))
 }
 
-/// The cache folder: `configured` (`AGENT_AUTH_CACHE_DIR`), else the user's cache folder + `agent-auth`.
-pub fn cache_dir(configured: Option<PathBuf>) -> Option<PathBuf> {
-    configured.or_else(|| dirs::cache_dir().map(|d| d.join("agent-auth")))
-}
-
 /// A component ready to link, and how it was compiled.
 pub struct Loaded {
     /// The engine it was compiled for.
@@ -178,26 +164,25 @@ pub struct Loaded {
     pub compiler: Compiler,
 }
 
-/// The best compilation of `wasm` at hand: Cranelift's from `cache_dir`, else the first-call
-/// compiler's (loaded from `cache_dir`, or compiled and cached there).
-pub fn load(wasm: &Wasm, cache_dir: Option<&Path>) -> Result<Loaded> {
+/// The best compilation of `wasm` at hand: Cranelift's from `cache`, else the first-call
+/// compiler's (loaded from `cache`, or compiled and cached there).
+pub fn load(wasm: &Wasm, cache: Option<&CompileCache>) -> Result<Loaded> {
     let optimising = Compiler::Optimising.engine()?;
-    let cached = |engine: &Engine, compiler| cache_dir.map(|d| d.join(cache_key(engine, compiler, wasm)));
-    if let Some(component) = cached(&optimising, Compiler::Optimising).and_then(|p| from_cache(&optimising, &p)) {
+    let cached = |engine: &Engine, compiler| cache.and_then(|c| c.load(engine, &cache_key(engine, compiler, wasm)));
+    if let Some(component) = cached(&optimising, Compiler::Optimising) {
         return Ok(Loaded { engine: optimising, component, compiler: Compiler::Optimising });
     }
     let compiler = Compiler::FIRST_CALL;
     let engine = if compiler == Compiler::Optimising { optimising } else { compiler.engine()? };
-    let path = cached(&engine, compiler);
     if compiler != Compiler::Optimising
-        && let Some(component) = path.as_deref().and_then(|p| from_cache(&engine, p))
+        && let Some(component) = cached(&engine, compiler)
     {
         return Ok(Loaded { engine, component, compiler });
     }
     let component = Component::from_binary(&engine, wasm.bytes())?;
-    if let Some(path) = &path {
+    if let Some(cache) = cache {
         // A cache that cannot be written only costs speed; never fail the call for it.
-        let _ = store(&component, path);
+        let _ = cache.store(&cache_key(&engine, compiler, wasm), &component);
     }
     Ok(Loaded { engine, component, compiler })
 }
@@ -211,72 +196,21 @@ pub enum OptimiseError {
     Store(anyhow::Error),
 }
 
-/// Compiles `wasm` with Cranelift into `cache_dir`, unless an intact compilation is there already,
-/// and drops the first-call compilation it replaces. Returns the cache file.
-pub fn optimise(wasm: &Wasm, cache_dir: &Path) -> Result<PathBuf, OptimiseError> {
+/// Compiles `wasm` with Cranelift into `cache`, unless its compilation is there already, and drops
+/// the first-call compilation it replaces. Returns the cache file.
+pub fn optimise(wasm: &Wasm, cache: &CompileCache) -> Result<PathBuf, OptimiseError> {
     let engine = Compiler::Optimising.engine().map_err(OptimiseError::Compile)?;
-    let path = cache_dir.join(cache_key(&engine, Compiler::Optimising, wasm));
-    if from_cache(&engine, &path).is_none() {
+    let name = cache_key(&engine, Compiler::Optimising, wasm);
+    if cache.load(&engine, &name).is_none() {
         let component = Component::from_binary(&engine, wasm.bytes()).map_err(OptimiseError::Compile)?;
-        store(&component, &path).map_err(OptimiseError::Store)?;
+        cache.store(&name, &component).map_err(OptimiseError::Store)?;
     }
     if Compiler::FIRST_CALL != Compiler::Optimising
         && let Ok(first) = Compiler::FIRST_CALL.engine()
     {
-        let _ = std::fs::remove_file(cache_dir.join(cache_key(&first, Compiler::FIRST_CALL, wasm)));
+        cache.remove(&cache_key(&first, Compiler::FIRST_CALL, wasm));
     }
-    Ok(path)
-}
-
-/// Whether the file at `path` ends in a trailer that matches the artifact before it. It is read
-/// through a small buffer, so checking it allocates nothing the size of the artifact.
-fn intact(path: &Path) -> Option<bool> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut file = std::fs::File::open(path).ok()?;
-    let total = file.metadata().ok()?.len();
-    let payload_len = total.checked_sub(TRAILER_LEN as u64)?;
-    let mut trailer = [0u8; TRAILER_LEN];
-    file.seek(SeekFrom::Start(payload_len)).ok()?;
-    file.read_exact(&mut trailer).ok()?;
-    let (len, rest) = trailer.split_at(8);
-    let (crc, mark) = rest.split_at(4);
-    if mark != TRAILER_MARK || u64::from_le_bytes(len.try_into().ok()?) != payload_len {
-        return Some(false);
-    }
-    file.seek(SeekFrom::Start(0)).ok()?;
-    let (mut hasher, mut left, mut buffer) = (crc32fast::Hasher::new(), payload_len, vec![0u8; 256 << 10]);
-    while left > 0 {
-        let chunk = &mut buffer[..left.min(256 << 10) as usize];
-        file.read_exact(chunk).ok()?;
-        hasher.update(chunk);
-        left -= chunk.len() as u64;
-    }
-    Some(hasher.finalize() == u32::from_le_bytes(crc.try_into().ok()?))
-}
-
-fn from_cache(engine: &Engine, path: &Path) -> Option<Component> {
-    if intact(path) != Some(true) {
-        return None;
-    }
-    // SAFETY: the file is one this module wrote (its trailer checked: whole and undamaged) from
-    // `Component::serialize`, for an engine with the same compatibility hash (part of its name);
-    // wasmtime maps it, still verifies its header, rejects incompatible artifacts, and ignores the
-    // trailer after the artifact.
-    unsafe { Component::deserialize_file(engine, path) }.ok()
-}
-
-fn store(component: &Component, path: &Path) -> Result<()> {
-    let dir = path.parent().ok_or_else(|| anyhow::anyhow!("cache path has no folder"))?;
-    std::fs::create_dir_all(dir)?;
-    let mut data = component.serialize()?;
-    let (len, crc) = (data.len() as u64, crc32fast::hash(&data));
-    data.extend_from_slice(&len.to_le_bytes());
-    data.extend_from_slice(&crc.to_le_bytes());
-    data.extend_from_slice(TRAILER_MARK);
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut tmp, &data)?;
-    tmp.persist(path)?;
-    Ok(())
+    Ok(cache.path().join(name))
 }
 
 #[cfg(test)]
@@ -286,26 +220,5 @@ mod tests {
     #[test]
     fn the_build_time_digest_is_the_embedded_bytes() {
         assert_eq!(Wasm::embedded().sha256(), Wasm::from_bytes(EMBEDDED.to_vec()).sha256());
-    }
-
-    #[test]
-    fn a_trailer_guards_the_artifact() {
-        let dir = tempfile::tempdir().unwrap();
-        let payload: Vec<u8> = (0..600_000u32).map(|i| (i % 251) as u8).collect();
-        let mut data = payload.clone();
-        data.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-        data.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-        data.extend_from_slice(TRAILER_MARK);
-        let check = |bytes: &[u8]| {
-            let path = dir.path().join("x.cwasm");
-            std::fs::write(&path, bytes).unwrap();
-            intact(&path)
-        };
-        assert_eq!(check(&data), Some(true));
-        let mut flipped = data.clone();
-        flipped[300_000] ^= 1;
-        assert_eq!(check(&flipped), Some(false), "a damaged byte");
-        assert_eq!(check(&data[1..]), Some(false), "a truncated file");
-        assert_eq!(check(b"short"), None);
     }
 }

@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 use crate::component;
 use crate::outbound::Network;
 use crate::runtime::{Invocation, Runtime, Stdio};
-use crate::sandbox::{AgentDirs, EgressPolicy, FileGrants, Limits};
+use crate::sandbox::{AgentDirs, EgressPolicy, FileGrants, FileRules, Limits, SensitivePaths};
+use crate::settings::Settings;
 use crate::virtual_scalekit::{VirtualScalekit, in_process};
 
 /// The demo's user: it has no accounts yet, so Notion needs authorizing first.
@@ -35,8 +36,7 @@ fn indent(value: &Value) -> String {
 
 impl Demo {
     fn new() -> Result<Demo> {
-        let cache =
-            component::cache_dir(std::env::var_os("AGENT_AUTH_CACHE_DIR").filter(|v| !v.is_empty()).map(Into::into));
+        let cache = Settings::from_process().cache_dir;
         Ok(Demo {
             runtime: Runtime::new(&component::Wasm::embedded(), cache.as_deref())?,
             double: Arc::new(VirtualScalekit::new(in_process::URL, None)),
@@ -71,8 +71,10 @@ impl Demo {
         expected: Exit,
         show: impl Fn(&Value) -> Value,
     ) -> Result<Value> {
-        let (files, args) =
-            FileGrants::from_args(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>(), self.dir.path());
+        let places = SensitivePaths::default().places();
+        let rules = FileRules { places: &places, confinement: None };
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let (files, args) = FileGrants::open(&args, self.dir.path(), &rules).map_err(|e| anyhow::anyhow!(e.message))?;
         let invocation = Invocation {
             args,
             env,
@@ -84,6 +86,7 @@ impl Demo {
                 state: self.dir.path().join("state"),
             }),
             limits: Limits::default(),
+            proxy_gate: None,
             stdio: Stdio::Memory(Bytes::new()),
         };
         let outcome = self.tokio.block_on(self.runtime.run(invocation))?;

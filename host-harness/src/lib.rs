@@ -5,9 +5,12 @@
 //! - [`sandbox`]: what the component may see and do (variables, files, hosts, memory, time).
 //! - [`outbound`]: the component's HTTP, checked against the egress policy, then sent for real or
 //!   answered by an [`outbound::Interceptor`].
-//! - [`component`]: the embedded component, its compilers and the compiled-component cache, and
-//!   [`compile`]: `agent-auth compile`, the optimised compilation (also made in the background).
+//! - [`component`]: the embedded component and its compilers; [`compile_cache`]: the compiled
+//!   components, loaded only when this runner wrote them; [`compile`]: `agent-auth compile`, the
+//!   optimised compilation (also made in the background).
 //! - [`runtime`]: one invocation of the component.
+//! - [`settings`]: the operator's settings, from the runner's own environment only;
+//!   [`credentials`]: the connection settings, from that environment or one [`env_file`].
 //! - [`runner`] and [`error`]: the `agent-auth` command and its own failures; [`mcp`]: `agent-auth
 //!   mcp`, the same operations as MCP tools.
 //! - [`virtual_scalekit`]: the stand-in for Scalekit (`agent-auth sandbox`, `TOOL_ENV_URL=sandbox`),
@@ -16,12 +19,16 @@
 #![warn(missing_docs)]
 
 pub mod compile;
+pub mod compile_cache;
 pub mod component;
+pub mod credentials;
 pub mod demo;
+pub mod env_file;
 pub mod error;
 pub mod mcp;
 pub mod outbound;
 pub mod runner;
 pub mod runtime;
 pub mod sandbox;
+pub mod settings;
 pub mod virtual_scalekit;

@@ -1,28 +1,31 @@
-//! The `agent-auth` command: runner options, `.env` loading, and the sandboxed invocation.
+//! The `agent-auth` command: the runner's options, the credentials, and the sandboxed invocation.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use agent_auth_contract::exit::Exit;
-use agent_auth_contract::option::{COMPONENT, ENV_FILE, RUNNER_OPTIONS, Value, WAIT};
-use agent_auth_contract::variables::RUNNER_FACTS;
+use agent_auth_contract::option::{ENV_FILE, RUNNER_OPTIONS, Value, WAIT};
+use agent_auth_contract::sizes::{COMMAND_LINE_MAX, INPUT_MAX, readable_size};
+use agent_auth_contract::variables::{RUNNER_FACTS, RUNNER_WARNINGS};
 
 use crate::compile;
+use crate::compile_cache::CompileCache;
 use crate::component::{self, Compiler};
+use crate::credentials::Credentials;
+use crate::env_file::EnvFile;
 use crate::error::{Code, RunnerError};
-use crate::outbound::{Network, ProxySettings, RealNetwork, Tls, redacted};
+use crate::outbound::{Network, RealNetwork, Tls, redacted};
 use crate::runtime::{Invocation, Outcome, Runtime, Stdio};
-use crate::sandbox::proxy_policy::{self, ProxyPolicy};
-use crate::sandbox::sensitive::{self, SensitivePaths};
-use crate::sandbox::{self, AgentDirs, EgressPolicy, FileGrants, Limits};
+use crate::sandbox::proxy_policy::{ProxyGate, ProxyPolicy};
+use crate::sandbox::sensitive::SensitivePaths;
+use crate::sandbox::{self, AgentDirs, Confinement, EgressPolicy, FileGrants, FileRules, Limits};
+use crate::settings::{COMPONENT_VAR, Settings};
 use crate::virtual_scalekit::{VirtualScalekit, in_process};
 
 /// Options the runner consumes before the operation; everything else goes to the component.
 #[derive(Debug, Default, PartialEq)]
 pub struct RunnerOptions {
-    /// `--component PATH`
-    pub component: Option<PathBuf>,
     /// `--env-file PATH`
     pub env_file: Option<PathBuf>,
     /// `--timeout SECONDS`
@@ -40,6 +43,16 @@ pub fn split_options(args: Vec<String>) -> Result<RunnerOptions, RunnerError> {
             Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
             _ => (arg.clone(), None),
         };
+        if flag == "--component" {
+            // Code is the operator's choice, never a flag's: the agent types the command line.
+            return Err(RunnerError::new(
+                Code::Usage,
+                "--component is not taken: which component runs is the operator's choice",
+                format!(
+                    "Drop --component; the runner's own component runs (an operator may set {COMPONENT_VAR} in the runner's environment)."
+                ),
+            ));
+        }
         let Some(option) = RUNNER_OPTIONS.iter().find(|o| flag.strip_prefix("--") == Some(o.flag)) else {
             opts.rest.push(arg);
             continue;
@@ -51,9 +64,7 @@ pub fn split_options(args: Vec<String>) -> Result<RunnerOptions, RunnerError> {
                 format!("Pass {flag} {} before the operation.", option.example),
             )
         })?;
-        if *option == &COMPONENT {
-            opts.component = Some(PathBuf::from(value));
-        } else if *option == &ENV_FILE {
+        if *option == &ENV_FILE {
             opts.env_file = Some(PathBuf::from(value));
         } else {
             opts.timeout = Some(value);
@@ -62,30 +73,24 @@ pub fn split_options(args: Vec<String>) -> Result<RunnerOptions, RunnerError> {
     Ok(opts)
 }
 
-/// The process environment plus `.env` (or `--env-file`), which never overrides what is already set.
-pub fn load_variables(env_file: Option<&Path>, cwd: &Path) -> Result<Vec<(String, String)>, RunnerError> {
-    let mut vars: Vec<(String, String)> = std::env::vars().collect();
-    let (path, required) = match env_file {
-        Some(p) => (p.to_path_buf(), true),
+/// The `.env` to read: `--env-file`'s (which must be there), else the working folder's, if any.
+pub fn env_file(opts: &RunnerOptions, cwd: &Path) -> Result<Option<EnvFile>, RunnerError> {
+    let (path, required) = match &opts.env_file {
+        Some(p) => (cwd.join(p), true),
         None => (cwd.join(".env"), false),
     };
-    if !path.exists() && !required {
-        return Ok(vars);
-    }
-    let unreadable = |e: String| {
+    let unreadable = |why: String| {
         RunnerError::new(
             Code::EnvFileUnreadable,
-            format!("cannot read {}: {e}", path.display()),
+            format!("cannot use {} as a .env: {why}", path.display()),
             "Fix the file (KEY=value lines) or pass another with --env-file.",
         )
     };
-    for item in dotenvy::from_path_iter(&path).map_err(|e| unreadable(e.to_string()))? {
-        let (key, value) = item.map_err(|e| unreadable(e.to_string()))?;
-        if !vars.iter().any(|(k, _)| *k == key) {
-            vars.push((key, value));
-        }
+    match EnvFile::read(&path) {
+        Ok(None) if required => Err(unreadable("it does not exist".into())),
+        Ok(found) => Ok(found),
+        Err(e) => Err(unreadable(e.to_string())),
     }
-    Ok(vars)
 }
 
 /// Extra time the wall-clock limit allows beyond `--wait SECONDS`.
@@ -103,35 +108,17 @@ fn wait_seconds(args: &[String]) -> Option<u64> {
     Some(value.and_then(|v| v.parse().ok()).unwrap_or(default))
 }
 
-fn lookup(vars: &[(String, String)], name: &str) -> Option<String> {
-    vars.iter().find(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.clone())
-}
-
-/// `~/x` as `$HOME/x`. OpenClaw shows skill folders as `~/...`, so an agent may write
-/// `--component "~/.openclaw/.../agent-auth.wasm"`, which the shell does not expand in quotes.
-fn expand_home(path: PathBuf) -> PathBuf {
-    match (path.strip_prefix("~"), std::env::var_os("HOME")) {
-        (Ok(rest), Some(home)) if !home.is_empty() => PathBuf::from(home).join(rest),
-        _ => path,
-    }
-}
-
-/// The component named by `--component` or `AGENT_AUTH_COMPONENT`, if any (else the embedded one).
-pub fn component_path(opts: &RunnerOptions, vars: &[(String, String)]) -> Option<PathBuf> {
-    opts.component.clone().or_else(|| lookup(vars, "AGENT_AUTH_COMPONENT").map(PathBuf::from)).map(expand_home)
-}
-
-/// The component at `path` (its checksum checked), or the embedded one.
+/// The component the operator chose (its checksum checked), or the embedded one.
 pub fn read_component(path: Option<&Path>) -> Result<component::Wasm, RunnerError> {
     let Some(path) = path else { return Ok(component::Wasm::embedded()) };
     component::read(path).map_err(|e| match e {
         component::ReadError::Unreadable(unreadable, e) => RunnerError::new(
             Code::ComponentUnreadable,
-            format!("cannot read {}: {e}", unreadable.display()),
+            format!("cannot read {}: {}", unreadable.display(), e.kind()),
             if unreadable == path {
-                "Pass the path of an agent-auth .wasm to --component (or AGENT_AUTH_COMPONENT), or drop it to use the built-in one."
+                format!("Set {COMPONENT_VAR} to the path of an agent-auth .wasm, or unset it to use the built-in one.")
             } else {
-                "The checksum beside the component cannot be read: reinstall the skill (or rebuild it with scripts/build-skill.sh)."
+                "The checksum beside the component cannot be read: reinstall the skill (or rebuild it with scripts/build-skill.sh).".to_owned()
             },
         ),
         component::ReadError::ChecksumMismatch { expected, actual } => RunnerError::new(
@@ -142,28 +129,23 @@ pub fn read_component(path: Option<&Path>) -> Result<component::Wasm, RunnerErro
     })
 }
 
-/// The compile cache folder (`AGENT_AUTH_CACHE_DIR`, else the user's cache folder + `agent-auth`).
-pub fn cache_dir(vars: &[(String, String)]) -> Option<PathBuf> {
-    component::cache_dir(lookup(vars, "AGENT_AUTH_CACHE_DIR").map(PathBuf::from))
-}
-
 /// What only the runner knows, for `--doctor`: its version, the compile cache folder and whether
-/// it is writable, and the proxy variables it honours (without any credentials in them).
-fn doctor_facts(vars: &[(String, String)], cache: Option<&Path>) -> String {
-    let proxies = ProxySettings::from_vars(|name| lookup(vars, name));
+/// it is used (and why not), and the proxy variables it honours (without any credentials in them).
+fn doctor_facts(settings: &Settings) -> String {
+    let proxies = &settings.proxies;
     let named: serde_json::Map<String, serde_json::Value> =
         [("https", &proxies.https), ("http", &proxies.http), ("no_proxy", &proxies.no_proxy)]
             .into_iter()
             .filter_map(|(name, url)| Some((name.to_owned(), redacted(url.as_deref()?).into())))
             .collect();
-    let writable = |dir: &Path| {
-        let probe = dir.join(format!(".doctor-{}", std::process::id()));
-        std::fs::create_dir_all(dir)
-            .and_then(|()| std::fs::write(&probe, b""))
-            .and_then(|()| std::fs::remove_file(&probe))
-            .is_ok()
+    let usable = |dir: &Path| match CompileCache::open(dir).map(|cache| cache.probe()) {
+        Ok(Ok(())) => serde_json::json!({"path": dir, "usable": true}),
+        Ok(Err(e)) => {
+            serde_json::json!({"path": dir, "usable": false, "why": format!("it cannot be written ({})", e.kind())})
+        }
+        Err(why) => serde_json::json!({"path": dir, "usable": false, "why": why.to_string()}),
     };
-    let cache = cache.map(|dir| serde_json::json!({"path": dir, "writable": writable(dir)}));
+    let cache = settings.cache_dir.as_deref().map(usable);
     serde_json::json!({"version": env!("CARGO_PKG_VERSION"), "compile_cache": cache, "proxies": named}).to_string()
 }
 
@@ -188,17 +170,16 @@ pub async fn run(args: Vec<String>) -> (String, u8) {
 
 async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
     let opts = split_options(args)?;
-    let cwd = current_dir()?;
-    let vars = load_variables(opts.env_file.as_deref(), &cwd)?;
-    if component_path(&opts, &vars).is_none()
-        && matches!(opts.rest.as_slice(), [flag] if flag == "--version" || flag == "-V")
-    {
+    let settings = Settings::from_process();
+    if settings.component.is_none() && matches!(opts.rest.as_slice(), [flag] if flag == "--version" || flag == "-V") {
         // The embedded component's answer (the same version), without starting it.
         return Ok((format!("agent-auth {}\n", env!("CARGO_PKG_VERSION")), Exit::Ok.code()));
     }
-    let mut setup = Setup::new(&opts, vars, cwd)?;
+    let cwd = current_dir()?;
+    let credentials = credentials(&opts, &cwd)?;
+    let mut setup = Setup::new(settings, credentials, opts.timeout.as_deref(), cwd)?;
     if opts.rest.iter().any(|arg| arg == "--doctor") {
-        setup.env.push((RUNNER_FACTS.into(), doctor_facts(&setup.vars, setup.cache.as_deref())));
+        setup.env.push((RUNNER_FACTS.into(), doctor_facts(&setup.settings)));
     }
     let mut limits = setup.limits.clone();
     if let Some(seconds) = wait_seconds(&opts.rest) {
@@ -209,15 +190,22 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
     Ok(report(outcome))
 }
 
+/// The credentials of one call: from the runner's environment, or from the `.env` (or
+/// `--env-file`), never a mix.
+pub fn credentials(opts: &RunnerOptions, cwd: &Path) -> Result<Credentials, RunnerError> {
+    Credentials::gather(|name| std::env::var(name).ok(), env_file(opts, cwd)?.as_ref())
+}
+
 /// What every call of one runner shares: the component, compiled once; the variables it sees;
 /// where its HTTP goes and may go; its folders and limits. The CLI makes one call with it, the
 /// MCP server one per tool call.
 pub struct Setup {
     /// The component, ready to instantiate.
     pub runtime: Runtime,
-    /// The process environment and `.env`.
-    pub vars: Vec<(String, String)>,
-    /// What the component sees of them.
+    /// The operator's settings.
+    pub settings: Settings,
+    /// The variables the component sees: the credentials, the identifier and the settings it is
+    /// passed, and the runner's warnings.
     pub env: Vec<(String, String)>,
     /// Where its HTTP goes.
     pub network: Network,
@@ -227,25 +215,28 @@ pub struct Setup {
     pub limits: Limits,
     /// The working folder, which relative paths are read against.
     pub cwd: PathBuf,
-    /// agent-auth's config and state folders.
-    pub agent_dirs: Option<AgentDirs>,
-    /// The compile cache.
-    pub cache: Option<PathBuf>,
     /// What no call reads or writes.
     sensitive: SensitivePaths,
+    /// The only folders named files may be in, when confined (`agent-auth mcp --files`).
+    pub confinement: Option<Confinement>,
     /// What the proxy may send, when the operator says.
-    proxy_policy: Option<ProxyPolicy>,
-    component_path: Option<PathBuf>,
+    proxy_policy: Option<Arc<ProxyPolicy>>,
     wasm: component::Wasm,
 }
 
 impl Setup {
-    /// Reads the component (checked against its checksum), compiles it (or loads it from the
-    /// cache), and decides the network from `vars`.
-    pub fn new(opts: &RunnerOptions, vars: Vec<(String, String)>, cwd: PathBuf) -> Result<Setup, RunnerError> {
+    /// Reads the component the operator chose (checked against its checksum), compiles it (or
+    /// loads it from the cache), and decides the network from the credentials and the settings.
+    /// `timeout` is `--timeout`'s value, which wins over the operator's default.
+    pub fn new(
+        settings: Settings,
+        credentials: Credentials,
+        timeout: Option<&str>,
+        cwd: PathBuf,
+    ) -> Result<Setup, RunnerError> {
         let mut limits = Limits::default();
-        if let Some(raw) = opts.timeout.clone().or_else(|| lookup(&vars, "AGENT_AUTH_TIMEOUT")) {
-            let secs: u64 = raw.parse().ok().filter(|s| *s > 0).ok_or_else(|| {
+        if let Some(raw) = timeout.or(settings.timeout.as_deref()) {
+            let secs: u64 = raw.trim().parse().ok().filter(|s| *s > 0).ok_or_else(|| {
                 RunnerError::new(
                     Code::Usage,
                     format!("--timeout {raw} is not a whole number of seconds"),
@@ -254,31 +245,31 @@ impl Setup {
             })?;
             limits.wall_clock = Duration::from_secs(secs);
         }
-        let component_path = component_path(opts, &vars);
-        let wasm = read_component(component_path.as_deref())?;
-        let cache = cache_dir(&vars);
-        let runtime = Runtime::new(&wasm, cache.as_deref()).map_err(|e| {
+        let wasm = read_component(settings.component.as_deref())?;
+        let runtime = Runtime::new(&wasm, settings.cache_dir.as_deref()).map_err(|_| {
             RunnerError::new(
                 Code::ComponentInvalid,
-                format!("the component cannot run here: {e:#}"),
-                "Use a component built for this agent-auth version, or drop --component.",
+                "the component cannot run here: it is not a component this runner can load",
+                format!("Use a component built for this agent-auth version, or unset {COMPONENT_VAR}."),
             )
         })?;
-        let mut env = sandbox::env::component_env(|name| lookup(&vars, name));
+        let mut env = credentials.vars;
+        env.extend(settings.passed.iter().cloned());
+        if !credentials.warnings.is_empty() {
+            env.push((RUNNER_WARNINGS.into(), serde_json::json!(credentials.warnings).to_string()));
+        }
         let network = if sandbox::env::env_url(&env).is_some_and(|url| url.trim().eq_ignore_ascii_case("sandbox")) {
             env = in_process::env(env);
             Network::Intercepted(Arc::new(VirtualScalekit::new(in_process::URL, None)))
         } else {
-            let ca_bundle = lookup(&vars, "SSL_CERT_FILE").map(PathBuf::from);
-            let proxies = ProxySettings::from_vars(|name| lookup(&vars, name));
             let https =
                 sandbox::env::server_urls(&env).iter().any(|url| url.to_ascii_lowercase().starts_with("https:"));
-            let tls = if https || proxies.any_https() {
-                Tls::Verified { extra_ca_bundle: ca_bundle.as_deref() }
+            let tls = if https || settings.proxies.any_https() {
+                Tls::Verified { extra_ca_bundle: settings.ca_bundle.as_deref() }
             } else {
                 Tls::Off
             };
-            Network::Real(RealNetwork::new(&limits, &proxies, tls).map_err(|e| {
+            Network::Real(RealNetwork::new(&limits, &settings.proxies, tls).map_err(|e| {
                 RunnerError::new(
                     Code::ConfigInvalid,
                     format!("{e:#}"),
@@ -287,45 +278,78 @@ impl Setup {
             })?)
         };
         let egress = EgressPolicy::for_server_urls(sandbox::env::server_urls(&env).iter().map(String::as_str));
-        let agent_dirs = AgentDirs::resolve(|name| lookup(&vars, name));
-        let own: Vec<&Path> =
-            agent_dirs.iter().flat_map(|d| [d.config.as_path(), d.state.as_path()]).chain(cache.as_deref()).collect();
-        // The operator's word only: the process environment, never `.env`.
-        let allow = std::env::var(sensitive::ALLOW_VAR).ok();
-        let sensitive = SensitivePaths::new(dirs::home_dir().as_deref(), &own, allow.as_deref());
-        let proxy_policy = std::env::var_os(proxy_policy::POLICY_VAR).map(|path| ProxyPolicy::load(Path::new(&path)));
+        // The runner's own folders exist from here on, so that they are refused by identity.
+        if let Some(dirs) = &settings.agent_dirs {
+            dirs.ensure().map_err(|e| {
+                RunnerError::new(
+                    Code::FolderUnwritable,
+                    format!(
+                        "cannot create agent-auth's folders {} and {} ({})",
+                        dirs.config.display(),
+                        dirs.state.display(),
+                        e.kind()
+                    ),
+                    "Set AGENT_AUTH_CONFIG_DIR and AGENT_AUTH_STATE_DIR to folders you can write.",
+                )
+            })?;
+        }
+        let own: Vec<&Path> = settings
+            .agent_dirs
+            .iter()
+            .flat_map(|d| [d.config.as_path(), d.state.as_path()])
+            .chain(settings.cache_dir.as_deref())
+            .collect();
+        let sensitive = SensitivePaths::new(settings.home.as_deref(), &own, settings.allow_files.as_deref());
+        let proxy_policy = settings.proxy_policy.as_deref().map(|path| Arc::new(ProxyPolicy::load(path)));
         Ok(Setup {
             runtime,
-            vars,
+            settings,
             env,
             network,
             egress,
             limits,
             cwd,
-            agent_dirs,
-            cache,
             sensitive,
+            confinement: None,
             proxy_policy,
-            component_path,
             wasm,
         })
     }
 
-    /// Runs the component once with `args` (the files they name granted) under `limits`.
+    /// agent-auth's config and state folders.
+    pub fn agent_dirs(&self) -> Option<&AgentDirs> {
+        self.settings.agent_dirs.as_ref()
+    }
+
+    /// Runs the component once with `args` (the files they name opened, checked and granted)
+    /// under `limits`.
     pub async fn invoke(&self, args: &[String], limits: Limits, stdio: Stdio) -> Result<Outcome, RunnerError> {
-        let (files, args) = FileGrants::from_args(args, &self.cwd);
-        self.sensitive.check(&files)?;
-        if let Some(policy) = &self.proxy_policy {
-            policy.check(&args)?;
+        let size: usize = args.iter().map(String::len).sum();
+        if size > COMMAND_LINE_MAX {
+            return Err(RunnerError::new(
+                Code::Usage,
+                format!("the arguments hold {}, more than agent-auth holds in memory", readable_size(size as u64)),
+                format!(
+                    "Pass at most {} of arguments (a tool input of at most {}); send large content as a file with --proxy-request --input-file.",
+                    readable_size(COMMAND_LINE_MAX as u64),
+                    readable_size(INPUT_MAX)
+                ),
+            ));
         }
+        let places = self.sensitive.places();
+        let rules = FileRules { places: &places, confinement: self.confinement.as_ref() };
+        let (files, args) = FileGrants::open(args, &self.cwd, &rules)?;
+        let env_url = sandbox::env::env_url(&self.env).unwrap_or_default();
+        let proxy_gate = self.proxy_policy.as_ref().and_then(|policy| ProxyGate::new(policy.clone(), &env_url));
         let invocation = Invocation {
             args,
             env: self.env.clone(),
             egress: self.egress.clone(),
             network: self.network.clone(),
             files,
-            agent_dirs: self.agent_dirs.clone(),
+            agent_dirs: self.settings.agent_dirs.clone(),
             limits,
+            proxy_gate,
             stdio,
         };
         self.runtime.run(invocation).await.map_err(|e| {
@@ -341,16 +365,19 @@ impl Setup {
     /// baseline one, so that the next process starts on optimised code.
     pub fn compile_in_background(&self) {
         if self.runtime.compiler() != Compiler::Optimising
-            && let Some(dir) = &self.cache
+            && let Some(dir) = &self.settings.cache_dir
         {
-            compile::in_background(self.component_path.as_deref(), &self.wasm, dir);
+            compile::in_background(self.settings.component.as_deref(), &self.wasm, dir);
         }
     }
 }
 
-/// The component's stdout, or the runner's own JSON when the host had to stop the component
-/// before it printed its result.
+/// The component's stdout, or the runner's own JSON when the operator's proxy policy refused a
+/// request, or when the host had to stop the component before it printed its result.
 pub fn report(outcome: Outcome) -> (String, u8) {
+    if let Some(refused) = outcome.refused {
+        return (refused.to_json(), refused.exit().code());
+    }
     let stdout = String::from_utf8_lossy(&outcome.stdout).into_owned();
     match outcome.stopped {
         Some(stopped) if !stdout.trim_start().starts_with('{') => {
@@ -373,19 +400,28 @@ mod tests {
         for unparsable in ["user:secret@proxy:3128", "http://user:se/cret@proxy:3128"] {
             assert_eq!(redacted(unparsable), "(set, but not a URL)", "{unparsable}");
         }
-        let vars = vec![("HTTPS_PROXY".to_owned(), "http://me:secret@proxy:3128".to_owned())];
-        let facts: serde_json::Value = serde_json::from_str(&doctor_facts(&vars, None)).unwrap();
+        let get = |name: &str| (name == "HTTPS_PROXY").then(|| "http://me:secret@proxy:3128".to_owned());
+        let facts: serde_json::Value = serde_json::from_str(&doctor_facts(&Settings::from_vars(get, None))).unwrap();
         assert_eq!(facts["proxies"], serde_json::json!({"https": "http://proxy:3128"}));
         assert_eq!(facts["version"], env!("CARGO_PKG_VERSION"));
     }
 
     #[test]
     fn runner_options_are_split_from_the_operation() {
-        let args = ["--component", "x.wasm", "--list-connections", "--timeout=5", "--provider", "notion"];
+        let args = ["--env-file", "x.env", "--list-connections", "--timeout=5", "--provider", "notion"];
         let opts = split_options(args.iter().map(|s| s.to_string()).collect()).unwrap();
-        assert_eq!(opts.component, Some(PathBuf::from("x.wasm")));
+        assert_eq!(opts.env_file, Some(PathBuf::from("x.env")));
         assert_eq!(opts.timeout.as_deref(), Some("5"));
         assert_eq!(opts.rest, vec!["--list-connections", "--provider", "notion"]);
+    }
+
+    #[test]
+    fn no_flag_chooses_the_code() {
+        for args in [vec!["--component", "evil.wasm", "--list-connections"], vec!["--component=evil.wasm"]] {
+            let err = split_options(args.iter().map(|s| s.to_string()).collect()).unwrap_err();
+            assert_eq!(err.code, Code::Usage);
+            assert!(err.hint.contains(COMPONENT_VAR), "{}", err.hint);
+        }
     }
 
     #[test]
@@ -398,11 +434,10 @@ mod tests {
     }
 
     #[test]
-    fn dotenv_never_overrides_the_process_environment() {
+    fn a_missing_env_file_is_an_error_only_when_named() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(".env"), "PATH=from-dotenv\nAGENT_AUTH_TEST_ONLY_VAR=1\n").unwrap();
-        let vars = load_variables(None, dir.path()).unwrap();
-        assert_ne!(lookup(&vars, "PATH").as_deref(), Some("from-dotenv"));
-        assert_eq!(lookup(&vars, "AGENT_AUTH_TEST_ONLY_VAR").as_deref(), Some("1"));
+        assert_eq!(env_file(&RunnerOptions::default(), dir.path()).unwrap(), None);
+        let named = RunnerOptions { env_file: Some(PathBuf::from("gone.env")), ..Default::default() };
+        assert_eq!(env_file(&named, dir.path()).unwrap_err().code, Code::EnvFileUnreadable);
     }
 }

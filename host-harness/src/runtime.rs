@@ -14,9 +14,11 @@ use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::compile_cache::CompileCache;
 use crate::component::{self, Compiler, Loaded, Wasm};
 use crate::error::{Code, RunnerError};
 use crate::outbound::{Network, Outbound};
+use crate::sandbox::proxy_policy::ProxyGate;
 use crate::sandbox::{AgentDirs, EgressPolicy, FileGrants, Limits, Staging, ledger};
 
 /// The component's world, as the host sees it (generated from `wit/`).
@@ -77,6 +79,8 @@ pub struct Invocation {
     pub agent_dirs: Option<AgentDirs>,
     /// Memory, time and network limits.
     pub limits: Limits,
+    /// The operator's proxy policy, at the door, when there is one.
+    pub proxy_gate: Option<ProxyGate>,
     /// stdin and stderr.
     pub stdio: Stdio,
 }
@@ -180,6 +184,8 @@ pub struct Outcome {
     pub stderr: Vec<u8>,
     /// Set when the host stopped the component.
     pub stopped: Option<Stopped>,
+    /// Set when the operator's proxy policy refused a request the component sent.
+    pub refused: Option<RunnerError>,
 }
 
 struct State {
@@ -210,10 +216,12 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Loads (from `cache_dir`, or compiles) and links the component.
+    /// Loads (from the compile cache in `cache_dir`, or compiles) and links the component. A cache
+    /// folder that cannot be used ([`CompileCache::open`]) is not used.
     pub fn new(wasm: &Wasm, cache_dir: Option<&Path>) -> Result<Runtime> {
+        let cache = cache_dir.and_then(|dir| CompileCache::open(dir).ok());
         let Loaded { engine, component, compiler } =
-            component::load(wasm, cache_dir).context("the component does not load")?;
+            component::load(wasm, cache.as_ref()).context("the component does not load")?;
         let weak = engine.weak();
         std::thread::spawn(move || {
             while let Some(engine) = weak.upgrade() {
@@ -240,7 +248,7 @@ impl Runtime {
             dirs.ensure().context("cannot create agent-auth's config and state folders")?;
             ledger::sweep(&dirs.ledger());
         }
-        let staging = Staging::prepare(&inv.files, inv.agent_dirs.as_ref().map(AgentDirs::ledger).as_deref());
+        let staging = Staging::prepare(inv.files, inv.agent_dirs.as_ref().map(AgentDirs::ledger).as_deref());
         let stdout = MemoryOutputPipe::new(STDOUT_CAPACITY);
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         let mut wasi = WasiCtx::builder();
@@ -265,13 +273,14 @@ impl Runtime {
         }
         for dir in &staging.dirs {
             let perms = if dir.writable { FsPerms::ReadWrite } else { FsPerms::ReadOnly };
-            wasi.preopened_dir(dir.host.path(), &dir.guest_path, perms)?;
+            // The staging folder reopened through its handle: not looked up by name again.
+            wasi.preopened_dir(dir.folder.reopen_path(), &dir.guest_path, perms)?;
         }
         let state = State {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            outbound: Outbound::new(inv.egress, inv.network, inv.limits.clone()),
+            outbound: Outbound::new(inv.egress, inv.proxy_gate.clone(), inv.network, inv.limits.clone()),
             limiter: Limiter {
                 memory_bytes: inv.limits.memory_bytes,
                 counts: StoreLimitsBuilder::new()
@@ -308,7 +317,14 @@ impl Runtime {
         if exit_code == Exit::Ok.code() {
             staging.commit().context("cannot move the output file into place")?;
         }
-        Ok(Outcome { exit_code, stdout: stdout.contents().to_vec(), stderr: stderr.contents().to_vec(), stopped })
+        let refused = inv.proxy_gate.and_then(|gate| gate.refusal());
+        Ok(Outcome {
+            exit_code,
+            stdout: stdout.contents().to_vec(),
+            stderr: stderr.contents().to_vec(),
+            stopped,
+            refused,
+        })
     }
 }
 
@@ -329,5 +345,6 @@ fn classify(err: wasmtime::Error, limits: &Limits) -> (u8, Option<Stopped>) {
     if err.downcast_ref::<MemoryLimitExceeded>().is_some() {
         return stop(Stopped::MemoryLimit(limits.memory_bytes));
     }
-    stop(Stopped::Trap(format!("{err}")))
+    // The trap itself (an out-of-bounds access, a stack overflow), never the wasm backtrace.
+    stop(Stopped::Trap(err.root_cause().to_string()))
 }

@@ -30,17 +30,25 @@ pub fn main(argv: Vec<String>, env: Vec<(String, String)>) -> u8 {
     output::set_colour(terminal_stderr::get_terminal_stderr().is_some() && !no_colour);
     // Known before parsing, so that even a usage error leaves a script's captured stdout empty.
     output::set_raw(option::raw_output(&argv));
-    match cli::parse(argv) {
+    let result = match cli::parse(argv) {
         Ok(ParseOutcome::Print(text)) => {
             print!("{text}");
-            Exit::Ok.code()
+            return Exit::Ok.code();
         }
-        Ok(ParseOutcome::Run(args)) => match run(&args, &env) {
-            Ok(success) => emit_success(success),
-            Err(failure) => emit_failure(failure),
-        },
+        Ok(ParseOutcome::Run(args)) => run(&args, &env),
+        Err(failure) => Err(failure),
+    };
+    match with_runner_warnings(result, &env) {
+        Ok(success) => emit_success(success),
         Err(failure) => emit_failure(failure),
     }
+}
+
+/// `result` with the runner's warnings ([`variables::RUNNER_WARNINGS`]) before its own.
+fn with_runner_warnings(result: Result<Success, Failure>, env: &[(String, String)]) -> Result<Success, Failure> {
+    let text = config::var(env, variables::RUNNER_WARNINGS).unwrap_or_default();
+    let warnings: Vec<String> = serde_json::from_str(&text).unwrap_or_default();
+    warnings.into_iter().rev().fold(result, warned_first)
 }
 
 /// Runs the operation the arguments name; every operation of the table has its arm. With a

@@ -1,14 +1,18 @@
 //! The only files the component touches: the ones named on the command line.
 
 use std::fs::File;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::output::{Code, Failure};
 
-/// Reads a file named by `flag`.
-pub fn read_named(path: &str, flag: &str) -> Result<Vec<u8>, Failure> {
-    std::fs::read(path).map_err(|e| unreadable(path, flag, &e))
+/// Reads a file named by `flag`, or `None` when it holds more than `limit` bytes (which are then
+/// not read).
+pub fn read_named(path: &str, flag: &str, limit: u64) -> Result<Option<Vec<u8>>, Failure> {
+    let mut bytes = Vec::new();
+    let file = std::fs::File::open(path).map_err(|e| unreadable(path, flag, &e))?;
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(|e| unreadable(path, flag, &e))?;
+    Ok((bytes.len() as u64 <= limit).then_some(bytes))
 }
 
 /// Checks that a file named by `flag`, to be read later as it is sent, can be opened.

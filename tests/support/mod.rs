@@ -197,6 +197,49 @@ pub fn output_within(cmd: &mut Command, limit: std::time::Duration) -> std::proc
     }
 }
 
+/// The MCP `initialize` request, with `id`.
+pub fn mcp_hello(id: u64) -> Value {
+    serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}})
+}
+
+/// `--proxy-request` arguments that upload `file` to a Notion file upload.
+pub fn notion_upload(file: &str) -> Vec<String> {
+    [
+        "--proxy-request",
+        "--connection-name",
+        "notion-ijIQedmJ",
+        "--path",
+        "/v1/file_uploads/u1/send",
+        "--method",
+        "POST",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .chain(["--input-file".to_owned(), file.to_owned()])
+    .collect()
+}
+
+/// Starts an MCP server with `server` (`agent-auth mcp ...`), sends `requests` (one JSON-RPC
+/// message each, all with an id) and returns its answers, in order.
+pub fn exchange_with(mut server: Command, requests: &[Value]) -> Vec<Value> {
+    use std::io::{BufRead, BufReader, Write};
+    let mut child = server.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut answers = BufReader::new(child.stdout.take().unwrap()).lines();
+    let replies = requests
+        .iter()
+        .map(|request| {
+            writeln!(stdin, "{request}").unwrap();
+            let line = answers.next().expect("an answer").unwrap();
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"))
+        })
+        .collect();
+    drop(stdin);
+    let _ = child.wait();
+    replies
+}
+
 /// Files in `dir` whose names start with `.` (temporary files must not be left behind).
 pub fn hidden_files(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)

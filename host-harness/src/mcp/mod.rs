@@ -16,6 +16,8 @@ use rmcp::ServiceExt;
 
 use crate::error::{Code, RunnerError};
 use crate::runner::{self, Setup};
+use crate::sandbox::Confinement;
+use crate::settings::Settings;
 
 /// What `agent-auth mcp` was started with.
 #[derive(Debug, Default, PartialEq)]
@@ -87,11 +89,11 @@ async fn serve(args: Vec<String>) -> Result<(), RunnerError> {
     let split = runner::split_options(args)?;
     let opts = parse(&split.rest)?;
     let cwd = runner::current_dir()?;
-    let vars = runner::load_variables(split.env_file.as_deref(), &cwd)?;
+    let credentials = runner::credentials(&split, &cwd)?;
     let identifier = opts
         .identifier
         .clone()
-        .or_else(|| IDENTIFIER.read(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())))
+        .or_else(|| credentials.get(IDENTIFIER).map(str::to_owned))
         .filter(|id| !id.trim().is_empty())
         .ok_or_else(|| {
             RunnerError::new(
@@ -100,21 +102,17 @@ async fn serve(args: Vec<String>) -> Result<(), RunnerError> {
                 "Pass --identifier USER_ID or set TOOL_IDENTIFIER: no tool takes an identifier, so a model cannot act for someone else.",
             )
         })?;
-    let files = opts
-        .files
-        .iter()
-        .map(|dir| {
-            cwd.join(dir).canonicalize().map_err(|e| {
-                RunnerError::new(Code::Usage, format!("--files {}: {e}", dir.display()), "Grant an existing folder.")
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut setup = Setup::new(&split, vars, cwd)?;
+    for warning in &credentials.warnings {
+        eprintln!("agent-auth mcp: warning: {warning}");
+    }
+    let confinement = Confinement::new(&cwd, &opts.files)?;
+    let mut setup = Setup::new(Settings::from_process(), credentials, split.timeout.as_deref(), cwd)?;
+    setup.confinement = Some(confinement);
     setup.env.retain(|(k, _)| k != IDENTIFIER.name);
     setup.env.push((IDENTIFIER.name.to_owned(), identifier.trim().to_owned()));
     setup.compile_in_background();
     let exposed = server::expose(&setup, &opts.expose).await?;
-    let service = server::Server::new(setup, files, exposed).serve(rmcp::transport::stdio()).await.map_err(|e| {
+    let service = server::Server::new(setup, exposed).serve(rmcp::transport::stdio()).await.map_err(|e| {
         RunnerError::new(
             Code::InternalError,
             format!("the MCP session did not start: {e}"),

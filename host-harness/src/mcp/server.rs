@@ -2,7 +2,6 @@
 //! names in a fresh instance of the component (one compilation for the whole server), for the
 //! one user the server was started for, a bounded number at a time.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,7 +19,6 @@ use super::tools::{self, Command, META_TOOLS};
 use crate::error::{Code, RunnerError};
 use crate::runner::{Setup, WAIT_MARGIN, report};
 use crate::runtime::Stdio;
-use crate::sandbox::files;
 
 /// Calls running at once; more wait their turn.
 const IN_FLIGHT: usize = 8;
@@ -30,8 +28,6 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 /// What the server was started with.
 pub struct Server {
     setup: Arc<Setup>,
-    /// The folders `--files` granted, resolved.
-    files: Arc<Vec<PathBuf>>,
     tools: Arc<Vec<Tool>>,
     /// The `--expose`d tools: each one's name and connection.
     exposed: Arc<Vec<(String, String)>>,
@@ -92,9 +88,9 @@ pub async fn expose(setup: &Setup, wanted: &[(String, Vec<String>)]) -> Result<V
 }
 
 impl Server {
-    /// A server for the user `setup`'s environment names, granting `files`, serving the meta
-    /// tools and then `exposed`.
-    pub fn new(setup: Setup, files: Vec<PathBuf>, exposed: Vec<Exposed>) -> Server {
+    /// A server for the user `setup`'s environment names (its files confined to the folders
+    /// `--files` granted), serving the meta tools and then `exposed`.
+    pub fn new(setup: Setup, exposed: Vec<Exposed>) -> Server {
         let meta = META_TOOLS.iter().map(|t| {
             let hints = ToolAnnotations::new()
                 .read_only(t.hints.read_only)
@@ -106,7 +102,6 @@ impl Server {
         let names = exposed.iter().map(|e| (e.tool.name.to_string(), e.connection.clone())).collect();
         Server {
             setup: Arc::new(setup),
-            files: Arc::new(files),
             tools: Arc::new(meta.chain(exposed.into_iter().map(|e| e.tool)).collect()),
             exposed: Arc::new(names),
             slots: Arc::new(Semaphore::new(IN_FLIGHT)),
@@ -133,10 +128,6 @@ impl Server {
     async fn call(&self, name: &str, args: &Map<String, Value>, command: Command) -> CallToolResult {
         let wait = (name == "wait_for_authorization").then(|| tools::wait_seconds(args).ok()).flatten();
         let json = match command {
-            Command::Run(mut argv) if name == "proxy_request" => match self.granted_files(&mut argv) {
-                Ok(()) => self.operation(argv, None).await,
-                Err(denied) => return reply::refused(&denied),
-            },
             Command::Run(argv) => self.operation(argv, wait).await,
             Command::ByProvider(provider) => {
                 let listed =
@@ -151,35 +142,6 @@ impl Server {
             }
         };
         reply::from_json(json, name)
-    }
-
-    /// Replaces the `--input-file` and `--output-file` of `argv` by their resolved paths, or
-    /// refuses the call when one is not strictly inside a folder `--files` granted (the runner
-    /// then refuses what no call may touch, agent-auth's own folders among them).
-    fn granted_files(&self, argv: &mut [String]) -> Result<(), RunnerError> {
-        for arg in argv.iter_mut() {
-            let named =
-                ["--input-file=", "--output-file="].iter().find_map(|f| Some((*f, arg.strip_prefix(f)?.to_owned())));
-            let Some((flag, name)) = named else { continue };
-            let resolved = files::resolved(&self.setup.cwd.join(&name));
-            let inside =
-                |dirs: &[PathBuf]| resolved.as_ref().is_some_and(|p| dirs.iter().any(|d| p.starts_with(d) && p != d));
-            match resolved.as_ref().filter(|_| inside(&self.files)) {
-                Some(path) => *arg = format!("{flag}{}", path.display()),
-                None => {
-                    let granted: Vec<String> = self.files.iter().map(|d| d.display().to_string()).collect();
-                    let hint = if granted.is_empty() {
-                        "This server was started without --files: it reads and writes no files.".to_owned()
-                    } else {
-                        format!("Use a path inside {}.", granted.join(" or "))
-                    };
-                    let key = flag.trim_start_matches("--").trim_end_matches('=').replace('-', "_");
-                    let message = format!("{key} {name} is outside the granted folders");
-                    return Err(RunnerError::new(Code::FileDenied, message, hint));
-                }
-            }
-        }
-        Ok(())
     }
 }
 

@@ -12,6 +12,7 @@ use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpH
 pub use intercept::{CannedResponse, InterceptedRequest, Interceptor};
 pub use real::{ProxySettings, RealNetwork, Tls, redacted};
 
+use crate::sandbox::proxy_policy::ProxyGate;
 use crate::sandbox::{EgressPolicy, Limits};
 
 /// Where allowed requests go.
@@ -26,14 +27,16 @@ pub enum Network {
 /// The `wasi:http` hooks of one invocation.
 pub struct Outbound {
     policy: EgressPolicy,
+    proxy_gate: Option<ProxyGate>,
     network: Network,
     limits: Limits,
 }
 
 impl Outbound {
-    /// Hooks that enforce `policy` and send through `network`.
-    pub fn new(policy: EgressPolicy, network: Network, limits: Limits) -> Self {
-        Outbound { policy, network, limits }
+    /// Hooks that enforce `policy` (and the operator's proxy policy at `proxy_gate`) and send
+    /// through `network`.
+    pub fn new(policy: EgressPolicy, proxy_gate: Option<ProxyGate>, network: Network, limits: Limits) -> Self {
+        Outbound { policy, proxy_gate, network, limits }
     }
 }
 
@@ -64,7 +67,8 @@ impl WasiHttpHooks for Outbound {
         _options: Option<RequestOptions>,
         _fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
     ) -> ResponseFuture {
-        let allowed = self.policy.allows(request.uri());
+        let allowed =
+            self.policy.allows(request.uri()) && self.proxy_gate.as_ref().is_none_or(|gate| gate.admits(&request));
         let network = self.network.clone();
         let limits = self.limits.clone();
         Box::new(async move {

@@ -109,10 +109,12 @@ impl RealNetwork {
             Tls::Verified { extra_ca_bundle } => extra_ca_bundle,
         };
         if let Some(path) = extra_ca_bundle {
-            let pem = std::fs::read(path).with_context(|| format!("cannot read the CA bundle {}", path.display()))?;
-            for cert in reqwest::Certificate::from_pem_bundle(&pem)
-                .with_context(|| format!("{} is not a PEM bundle", path.display()))?
-            {
+            // Never the file's bytes in a message: only what went wrong.
+            let pem = std::fs::read(path)
+                .map_err(|e| anyhow::anyhow!("cannot read the CA bundle {} ({})", path.display(), e.kind()))?;
+            let bundle = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|_| anyhow::anyhow!("{} is not a PEM bundle", path.display()))?;
+            for cert in bundle {
                 builder = builder.add_root_certificate(cert);
             }
         }

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use agent_auth_contract::storage::{
-    CONFIG_DIR_VAR, CONNECTIONS_FILE, RESULT_KEPT_FOR, RESULTS_DIR, STATE_DIR_VAR, TOKEN_CACHE_PREFIX,
-    result_written_at,
+    CONFIG_DIR_VAR, CONNECTIONS_FILE, RESULT_KEPT_FOR, RESULTS_DIR, RESULTS_MAX_BYTES, STATE_DIR_VAR,
+    TOKEN_CACHE_PREFIX, result_written_at,
 };
 
 /// The config and state folders of one invocation.
@@ -43,8 +43,9 @@ impl AgentDirs {
 
     /// Makes `connections.json`, the cached Scalekit tokens and the saved results readable by
     /// their owner only (the component cannot change modes; the folders are owner-only already),
-    /// and removes the results older than a day. Only files named as agent-auth names them are
-    /// touched, and never through a symbolic link.
+    /// and removes the results older than a day, then the oldest while they take more than
+    /// [`RESULTS_MAX_BYTES`] together. Only files named as agent-auth names them are touched,
+    /// and never through a symbolic link.
     pub fn protect(&self) -> std::io::Result<()> {
         // A file another call (or server) renamed or removed meanwhile is not a failure.
         let gone_is_fine = |r: std::io::Result<()>| match r {
@@ -68,12 +69,27 @@ impl AgentDirs {
         }
         std::fs::set_permissions(&results, std::fs::Permissions::from_mode(0o700))?;
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        let mut kept = Vec::new();
         for (path, name) in files_in(&results) {
             match result_written_at(&name) {
                 Some(written) if now - written > RESULT_KEPT_FOR => gone_is_fine(std::fs::remove_file(&path))?,
-                Some(_) => owner_only(&path)?,
+                Some(written) => {
+                    owner_only(&path)?;
+                    let size = std::fs::symlink_metadata(&path).map_or(0, |m| m.len());
+                    kept.push((written, name, path, size));
+                }
                 None => {}
             }
+        }
+        // Oldest first (by the time in the name, then the name): removed until the rest fit.
+        kept.sort();
+        let mut total: u64 = kept.iter().map(|k| k.3).sum();
+        for (_, _, path, size) in kept {
+            if total <= RESULTS_MAX_BYTES {
+                break;
+            }
+            gone_is_fine(std::fs::remove_file(&path))?;
+            total -= size;
         }
         Ok(())
     }
@@ -149,5 +165,24 @@ mod tests {
         assert_eq!((mode(&alien), mode(&elsewhere)), (0o644, 0o644), "nothing else is touched, links are not followed");
         assert_eq!(std::fs::metadata(config.join(CONNECTIONS_FILE)).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(std::fs::metadata(&token).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    #[test]
+    fn results_past_their_total_go_oldest_first() {
+        let root = tempfile::tempdir().unwrap();
+        let dirs = AgentDirs { config: root.path().join("c"), state: root.path().join("s") };
+        dirs.ensure().unwrap();
+        let results = dirs.state.join(RESULTS_DIR);
+        std::fs::create_dir(&results).unwrap();
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+        // Three results of 100 MiB each (sparse: nothing is written), the oldest first.
+        let names: Vec<String> =
+            (0..3).map(|i| format!("{}-notion_page_get-0a1b2c3{i}.json", now - 30 + i * 10)).collect();
+        for name in &names {
+            std::fs::File::create(results.join(name)).unwrap().set_len(100 << 20).unwrap();
+        }
+        dirs.protect().unwrap();
+        let left: Vec<bool> = names.iter().map(|n| results.join(n).exists()).collect();
+        assert_eq!(left, [false, true, true], "300 MiB over a 256 MiB total: the oldest goes");
     }
 }

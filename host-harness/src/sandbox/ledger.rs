@@ -4,20 +4,39 @@
 //! the lock; the next run takes the lock and removes both. A live run's note stays locked, so
 //! parallel runs never touch each other's folders.
 //!
-//! Only folders named as staging names them (`.agent-auth-*`, `agent-auth-*`) are ever removed,
-//! never through a link: a note written by anyone else can remove nothing else.
+//! Cleaning removes only what it made. A note names each folder with its identity (device and
+//! inode) and a random token the folder holds in [`TOKEN_FILE`]; a folder is removed only when
+//! it is reached without a link, is named as staging names them, and both match. Any other note
+//! (forged, or written by an older agent-auth) is dropped, never followed.
 
+use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use super::files::StagedDir;
+use super::opened::{FileId, Folder};
+
 /// The ledger's folder in the state folder.
 pub const LEDGER_DIR: &str = "staging";
 /// The names staging folders start with (beside an output; for inputs).
 pub const STAGED_PREFIXES: [&str; 2] = [".agent-auth-", "agent-auth-"];
+/// The file in each staging folder that holds its token.
+pub const TOKEN_FILE: &str = ".agent-auth-staging";
+/// How deep a staging folder is removed (the component writes files, not trees).
+pub const STAGING_DEPTH: usize = 8;
 /// A note still being written is this old only if its run died first.
 const UNFINISHED_NOTE: Duration = Duration::from_secs(60);
+
+/// A fresh random token: 32 hex digits.
+pub fn token() -> String {
+    let mut bytes = [0u8; 16];
+    // Without the system's randomness the token is all zeros: a folder is then still matched by
+    // its identity, and its name is taken only if free.
+    let _ = getrandom::fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// One live run's note, locked until dropped (and then removed).
 #[derive(Debug)]
@@ -28,17 +47,20 @@ pub struct Note {
 }
 
 impl Note {
-    /// Notes `folders` in `ledger`, locked. Written under a temporary name and renamed, so a
-    /// sweeping run never takes a note before its lock is held.
-    pub fn write(ledger: &Path, folders: &[&Path]) -> std::io::Result<Note> {
+    /// Notes `folders` in `ledger`, locked: one line each, `DEV:INO<TAB>TOKEN<TAB>PATH`. Written
+    /// under a temporary name and renamed, so a sweeping run never takes a note before its lock
+    /// is held.
+    pub fn write(ledger: &Path, folders: &[StagedDir]) -> std::io::Result<Note> {
         std::fs::create_dir_all(ledger)?;
-        let name = format!("{}-{:016x}", std::process::id(), rand_u64());
+        let name = format!("{}-{}", std::process::id(), token());
         let (unfinished, path) = (ledger.join(format!(".{name}.tmp")), ledger.join(format!("{name}.note")));
         let mut file = File::create(&unfinished)?;
         file.lock()?;
-        for folder in folders {
-            writeln!(file, "{}", folder.display())?;
-        }
+        let lines: String = folders
+            .iter()
+            .map(|staged| format!("{}\t{}\t{}\n", staged.folder.id(), staged.token, staged.folder.path.display()))
+            .collect();
+        file.write_all(lines.as_bytes())?;
         std::fs::rename(&unfinished, &path)?;
         Ok(Note { path, _file: file })
     }
@@ -50,8 +72,9 @@ impl Drop for Note {
     }
 }
 
-/// Removes what runs that died left: the folders of every note no live run holds, the notes, and
-/// notes that were never finished. Returns the folders removed.
+/// Removes what runs that died left: the folders of every note no live run holds, when they are
+/// the very folders the note's run made; then the notes, and notes that were never finished.
+/// Returns the folders removed.
 pub fn sweep(ledger: &Path) -> Vec<PathBuf> {
     let mut removed = Vec::new();
     let Ok(entries) = std::fs::read_dir(ledger) else { return removed };
@@ -64,28 +87,37 @@ pub fn sweep(ledger: &Path) -> Vec<PathBuf> {
         if !name.ends_with(".note") {
             continue;
         }
-        let Ok(mut file) = File::options().read(true).write(true).open(&path) else { continue };
+        let Ok(file) = File::options().read(true).write(true).open(&path) else { continue };
         if file.try_lock().is_err() {
             continue; // its run is alive
         }
         let mut text = String::new();
-        if file.read_to_string(&mut text).is_ok() {
-            for folder in text.lines().map(PathBuf::from) {
-                if is_staging_folder(&folder) && std::fs::remove_dir_all(&folder).is_ok() {
-                    removed.push(folder);
-                }
-            }
+        if (&file).take(1 << 20).read_to_string(&mut text).is_ok() {
+            removed.extend(text.lines().filter_map(remove_noted));
         }
         let _ = std::fs::remove_file(&path);
     }
     removed
 }
 
-/// A folder (not a link) named as staging names them.
-fn is_staging_folder(path: &Path) -> bool {
-    let named =
-        path.file_name().and_then(|n| n.to_str()).is_some_and(|n| STAGED_PREFIXES.iter().any(|p| n.starts_with(p)));
-    named && path.is_absolute() && std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
+/// Removes the folder one note line names, when it is the one the line describes; returns it.
+fn remove_noted(line: &str) -> Option<PathBuf> {
+    let mut parts = line.splitn(3, '\t');
+    let (id, token, path) = (parts.next()?.parse::<FileId>().ok()?, parts.next()?, PathBuf::from(parts.next()?));
+    let name = path.file_name()?;
+    if !STAGED_PREFIXES.iter().any(|p| name.to_string_lossy().starts_with(p)) || token.len() != 32 {
+        return None;
+    }
+    let parent = Folder::open(path.parent()?).ok()?;
+    let folder = parent.listed(name).ok()?;
+    let (mut held, _) = folder.open_file(OsStr::new(TOKEN_FILE)).ok()?;
+    let mut text = String::new();
+    (&mut held).take(64).read_to_string(&mut text).ok()?;
+    if folder.id() != id || text != token {
+        return None;
+    }
+    parent.remove(name, STAGING_DEPTH).ok()?;
+    Some(path)
 }
 
 fn older_than(path: &Path, age: Duration) -> bool {
@@ -93,35 +125,67 @@ fn older_than(path: &Path, age: Duration) -> bool {
     modified.ok().and_then(|t| SystemTime::now().duration_since(t).ok()).is_some_and(|a| a > age)
 }
 
-/// A value that differs between notes of one process.
-fn rand_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
-    hasher.finish()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sandbox::SensitivePaths;
+    use crate::sandbox::files::{FileGrants, FileRules, Staging};
+
+    /// A staging like a run's: an output in `dir`.
+    fn staged(dir: &Path, ledger: &Path) -> Staging {
+        let places = SensitivePaths::default().places();
+        let args = vec!["--output-file".to_owned(), dir.join("out.bin").display().to_string()];
+        let (grants, _) = FileGrants::open(&args, dir, &FileRules { places: &places, confinement: None }).unwrap();
+        Staging::prepare(grants, Some(ledger))
+    }
 
     #[test]
     fn a_dead_run_s_folders_go_and_a_live_one_s_stay() {
         let root = tempfile::tempdir().unwrap();
-        let ledger = root.path().join(LEDGER_DIR);
-        let (dead, live) = (root.path().join(".agent-auth-dead"), root.path().join(".agent-auth-live"));
-        let precious = root.path().join("precious");
-        for dir in [&dead, &live, &precious] {
+        let real = root.path().canonicalize().unwrap();
+        let ledger = real.join(LEDGER_DIR);
+        let (dead_dir, live_dir) = (real.join("dead"), real.join("live"));
+        for dir in [&dead_dir, &live_dir] {
             std::fs::create_dir(dir).unwrap();
-            std::fs::write(dir.join("partial"), b"x").unwrap();
         }
-        // A note whose lock nobody holds, as a killed run leaves it.
-        std::fs::create_dir_all(&ledger).unwrap();
-        std::fs::write(ledger.join("1-dead.note"), format!("{}\n{}\n", dead.display(), precious.display())).unwrap();
-        let _alive = Note::write(&ledger, &[&live]).unwrap();
-        assert_eq!(sweep(&ledger), vec![dead.clone()]);
-        assert!(!dead.exists() && live.exists(), "only the dead run's folder goes");
-        assert!(precious.exists(), "a folder not named as staging names them is never removed");
+        // A killed run: its staging and note stay, its lock is gone.
+        let dead = staged(&dead_dir, &ledger);
+        let dead_folder = dead.dirs[0].folder.path.clone();
+        let note = std::fs::read_dir(&ledger).unwrap().next().unwrap().unwrap().path();
+        let kept = ledger.join("kept.copy");
+        std::fs::copy(&note, &kept).unwrap();
+        std::mem::forget(dead);
+        std::fs::rename(&kept, &note).unwrap(); // the forgotten lock: a fresh file nobody holds
+        let _alive = staged(&live_dir, &ledger);
+        assert_eq!(sweep(&ledger), vec![dead_folder.clone()]);
+        assert!(!dead_folder.exists(), "the dead run's folder goes");
+        let live_left = std::fs::read_dir(&live_dir).unwrap().count();
+        assert_eq!(live_left, 1, "the live run's staging folder stays");
         assert_eq!(std::fs::read_dir(&ledger).unwrap().count(), 1, "the dead note is gone, the live one stays");
+    }
+
+    #[test]
+    fn a_forged_note_removes_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let real = root.path().canonicalize().unwrap();
+        let ledger = real.join(LEDGER_DIR);
+        std::fs::create_dir(&ledger).unwrap();
+        // A project folder named like staging, and a staging-like folder reached through a link.
+        let project = real.join("agent-auth-main");
+        std::fs::create_dir_all(project.join("src")).unwrap();
+        std::fs::write(project.join(TOKEN_FILE), "0".repeat(32)).unwrap();
+        std::fs::create_dir(real.join("elsewhere")).unwrap();
+        std::os::unix::fs::symlink(&real, real.join("elsewhere/link")).unwrap();
+        let id = FileId::at(&project).unwrap();
+        let forged = [
+            format!("{}\n", project.display()),                           // an older note's line
+            format!("{id}\t{}\t{}\n", "1".repeat(32), project.display()), // the wrong token
+            format!("0:0\t{}\t{}\n", "0".repeat(32), project.display()),  // the wrong identity
+            format!("{id}\t{}\t{}\n", "0".repeat(32), real.join("elsewhere/link/agent-auth-main").display()),
+        ];
+        std::fs::write(ledger.join("1-forged.note"), forged.concat()).unwrap();
+        assert_eq!(sweep(&ledger), Vec::<PathBuf>::new());
+        assert!(project.join("src").is_dir(), "nothing of the project was removed");
+        assert_eq!(std::fs::read_dir(&ledger).unwrap().count(), 0, "the forged note is dropped");
     }
 }

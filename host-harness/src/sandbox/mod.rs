@@ -6,11 +6,12 @@ pub mod env;
 pub mod files;
 pub mod ledger;
 pub mod limits;
+pub mod opened;
 pub mod proxy_policy;
 pub mod sensitive;
 
 pub use dirs::AgentDirs;
 pub use egress::EgressPolicy;
-pub use files::{FileGrants, Staging};
+pub use files::{Confinement, FileGrants, FileRules, Staging};
 pub use limits::Limits;
 pub use sensitive::SensitivePaths;

@@ -1,16 +1,19 @@
 //! The operator's policy for the proxy: a JSON file named by [`POLICY_VAR`] (a variable of the
 //! runner's own environment, never `.env`, never a flag) maps connection names to the
 //! `"METHOD /path/pattern"` pairs `--proxy-request` may send, `*` matching one path segment:
-//! `{"notion-ijIQedmJ": ["GET /v1/blocks/*/children"]}`. A connection not listed, or a request
-//! matching none of its pairs, is refused before anything runs; a file that cannot be read or
-//! parsed refuses every proxy call (fail closed).
+//! `{"notion-ijIQedmJ": ["GET /v1/blocks/*/children"]}`. A file that cannot be read or parsed
+//! refuses every proxy call (fail closed).
+//!
+//! It is enforced on the request that leaves ([`ProxyGate`]): the path under the environment's
+//! `/proxy` and the `connection_name` header the component actually sends, not a reading of the
+//! command line. A connection not listed, or a request matching none of its pairs, never leaves.
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use agent_auth_contract::code::Code;
-use agent_auth_contract::operation::values_of;
-use agent_auth_contract::option::{CONNECTION_NAME, DEFAULT_METHOD, METHOD, PATH};
+use http::Uri;
 
 use crate::error::RunnerError;
 
@@ -81,11 +84,8 @@ impl ProxyPolicy {
         ProxyPolicy { rules }
     }
 
-    /// Refuses a `--proxy-request` the policy does not allow: `PROXY_POLICY_DENIED`, before anything runs.
-    pub fn check(&self, args: &[String]) -> Result<(), RunnerError> {
-        if !args.iter().any(|a| a == "--proxy-request") {
-            return Ok(());
-        }
+    /// Refuses a proxy request the policy does not allow: `PROXY_POLICY_DENIED`.
+    pub fn check(&self, connection: &str, method: &str, path: &str) -> Result<(), RunnerError> {
         let denied = |message: String, hint: &str| Err(RunnerError::new(Code::ProxyPolicyDenied, message, hint));
         let rules = match &self.rules {
             Ok(rules) => rules,
@@ -96,10 +96,7 @@ impl ProxyPolicy {
                 );
             }
         };
-        let first = |opt| values_of(args, opt).first().copied();
-        let connection = first(&CONNECTION_NAME).unwrap_or_default();
-        let method = first(&METHOD).unwrap_or(DEFAULT_METHOD).trim().to_ascii_uppercase();
-        let path = first(&PATH).unwrap_or_default();
+        let method = method.to_ascii_uppercase();
         let Some(allowed) = rules.get(connection) else {
             return denied(
                 format!("the operator's proxy policy allows no proxy call on {connection:?}"),
@@ -118,6 +115,58 @@ impl ProxyPolicy {
     }
 }
 
+/// The policy at the door: every request the component sends to the environment's proxy
+/// (`{env_url}/proxy/...`) is checked as it leaves; the first refusal is kept for the runner to
+/// report in place of the component's result.
+#[derive(Debug, Clone)]
+pub struct ProxyGate {
+    policy: Arc<ProxyPolicy>,
+    /// The environment's scheme and authority, and the path its proxy is under.
+    authority: (String, String),
+    prefix: String,
+    refused: Arc<Mutex<Option<RunnerError>>>,
+}
+
+impl ProxyGate {
+    /// The gate for the environment at `env_url` (`None` when it is not a URL).
+    pub fn new(policy: Arc<ProxyPolicy>, env_url: &str) -> Option<ProxyGate> {
+        let uri: Uri = env_url.trim().parse().ok()?;
+        let authority = (uri.scheme_str()?.to_ascii_lowercase(), uri.authority()?.as_str().to_ascii_lowercase());
+        let prefix = format!("{}/proxy", uri.path().trim_end_matches('/'));
+        Some(ProxyGate { policy, authority, prefix, refused: Arc::new(Mutex::new(None)) })
+    }
+
+    /// Whether `request` may leave: anything but a proxy request may; a proxy request must be
+    /// one the policy allows (a refusal is kept).
+    pub fn admits<B>(&self, request: &http::Request<B>) -> bool {
+        let uri = request.uri();
+        let at = (
+            uri.scheme_str().unwrap_or_default().to_ascii_lowercase(),
+            uri.authority().map(|a| a.as_str().to_ascii_lowercase()),
+        );
+        if at.0 != self.authority.0 || at.1.as_deref() != Some(self.authority.1.as_str()) {
+            return true;
+        }
+        let Some(path) = uri.path().strip_prefix(&self.prefix).filter(|p| p.is_empty() || p.starts_with('/')) else {
+            return true;
+        };
+        let connection = request.headers().get("connection_name").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        match self.policy.check(connection, request.method().as_str(), path) {
+            Ok(()) => true,
+            Err(refusal) => {
+                let mut refused = self.refused.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                refused.get_or_insert(refusal);
+                false
+            }
+        }
+    }
+
+    /// The first refusal, if any request was refused.
+    pub fn refusal(&self) -> Option<RunnerError> {
+        self.refused.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,15 +178,6 @@ mod tests {
         ProxyPolicy::load(&path)
     }
 
-    fn args(connection: &str, method: Option<&str>, path: &str) -> Vec<String> {
-        let mut a =
-            vec!["--proxy-request".to_owned(), format!("--connection-name={connection}"), "--path".into(), path.into()];
-        if let Some(m) = method {
-            a.extend(["--method".to_owned(), m.to_owned()]);
-        }
-        a
-    }
-
     fn code(result: Result<(), RunnerError>) -> Option<Code> {
         result.err().map(|e| e.code)
     }
@@ -145,19 +185,14 @@ mod tests {
     #[test]
     fn a_star_matches_one_segment_and_the_method_must_match() {
         let p = policy(r#"{"notion": ["GET /v1/blocks/*/children", "post /v1/pages"]}"#);
-        assert_eq!(code(p.check(&args("notion", None, "/v1/blocks/abc/children?page_size=5"))), None);
-        assert_eq!(code(p.check(&args("notion", Some("post"), "/v1/pages"))), None);
+        assert_eq!(code(p.check("notion", "GET", "/v1/blocks/abc/children?page_size=5")), None);
+        assert_eq!(code(p.check("notion", "post", "/v1/pages")), None);
         for (method, path) in
-            [(None, "/v1/blocks/a/b/children"), (Some("DELETE"), "/v1/blocks/abc/children"), (None, "/v1/users/me")]
+            [("GET", "/v1/blocks/a/b/children"), ("DELETE", "/v1/blocks/abc/children"), ("GET", "/v1/users/me")]
         {
-            assert_eq!(
-                code(p.check(&args("notion", method, path))),
-                Some(Code::ProxyPolicyDenied),
-                "{method:?} {path}"
-            );
+            assert_eq!(code(p.check("notion", method, path)), Some(Code::ProxyPolicyDenied), "{method} {path}");
         }
-        assert_eq!(code(p.check(&args("slack", None, "/api/chat.postMessage"))), Some(Code::ProxyPolicyDenied));
-        assert_eq!(code(p.check(&["--execute-tool".to_owned()])), None, "only the proxy is governed");
+        assert_eq!(code(p.check("slack", "GET", "/api/chat.postMessage")), Some(Code::ProxyPolicyDenied));
     }
 
     #[test]
@@ -169,18 +204,42 @@ mod tests {
             "/v1/blocks/a%2Fb/children",
             "/v1/blocks//children",
         ] {
-            assert_eq!(code(p.check(&args("notion", None, path))), Some(Code::ProxyPolicyDenied), "{path}");
+            assert_eq!(code(p.check("notion", "GET", path)), Some(Code::ProxyPolicyDenied), "{path}");
         }
     }
 
     #[test]
     fn a_file_that_cannot_be_used_refuses_every_proxy_call() {
         for broken in ["{not json", r#"{"notion": ["/v1/pages"]}"#, r#"["GET /x"]"#] {
-            let err = policy(broken).check(&args("notion", None, "/v1/pages")).unwrap_err();
+            let err = policy(broken).check("notion", "GET", "/v1/pages").unwrap_err();
             assert_eq!(err.code, Code::ProxyPolicyDenied, "{broken}");
             assert!(err.message.contains("cannot be used"), "{}", err.message);
         }
         let missing = ProxyPolicy::load(Path::new("/nonexistent/policy.json"));
-        assert_eq!(code(missing.check(&args("notion", None, "/v1/pages"))), Some(Code::ProxyPolicyDenied));
+        assert_eq!(code(missing.check("notion", "GET", "/v1/pages")), Some(Code::ProxyPolicyDenied));
+    }
+
+    #[test]
+    fn the_gate_judges_the_request_that_leaves() {
+        let gate =
+            ProxyGate::new(Arc::new(policy(r#"{"notion": ["GET /v1/users/me"]}"#)), "https://acme.scalekit.cloud/")
+                .unwrap();
+        let request = |method: &str, url: &str, connection: &str| {
+            http::Request::builder().method(method).uri(url).header("connection_name", connection).body(()).unwrap()
+        };
+        assert!(gate.admits(&request("POST", "https://acme.scalekit.cloud/oauth/token", "")), "not the proxy");
+        assert!(gate.admits(&request("GET", "https://acme.scalekit.cloud/api/v1/tools", "")), "not the proxy");
+        assert!(gate.admits(&request("GET", "https://acme.scalekit.cloud/proxy/v1/users/me", "notion")));
+        assert!(gate.refusal().is_none());
+        assert!(
+            !gate.admits(&request("GET", "https://acme.scalekit.cloud/proxy/v1/users/me", "slack")),
+            "another connection"
+        );
+        assert!(
+            !gate.admits(&request("DELETE", "https://ACME.scalekit.cloud/proxy/v1/users/me", "notion")),
+            "another method"
+        );
+        assert!(!gate.admits(&request("GET", "https://acme.scalekit.cloud/proxy/v1/pages", "notion")), "another path");
+        assert!(gate.refusal().unwrap().message.contains("slack"), "the first refusal is kept");
     }
 }

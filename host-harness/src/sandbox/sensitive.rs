@@ -1,18 +1,22 @@
 //! Files no call reads or writes, even when the command line names them: credentials (SSH, cloud,
-//! Kubernetes, GnuPG, Docker, netrc, git, keyrings), any `.env` file, agent-auth's own folders,
-//! browser profiles, system secrets, `/proc`, `/sys`, devices and FIFOs; and for writing also
-//! shell start-up files, autostart entries and the folders OpenClaw loads skills from. A
-//! prompt-injected agent cannot upload a key or plant a start-up script through agent-auth.
+//! Kubernetes, GnuPG, Docker, netrc, git, GitHub's CLI, npm, PyPI, cargo, Vault, Terraform,
+//! 1Password, keyrings), OpenClaw's own folder (its config holds API keys), any `.env` or `.envrc`
+//! file, agent-auth's own folders, browser profiles, system secrets, `/proc`, `/sys`, devices,
+//! FIFOs, and a file with a second name (a hard link may be a refused file under another name);
+//! and for writing also shell start-up files, git's settings, autostart entries and the folders
+//! OpenClaw loads skills from. A prompt-injected agent cannot upload a key or plant a start-up
+//! script through agent-auth.
+//!
+//! Places are compared by identity (device and inode) with the folders a file was reached through
+//! and with the file itself ([`super::opened`]), never by the text of a path.
 //!
 //! Only the operator lifts a refusal: [`ALLOW_VAR`] in the runner's own environment (never read
 //! from `.env`, never a flag) names paths under which files are allowed again.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use agent_auth_contract::code::Code;
-
-use super::FileGrants;
-use crate::error::RunnerError;
+use super::opened::{FileId, Folder};
 
 /// Paths (separated like `PATH`) under which the operator allows files the list refuses.
 pub const ALLOW_VAR: &str = "AGENT_AUTH_ALLOW_FILES";
@@ -28,6 +32,15 @@ const HOME_SECRETS: &[(&str, &str)] = &[
     (".docker/config.json", "Docker registry credentials"),
     (".netrc", "netrc passwords"),
     (".git-credentials", "git credentials"),
+    (".config/gh", "GitHub CLI credentials"),
+    (".npmrc", "npm credentials"),
+    (".pypirc", "PyPI credentials"),
+    (".cargo/credentials", "cargo credentials"),
+    (".cargo/credentials.toml", "cargo credentials"),
+    (".vault-token", "a Vault token"),
+    (".terraform.d", "Terraform credentials"),
+    (".config/op", "1Password CLI credentials"),
+    (".openclaw", "OpenClaw's configuration and credentials"),
     (".password-store", "a password store"),
     (".local/share/keyrings", "the desktop keyring"),
     (".mozilla", "a browser profile"),
@@ -62,6 +75,8 @@ const HOME_STARTUP: &[(&str, &str)] = &[
     (".zprofile", "a shell start-up file"),
     (".zlogin", "a shell start-up file"),
     (".config/fish", "a shell start-up file"),
+    (".gitconfig", "git's settings"),
+    (".config/git", "git's settings"),
     (".config/autostart", "an autostart entry"),
     (".config/systemd/user", "a user service"),
     (".openclaw/skills", "an OpenClaw skill folder"),
@@ -70,7 +85,16 @@ const HOME_STARTUP: &[(&str, &str)] = &[
     (".agents/skills", "an OpenClaw skill folder"),
 ];
 
-/// The refused places of one machine.
+/// Under the home folder, the agent's own working folder inside a refused one: what it holds may be
+/// read and written (its skill folders, listed above, still are not written).
+const HOME_KEPT: &[&str] = &[".openclaw/workspace"];
+/// File names refused wherever they are: they hold secrets.
+fn secret_name(name: &str) -> bool {
+    name == ".env" || name.starts_with(".env.") || name.ends_with(".env") || name == ".envrc"
+}
+
+/// The refused places of one machine, by path: resolved into identities ([`Places`]) whenever a
+/// call's files are checked, so that a folder made since (a new `~/.ssh`) counts too.
 #[derive(Debug, Clone, Default)]
 pub struct SensitivePaths {
     home: Option<PathBuf>,
@@ -80,123 +104,218 @@ pub struct SensitivePaths {
     allowed: Vec<PathBuf>,
 }
 
-/// `path` with its links resolved when it exists.
-fn real(path: &Path) -> PathBuf {
-    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+/// One refused place: what it is (when it exists), where it would be (its folder and name), what
+/// it holds, and whether only writing is refused.
+#[derive(Debug)]
+struct Place {
+    id: Option<FileId>,
+    at: Option<(FileId, &'static OsStr)>,
+    what: &'static str,
+    write_only: bool,
+}
+
+/// The refused places of [`SensitivePaths`], by identity, at one moment.
+#[derive(Debug)]
+pub struct Places {
+    refused: Vec<Place>,
+    kept: Vec<FileId>,
+    allowed: Vec<FileId>,
+}
+
+/// A named file, as it was opened: the folder it is in, its name, and, when it exists, its
+/// identity and how many names it has.
+#[derive(Debug)]
+pub struct Named<'a> {
+    /// Its folder, opened without links.
+    pub folder: &'a Folder,
+    /// Its name in that folder.
+    pub name: &'a OsStr,
+    /// Its identity and link count, when it exists.
+    pub file: Option<(FileId, u64)>,
+    /// Whether it is to be written (else read).
+    pub write: bool,
 }
 
 impl SensitivePaths {
     /// The places of a machine whose home folder is `home`, with agent-auth's own folders `own`
-    /// and the operator's `allow` (the value of [`ALLOW_VAR`]).
+    /// and the operator's `allow` (the value of [`ALLOW_VAR`]; relative entries allow nothing).
     pub fn new(home: Option<&Path>, own: &[&Path], allow: Option<&str>) -> SensitivePaths {
-        let allowed =
-            allow.map(|list| std::env::split_paths(list).filter(|p| p.is_absolute()).map(|p| real(&p)).collect());
+        let allowed = allow.map(|list| std::env::split_paths(list).filter(|p| p.is_absolute()).collect());
         SensitivePaths {
-            home: home.map(real),
-            own: own.iter().map(|p| real(p)).collect(),
+            home: home.map(Path::to_path_buf),
+            own: own.iter().map(|p| p.to_path_buf()).collect(),
             allowed: allowed.unwrap_or_default(),
         }
     }
 
-    /// What `path` (absolute, links resolved) holds that no call may read, or also write when
-    /// `write`; `None` when it may be used.
-    pub fn refusal(&self, path: &Path, write: bool) -> Option<&'static str> {
-        if self.allowed.iter().any(|a| path.starts_with(a)) {
+    /// The places as they are on disk now.
+    pub fn places(&self) -> Places {
+        let place = |path: PathBuf, what: &'static str, write_only: bool, name: &'static str| Place {
+            id: FileId::at(&path),
+            at: path.parent().and_then(FileId::at).map(|folder| (folder, OsStr::new(name))),
+            what,
+            write_only,
+        };
+        let mut refused = Vec::new();
+        if let Some(home) = &self.home {
+            for (list, write_only) in [(HOME_SECRETS, false), (HOME_STARTUP, true)] {
+                for (rel, what) in list {
+                    let name = rel.rsplit('/').next().unwrap_or(rel);
+                    refused.push(place(home.join(rel), what, write_only, name));
+                }
+            }
+        }
+        for (path, what) in SYSTEM {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            refused.push(place(PathBuf::from(path), what, false, name));
+        }
+        for own in &self.own {
+            let what = "agent-auth's own configuration, state or cache";
+            refused.push(Place { id: FileId::at(own), at: None, what, write_only: false });
+        }
+        let kept = self.home.iter().flat_map(|home| HOME_KEPT.iter().filter_map(|rel| FileId::at(&home.join(rel))));
+        Places { refused, kept: kept.collect(), allowed: self.allowed.iter().filter_map(|p| FileId::at(p)).collect() }
+    }
+}
+
+impl Places {
+    /// What `named` holds that no call may read, or also write when it is written; `None` when
+    /// it may be used. A second name is refused for reading (the file may be a refused one under
+    /// another name); a written file replaces its name only, so writing one is harmless.
+    pub fn refusal(&self, named: &Named) -> Option<&'static str> {
+        let file = named.file.map(|(id, _)| id);
+        let allowed = |id: &FileId| self.allowed.contains(id);
+        if named.folder.chain.iter().any(allowed) || file.as_ref().is_some_and(allowed) {
             return None;
         }
-        let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-        if name == ".env" || name.starts_with(".env.") || name.ends_with(".env") {
-            return Some("an .env file, which holds secrets");
+        if secret_name(&named.name.to_string_lossy()) {
+            return Some("an .env or .envrc file, which holds secrets");
         }
-        if self.own.iter().any(|d| path.starts_with(d)) {
-            return Some("agent-auth's own configuration, state or cache");
+        let applies = |p: &&Place| named.write || !p.write_only;
+        // The deepest folder that says decides: a refused folder, or a kept one inside it.
+        let mut found = None;
+        for folder in &named.folder.chain {
+            if let Some(place) = self.refused.iter().filter(applies).find(|p| p.id == Some(*folder)) {
+                found = Some(place.what);
+            } else if self.kept.contains(folder) {
+                found = None;
+            }
         }
-        let under_home = |list: &'static [(&'static str, &'static str)]| {
-            let home = self.home.as_ref()?;
-            list.iter().find(|(p, _)| path.starts_with(home.join(p))).map(|(_, what)| *what)
-        };
-        let system = SYSTEM.iter().find(|(p, _)| path.starts_with(p)).map(|(_, what)| *what);
-        let found = under_home(HOME_SECRETS).or(system).or_else(|| under_home(HOME_STARTUP).filter(|_| write));
+        let here = (named.folder.id(), named.name);
+        let place = self.refused.iter().filter(applies).find(|p| {
+            file.is_some_and(|f| p.id == Some(f)) || p.at.is_some_and(|(folder, name)| (folder, name) == here)
+        });
+        if let Some(place) = place {
+            return Some(place.what);
+        }
         if found.is_some() {
             return found;
         }
-        // A FIFO blocks, a device never ends, a socket is not a file: only regular files go.
-        match std::fs::metadata(path) {
-            Ok(meta) if !meta.is_file() => Some("not a regular file (a folder, device, FIFO or socket)"),
+        match named.file {
+            Some((_, links)) if links > 1 && !named.write => Some("a file with another name (a hard link)"),
             _ => None,
         }
-    }
-
-    /// Refuses the first granted file that may not be used: `FILE_DENIED`, before anything runs.
-    pub fn check(&self, grants: &FileGrants) -> Result<(), RunnerError> {
-        let named = grants.reads.iter().map(|p| (p, false)).chain(grants.writes.iter().map(|p| (p, true)));
-        for (path, write) in named {
-            if let Some(what) = self.refusal(path, write) {
-                let verb = if write { "written" } else { "read or sent" };
-                return Err(RunnerError::new(
-                    Code::FileDenied,
-                    format!("{} is never {verb} by agent-auth: {what}", path.display()),
-                    "Name another file; files that hold credentials or run at start-up are refused whoever asks.",
-                ));
-            }
-        }
-        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sandbox::opened::{Entry, normalized};
 
-    fn places(home: &Path, allow: Option<&str>) -> SensitivePaths {
-        SensitivePaths::new(Some(home), &[&home.join(".local/state/agent-auth")], allow)
+    /// `rel` under `home`, checked as the files module checks it.
+    fn refusal(places: &Places, home: &Path, rel: &str, write: bool) -> Option<&'static str> {
+        let path = normalized(home, Path::new(rel));
+        let folder = Folder::open(path.parent().unwrap()).ok()?;
+        let name = path.file_name().unwrap();
+        let file = match folder.entry(name) {
+            Entry::File(id) => {
+                Some((id, std::fs::metadata(&path).map(|m| std::os::unix::fs::MetadataExt::nlink(&m)).unwrap()))
+            }
+            _ => None,
+        };
+        places.refusal(&Named { folder: &folder, name, file, write })
+    }
+
+    fn home() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().canonicalize().unwrap();
+        for folder in [".ssh", ".config/gh", ".local/state/agent-auth", ".openclaw/workspace/skills", "project"] {
+            std::fs::create_dir_all(home.join(folder)).unwrap();
+        }
+        for file in [".ssh/id_ed25519", ".npmrc", ".bashrc", ".config/gh/hosts.yml", ".openclaw/openclaw.json"] {
+            std::fs::write(home.join(file), "secret").unwrap();
+        }
+        std::fs::write(home.join(".openclaw/workspace/report.pdf"), "mine").unwrap();
+        std::fs::write(home.join("project/report.pdf"), "mine").unwrap();
+        (dir, home)
+    }
+
+    fn places(home: &Path, allow: Option<&str>) -> Places {
+        SensitivePaths::new(Some(home), &[&home.join(".local/state/agent-auth")], allow).places()
     }
 
     #[test]
     fn credentials_env_files_and_own_folders_are_refused() {
-        let home = tempfile::tempdir().unwrap();
-        let p = places(home.path(), None);
-        let refused = |rel: &str| p.refusal(&home.path().join(rel), false);
-        assert_eq!(refused(".ssh/id_ed25519"), Some("SSH keys"));
-        assert_eq!(refused(".aws/credentials"), Some("AWS credentials"));
-        assert_eq!(refused("project/.env"), Some("an .env file, which holds secrets"));
-        assert_eq!(refused("project/.env.local"), Some("an .env file, which holds secrets"));
-        assert_eq!(
-            refused(".local/state/agent-auth/audit.jsonl"),
-            Some("agent-auth's own configuration, state or cache")
-        );
-        assert_eq!(refused("report.pdf"), None);
-        assert_eq!(refused(".bashrc"), None, "start-up files may be read");
-        assert_eq!(p.refusal(&home.path().join(".bashrc"), true), Some("a shell start-up file"));
-        assert_eq!(p.refusal(Path::new("/etc/shadow"), false), Some("the system's password hashes"));
-        assert_eq!(p.refusal(Path::new("/proc/self/environ"), false), Some("process information"));
+        let (_dir, home) = home();
+        let p = places(&home, None);
+        let read = |rel: &str| refusal(&p, &home, rel, false);
+        assert_eq!(read(".ssh/id_ed25519"), Some("SSH keys"));
+        assert_eq!(read(".npmrc"), Some("npm credentials"));
+        assert_eq!(read(".config/gh/hosts.yml"), Some("GitHub CLI credentials"));
+        assert_eq!(read(".openclaw/openclaw.json"), Some("OpenClaw's configuration and credentials"));
+        assert_eq!(read(".openclaw/workspace/report.pdf"), None, "the agent's workspace is its own");
+        assert_eq!(refusal(&p, &home, ".openclaw/workspace/skills/x.md", true), Some("an OpenClaw skill folder"));
+        assert_eq!(read("project/.env"), Some("an .env or .envrc file, which holds secrets"));
+        assert_eq!(read("project/.envrc"), Some("an .env or .envrc file, which holds secrets"));
+        assert_eq!(read(".local/state/agent-auth/audit.jsonl"), Some("agent-auth's own configuration, state or cache"));
+        assert_eq!(read("project/report.pdf"), None);
+        assert_eq!(read(".bashrc"), None, "start-up files may be read");
+        assert_eq!(refusal(&p, &home, ".bashrc", true), Some("a shell start-up file"));
+        assert_eq!(refusal(&p, &home, ".gitconfig", true), Some("git's settings"), "refused before it exists");
+        assert_eq!(refusal(&p, &home, ".ssh/config", true), Some("SSH keys"));
     }
 
     #[test]
-    fn a_link_is_judged_by_what_it_points_at_and_fifos_are_refused() {
-        let home = tempfile::tempdir().unwrap();
-        std::fs::create_dir(home.path().join(".ssh")).unwrap();
-        std::fs::write(home.path().join(".ssh/id_ed25519"), "key").unwrap();
-        std::os::unix::fs::symlink(home.path().join(".ssh/id_ed25519"), home.path().join("innocent.txt")).unwrap();
-        let p = places(home.path(), None);
-        assert_eq!(p.refusal(&real(&home.path().join("innocent.txt")), false), Some("SSH keys"));
-        let fifo = home.path().join("pipe");
-        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
-        assert!(p.refusal(&fifo, false).unwrap().starts_with("not a regular file"));
+    fn a_second_name_is_judged_by_what_it_is() {
+        let (_dir, home) = home();
+        std::fs::hard_link(home.join(".ssh/id_ed25519"), home.join("project/innocent.txt")).unwrap();
+        std::fs::hard_link(home.join(".npmrc"), home.join("project/npmrc.txt")).unwrap();
+        std::fs::hard_link(home.join("project/report.pdf"), home.join("project/copy.pdf")).unwrap();
+        let p = places(&home, None);
+        let second_name = Some("a file with another name (a hard link)");
+        assert_eq!(refusal(&p, &home, "project/innocent.txt", false), second_name);
+        assert_eq!(
+            refusal(&p, &home, "project/npmrc.txt", false),
+            Some("npm credentials"),
+            "a refused file's identity"
+        );
+        assert_eq!(refusal(&p, &home, "project/copy.pdf", false), Some("a file with another name (a hard link)"));
+        assert_eq!(refusal(&p, &home, "project/copy.pdf", true), None, "a write replaces the name only");
     }
 
     #[test]
     fn the_operator_allows_what_it_names_and_nothing_else() {
-        let home = tempfile::tempdir().unwrap();
-        let allowed = home.path().join(".ssh/deploy.pub");
-        let p = places(home.path(), Some(&allowed.display().to_string()));
-        assert_eq!(p.refusal(&allowed, false), None);
-        assert_eq!(p.refusal(&home.path().join(".ssh/id_ed25519"), false), Some("SSH keys"));
-        let relative = places(home.path(), Some(".ssh"));
+        let (_dir, home) = home();
+        std::fs::write(home.join(".ssh/deploy.pub"), "ssh-ed25519 AAAA").unwrap();
+        let p = places(&home, Some(&home.join(".ssh/deploy.pub").display().to_string()));
+        assert_eq!(refusal(&p, &home, ".ssh/deploy.pub", false), None);
+        assert_eq!(refusal(&p, &home, ".ssh/id_ed25519", false), Some("SSH keys"));
+        let relative = places(&home, Some(".ssh"));
         assert_eq!(
-            relative.refusal(&home.path().join(".ssh/id_ed25519"), false),
+            refusal(&relative, &home, ".ssh/id_ed25519", false),
             Some("SSH keys"),
             "relative entries allow nothing"
         );
+    }
+
+    #[test]
+    fn system_places_are_refused_by_identity() {
+        let p = SensitivePaths::new(None, &[], None).places();
+        let folder = Folder::open(Path::new("/proc/self")).err();
+        assert!(folder.is_some(), "/proc/self is a link: no step goes through it");
+        let proc = Folder::open(Path::new("/proc")).unwrap();
+        let named = Named { folder: &proc, name: OsStr::new("cpuinfo"), file: None, write: false };
+        assert_eq!(p.refusal(&named), Some("process information"));
     }
 }

@@ -1,8 +1,8 @@
 //! What the agent-auth component (`plugin/`) and its runner (`host-harness/`) must agree on, stated
 //! once: the operations and their options ([`operation`], [`option`]), the error codes and exit
 //! codes ([`code`], [`exit`]), the variables the component reads ([`variables`]),
-//! agent-auth's folders and files ([`storage`]), which hosts are loopback ([`loopback`]), RFC 3339
-//! time ([`rfc3339`]) and shell quoting ([`shell`]).
+//! agent-auth's folders and files ([`storage`]), the most held in memory ([`sizes`]), which
+//! hosts are loopback ([`loopback`]), RFC 3339 time ([`rfc3339`]) and shell quoting ([`shell`]).
 //!
 //! The command-line contract these describe is `docs/cli.md`. It depends on serde alone, so it
 //! builds for the guest (`wasm32-wasip2`) and for the host alike.
@@ -17,5 +17,6 @@ pub mod operation;
 pub mod option;
 pub mod rfc3339;
 pub mod shell;
+pub mod sizes;
 pub mod storage;
 pub mod variables;

@@ -196,9 +196,9 @@ impl Operation {
 pub static GLOBAL_OPTIONS: &[&Opt] = &[&option::AGENT_RUN_ID, &option::NO_CACHE];
 
 use option::{
-    BODY, CONFIG_NAME, CONNECTION_NAME, DESCRIPTION, DRY_RUN, EXPIRY, FOR_URL, HEADERS, IDENTIFIER, INCLUDE_STATIC,
-    INPUT_FILE, INSTANCE_ID, LIMIT, MAX_OUTPUT_BYTES, METHOD, NAME, OUTPUT_FILE, PAGE_SIZE, PAGE_TOKEN, PATH, PROVIDER,
-    QUERY, QUERY_PARAMS, RAW, SINCE, SUMMARY, TOOL_INPUT, TOOL_NAME, TOOLS, VERIFY, WAIT,
+    BODY, CONFIG_NAME, CONNECTION_NAME, DESCRIPTION, DRY_RUN, EXPECT_HEAD, EXPIRY, FOR_URL, HEADERS, IDENTIFIER,
+    INCLUDE_STATIC, INPUT_FILE, INSTANCE_ID, LIMIT, MAX_OUTPUT_BYTES, METHOD, NAME, OUTPUT_FILE, PAGE_SIZE, PAGE_TOKEN,
+    PATH, PROVIDER, QUERY, QUERY_PARAMS, RAW, SINCE, SUMMARY, TOOL_INPUT, TOOL_NAME, TOOLS, VERIFY, WAIT,
 };
 
 /// Every operation, in the order `--help` lists them.
@@ -363,7 +363,7 @@ pub static OPERATIONS: &[Operation] = &[
         flag: "audit-log",
         operand: Operand::None,
         about: "Read the local audit trail",
-        options: &[optional(&SINCE), optional(&LIMIT), optional(&VERIFY)],
+        options: &[optional(&SINCE), optional(&LIMIT), optional(&VERIFY), optional(&EXPECT_HEAD)],
         user: User::Nobody,
         audit: None,
     },
@@ -421,33 +421,44 @@ fn consumes(name: &str) -> Consumes {
     }
 }
 
-/// The values a command line (after the program name) gives `wanted`, in order, read as the
-/// component's parser reads them: a flag that takes a value consumes the next argument (or its
-/// `=` part), so a value that looks like a flag (`--body --path=/x`) is not one.
-pub fn values_of<'a>(args: &'a [String], wanted: &Opt) -> Vec<&'a str> {
-    let mut values = Vec::new();
-    let mut rest = args.iter().peekable();
-    while let Some(arg) = rest.next() {
+/// One flag of a command line and the value it takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flag<'a> {
+    /// Its name, without the dashes.
+    pub name: &'a str,
+    /// The index of its argument.
+    pub at: usize,
+    /// Its value, when it takes one: after `=` in its own argument (`inline`), or the next argument.
+    pub value: Option<&'a str>,
+    /// Whether the value is in the flag's own argument.
+    pub inline: bool,
+}
+
+/// The flags of a command line (after the program name), in order, read as the component's parser
+/// reads them: a flag that takes a value consumes the next argument (or its `=` part), so a value
+/// that looks like a flag (`--body --path=/x`) is not one.
+pub fn flags(args: &[String]) -> Vec<Flag<'_>> {
+    let mut flags = Vec::new();
+    let mut rest = args.iter().enumerate().peekable();
+    while let Some((at, arg)) = rest.next() {
         let Some(flag) = arg.strip_prefix("--") else { continue };
         let (name, inline) = match flag.split_once('=') {
             Some((name, value)) => (name, Some(value)),
             None => (flag, None),
         };
-        let next_fits = |next: &&String| match consumes(name) {
+        let next_fits = |next: &(usize, &String)| match consumes(name) {
             Consumes::No => false,
             Consumes::Always => true,
-            Consumes::Number => next.parse::<u64>().is_ok(),
-            Consumes::NotFlag => !next.starts_with('-'),
+            Consumes::Number => next.1.parse::<u64>().is_ok(),
+            Consumes::NotFlag => !next.1.starts_with('-'),
         };
         let value = match inline {
             Some(value) => Some(value),
-            None => rest.next_if(next_fits).map(String::as_str),
+            None => rest.next_if(next_fits).map(|(_, v)| v.as_str()),
         };
-        if name == wanted.flag {
-            values.extend(value);
-        }
+        flags.push(Flag { name, at, value, inline: inline.is_some() });
     }
-    values
+    flags
 }
 
 /// How the component uses the file named by `--flag` (without dashes), if it names one.
@@ -549,11 +560,20 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
+        let values_of = |args: &[String], wanted: &Opt| -> Vec<String> {
+            flags(args)
+                .into_iter()
+                .filter(|f| f.name == wanted.flag)
+                .filter_map(|f| f.value.map(str::to_owned))
+                .collect()
+        };
         assert_eq!(values_of(&args, &option::PATH), ["/v1/secret"]);
         assert_eq!(values_of(&args, &option::BODY), ["--path=/v1/allowed"]);
         assert_eq!(values_of(&args, &option::METHOD), ["post"]);
         let tokens: Vec<String> = ["--get-token", "gmail", "--get-token", "--raw"].map(String::from).to_vec();
         assert!(values_of(&tokens, &option::RAW).is_empty(), "a switch has no value");
+        let at = flags(&args).into_iter().find(|f| f.name == "body").unwrap();
+        assert_eq!((at.at, at.inline, at.value), (1, false, Some("--path=/v1/allowed")));
     }
 
     #[test]

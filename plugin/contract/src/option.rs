@@ -235,6 +235,13 @@ pub static VERIFY: Opt = opt(
     "Check the audit trail's chain of digests and report the first line changed or removed",
     "",
 );
+/// `--expect-head DIGEST` (with `--verify`)
+pub static EXPECT_HEAD: Opt = opt(
+    "expect-head",
+    Value::One("DIGEST"),
+    "With --verify: a last line's digest kept elsewhere (a former head); that line must still be in the trail",
+    "DIGEST (the head --verify printed earlier)",
+);
 /// `--no-cache`, taken by every operation
 pub static NO_CACHE: Opt = opt(
     "no-cache",
@@ -257,20 +264,14 @@ pub static AGENT_RUN_ID: Opt = opt(
 /// `--timeout` without a value: the wall-clock limit of one call, in seconds.
 pub const TIMEOUT_DEFAULT_SECONDS: u64 = 120;
 
-/// `--component PATH`, a runner option
-pub static COMPONENT: Opt = opt(
-    "component",
-    Value::One("PATH"),
-    "run another build of the component (or AGENT_AUTH_COMPONENT)",
-    "PATH (an agent-auth .wasm)",
-);
 /// `--env-file PATH`, a runner option
-pub static ENV_FILE: Opt = opt("env-file", Value::One("PATH"), "read variables from PATH instead of ./.env", "PATH");
+pub static ENV_FILE: Opt =
+    opt("env-file", Value::One("PATH"), "read the credentials from PATH instead of ./.env", "PATH");
 /// `--timeout SECONDS`, a runner option
 pub static TIMEOUT: Opt =
     opt("timeout", Value::Number("SECONDS"), "wall-clock limit for the whole call (default 120)", "SECONDS");
 /// The runner's own options, given before the operation; the component never sees them.
-pub static RUNNER_OPTIONS: [&Opt; 3] = [&COMPONENT, &ENV_FILE, &TIMEOUT];
+pub static RUNNER_OPTIONS: [&Opt; 2] = [&ENV_FILE, &TIMEOUT];
 
 #[cfg(test)]
 mod tests {

@@ -27,6 +27,8 @@ pub const MEMORY_PREFIX: &str = "scalekit-memory-";
 pub const RESULTS_DIR: &str = "results";
 /// How long a result file is kept, in seconds.
 pub const RESULT_KEPT_FOR: i64 = 24 * 60 * 60;
+/// The most the result files take together, in bytes: past it the oldest are removed first.
+pub const RESULTS_MAX_BYTES: u64 = 256 << 20;
 /// The extensions of result files: JSON (pretty-printed), text, and bytes.
 pub const RESULT_EXTENSIONS: [&str; 3] = ["json", "txt", "bin"];
 

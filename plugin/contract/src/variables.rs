@@ -33,6 +33,9 @@ pub const AGENT_RUN_ID: &str = "AGENT_RUN_ID";
 /// Set by the runner for `--doctor`: what only it knows, as JSON (its version, the compile
 /// cache folder and whether it is writable, the proxy it sends through).
 pub const RUNNER_FACTS: &str = "AGENT_AUTH_RUNNER_FACTS";
+/// Set by the runner: what it ignored or chose on the way (a `.env` line it does not take), as a
+/// JSON array of sentences; the component lists them first among the result's warnings.
+pub const RUNNER_WARNINGS: &str = "AGENT_AUTH_RUNNER_WARNINGS";
 /// Set (to anything but `0` or empty): `--no-cache` on every call.
 pub const NO_CACHE: &str = "AGENT_AUTH_NO_CACHE";
 

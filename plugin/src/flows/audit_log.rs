@@ -2,34 +2,44 @@
 
 use std::path::Path;
 
-use agent_auth_contract::option::{AUDIT_LIMIT_DEFAULT, LIMIT, SINCE, VERIFY};
+use agent_auth_contract::option::{AUDIT_LIMIT_DEFAULT, EXPECT_HEAD, LIMIT, SINCE, VERIFY};
 use agent_auth_contract::rfc3339;
 use agent_auth_contract::storage::STATE_DIR_VAR;
 use serde_json::Value;
 
 use super::operation::LocalOperation;
-use crate::audit::{Trail, chain};
+use crate::audit::Trail;
+use crate::audit::chain::{self, Head};
 use crate::cli::Args;
 use crate::clock;
 use crate::output::{Code, Failure, Success};
 use crate::storage::Storage;
 
-/// `--audit-log [--since T] [--limit N] [--verify]`.
+/// `--audit-log [--since T] [--limit N] [--verify [--expect-head DIGEST]]`.
 pub struct AuditLog {
     since: Option<String>,
     limit: Option<usize>,
-    verify: bool,
+    /// `--verify`, with the digest `--expect-head` names.
+    verify: Option<Option<String>>,
 }
 
 impl LocalOperation for AuditLog {
     fn parse(args: &Args) -> Result<Self, Failure> {
         let limit = args.number(&LIMIT).map(|n| usize::try_from(n).unwrap_or(usize::MAX));
-        let verify = args.has(&VERIFY);
-        if verify && (args.has(&SINCE) || args.has(&LIMIT)) {
+        let expected = args.text(&EXPECT_HEAD).map(str::to_owned);
+        let verify = args.has(&VERIFY).then_some(expected.clone());
+        if verify.is_some() && (args.has(&SINCE) || args.has(&LIMIT)) {
             return Err(Failure::new(
                 Code::Usage,
                 "--verify checks the whole trail; --since and --limit choose entries to show",
                 "Run agent-auth --audit-log --verify alone.",
+            ));
+        }
+        if verify.is_none() && expected.is_some() {
+            return Err(Failure::new(
+                Code::Usage,
+                "--expect-head is checked by --verify",
+                "Run agent-auth --audit-log --verify --expect-head DIGEST.",
             ));
         }
         Ok(AuditLog { since: args.text(&SINCE).map(str::to_owned), limit, verify })
@@ -44,14 +54,14 @@ impl LocalOperation for AuditLog {
             )
         })?;
         match self.verify {
-            true => verify(dir),
-            false => read(dir, self.since.as_deref(), self.limit),
+            Some(expected) => verify(dir, expected.as_deref()),
+            None => read(dir, self.since.as_deref(), self.limit),
         }
     }
 }
 
 /// The trail in `dir`, its text and head.
-fn trail(dir: &Path) -> Result<(Trail, String, Option<String>), Failure> {
+fn trail(dir: &Path) -> Result<(Trail, String, Option<Head>), Failure> {
     let trail = Trail::in_dir(dir);
     let (text, head) = trail.read().map_err(|e| {
         Failure::new(
@@ -63,24 +73,17 @@ fn trail(dir: &Path) -> Result<(Trail, String, Option<String>), Failure> {
     Ok((trail, text, head))
 }
 
-/// Walks the chain: `AUDIT_CHAIN_BROKEN` names the first line not to trust.
-fn verify(dir: &Path) -> Result<Success, Failure> {
+/// Walks the chain (and finds the line `expected` names): `AUDIT_CHAIN_BROKEN` names the first
+/// line not to trust.
+fn verify(dir: &Path, expected: Option<&str>) -> Result<Success, Failure> {
     let (trail, text, head) = trail(dir)?;
     let path = trail.path.to_string_lossy();
-    match chain::verify(&text, head.as_deref()) {
-        Ok(verified) => {
-            let mut success = Success::default()
-                .with("path", &path)
-                .with("verified", verified.chained)
-                .with("end_checked", verified.head_checked);
-            if verified.unchained > 0 {
-                success.warnings.push(format!(
-                    "{} line(s) at the start predate the chain (an older agent-auth wrote them); nothing vouches for them",
-                    verified.unchained
-                ));
-            }
-            Ok(success)
-        }
+    match chain::verify(&text, head.as_ref(), expected) {
+        Ok(verified) => Ok(Success::default()
+            .with("path", &path)
+            .with("verified", verified.chained)
+            .with("end_checked", verified.head.is_some())
+            .with("head", verified.head)),
         Err(broken) => Err(Failure::new(
             Code::AuditChainBroken,
             format!("the audit trail was edited: {}", broken.why),

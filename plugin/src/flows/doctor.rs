@@ -266,14 +266,18 @@ fn runner(facts: Option<String>) -> Finding {
     let mut detail = format!("runner {version}, component {component}{proxies}");
     let mut hints = Vec::new();
     if version != component {
-        hints
-            .push("Use the component the runner was built with: drop --component, or reinstall both from one release.");
+        hints.push(
+            "Use the component the runner was built with: unset AGENT_AUTH_COMPONENT, or reinstall both from one release.",
+        );
     }
     let cache = &facts["compile_cache"];
-    if cache["writable"] == Value::Bool(false) {
+    if cache["usable"] == Value::Bool(false) {
         let path = cache["path"].as_str().unwrap_or_default();
-        detail.push_str(&format!("; the compile cache {path} is not writable, so every call compiles"));
-        hints.push("Make the compile cache writable, or set AGENT_AUTH_CACHE_DIR to a folder that is.");
+        let why = cache["why"].as_str().unwrap_or("it cannot be used");
+        detail.push_str(&format!("; the compile cache {path} is not used ({why}), so every call compiles"));
+        hints.push(
+            "Make the compile cache a folder of your own that only you may write, or set AGENT_AUTH_CACHE_DIR to one.",
+        );
     }
     if hints.is_empty() { Finding::pass("runner", detail) } else { Finding::warn("runner", detail, hints.join(" ")) }
 }

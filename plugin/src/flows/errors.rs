@@ -79,9 +79,9 @@ fn transport(t: TransportError) -> Failure {
             ),
             "Check whether it took effect (read what it would have changed) before trying again; never repeat it blindly.",
         ),
-        TransportError::TooLarge(limit) => Failure::new(
+        TransportError::TooLarge(how) => Failure::new(
             Code::ScalekitError,
-            format!("the answer is larger than {} MiB, more than agent-auth reads into memory", limit >> 20),
+            format!("the answer {how}, more than agent-auth reads into memory"),
             "For a large file from a provider, use --proxy-request with --output-file, which streams it to disk.",
         ),
         TransportError::Source(what) => Failure::new(

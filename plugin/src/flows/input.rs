@@ -2,17 +2,32 @@
 
 use std::io::Read;
 
+use agent_auth_contract::sizes::{HELD_MAX, INPUT_MAX, held_cost, readable_size};
 use serde_json::Value;
 
 use crate::files;
 use crate::output::{Code, Failure};
 
-/// Parses the JSON given to `flag`. `@FILE` reads a named file and `-` reads stdin where `allow_indirect`.
+/// `USAGE`: the JSON given to `flag` is more than agent-auth holds (`how`).
+fn too_large(flag: &str, how: &str) -> Failure {
+    Failure::new(
+        Code::Usage,
+        format!("{flag} {how}, more than agent-auth holds in memory"),
+        format!(
+            "Pass at most {} of JSON to {flag}; send large content as a file with --proxy-request --input-file.",
+            readable_size(INPUT_MAX)
+        ),
+    )
+}
+
+/// Parses the JSON given to `flag`, of at most [`INPUT_MAX`] bytes costing at most [`HELD_MAX`]
+/// once parsed. `@FILE` reads a named file and `-` reads stdin where `allow_indirect`.
 pub fn json_arg(flag: &str, raw: &str, allow_indirect: bool) -> Result<Value, Failure> {
+    let larger = format!("is larger than {}", readable_size(INPUT_MAX));
     let text = match raw {
         "-" if allow_indirect => {
             let mut s = String::new();
-            std::io::stdin().read_to_string(&mut s).map_err(|e| {
+            std::io::stdin().take(INPUT_MAX + 1).read_to_string(&mut s).map_err(|e| {
                 Failure::new(
                     Code::InvalidJson,
                     format!("cannot read {flag} from stdin: {e}"),
@@ -22,7 +37,7 @@ pub fn json_arg(flag: &str, raw: &str, allow_indirect: bool) -> Result<Value, Fa
             s
         }
         _ if allow_indirect && raw.starts_with('@') => {
-            let bytes = files::read_named(&raw[1..], flag)?;
+            let bytes = files::read_named(&raw[1..], flag, INPUT_MAX)?.ok_or_else(|| too_large(flag, &larger))?;
             String::from_utf8(bytes).map_err(|_| {
                 Failure::new(
                     Code::InvalidJson,
@@ -33,6 +48,12 @@ pub fn json_arg(flag: &str, raw: &str, allow_indirect: bool) -> Result<Value, Fa
         }
         _ => raw.to_owned(),
     };
+    if text.len() as u64 > INPUT_MAX {
+        return Err(too_large(flag, &larger));
+    }
+    if held_cost(text.as_bytes()) > HELD_MAX {
+        return Err(too_large(flag, "holds too many values"));
+    }
     serde_json::from_str(&text).map_err(|e| {
         Failure::new(
             Code::InvalidJson,

@@ -4,6 +4,7 @@ use ::http as http_types;
 use agent_auth_contract::option::{
     BODY, CONNECTION_NAME, DEFAULT_METHOD, DRY_RUN, HEADERS, INPUT_FILE, METHOD, OUTPUT_FILE, PATH, QUERY_PARAMS,
 };
+use agent_auth_contract::sizes::HEADERS_MAX;
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
@@ -18,16 +19,15 @@ use crate::results::{self, Budget};
 use crate::scalekit::proxy::{self, ProxyCall};
 use crate::scalekit::{ApiError, ErrorResponse, Scalekit};
 
-/// Headers the caller may not set: Scalekit's (credentials, routing: whose account is used) and
-/// the hop-by-hop ones the WASI HTTP host refuses. Compared with `_` and `-` alike.
-const RESERVED_HEADERS: [&str; 17] = [
+/// Names that route Scalekit (whose account is used): never taken from the caller, as a header or
+/// as a query parameter (of `--query-params` or of `--path`). Compared with `_` and `-` alike, in
+/// any case.
+const ROUTING: [&str; 6] =
+    ["connection_name", "identifier", "connected_account_id", "connection_id", "organization_id", "user_id"];
+/// Headers the caller may not set besides those: Scalekit's credentials and the hop-by-hop ones
+/// the WASI HTTP host refuses.
+const RESERVED_HEADERS: [&str; 11] = [
     "authorization",
-    "connection_name",
-    "identifier",
-    "connected_account_id",
-    "connection_id",
-    "organization_id",
-    "user_id",
     "host",
     "content-length",
     "connection",
@@ -91,9 +91,9 @@ impl RemoteOperation for ProxyRequest {
 /// Checks every option; nothing is read or sent yet.
 fn check(args: &Args, warnings: &mut Vec<String>) -> Result<ProxyRequest, Failure> {
     let method = http_method(args.text(&METHOD).unwrap_or(DEFAULT_METHOD))?;
-    let path = provider_path(&args.required(&PATH))?;
+    let path = without_routing(provider_path(&args.required(&PATH))?, warnings);
     let query = match args.text(&QUERY_PARAMS) {
-        Some(raw) => query_pairs(input::json_object("--query-params", raw, false)?)?,
+        Some(raw) => query_pairs(input::json_object("--query-params", raw, false)?, warnings)?,
         None => Vec::new(),
     };
     let headers = match args.text(&HEADERS) {
@@ -292,7 +292,32 @@ fn provider_path(raw: &str) -> Result<String, Failure> {
     Ok(if p.starts_with('/') { p.to_owned() } else { format!("/{p}") })
 }
 
-fn query_pairs(map: Map<String, Value>) -> Result<Vec<(String, String)>, Failure> {
+/// Whether `name` is one of `names`, `_` and `-` alike, in any case.
+fn one_of(names: &[&str], name: &str) -> bool {
+    let folded = name.replace('_', "-");
+    names.iter().any(|r| r.replace('_', "-").eq_ignore_ascii_case(&folded))
+}
+
+/// `path` without the routing parameters of its query (each dropped with a warning).
+fn without_routing(path: String, warnings: &mut Vec<String>) -> String {
+    let Some((route, query)) = path.split_once('?') else { return path };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let key = pair.split('=').next().unwrap_or_default().replace('+', " ");
+            let key = percent_encoding::percent_decode_str(&key).decode_utf8_lossy().into_owned();
+            let routing = one_of(&ROUTING, &key);
+            if routing {
+                warnings
+                    .push(format!("--path: dropped the query parameter {key}; it would choose whose account is used"));
+            }
+            !routing
+        })
+        .collect();
+    if kept.is_empty() { route.to_owned() } else { format!("{route}?{}", kept.join("&")) }
+}
+
+fn query_pairs(map: Map<String, Value>, warnings: &mut Vec<String>) -> Result<Vec<(String, String)>, Failure> {
     let bad = |key: &str| {
         Failure::new(
             Code::InvalidJson,
@@ -302,6 +327,10 @@ fn query_pairs(map: Map<String, Value>) -> Result<Vec<(String, String)>, Failure
     };
     let mut pairs = Vec::new();
     for (key, value) in map {
+        if one_of(&ROUTING, &key) {
+            warnings.push(format!("--query-params: dropped {key}; it would choose whose account is used"));
+            continue;
+        }
         match value {
             Value::Null => {}
             Value::Array(items) => {
@@ -318,8 +347,7 @@ fn query_pairs(map: Map<String, Value>) -> Result<Vec<(String, String)>, Failure
 fn header_pairs(map: Map<String, Value>, warnings: &mut Vec<String>) -> Result<Vec<(String, String)>, Failure> {
     let mut headers = Vec::new();
     for (name, value) in map {
-        let folded = name.replace('_', "-");
-        if RESERVED_HEADERS.iter().any(|r| r.replace('_', "-").eq_ignore_ascii_case(&folded)) {
+        if one_of(&ROUTING, &name) || one_of(&RESERVED_HEADERS, &name) {
             warnings.push(format!("--headers: dropped {name}; agent-auth and Scalekit set it"));
             continue;
         }
@@ -339,6 +367,17 @@ fn header_pairs(map: Map<String, Value>, warnings: &mut Vec<String>) -> Result<V
                 )
             })?;
         headers.push((name, text));
+    }
+    let size: usize = headers.iter().map(|(name, value)| name.len() + value.len()).sum();
+    if size > HEADERS_MAX / 2 {
+        return Err(Failure::new(
+            Code::InvalidJson,
+            format!("--headers: {size} bytes of headers, more than a request carries"),
+            format!(
+                "Pass at most {} KiB of headers; send large content as --body or --input-file.",
+                (HEADERS_MAX / 2) >> 10
+            ),
+        ));
     }
     Ok(headers)
 }
@@ -451,7 +490,7 @@ mod tests {
     #[test]
     fn array_query_values_repeat_the_key() {
         let map = serde_json::from_str::<Map<String, Value>>(r#"{"label": ["x", "y"], "n": 2}"#).unwrap();
-        let pairs = query_pairs(map).ok().unwrap_or_default();
+        let pairs = query_pairs(map, &mut Vec::new()).ok().unwrap_or_default();
         assert_eq!(pairs, vec![("label".into(), "x".into()), ("label".into(), "y".into()), ("n".into(), "2".into())]);
     }
 }

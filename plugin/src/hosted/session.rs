@@ -216,9 +216,11 @@ impl<'a> Session<'a> {
                 ),
                 "Check whether it took effect before calling the tool again; never repeat it blindly.",
             ),
-            TransportError::TooLarge(limit) => Failure::new(
+            TransportError::TooLarge(how) => Failure::new(
                 Code::ScalekitError,
-                format!("the MCP server at {shown} answered with more than {} MiB", limit >> 20),
+                format!(
+                    "the MCP server at {shown} answered with more than agent-auth reads into memory: the answer {how}"
+                ),
                 "Ask for less (a smaller page or a narrower query).",
             ),
             TransportError::Failed(what)

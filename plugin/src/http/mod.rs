@@ -124,8 +124,9 @@ pub enum TransportError {
     Sink(String),
     /// The request body's file (an upload's) could not be read while it was sent.
     Source(String),
-    /// The answer is larger than this many bytes, the most read into memory.
-    TooLarge(u64),
+    /// The answer is more than agent-auth holds in memory; the words say how (`is larger than
+    /// 12 MiB`).
+    TooLarge(String),
 }
 
 /// Sends requests. One implementation per transport.

@@ -1,9 +1,12 @@
 //! [`HttpClient`] straight over `wasi:http/outgoing-handler`, streaming both ways: a request body
 //! goes out in chunks as it is read (an upload's file included, never whole in memory), and a
-//! response body comes in in chunks, into a sink or into memory up to [`MAX_BODY`].
+//! response body comes in in chunks, into a sink or into memory up to [`ANSWER_MAX`] bytes and
+//! [`HELD_MAX`] once parsed.
 
 use std::io::Read;
 use std::time::Duration;
+
+use agent_auth_contract::sizes::{ANSWER_MAX, HEADERS_MAX, HELD_MAX, held_cost, readable_size};
 
 use super::{Body, HttpClient, Request, Response, TransportError};
 use crate::bindings::wasi::http::outgoing_handler;
@@ -16,9 +19,6 @@ use crate::bindings::wasi::io::streams::{OutputStream, StreamError};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Bytes read from a body, or from an upload's file, at a time.
 const CHUNK: usize = 64 * 1024;
-/// The most of an answer read into memory; a larger one is refused unread (downloads stream to
-/// their file instead).
-pub const MAX_BODY: u64 = 24 << 20;
 
 /// The `wasi:http` client.
 pub struct WasiClient;
@@ -84,6 +84,14 @@ fn outgoing(request: &Request, length: Option<u64>) -> Result<OutgoingRequest, T
         }
     }
     entries.extend(length.map(|n| ("content-length".to_owned(), n.to_string().into_bytes())));
+    // The host refuses headers past its own cap by stopping the component: never ask it to.
+    let size: usize = entries.iter().map(|(name, value)| name.len() + value.len()).sum();
+    if size > HEADERS_MAX {
+        return Err(TransportError::Failed(format!(
+            "the request's headers are larger than {}",
+            readable_size(HEADERS_MAX as u64)
+        )));
+    }
     let fields = Fields::from_list(&entries).map_err(|_| invalid("a header"))?;
     let out = OutgoingRequest::new(fields);
     out.set_method(&method(&request.method)).map_err(|()| invalid("the method"))?;
@@ -209,8 +217,9 @@ fn read_stream(
 }
 
 /// Reads a body chunk by chunk (`next` gives the next chunk, `None` at the end): into `sink` when
-/// one is given, else into memory, at most [`MAX_BODY`]. A body cut short (an error, or fewer
-/// bytes than `expected`) says how far it got, in plain words.
+/// one is given, else into memory, at most [`ANSWER_MAX`] bytes costing at most [`HELD_MAX`] once
+/// parsed. A body cut short (an error, or fewer bytes than `expected`) says how far it got, in
+/// plain words.
 fn read_body(
     mut next: impl FnMut() -> Result<Option<Vec<u8>>, ()>,
     expected: Option<u64>,
@@ -225,12 +234,18 @@ fn read_body(
         read += chunk.len() as u64;
         match sink.as_mut() {
             Some(sink) => sink.write_all(&chunk).map_err(|e| TransportError::Sink(e.to_string()))?,
-            None if read > MAX_BODY => return Err(TransportError::TooLarge(MAX_BODY)),
+            None if read > ANSWER_MAX => {
+                return Err(TransportError::TooLarge(format!("is larger than {}", readable_size(ANSWER_MAX))));
+            }
             None => body.extend_from_slice(&chunk),
         }
     }
     match expected {
         Some(total) if read < total => Err(TransportError::Lost(cut(read))),
+        _ if sink.is_none() && held_cost(&body) > HELD_MAX => Err(TransportError::TooLarge(format!(
+            "holds too many values: it would take more than {} once read",
+            readable_size(HELD_MAX as u64)
+        ))),
         _ => Ok(body),
     }
 }
@@ -271,6 +286,12 @@ mod tests {
     #[test]
     fn an_answer_larger_than_any_sane_one_is_not_read_whole() {
         let huge = || Ok(Some(vec![0; 1 << 20]));
-        assert_eq!(read_body(huge, None, None), Err(TransportError::TooLarge(MAX_BODY)));
+        assert_eq!(read_body(huge, None, None), Err(TransportError::TooLarge("is larger than 12 MiB".into())));
+        let dense = b"[1,".repeat(1 << 20);
+        let once = move || Ok(Some(dense.clone()));
+        let mut sent = false;
+        let mut dense_once = || if std::mem::replace(&mut sent, true) { Ok(None) } else { once() };
+        let refused = read_body(&mut dense_once, None, None).unwrap_err();
+        assert!(matches!(&refused, TransportError::TooLarge(why) if why.contains("too many values")), "{refused:?}");
     }
 }

@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 use std::path::Path;
 
+use agent_auth_contract::sizes::TOKEN_MAX;
 use serde::Deserialize;
 
 use super::token_cache::TokenCache;
@@ -123,6 +124,13 @@ impl ClientToken {
             });
         }
         let parsed: TokenResponse = decode(response, "token response")?;
+        if parsed.access_token.len() > TOKEN_MAX {
+            return Err(ApiError::Decode(format!(
+                "Scalekit's token response holds an access token of {} bytes; agent-auth takes at most {} KiB",
+                parsed.access_token.len(),
+                TOKEN_MAX >> 10
+            )));
+        }
         if let (Some(cache), Some(seconds)) = (&self.cache, parsed.expires_in) {
             cache.store(&parsed.access_token, clock::now() + seconds);
         }

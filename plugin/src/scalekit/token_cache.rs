@@ -8,10 +8,11 @@
 //! file fetches, the others wait a moment for its result, so a burst of calls costs one or two
 //! token requests instead of one each.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use agent_auth_contract::sizes::TOKEN_MAX;
 use agent_auth_contract::storage::TOKEN_CACHE_PREFIX;
 use serde::{Deserialize, Serialize};
 
@@ -51,10 +52,14 @@ impl TokenCache {
         TokenCache { path: state_dir.join(format!("{name}.json")), lock: state_dir.join(format!("{name}.lock")) }
     }
 
-    /// The cached token, when there is one that does not expire within the margin.
+    /// The cached token, when there is one that does not expire within the margin (and is no
+    /// longer than a token is: the file is read no further).
     pub fn load(&self) -> Option<String> {
-        let entry: Entry = serde_json::from_slice(&std::fs::read(&self.path).ok()?).ok()?;
-        (entry.expires_at - EXPIRY_MARGIN_SECS > clock::now()).then_some(entry.access_token)
+        let mut text = Vec::new();
+        std::fs::File::open(&self.path).ok()?.take(TOKEN_MAX as u64 + 1024).read_to_end(&mut text).ok()?;
+        let entry: Entry = serde_json::from_slice(&text).ok()?;
+        let fresh = entry.expires_at - EXPIRY_MARGIN_SECS > clock::now() && entry.access_token.len() <= TOKEN_MAX;
+        fresh.then_some(entry.access_token)
     }
 
     /// Keeps `token` until `expires_at` (seconds since the epoch). Failing to write only costs a
