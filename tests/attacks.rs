@@ -548,15 +548,128 @@ fn result_files_are_capped_in_all() {
 }
 
 /// A planted `.env` whose value names a variable of the runner's environment
-/// (`${TOOL_CLIENT_SECRET}`) gets the name, never the value.
+/// (`${TOOL_CLIENT_SECRET}`) gets the name, never the value; and a planted identifier never chooses
+/// whom the environment's credentials act for.
 #[test]
-fn a_planted_env_never_reads_the_runner_s_variables() {
+fn a_planted_env_never_reads_the_runner_s_variables_nor_chooses_the_user() {
     let w = World::start();
-    std::fs::write(w.path(".env"), "TOOL_IDENTIFIER=${TOOL_CLIENT_SECRET}\n").unwrap();
+    let credentials = format!(
+        "TOOL_CLIENT_ID={}\nTOOL_CLIENT_SECRET={CLIENT_SECRET}\nTOOL_ENV_URL={}\n",
+        support::CLIENT_ID,
+        w.server.url()
+    );
+    std::fs::write(w.path(".env"), format!("{credentials}TOOL_IDENTIFIER=${{TOOL_CLIENT_SECRET}}\n")).unwrap();
     let mut cmd = w.command(&["--generate-link", "--connection-name", "notion-ijIQedmJ"]);
-    cmd.env_remove("TOOL_IDENTIFIER");
+    for name in ["TOOL_IDENTIFIER", "TOOL_CLIENT_ID", "TOOL_CLIENT_SECRET", "TOOL_ENV_URL"] {
+        cmd.env_remove(name);
+    }
     let run = finish(cmd);
     assert_eq!(run.json["identifier"], "${TOOL_CLIENT_SECRET}", "{}", run.stdout);
+
+    std::fs::write(w.path(".env"), "TOOL_IDENTIFIER=admin@corp\n").unwrap();
+    let mut cmd = w.command(&["--generate-link", "--connection-name", "notion-ijIQedmJ"]);
+    cmd.env_remove("TOOL_IDENTIFIER");
+    let chosen = finish(cmd);
+    assert_eq!(code(&chosen), (3, Some("CONFIG_INVALID")), "{}", chosen.stdout);
+    let mut server = w.command(&["mcp"]);
+    server.env_remove("TOOL_IDENTIFIER");
+    let refused = support::output_within(&mut server, support::DEADLINE);
+    assert_eq!(refused.status.code(), Some(3), "the MCP server does not start for admin@corp");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("TOOL_IDENTIFIER"));
+}
+
+/// The runner's own program and the files its settings name, folders of programs (on `PATH`,
+/// `~/.local/bin`), a repository's `.git` folder, and an `.env` named in capitals: never written
+/// (or read); an operator's allowed folder does not allow a second name of a key.
+#[test]
+fn what_runs_later_is_never_written() {
+    let w = World::start();
+    let policy = w.path("policy.json");
+    std::fs::write(&policy, r#"{"notion-ijIQedmJ": ["GET /files/*"]}"#).unwrap();
+    let on_path = w.home.path().join("tools");
+    std::fs::create_dir_all(&on_path).unwrap();
+    std::fs::create_dir_all(w.path("repo/.git")).unwrap();
+    std::fs::write(w.path("component.wasm"), agent_auth_host::component::EMBEDDED).unwrap();
+    std::fs::create_dir_all(w.home.path().join(".local/bin")).unwrap();
+    let path = format!("{}:{}", on_path.display(), std::env::var("PATH").unwrap());
+    for target in [
+        policy.clone(),
+        w.path("component.wasm.sha256"),
+        on_path.join("git"),
+        w.path("repo/.git/config"),
+        w.home.path().join(".local/bin/ls"),
+    ] {
+        let mut cmd =
+            w.command(&download(&target.display().to_string()).iter().map(String::as_str).collect::<Vec<_>>());
+        cmd.env("AGENT_AUTH_PROXY_POLICY", &policy)
+            .env("AGENT_AUTH_COMPONENT", w.path("component.wasm"))
+            .env("PATH", &path);
+        let written = finish(cmd);
+        assert_eq!(code(&written), (3, Some("FILE_DENIED")), "{}: {}", target.display(), written.stdout);
+    }
+    assert_eq!(std::fs::read_to_string(&policy).unwrap(), r#"{"notion-ijIQedmJ": ["GET /files/*"]}"#);
+
+    std::fs::write(w.path(".ENV"), format!("STRIPE_KEY={KEY}")).unwrap();
+    let capitals = run(&w, &upload(&w.path(".ENV").display().to_string()));
+    assert_eq!(code(&capitals), (3, Some("FILE_DENIED")), "{}", capitals.stdout);
+
+    let key = plant_key(&w);
+    std::fs::create_dir(w.path("allowed")).unwrap();
+    std::fs::hard_link(&key, w.path("allowed/id.txt")).unwrap();
+    let mut cmd = w.command(
+        &upload(&w.path("allowed/id.txt").display().to_string()).iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    cmd.env("AGENT_AUTH_ALLOW_FILES", w.path("allowed"));
+    let linked = finish(cmd);
+    assert_eq!(code(&linked), (3, Some("FILE_DENIED")), "{}", linked.stdout);
+    assert!(!sent(&w, "attacker-wants-this"));
+}
+
+/// A file named as the `.env` that is not one (a key's one line): no warning names what it holds.
+#[test]
+fn a_file_named_as_an_env_file_names_none_of_its_keys() {
+    let w = World::start();
+    let key = w.home.path().join("wg.key");
+    std::fs::write(&key, "LPvqHn0eT2bm8yWsqP9Q6xYz3kRcU1fG7hJ5dA8sNwE=\n").unwrap();
+    let run = w.run(&["--env-file", &key.display().to_string(), "--list-connections"]);
+    assert!(!run.stdout.contains("LPvq") && !run.stderr.contains("LPvq"), "{}{}", run.stdout, run.stderr);
+}
+
+/// Files far larger than anything sent (a sparse terabyte): refused at once, never copied.
+#[test]
+fn a_huge_file_is_refused_before_it_is_copied() {
+    let w = World::start();
+    std::fs::File::create(w.path("huge.json")).unwrap().set_len(1 << 40).unwrap();
+    let input = w.run(&[
+        "--execute-tool",
+        "--tool-name",
+        "exa_search",
+        "--tool-input",
+        &format!("@{}", w.path("huge.json").display()),
+    ]);
+    assert_eq!(code(&input), (2, Some("USAGE")), "{}", input.stdout);
+    let upload = run(&w, &upload(&w.path("huge.json").display().to_string()));
+    assert_eq!(code(&upload), (2, Some("USAGE")), "{}", upload.stdout);
+}
+
+/// Through `agent-auth mcp --files`, a path outside the granted folders is refused as outside
+/// them, whatever lies there: the server tells nothing of it (not even that it is a link).
+#[test]
+fn the_mcp_server_tells_nothing_of_what_lies_outside_its_folders() {
+    let w = World::start();
+    std::fs::create_dir(w.path("granted")).unwrap();
+    std::os::unix::fs::symlink(w.home.path(), w.path("outside-link")).unwrap();
+    let call = |id: u64, file: &Path| {
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": "proxy_request", "arguments": {
+            "connection_name": "notion-ijIQedmJ", "path": "/v1/file_uploads/u1/send", "method": "POST",
+            "input_file": file.display().to_string()}}})
+    };
+    let requests = [mcp_hello(1), call(2, &w.path("outside-link/x")), call(3, &w.home.path().join("absent/x"))];
+    let answers = exchange_with(w.command(&["mcp", "--files", &w.path("granted").display().to_string()]), &requests);
+    for answer in &answers[1..] {
+        let message = answer["result"]["structuredContent"]["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.ends_with("is outside the granted folders"), "{answer}");
+    }
 }
 
 /// What held before and must keep holding: `..` and `/proc/self/cwd` forms of a refused file, and

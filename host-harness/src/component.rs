@@ -87,17 +87,23 @@ pub enum ReadError {
     },
 }
 
+/// The checksum beside the component at `path`: `<path>.sha256`.
+pub fn checksum_path(path: &Path) -> PathBuf {
+    let mut checksum = path.as_os_str().to_owned();
+    checksum.push(".sha256");
+    PathBuf::from(checksum)
+}
+
 /// Reads a component from `path`; when `<path>.sha256` exists (`sha256sum` format), the bytes must match it.
 pub fn read(path: &Path) -> Result<Wasm, ReadError> {
     let wasm = Wasm::from_bytes(std::fs::read(path).map_err(|e| ReadError::Unreadable(path.to_path_buf(), e))?);
-    let mut checksum_path = path.as_os_str().to_owned();
-    checksum_path.push(".sha256");
+    let checksum_path = checksum_path(path);
     let line = match std::fs::read(&checksum_path) {
         // Absent: nothing to check. A dangling symlink is not absent: it is unreadable.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && std::fs::symlink_metadata(&checksum_path).is_err() => {
             return Ok(wasm);
         }
-        Err(e) => return Err(ReadError::Unreadable(PathBuf::from(checksum_path), e)),
+        Err(e) => return Err(ReadError::Unreadable(checksum_path, e)),
         Ok(line) => String::from_utf8_lossy(&line).into_owned(),
     };
     let expected = line.split_whitespace().next().unwrap_or_default().to_ascii_lowercase();

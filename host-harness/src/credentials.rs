@@ -4,11 +4,16 @@
 //! A secret travels only where its own source sends it. The client secret and the URL it is sent
 //! to come from one place, and so do an MCP URL and the credentials it would replace: a planted
 //! `.env` cannot send the operator's secret, or an agent's tool inputs, to a server of its own. A
-//! setting the environment gives (under either of its names) is never taken from the `.env`. The
-//! `.env` supplies nothing else: any other line there is ignored with a warning that names it.
+//! setting the environment gives (under either of its names) is never taken from the `.env`, and
+//! the identifier is taken from a `.env` only with the credentials it goes with (a planted file
+//! does not choose whom the operator's credentials act for). The `.env` supplies nothing else:
+//! any other line there is ignored with a warning that names its key when it is one of the
+//! runner's settings, else its line (a file that is not a `.env` at all may hold a secret there).
 
 use agent_auth_contract::code::Code;
-use agent_auth_contract::variables::{CLIENT_ID, CLIENT_SECRET, ENV_URL, MCP_TOKEN, MCP_URL, SETTINGS, Setting};
+use agent_auth_contract::variables::{
+    CLIENT_ID, CLIENT_SECRET, ENV_URL, IDENTIFIER, MCP_TOKEN, MCP_URL, SETTINGS, Setting,
+};
 
 use crate::env_file::EnvFile;
 use crate::error::RunnerError;
@@ -72,22 +77,32 @@ impl Credentials {
             }
         }
         if let Some(file) = file {
-            for (key, _) in &file.entries {
-                if SETTINGS.iter().any(|s| s.names().any(|n| n == key)) {
+            for entry in &file.entries {
+                if SETTINGS.iter().any(|s| s.names().any(|n| n == entry.key)) {
                     continue;
                 }
-                let why = if Settings::is_setting(key) {
-                    "the runner's settings come from its own environment only"
-                } else {
-                    "a .env supplies only the credentials and the identifier (TOOL_*, SCALEKIT_*)"
-                };
-                warnings.push(format!("{key} in {} is ignored: {why}", shown(file)));
+                warnings.push(match Settings::is_setting(&entry.key) {
+                    true => format!(
+                        "{} in {} is ignored: the runner's settings come from its own environment only",
+                        entry.key,
+                        shown(file)
+                    ),
+                    false => format!(
+                        "line {} of {} is ignored: a .env supplies only the credentials and the identifier (TOOL_*, SCALEKIT_*)",
+                        entry.line,
+                        shown(file)
+                    ),
+                });
             }
         }
         let mut connection = found.iter().filter(|f| CONNECTION.contains(&f.setting));
-        if let Some(one) = connection.next()
-            && let Some(other) = connection.find(|f| f.source != one.source)
-        {
+        let first = connection.next();
+        let mixed = first.and_then(|one| connection.find(|f| f.source != one.source).map(|other| (one, other)));
+        // The identifier from the file, the credentials from the environment: the file would
+        // choose whom they act for.
+        let planted = found.iter().find(|f| f.setting == IDENTIFIER && f.source == Source::File);
+        let chosen = planted.zip(first.filter(|one| one.source == Source::Environment)).map(|(id, one)| (one, id));
+        if let Some((one, other)) = mixed.or(chosen) {
             let place = |f: &Found| match (f.source, file) {
                 (Source::File, Some(file)) => shown(file),
                 _ => "the runner's environment".to_owned(),
@@ -95,8 +110,8 @@ impl Credentials {
             return Err(RunnerError::new(
                 Code::ConfigInvalid,
                 format!("{} comes from {} but {} from {}", one.name, place(one), other.name, place(other)),
-                "Give the client credentials, the environment URL and any MCP URL in one place: all in the \
-                 environment, or all in one .env (a secret is sent only where its own source says).",
+                "Give the client credentials, the environment URL, any MCP URL and the identifier in one place: \
+                 all in the environment, or all in one .env (a secret is sent only where its own source says).",
             ));
         }
         Ok(Credentials { vars: found.into_iter().map(|f| (f.name.to_owned(), f.value)).collect(), warnings })
@@ -113,12 +128,12 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
+    use crate::env_file::Entry;
 
     fn file(lines: &[(&str, &str)]) -> EnvFile {
-        EnvFile {
-            path: PathBuf::from("/work/repo/.env"),
-            entries: lines.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        }
+        let entry =
+            |(i, (k, v)): (usize, &(&str, &str))| Entry { key: k.to_string(), value: v.to_string(), line: i + 1 };
+        EnvFile { path: PathBuf::from("/work/repo/.env"), entries: lines.iter().enumerate().map(entry).collect() }
     }
 
     fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
@@ -130,8 +145,17 @@ mod tests {
         let dotenv = file(&[("TOOL_CLIENT_ID", "skc_1"), ("TOOL_CLIENT_SECRET", "s"), ("TOOL_ENV_URL", "https://a.b")]);
         let creds = Credentials::gather(env(&[("TOOL_IDENTIFIER", "alice")]), Some(&dotenv)).unwrap();
         assert_eq!(creds.get(CLIENT_SECRET), Some("s"));
-        assert_eq!(creds.get(agent_auth_contract::variables::IDENTIFIER), Some("alice"));
+        assert_eq!(creds.get(IDENTIFIER), Some("alice"), "the operator's identifier with the file's credentials");
         assert!(creds.warnings.is_empty());
+    }
+
+    #[test]
+    fn a_planted_identifier_never_chooses_whom_the_environment_s_credentials_act_for() {
+        const PROCESS: &[(&str, &str)] = &[("TOOL_CLIENT_ID", "skc_1"), ("TOOL_CLIENT_SECRET", "s")];
+        let planted = file(&[("TOOL_IDENTIFIER", "admin@corp")]);
+        let err = Credentials::gather(env(PROCESS), Some(&planted)).unwrap_err();
+        assert_eq!(err.code, Code::ConfigInvalid);
+        assert!(err.message.contains("TOOL_IDENTIFIER from /work/repo/.env"), "{}", err.message);
     }
 
     #[test]
@@ -180,6 +204,11 @@ mod tests {
         assert!(
             creds.warnings[0].starts_with("AGENT_AUTH_COMPONENT in /work/repo/.env is ignored: the runner's settings")
         );
+        assert!(creds.warnings[2].starts_with("line 3 of /work/repo/.env is ignored"), "{}", creds.warnings[2]);
         assert!(creds.warnings.iter().all(|w| !w.contains("evil") && !w.contains("AKIA")), "{:?}", creds.warnings);
+        // A file that is not a .env: its keys are not named (a key may be the secret itself).
+        let key = file(&[("LPvqHn0eT2bm8yWsqP9Q6xYz3kR", "")]);
+        let creds = Credentials::gather(env(&[]), Some(&key)).unwrap();
+        assert!(!creds.warnings[0].contains("LPvq"), "{}", creds.warnings[0]);
     }
 }

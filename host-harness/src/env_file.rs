@@ -22,7 +22,18 @@ pub struct EnvFile {
     /// Where it was read from.
     pub path: PathBuf,
     /// Its `KEY=value` lines (the first of a repeated key wins when looked up).
-    pub entries: Vec<(String, String)>,
+    pub entries: Vec<Entry>,
+}
+
+/// One `KEY=value` line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// The key.
+    pub key: String,
+    /// The value, as written (unquoted).
+    pub value: String,
+    /// Its line, from 1.
+    pub line: usize,
 }
 
 /// Why a `.env` file cannot be used; none quotes the file.
@@ -79,12 +90,12 @@ impl EnvFile {
 
     /// The value of `key`: its first line.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.entries.iter().find(|e| e.key == key).map(|e| e.value.as_str())
     }
 }
 
 /// The `KEY=value` lines of `text`.
-fn parse(text: &str) -> Result<Vec<(String, String)>, EnvFileError> {
+fn parse(text: &str) -> Result<Vec<Entry>, EnvFileError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut entries = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -92,7 +103,8 @@ fn parse(text: &str) -> Result<Vec<(String, String)>, EnvFileError> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        entries.push(parse_line(line).ok_or(EnvFileError::Line(i + 1))?);
+        let (key, value) = parse_line(line).ok_or(EnvFileError::Line(i + 1))?;
+        entries.push(Entry { key, value, line: i + 1 });
     }
     Ok(entries)
 }
@@ -148,7 +160,7 @@ mod tests {
     use super::*;
 
     fn pairs(text: &str) -> Vec<(String, String)> {
-        parse(text).unwrap()
+        parse(text).unwrap().into_iter().map(|e| (e.key, e.value)).collect()
     }
 
     #[test]

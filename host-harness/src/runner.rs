@@ -299,7 +299,8 @@ impl Setup {
             .flat_map(|d| [d.config.as_path(), d.state.as_path()])
             .chain(settings.cache_dir.as_deref())
             .collect();
-        let sensitive = SensitivePaths::new(settings.home.as_deref(), &own, settings.allow_files.as_deref());
+        let sensitive = SensitivePaths::new(settings.home.as_deref(), &own, settings.allow_files.as_deref())
+            .with_runner(settings.runner_files(), settings.program_folders.clone());
         let proxy_policy = settings.proxy_policy.as_deref().map(|path| Arc::new(ProxyPolicy::load(path)));
         Ok(Setup {
             runtime,
@@ -372,11 +373,12 @@ impl Setup {
     }
 }
 
-/// The component's stdout, or the runner's own JSON when the operator's proxy policy refused a
-/// request, or when the host had to stop the component before it printed its result.
+/// The component's stdout, or the runner's own JSON when its failure overrides the component's
+/// result (a request the proxy policy refused, an output not moved into place), or when the host
+/// had to stop the component before it printed its result.
 pub fn report(outcome: Outcome) -> (String, u8) {
-    if let Some(refused) = outcome.refused {
-        return (refused.to_json(), refused.exit().code());
+    if let Some(failure) = outcome.overridden {
+        return (failure.to_json(), failure.exit().code());
     }
     let stdout = String::from_utf8_lossy(&outcome.stdout).into_owned();
     match outcome.stopped {

@@ -184,8 +184,9 @@ pub struct Outcome {
     pub stderr: Vec<u8>,
     /// Set when the host stopped the component.
     pub stopped: Option<Stopped>,
-    /// Set when the operator's proxy policy refused a request the component sent.
-    pub refused: Option<RunnerError>,
+    /// The runner's own failure that replaces the component's result: a request the operator's
+    /// proxy policy refused, or an output that could not be moved into place.
+    pub overridden: Option<RunnerError>,
 }
 
 struct State {
@@ -314,16 +315,23 @@ impl Runtime {
                 format!("cannot restrict {CONNECTIONS_FILE}, the token cache and the results to their owner")
             })?;
         }
-        if exit_code == Exit::Ok.code() {
-            staging.commit().context("cannot move the output file into place")?;
-        }
-        let refused = inv.proxy_gate.and_then(|gate| gate.refusal());
+        let committed = match exit_code == Exit::Ok.code() {
+            true => staging.commit().err().map(|e| {
+                RunnerError::new(
+                    Code::OutputFileUnwritable,
+                    format!("the output could not be moved into place: {e}"),
+                    "Name an output file in a folder that stays where it is during the call, and not a folder.",
+                )
+            }),
+            false => None,
+        };
+        let overridden = inv.proxy_gate.and_then(|gate| gate.refusal()).or(committed);
         Ok(Outcome {
             exit_code,
             stdout: stdout.contents().to_vec(),
             stderr: stderr.contents().to_vec(),
             stopped,
-            refused,
+            overridden,
         })
     }
 }

@@ -47,6 +47,8 @@ pub struct Settings {
     pub proxy_policy: Option<PathBuf>,
     /// `NO_COLOR`, `AGENT_RUN_ID` and `AGENT_AUTH_NO_CACHE`, for the component.
     pub passed: Vec<(String, String)>,
+    /// The folders of `PATH`, whose programs the shell runs: never written.
+    pub program_folders: Vec<PathBuf>,
 }
 
 impl Settings {
@@ -70,7 +72,16 @@ impl Settings {
             allow_files: set(ALLOW_VAR),
             proxy_policy: path(POLICY_VAR),
             passed: PASSED.iter().filter_map(|name| Some((name.to_string(), set(name)?))).collect(),
+            program_folders: set("PATH").map(|path| std::env::split_paths(&path).collect()).unwrap_or_default(),
         }
+    }
+
+    /// The runner's own program and the files the settings name (the component and its checksum,
+    /// the CA bundle, the proxy policy): no call reads or writes them.
+    pub fn runner_files(&self) -> Vec<PathBuf> {
+        let component = self.component.iter().flat_map(|c| [c.clone(), crate::component::checksum_path(c)]);
+        let named = component.chain(self.ca_bundle.clone()).chain(self.proxy_policy.clone());
+        named.chain(std::env::current_exe().ok()).collect()
     }
 
     /// Every variable the settings are read from (for the warning that a `.env` line naming one

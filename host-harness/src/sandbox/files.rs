@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use agent_auth_contract::code::Code;
 use agent_auth_contract::operation;
 use agent_auth_contract::option::FileUse;
+use agent_auth_contract::sizes::{INPUT_MAX, UPLOAD_MAX, readable_size};
 use rustix::fs::FileType;
 
 use super::ledger::{self, Note};
@@ -34,9 +35,9 @@ use crate::error::RunnerError;
 pub struct ReadGrant {
     /// Where the component sees it (absolute, no link on the way).
     pub path: PathBuf,
-    /// The file, opened and checked; `None` when it cannot be opened (the component then reports
-    /// it as unreadable, with the path).
-    file: Option<File>,
+    /// The file, opened and checked, and its size then; `None` when it cannot be opened (the
+    /// component then reports it as unreadable, with the path).
+    file: Option<(File, u64)>,
 }
 
 /// A file the component may write.
@@ -163,21 +164,24 @@ impl FileGrants {
         let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
             return Err(denied(&path, write, "not a regular file (a folder, device, FIFO or socket)"));
         };
-        let folder = match Folder::open(parent) {
+        let opened = Folder::open(parent);
+        // A confined caller learns nothing of what lies outside its folders, not even a link.
+        if let Some(confinement) = rules.confinement {
+            confinement.check(opened.as_ref().ok(), flag, named)?;
+        }
+        let folder = match opened {
             Ok(folder) => Some(folder),
             Err(OpenError::Link(link)) => return Err(through_a_link(&path, write, &link)),
             Err(_) => None,
         };
-        if let Some(confinement) = rules.confinement {
-            confinement.check(folder.as_ref(), flag, named)?;
-        }
         let shown = path.to_string_lossy().into_owned();
         if write {
             let target = folder.map(|folder| self.checked_output(&path, folder, name, rules)).transpose()?;
             self.writes.push(WriteGrant { path, target });
         } else {
-            let file = folder.map(|folder| checked_input(&path, &folder, name, rules)).transpose()?.flatten();
-            self.reads.push(ReadGrant { path, file });
+            let limit = if file == FileUse::ReadIfAt { INPUT_MAX } else { UPLOAD_MAX };
+            let opened = folder.map(|folder| checked_input(&path, &folder, name, rules, limit)).transpose()?.flatten();
+            self.reads.push(ReadGrant { path, file: opened });
         }
         Ok(if file == FileUse::ReadIfAt { format!("@{shown}") } else { shown })
     }
@@ -203,8 +207,15 @@ impl FileGrants {
     }
 }
 
-/// The input `name` in `folder`, opened and checked; `None` when it cannot be opened.
-fn checked_input(path: &Path, folder: &Folder, name: &OsStr, rules: &FileRules) -> Result<Option<File>, RunnerError> {
+/// The input `name` in `folder`, opened and checked, with its size, at most `limit` bytes; `None`
+/// when it cannot be opened.
+fn checked_input(
+    path: &Path,
+    folder: &Folder,
+    name: &OsStr,
+    rules: &FileRules,
+    limit: u64,
+) -> Result<Option<(File, u64)>, RunnerError> {
     let (file, stat) = match folder.open_file(name) {
         Ok(opened) => opened,
         Err(OpenError::Link(_)) => return Err(through_a_link(path, false, path)),
@@ -223,10 +234,18 @@ fn checked_input(path: &Path, folder: &Folder, name: &OsStr, rules: &FileRules) 
     }
     #[allow(clippy::unnecessary_cast)] // `st_nlink` is narrower on some platforms
     let named = Named { folder, name, file: Some((FileId::of(&stat), stat.st_nlink as u64)), write: false };
-    match rules.places.refusal(&named) {
-        Some(why) => Err(denied(path, false, why)),
-        None => Ok(Some(file)),
+    if let Some(why) = rules.places.refusal(&named) {
+        return Err(denied(path, false, why));
     }
+    let size = u64::try_from(stat.st_size).unwrap_or(u64::MAX);
+    if size > limit {
+        return Err(RunnerError::new(
+            Code::Usage,
+            format!("{} holds {}, more than agent-auth takes from one file", path.display(), readable_size(size)),
+            format!("Name a file of at most {}.", readable_size(limit)),
+        ));
+    }
+    Ok(Some((file, size)))
 }
 
 /// One staging folder, mounted in the sandbox at `guest_path`.
@@ -246,8 +265,12 @@ pub struct StagedDir {
 }
 
 impl Drop for StagedDir {
+    /// Empties the staging folder through its own handle, then removes it by name only if it is
+    /// empty: a folder swapped in under its name meanwhile loses nothing.
     fn drop(&mut self) {
-        let _ = self.parent.remove(&self.name, ledger::STAGING_DEPTH);
+        if self.folder.clear(ledger::STAGING_DEPTH).is_ok() {
+            let _ = self.parent.remove_folder(&self.name);
+        }
     }
 }
 
@@ -292,13 +315,14 @@ impl Staging {
     /// as unreadable or unwritable, with the path, instead of the runner failing.
     pub fn prepare(grants: FileGrants, ledger: Option<&Path>) -> Staging {
         // Per folder the component sees: the inputs to copy, and the outputs with their folders.
-        type Group = (Vec<(OsString, File)>, Vec<(OsString, Folder)>);
+        type Group = (Vec<(OsString, File, u64)>, Vec<(OsString, Folder)>);
         let mut by_dir: BTreeMap<PathBuf, Group> = BTreeMap::new();
         for read in grants.reads {
-            let (Some(parent), Some(name), Some(file)) = (read.path.parent(), read.path.file_name(), read.file) else {
+            let (Some(parent), Some(name), Some((file, size))) = (read.path.parent(), read.path.file_name(), read.file)
+            else {
                 continue;
             };
-            by_dir.entry(parent.to_path_buf()).or_default().0.push((name.to_owned(), file));
+            by_dir.entry(parent.to_path_buf()).or_default().0.push((name.to_owned(), file, size));
         }
         for write in grants.writes {
             let (Some(parent), Some(target)) = (write.path.parent(), write.target) else { continue };
@@ -321,9 +345,10 @@ impl Staging {
                     .map(|staged| (staged, Vec::new())),
             };
             let Some((staged, outputs)) = staged else { continue };
-            for (name, mut file) in reads {
+            for (name, file, size) in reads {
+                // As large as it was when checked: a file that grows meanwhile is not followed.
                 if let Ok(mut copy) = staged.folder.create_file(&name) {
-                    let _ = std::io::copy(&mut file, &mut copy);
+                    let _ = std::io::copy(&mut std::io::Read::take(file, size), &mut copy);
                 }
             }
             let index = staging.dirs.len();
@@ -337,15 +362,21 @@ impl Staging {
     }
 
     /// Moves every output the component wrote into place, from its staging folder into its own
-    /// folder's handle; returns the paths written.
+    /// folder's handle, once that folder is seen still where it was checked (not moved elsewhere
+    /// meanwhile); returns the paths written.
     pub fn commit(&self) -> std::io::Result<Vec<PathBuf>> {
         let mut written = Vec::new();
         for (index, name, folder) in &self.outputs {
             let staged = &self.dirs[*index];
-            if matches!(staged.folder.entry(name), Entry::File(_)) {
-                staged.folder.rename(name, folder, name)?;
-                written.push(folder.path.join(name));
+            if !matches!(staged.folder.entry(name), Entry::File(_)) {
+                continue;
             }
+            if Folder::open(&folder.path).map(|now| now.id()).ok() != Some(folder.id()) {
+                let moved = format!("{} was moved or replaced during the call", folder.path.display());
+                return Err(std::io::Error::other(moved));
+            }
+            staged.folder.rename(name, folder, name)?;
+            written.push(folder.path.join(name));
         }
         Ok(written)
     }
@@ -422,5 +453,19 @@ mod tests {
         assert_eq!(std::fs::read(real.join("out.txt")).unwrap(), b"result");
         let left: Vec<_> = std::fs::read_dir(&real).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert!(left.iter().all(|n| !n.to_string_lossy().starts_with(".agent-auth-")), "{left:?}");
+    }
+
+    #[test]
+    fn an_output_folder_moved_during_the_call_receives_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().canonicalize().unwrap();
+        std::fs::create_dir(real.join("out")).unwrap();
+        let (grants, _) = open(&["--output-file", "out/result.txt"], &real).unwrap();
+        let staging = Staging::prepare(grants, None);
+        std::fs::write(staging.dirs[0].folder.path.join("result.txt"), b"result").unwrap();
+        // Moved somewhere the check never saw: the output is not renamed into it.
+        std::fs::rename(real.join("out"), real.join("elsewhere")).unwrap();
+        assert!(staging.commit().is_err());
+        assert!(!real.join("elsewhere/result.txt").exists());
     }
 }

@@ -116,7 +116,9 @@ fn remove_noted(line: &str) -> Option<PathBuf> {
     if folder.id() != id || text != token {
         return None;
     }
-    parent.remove(name, STAGING_DEPTH).ok()?;
+    // Emptied through its own handle; removed by name only if still empty.
+    folder.clear(STAGING_DEPTH).ok()?;
+    parent.remove_folder(name).ok()?;
     Some(path)
 }
 

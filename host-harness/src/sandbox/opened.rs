@@ -205,17 +205,30 @@ impl Folder {
             Entry::Missing => Ok(()),
             Entry::Other if depth > 0 => {
                 if let Ok(inner) = self.listed(name) {
-                    for entry in inner.names()? {
-                        inner.remove(&entry, depth - 1)?;
-                    }
+                    inner.clear(depth - 1)?;
                 }
-                Ok(rustix::fs::unlinkat(&self.fd, name, AtFlags::REMOVEDIR).or_else(|e| match e {
-                    Errno::NOTDIR => rustix::fs::unlinkat(&self.fd, name, AtFlags::empty()),
-                    other => Err(other),
-                })?)
+                self.remove_folder(name)
             }
             _ => Ok(rustix::fs::unlinkat(&self.fd, name, AtFlags::empty())?),
         }
+    }
+
+    /// Removes everything this folder (opened with [`Folder::create_folder`] or [`Folder::listed`])
+    /// holds, through its own handle, at most `depth` folders deep.
+    pub fn clear(&self, depth: usize) -> std::io::Result<()> {
+        for entry in self.names()? {
+            self.remove(&entry, depth)?;
+        }
+        Ok(())
+    }
+
+    /// Removes the folder `name` here when it is empty (a folder put in its place meanwhile,
+    /// holding anything, stays), or the file of that name.
+    pub fn remove_folder(&self, name: &OsStr) -> std::io::Result<()> {
+        Ok(rustix::fs::unlinkat(&self.fd, name, AtFlags::REMOVEDIR).or_else(|e| match e {
+            Errno::NOTDIR => rustix::fs::unlinkat(&self.fd, name, AtFlags::empty()),
+            other => Err(other),
+        })?)
     }
 
     /// The folder `name` here, opened so that its entries can be listed (not through a link).

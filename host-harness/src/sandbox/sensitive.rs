@@ -1,11 +1,13 @@
 //! Files no call reads or writes, even when the command line names them: credentials (SSH, cloud,
 //! Kubernetes, GnuPG, Docker, netrc, git, GitHub's CLI, npm, PyPI, cargo, Vault, Terraform,
-//! 1Password, keyrings), OpenClaw's own folder (its config holds API keys), any `.env` or `.envrc`
-//! file, agent-auth's own folders, browser profiles, system secrets, `/proc`, `/sys`, devices,
-//! FIFOs, and a file with a second name (a hard link may be a refused file under another name);
-//! and for writing also shell start-up files, git's settings, autostart entries and the folders
-//! OpenClaw loads skills from. A prompt-injected agent cannot upload a key or plant a start-up
-//! script through agent-auth.
+//! 1Password, keyrings, container secrets), OpenClaw's own folder (its config holds API keys), any
+//! `.env` or `.envrc` file, agent-auth's own folders, the runner's program and the files its
+//! settings name, browser profiles, system secrets, `/proc`, `/sys`, devices, FIFOs, and a file
+//! with a second name (a hard link may be a refused file under another name); and for writing also
+//! shell start-up files, autostart entries, the folders OpenClaw loads skills from, folders of
+//! programs (on `PATH`, `~/.local/bin`, `~/.cargo`), installed libraries and anything in a `.git`
+//! folder (its config and hooks run programs). A prompt-injected agent cannot upload a key or plant
+//! code that runs later through agent-auth. Names compare without case (as macOS's filesystem does).
 //!
 //! Places are compared by identity (device and inode) with the folders a file was reached through
 //! and with the file itself ([`super::opened`]), never by the text of a path.
@@ -13,7 +15,7 @@
 //! Only the operator lifts a refusal: [`ALLOW_VAR`] in the runner's own environment (never read
 //! from `.env`, never a flag) names paths under which files are allowed again.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 use super::opened::{FileId, Folder};
@@ -32,6 +34,8 @@ const HOME_SECRETS: &[(&str, &str)] = &[
     (".docker/config.json", "Docker registry credentials"),
     (".netrc", "netrc passwords"),
     (".git-credentials", "git credentials"),
+    (".config/git/credentials", "git credentials"),
+    (".gitconfig", "git's settings (which may hold tokens)"),
     (".config/gh", "GitHub CLI credentials"),
     (".npmrc", "npm credentials"),
     (".pypirc", "PyPI credentials"),
@@ -62,6 +66,7 @@ const SYSTEM: &[(&str, &str)] = &[
     ("/proc", "process information"),
     ("/sys", "kernel information"),
     ("/dev", "a device"),
+    ("/run/secrets", "container secrets"),
 ];
 /// Under the home folder, never written: what runs at the next login or the agent's next turn.
 const HOME_STARTUP: &[(&str, &str)] = &[
@@ -75,8 +80,14 @@ const HOME_STARTUP: &[(&str, &str)] = &[
     (".zprofile", "a shell start-up file"),
     (".zlogin", "a shell start-up file"),
     (".config/fish", "a shell start-up file"),
-    (".gitconfig", "git's settings"),
     (".config/git", "git's settings"),
+    (".config/environment.d", "the session's environment"),
+    (".config/pip", "pip's settings"),
+    (".pip", "pip's settings"),
+    (".cargo", "cargo's settings and programs"),
+    (".local/bin", "a folder of programs"),
+    ("bin", "a folder of programs"),
+    (".local/lib", "installed libraries"),
     (".config/autostart", "an autostart entry"),
     (".config/systemd/user", "a user service"),
     (".openclaw/skills", "an OpenClaw skill folder"),
@@ -88,10 +99,15 @@ const HOME_STARTUP: &[(&str, &str)] = &[
 /// Under the home folder, the agent's own working folder inside a refused one: what it holds may be
 /// read and written (its skill folders, listed above, still are not written).
 const HOME_KEPT: &[&str] = &[".openclaw/workspace"];
-/// File names refused wherever they are: they hold secrets.
+/// File names refused wherever they are (without case): they hold secrets.
 fn secret_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
     name == ".env" || name.starts_with(".env.") || name.ends_with(".env") || name == ".envrc"
 }
+/// Why a file with a second name is refused for reading.
+const SECOND_NAME: &str = "a file with another name (a hard link)";
+/// Why nothing is written in a `.git` folder.
+const GIT_FOLDER: &str = "a git repository's own files (its config and hooks run programs)";
 
 /// The refused places of one machine, by path: resolved into identities ([`Places`]) whenever a
 /// call's files are checked, so that a folder made since (a new `~/.ssh`) counts too.
@@ -100,7 +116,11 @@ pub struct SensitivePaths {
     home: Option<PathBuf>,
     /// agent-auth's config, state and cache folders.
     own: Vec<PathBuf>,
-    /// Under these, nothing is refused.
+    /// The runner's program and the files its settings name.
+    runner_files: Vec<PathBuf>,
+    /// Folders of programs the shell runs (`PATH`): never written.
+    program_folders: Vec<PathBuf>,
+    /// Under these, nothing is refused but a second name; these files themselves, nothing.
     allowed: Vec<PathBuf>,
 }
 
@@ -109,7 +129,7 @@ pub struct SensitivePaths {
 #[derive(Debug)]
 struct Place {
     id: Option<FileId>,
-    at: Option<(FileId, &'static OsStr)>,
+    at: Option<(FileId, OsString)>,
     what: &'static str,
     write_only: bool,
 }
@@ -145,14 +165,23 @@ impl SensitivePaths {
             home: home.map(Path::to_path_buf),
             own: own.iter().map(|p| p.to_path_buf()).collect(),
             allowed: allowed.unwrap_or_default(),
+            ..SensitivePaths::default()
         }
+    }
+
+    /// The same, with the runner's own program and the files its settings name (never read or
+    /// written), and the folders of programs on `PATH` (never written).
+    pub fn with_runner(mut self, runner_files: Vec<PathBuf>, program_folders: Vec<PathBuf>) -> SensitivePaths {
+        self.runner_files = runner_files;
+        self.program_folders = program_folders.into_iter().filter(|p| p.is_absolute()).collect();
+        self
     }
 
     /// The places as they are on disk now.
     pub fn places(&self) -> Places {
-        let place = |path: PathBuf, what: &'static str, write_only: bool, name: &'static str| Place {
+        let place = |path: PathBuf, what: &'static str, write_only: bool| Place {
             id: FileId::at(&path),
-            at: path.parent().and_then(FileId::at).map(|folder| (folder, OsStr::new(name))),
+            at: path.parent().and_then(FileId::at).zip(path.file_name().map(OsStr::to_owned)),
             what,
             write_only,
         };
@@ -160,14 +189,23 @@ impl SensitivePaths {
         if let Some(home) = &self.home {
             for (list, write_only) in [(HOME_SECRETS, false), (HOME_STARTUP, true)] {
                 for (rel, what) in list {
-                    let name = rel.rsplit('/').next().unwrap_or(rel);
-                    refused.push(place(home.join(rel), what, write_only, name));
+                    refused.push(place(home.join(rel), what, write_only));
                 }
             }
         }
         for (path, what) in SYSTEM {
-            let name = path.rsplit('/').next().unwrap_or(path);
-            refused.push(place(PathBuf::from(path), what, false, name));
+            refused.push(place(PathBuf::from(path), what, false));
+        }
+        for file in &self.runner_files {
+            refused.push(place(file.clone(), "the runner's own program or settings", false));
+        }
+        for folder in &self.program_folders {
+            refused.push(Place {
+                id: FileId::at(folder),
+                at: None,
+                what: "a folder of programs (on PATH)",
+                write_only: true,
+            });
         }
         for own in &self.own {
             let what = "agent-auth's own configuration, state or cache";
@@ -184,12 +222,19 @@ impl Places {
     /// another name); a written file replaces its name only, so writing one is harmless.
     pub fn refusal(&self, named: &Named) -> Option<&'static str> {
         let file = named.file.map(|(id, _)| id);
-        let allowed = |id: &FileId| self.allowed.contains(id);
-        if named.folder.chain.iter().any(allowed) || file.as_ref().is_some_and(allowed) {
-            return None;
+        if file.is_some_and(|f| self.allowed.contains(&f)) {
+            return None; // the operator named this very file
+        }
+        let second_name = matches!(named.file, Some((_, links)) if links > 1) && !named.write;
+        if named.folder.chain.iter().any(|id| self.allowed.contains(id)) {
+            // An allowed folder lifts the places and the names, never a second name.
+            return second_name.then_some(SECOND_NAME);
         }
         if secret_name(&named.name.to_string_lossy()) {
             return Some("an .env or .envrc file, which holds secrets");
+        }
+        if named.write && named.folder.path.components().any(|c| c.as_os_str().eq_ignore_ascii_case(".git")) {
+            return Some(GIT_FOLDER);
         }
         let applies = |p: &&Place| named.write || !p.write_only;
         // The deepest folder that says decides: a refused folder, or a kept one inside it.
@@ -201,20 +246,16 @@ impl Places {
                 found = None;
             }
         }
-        let here = (named.folder.id(), named.name);
+        let here = named.folder.id();
         let place = self.refused.iter().filter(applies).find(|p| {
-            file.is_some_and(|f| p.id == Some(f)) || p.at.is_some_and(|(folder, name)| (folder, name) == here)
+            let at =
+                p.at.as_ref().is_some_and(|(folder, name)| *folder == here && name.eq_ignore_ascii_case(named.name));
+            file.is_some_and(|f| p.id == Some(f)) || at
         });
         if let Some(place) = place {
             return Some(place.what);
         }
-        if found.is_some() {
-            return found;
-        }
-        match named.file {
-            Some((_, links)) if links > 1 && !named.write => Some("a file with another name (a hard link)"),
-            _ => None,
-        }
+        found.or(second_name.then_some(SECOND_NAME))
     }
 }
 
@@ -240,7 +281,14 @@ mod tests {
     fn home() -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let home = dir.path().canonicalize().unwrap();
-        for folder in [".ssh", ".config/gh", ".local/state/agent-auth", ".openclaw/workspace/skills", "project"] {
+        for folder in [
+            ".ssh",
+            ".config/gh",
+            ".local/state/agent-auth",
+            ".openclaw/workspace/skills",
+            "project/.git",
+            ".local/bin",
+        ] {
             std::fs::create_dir_all(home.join(folder)).unwrap();
         }
         for file in [".ssh/id_ed25519", ".npmrc", ".bashrc", ".config/gh/hosts.yml", ".openclaw/openclaw.json"] {
@@ -272,7 +320,12 @@ mod tests {
         assert_eq!(read("project/report.pdf"), None);
         assert_eq!(read(".bashrc"), None, "start-up files may be read");
         assert_eq!(refusal(&p, &home, ".bashrc", true), Some("a shell start-up file"));
-        assert_eq!(refusal(&p, &home, ".gitconfig", true), Some("git's settings"), "refused before it exists");
+        assert_eq!(refusal(&p, &home, ".gitconfig", true), Some("git's settings (which may hold tokens)"));
+        assert_eq!(refusal(&p, &home, ".zshenv", true), Some("a shell start-up file"), "refused before it exists");
+        assert_eq!(refusal(&p, &home, ".ZSHENV", true), Some("a shell start-up file"), "names compare without case");
+        assert_eq!(refusal(&p, &home, "project/.ENV", false), Some("an .env or .envrc file, which holds secrets"));
+        assert_eq!(refusal(&p, &home, "project/.git/config", true), Some(GIT_FOLDER));
+        assert_eq!(refusal(&p, &home, ".local/bin/git", true), Some("a folder of programs"));
         assert_eq!(refusal(&p, &home, ".ssh/config", true), Some("SSH keys"));
     }
 
@@ -283,14 +336,14 @@ mod tests {
         std::fs::hard_link(home.join(".npmrc"), home.join("project/npmrc.txt")).unwrap();
         std::fs::hard_link(home.join("project/report.pdf"), home.join("project/copy.pdf")).unwrap();
         let p = places(&home, None);
-        let second_name = Some("a file with another name (a hard link)");
+        let second_name = Some(SECOND_NAME);
         assert_eq!(refusal(&p, &home, "project/innocent.txt", false), second_name);
         assert_eq!(
             refusal(&p, &home, "project/npmrc.txt", false),
             Some("npm credentials"),
             "a refused file's identity"
         );
-        assert_eq!(refusal(&p, &home, "project/copy.pdf", false), Some("a file with another name (a hard link)"));
+        assert_eq!(refusal(&p, &home, "project/copy.pdf", false), Some(SECOND_NAME));
         assert_eq!(refusal(&p, &home, "project/copy.pdf", true), None, "a write replaces the name only");
     }
 
@@ -300,6 +353,11 @@ mod tests {
         std::fs::write(home.join(".ssh/deploy.pub"), "ssh-ed25519 AAAA").unwrap();
         let p = places(&home, Some(&home.join(".ssh/deploy.pub").display().to_string()));
         assert_eq!(refusal(&p, &home, ".ssh/deploy.pub", false), None);
+        // An allowed folder lifts the places, not a second name of a file from elsewhere.
+        std::fs::hard_link(home.join(".ssh/id_ed25519"), home.join("project/id.txt")).unwrap();
+        let folder = places(&home, Some(&home.join("project").display().to_string()));
+        assert_eq!(refusal(&folder, &home, "project/id.txt", false), Some(SECOND_NAME));
+        assert_eq!(refusal(&folder, &home, "project/.env", false), None);
         assert_eq!(refusal(&p, &home, ".ssh/id_ed25519", false), Some("SSH keys"));
         let relative = places(&home, Some(".ssh"));
         assert_eq!(
@@ -307,6 +365,20 @@ mod tests {
             Some("SSH keys"),
             "relative entries allow nothing"
         );
+    }
+
+    #[test]
+    fn the_runner_s_own_files_and_program_folders_are_refused() {
+        let (_dir, home) = home();
+        std::fs::write(home.join("policy.json"), "{}").unwrap();
+        std::fs::create_dir(home.join("tools")).unwrap();
+        let runner = vec![home.join("policy.json"), home.join("component.wasm.sha256")];
+        let p = SensitivePaths::new(Some(&home), &[], None).with_runner(runner, vec![home.join("tools")]).places();
+        let own = Some("the runner's own program or settings");
+        assert_eq!(refusal(&p, &home, "policy.json", false), own);
+        assert_eq!(refusal(&p, &home, "component.wasm.sha256", true), own, "refused before it exists");
+        assert_eq!(refusal(&p, &home, "tools/git", true), Some("a folder of programs (on PATH)"));
+        assert_eq!(refusal(&p, &home, "tools/notes.txt", false), None, "read freely");
     }
 
     #[test]

@@ -6,6 +6,8 @@
 pub const COMMAND_LINE_MAX: usize = 4 << 20;
 /// The most bytes of a JSON input (`--tool-input` inline, `@FILE` or `-`; `USAGE` beyond).
 pub const INPUT_MAX: u64 = 4 << 20;
+/// The largest file an upload sends (`--input-file`; `USAGE` beyond): the runner stages a copy.
+pub const UPLOAD_MAX: u64 = 4 << 30;
 /// The most bytes of an answer read into memory (a download to `--output-file` streams instead).
 pub const ANSWER_MAX: u64 = 12 << 20;
 /// The most a JSON text may cost once parsed, as [`held_cost`] counts it.
