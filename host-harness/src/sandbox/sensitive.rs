@@ -5,8 +5,8 @@
 //! settings name, browser profiles, system secrets, `/proc`, `/sys`, devices, FIFOs, and a file
 //! with a second name (a hard link may be a refused file under another name); and for writing also
 //! shell start-up files, autostart entries, the folders OpenClaw loads skills from, folders of
-//! programs (on `PATH`, `~/.local/bin`, `~/.cargo`), installed libraries and anything in a `.git`
-//! folder (its config and hooks run programs). A prompt-injected agent cannot upload a key or plant
+//! programs (on `PATH`, `~/.local/bin`, `~/.cargo`), installed libraries, and a `.git` folder or
+//! file (its config and hooks run programs). A prompt-injected agent cannot upload a key or plant
 //! code that runs later through agent-auth. Names compare without case (as macOS's filesystem does).
 //!
 //! Places are compared by identity (device and inode) with the folders a file was reached through
@@ -106,7 +106,7 @@ fn secret_name(name: &str) -> bool {
 }
 /// Why a file with a second name is refused for reading.
 const SECOND_NAME: &str = "a file with another name (a hard link)";
-/// Why nothing is written in a `.git` folder.
+/// Why nothing is written in a `.git` folder, nor as a `.git` file.
 const GIT_FOLDER: &str = "a git repository's own files (its config and hooks run programs)";
 
 /// The refused places of one machine, by path: resolved into identities ([`Places`]) whenever a
@@ -233,7 +233,9 @@ impl Places {
         if secret_name(&named.name.to_string_lossy()) {
             return Some("an .env or .envrc file, which holds secrets");
         }
-        if named.write && named.folder.path.components().any(|c| c.as_os_str().eq_ignore_ascii_case(".git")) {
+        // In a `.git` folder, or a `.git` file itself (a worktree's, which names the folder git uses).
+        let written = named.folder.path.join(named.name);
+        if named.write && written.components().any(|c| c.as_os_str().eq_ignore_ascii_case(".git")) {
             return Some(GIT_FOLDER);
         }
         let applies = |p: &&Place| named.write || !p.write_only;
@@ -325,6 +327,7 @@ mod tests {
         assert_eq!(refusal(&p, &home, ".ZSHENV", true), Some("a shell start-up file"), "names compare without case");
         assert_eq!(refusal(&p, &home, "project/.ENV", false), Some("an .env or .envrc file, which holds secrets"));
         assert_eq!(refusal(&p, &home, "project/.git/config", true), Some(GIT_FOLDER));
+        assert_eq!(refusal(&p, &home, ".openclaw/workspace/.git", true), Some(GIT_FOLDER), "a worktree's .git file");
         assert_eq!(refusal(&p, &home, ".local/bin/git", true), Some("a folder of programs"));
         assert_eq!(refusal(&p, &home, ".ssh/config", true), Some("SSH keys"));
     }
