@@ -22,7 +22,7 @@
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
@@ -30,6 +30,8 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
 use wasmtime::Engine;
 use wasmtime::component::Component;
+
+use crate::sandbox::opened::reopen_path;
 
 /// The key's file in the cache folder.
 const KEY_FILE: &str = "cache.key";
@@ -97,12 +99,6 @@ fn temporary(name: &str) -> String {
     format!(".{name}.{}.tmp", random.iter().map(|b| format!("{b:02x}")).collect::<String>())
 }
 
-/// The path by which the open file `file` itself is reopened (wasmtime maps a path).
-fn path_of(file: &impl AsRawFd) -> PathBuf {
-    let dir = if cfg!(target_os = "linux") { "/proc/self/fd" } else { "/dev/fd" };
-    Path::new(dir).join(file.as_raw_fd().to_string())
-}
-
 impl CompileCache {
     /// Opens (creating it owner-only when missing) the folder at `path` and its key.
     pub fn open(path: &Path) -> Result<CompileCache, Unusable> {
@@ -127,21 +123,13 @@ impl CompileCache {
         &self.path
     }
 
-    /// The tag of an entry named `name` whose artifact `read` yields.
-    fn tag(
-        &self,
-        name: &str,
-        mut read: impl FnMut(&mut [u8]) -> std::io::Result<usize>,
-    ) -> std::io::Result<blake3::Hash> {
+    /// The tag of an entry named `name` whose artifact `artifact` yields.
+    fn tag(&self, name: &str, artifact: impl Read) -> std::io::Result<blake3::Hash> {
         let mut hasher = blake3::Hasher::new_keyed(&self.key);
         hasher.update(&(name.len() as u64).to_le_bytes()).update(name.as_bytes());
-        let mut buffer = vec![0u8; 256 << 10];
-        loop {
-            match read(&mut buffer)? {
-                0 => return Ok(hasher.finalize()),
-                n => hasher.update(&buffer[..n]),
-            };
-        }
+        // Large reads keep BLAKE3's SIMD lanes full.
+        std::io::copy(&mut std::io::BufReader::with_capacity(256 << 10, artifact), &mut hasher)?;
+        Ok(hasher.finalize())
     }
 
     /// The seal of the entry `name` as `stat` finds it (see the module's documentation).
@@ -207,7 +195,7 @@ impl CompileCache {
         // since), for an engine with the same compatibility hash (part of its name); what is
         // mapped is the very file checked, reopened through its descriptor. wasmtime still
         // verifies its header and rejects incompatible artifacts, and ignores the trailer after it.
-        unsafe { Component::deserialize_file(engine, path_of(&file)) }.ok()
+        unsafe { Component::deserialize_file(engine, reopen_path(&file)) }.ok()
     }
 
     /// `Some` when the tag at the end of the entry `name`, open in `file`, is the one its bytes
@@ -223,48 +211,34 @@ impl CompileCache {
             return None;
         }
         file.seek(SeekFrom::Start(0)).ok()?;
-        let mut artifact = (&*file).take(artifact_len);
-        let computed = self.tag(name, |buffer| artifact.read(buffer)).ok()?;
+        let computed = self.tag(name, (&*file).take(artifact_len)).ok()?;
         (computed == blake3::Hash::from_bytes(tag.try_into().ok()?)).then_some(())
     }
 
     /// Writes `component` as the entry `name` (a temporary name, then a rename), tagged.
     pub fn store(&self, name: &str, component: &Component) -> anyhow::Result<()> {
         let mut data = component.serialize()?;
-        let tag = self.tag(name, {
-            let mut at = 0;
-            let artifact = &data;
-            move |buffer: &mut [u8]| {
-                let n = buffer.len().min(artifact.len() - at);
-                buffer[..n].copy_from_slice(&artifact[at..at + n]);
-                at += n;
-                Ok(n)
-            }
-        })?;
+        let tag = self.tag(name, data.as_slice())?;
         data.extend_from_slice(&(data.len() as u64).to_le_bytes());
         data.extend_from_slice(tag.as_bytes());
         data.extend_from_slice(MARK);
-        let file = self.write(name, &data)?;
-        self.seal_entry(name, &file);
+        // Not sealed here: it changed just now (see `seal_entry`); a later load seals it.
+        self.write(name, &data)?;
         Ok(())
     }
 
-    /// Writes `data` as the file `name` of the folder: a new owner-only file, then a rename;
-    /// returns it, still open.
-    fn write(&self, name: &str, data: &[u8]) -> std::io::Result<File> {
+    /// Writes `data` as the file `name` of the folder: a new owner-only file, then a rename.
+    fn write(&self, name: &str, data: &[u8]) -> std::io::Result<()> {
         let partial = temporary(name);
         let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         let mut file = File::from(rustix::fs::openat(&self.dir, &partial, flags, Mode::from_raw_mode(0o600))?);
         let written = file
             .write_all(data)
             .and_then(|()| rustix::fs::renameat(&self.dir, &partial, &self.dir, name).map_err(std::io::Error::from));
-        match written {
-            Ok(()) => Ok(file),
-            Err(e) => {
-                let _ = rustix::fs::unlinkat(&self.dir, &partial, AtFlags::empty());
-                Err(e)
-            }
+        if written.is_err() {
+            let _ = rustix::fs::unlinkat(&self.dir, &partial, AtFlags::empty());
         }
+        written
     }
 
     /// Whether a file can be written in the folder (for `--doctor`): one is made and removed.

@@ -55,7 +55,8 @@ fn first(setting: Setting, get: impl Fn(&str) -> Option<String>) -> Option<(&'st
 
 impl Credentials {
     /// The settings of the runner's environment (`process`) and of `file`, or `CONFIG_INVALID`
-    /// when the connection settings come from both.
+    /// when the connection settings come from both, or the identifier from `file` beside
+    /// connection settings from the environment.
     pub fn gather(
         process: impl Fn(&str) -> Option<String>,
         file: Option<&EnvFile>,

@@ -19,7 +19,7 @@ use crate::outbound::{Network, RealNetwork, Tls, redacted};
 use crate::runtime::{Invocation, Outcome, Runtime, Stdio};
 use crate::sandbox::proxy_policy::{ProxyGate, ProxyPolicy};
 use crate::sandbox::sensitive::SensitivePaths;
-use crate::sandbox::{self, AgentDirs, Confinement, EgressPolicy, FileGrants, FileRules, Limits};
+use crate::sandbox::{self, Confinement, EgressPolicy, FileGrants, FileRules, Limits};
 use crate::settings::{COMPONENT_VAR, Settings};
 use crate::virtual_scalekit::{VirtualScalekit, in_process};
 
@@ -315,11 +315,6 @@ impl Setup {
             proxy_policy,
             wasm,
         })
-    }
-
-    /// agent-auth's config and state folders.
-    pub fn agent_dirs(&self) -> Option<&AgentDirs> {
-        self.settings.agent_dirs.as_ref()
     }
 
     /// Runs the component once with `args` (the files they name opened, checked and granted)

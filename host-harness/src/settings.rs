@@ -84,24 +84,18 @@ impl Settings {
         named.chain(std::env::current_exe().ok()).collect()
     }
 
-    /// Every variable the settings are read from (for the warning that a `.env` line naming one
-    /// is ignored).
+    /// Whether `name` is a variable the settings are read from (for the warning that a `.env`
+    /// line naming one is ignored): the names [`Settings::from_vars`] asks for, whatever their case.
     pub fn is_setting(name: &str) -> bool {
-        const OTHERS: [&str; 12] = [
-            COMPONENT_VAR,
-            CACHE_DIR_VAR,
-            TIMEOUT_VAR,
-            CA_BUNDLE_VAR,
-            ALLOW_VAR,
-            POLICY_VAR,
-            agent_auth_contract::storage::CONFIG_DIR_VAR,
-            agent_auth_contract::storage::STATE_DIR_VAR,
-            "HTTPS_PROXY",
-            "HTTP_PROXY",
-            "ALL_PROXY",
-            "NO_PROXY",
-        ];
-        PASSED.contains(&name) || OTHERS.iter().any(|o| o.eq_ignore_ascii_case(name))
+        let asked = std::cell::RefCell::new(Vec::new());
+        Settings::from_vars(
+            |n| {
+                asked.borrow_mut().push(n.to_owned());
+                None
+            },
+            None,
+        );
+        asked.into_inner().iter().any(|n| n.eq_ignore_ascii_case(name))
     }
 }
 

@@ -71,7 +71,7 @@ impl Confinement {
         let folders = paths.iter().map(|dir| {
             let granted = || {
                 let real = cwd.join(dir).canonicalize().map_err(|e| e.to_string())?;
-                let folder = Folder::open(&real).map_err(|e| format!("{e:?}"))?;
+                let folder = Folder::open(&real).map_err(|e| e.to_string())?;
                 Ok::<_, String>((real, folder.id()))
             };
             granted().map_err(|e| {

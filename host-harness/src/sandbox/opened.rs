@@ -72,6 +72,17 @@ pub enum OpenError {
     Io(std::io::ErrorKind),
 }
 
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::Link(path) => write!(f, "{} is a link", path.display()),
+            OpenError::NotFound => f.write_str("it does not exist"),
+            OpenError::NotAFolder => f.write_str("something on the way is not a folder"),
+            OpenError::Io(kind) => write!(f, "it cannot be opened ({kind})"),
+        }
+    }
+}
+
 impl From<Errno> for OpenError {
     fn from(e: Errno) -> Self {
         match e {
@@ -95,6 +106,13 @@ pub fn normalized(cwd: &Path, path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// The path by which what `fd` is open on is reopened, whatever its name has become (for APIs
+/// that take a path: wasmtime maps a compiled file and preopens a folder by path).
+pub fn reopen_path(fd: &impl AsFd) -> PathBuf {
+    let dir = if cfg!(target_os = "linux") { "/proc/self/fd" } else { "/dev/fd" };
+    Path::new(dir).join(std::os::fd::AsRawFd::as_raw_fd(&fd.as_fd()).to_string())
 }
 
 /// An open folder, and the folders it was reached through.
@@ -133,20 +151,21 @@ impl Folder {
         Ok(folder)
     }
 
-    /// The folder `name` in this one, not through a link.
-    pub fn child(self, name: &OsStr) -> Result<Folder, OpenError> {
-        let path = self.path.join(name);
-        let flags = SEARCH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        let fd = match rustix::fs::openat(&self.fd, name, flags, Mode::empty()) {
-            Ok(fd) => fd,
-            Err(e @ (Errno::LOOP | Errno::NOTDIR)) => {
-                return Err(if self.entry(name) == Entry::Link { OpenError::Link(path) } else { e.into() });
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let mut chain = self.chain;
+    /// The folder `name` in this one, opened with `access` (and never through a link).
+    fn folder(&self, name: &OsStr, access: OFlags) -> Result<Folder, Errno> {
+        let flags = access | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(&self.fd, name, flags, Mode::empty())?;
+        let mut chain = self.chain.clone();
         chain.push(FileId::of(&rustix::fs::fstat(&fd)?));
-        Ok(Folder { fd, path, chain })
+        Ok(Folder { fd, path: self.path.join(name), chain })
+    }
+
+    /// The folder `name` in this one, not through a link, for searching.
+    pub fn child(self, name: &OsStr) -> Result<Folder, OpenError> {
+        self.folder(name, SEARCH).map_err(|e| match e {
+            Errno::LOOP | Errno::NOTDIR if self.entry(name) == Entry::Link => OpenError::Link(self.path.join(name)),
+            other => other.into(),
+        })
     }
 
     /// What `name` is in this folder, without following it.
@@ -179,12 +198,7 @@ impl Folder {
     /// Creates the folder `name` here (owner-only) and opens it, not through a link.
     pub fn create_folder(&self, name: &OsStr) -> Result<Folder, OpenError> {
         rustix::fs::mkdirat(&self.fd, name, Mode::from_raw_mode(0o700))?;
-        let path = self.path.join(name);
-        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        let fd = rustix::fs::openat(&self.fd, name, flags, Mode::empty())?;
-        let mut chain = self.chain.clone();
-        chain.push(FileId::of(&rustix::fs::fstat(&fd)?));
-        Ok(Folder { fd, path, chain })
+        self.listed(name)
     }
 
     /// Creates the file `name` here (owner-only; it must not exist).
@@ -233,11 +247,7 @@ impl Folder {
 
     /// The folder `name` here, opened so that its entries can be listed (not through a link).
     pub fn listed(&self, name: &OsStr) -> Result<Folder, OpenError> {
-        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        let fd = rustix::fs::openat(&self.fd, name, flags, Mode::empty())?;
-        let mut chain = self.chain.clone();
-        chain.push(FileId::of(&rustix::fs::fstat(&fd)?));
-        Ok(Folder { fd, path: self.path.join(name), chain })
+        Ok(self.folder(name, OFlags::RDONLY)?)
     }
 
     /// The names in this folder (opened with [`Folder::create_folder`] or [`Folder::listed`]), but
@@ -265,8 +275,7 @@ impl Folder {
 
     /// The path by which this open folder itself is reopened (wasmtime preopens a path).
     pub fn reopen_path(&self) -> PathBuf {
-        let dir = if cfg!(target_os = "linux") { "/proc/self/fd" } else { "/dev/fd" };
-        Path::new(dir).join(std::os::fd::AsRawFd::as_raw_fd(&self.fd.as_fd()).to_string())
+        reopen_path(&self.fd)
     }
 }
 
