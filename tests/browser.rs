@@ -27,29 +27,8 @@ const WAIT_SECONDS: u64 = 60;
 
 #[test]
 fn a_person_authorizes_in_chromium_and_the_waiting_command_notices() {
-    let repo = repo_root();
+    let (repo, chromium) = (repo_root(), chromium());
     let driver = repo.join("tests/browser/authorize.mjs");
-    let chromium =
-        std::env::var_os("CHROMIUM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    assert!(
-        chromium.is_file(),
-        "Chromium not found at {}: run scripts/test.sh (it installs Debian's chromium), or set CHROMIUM",
-        chromium.display()
-    );
-    assert!(
-        repo.join("tests/browser/node_modules/playwright-core/package.json").is_file(),
-        "tests/browser/node_modules is missing: run scripts/test.sh (it runs npm ci in tests/browser)"
-    );
-    assert!(
-        Command::new("node")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success()),
-        "node is not on PATH: the browser test drives Chromium with Node.js (see scripts/test.sh)"
-    );
-
     let artifacts = artifacts_dir(&repo);
     let before = artifacts.join("authorize-page.png");
     let after = artifacts.join("authorize-page-connected.png");
@@ -60,28 +39,7 @@ fn a_person_authorizes_in_chromium_and_the_waiting_command_notices() {
     let cache = tempfile::tempdir().unwrap();
 
     // 1. The virtual Scalekit, served by the real binary.
-    let sandbox = Guard::spawn(
-        "agent-auth sandbox",
-        agent_auth(home.path(), cache.path()).args([
-            "sandbox",
-            "--port",
-            "0",
-            "--client-id",
-            CLIENT_ID,
-            "--client-secret",
-            CLIENT_SECRET,
-        ]),
-    );
-    let first = sandbox.stdout_lines.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
-        panic!("agent-auth sandbox printed no LISTENING line within 60 s\nstderr:\n{}", sandbox.stderr())
-    });
-    let url = first
-        .strip_prefix("LISTENING ")
-        .filter(|u| u.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| {
-            panic!("the first line of agent-auth sandbox is not `LISTENING http://127.0.0.1:PORT`: {first:?}")
-        })
-        .to_owned();
+    let (sandbox, url) = serve_sandbox(home.path(), cache.path(), &[]);
 
     // 2. The agent asks for a link and waits for the person.
     let mut waiting = Guard::spawn(
@@ -159,6 +117,156 @@ fn a_person_authorizes_in_chromium_and_the_waiting_command_notices() {
         );
     }
     drop(sandbox);
+}
+
+/// Custom user verification, end to end with the real binary and Chromium: the browser that
+/// approves a link is sent to the runner's loopback verify route, which confirms the person to
+/// the (custom-mode) virtual Scalekit; the account becomes ACTIVE only then. A forged state from
+/// another browser profile activates nothing, and a used link opens nothing.
+#[test]
+fn a_link_activates_only_through_its_own_verify_route() {
+    let (repo, chromium) = (repo_root(), chromium());
+    let artifacts = artifacts_dir(&repo);
+    let home = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let (sandbox, url) = serve_sandbox(home.path(), cache.path(), &["--user-verification", "custom"]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let verify_url = format!("http://127.0.0.1:{port}/agent-auth/verify");
+    let call = |args: &[&str]| {
+        let mut cmd = agent_auth(home.path(), cache.path());
+        cmd.args(args)
+            .env("TOOL_CLIENT_ID", CLIENT_ID)
+            .env("TOOL_CLIENT_SECRET", CLIENT_SECRET)
+            .env("TOOL_ENV_URL", &url)
+            .env("AGENT_AUTH_USER_VERIFICATION", "custom")
+            .env("AGENT_AUTH_VERIFY_URL", &verify_url);
+        cmd
+    };
+    let browse = |target: &str, shot: &str, click: Option<&str>| -> Value {
+        let mut node = Command::new("node");
+        node.arg(repo.join("tests/browser/open.mjs")).arg(target).arg(artifacts.join(shot)).env("CHROMIUM", &chromium);
+        if let Some(name) = click {
+            node.args(["--click", name]);
+        }
+        let out = node.current_dir(&repo).output().expect("node runs");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.lines()
+            .rev()
+            .find_map(|l| serde_json::from_str(l).ok())
+            .unwrap_or_else(|| panic!("open.mjs printed no report: {text}\n{}", String::from_utf8_lossy(&out.stderr)))
+    };
+    let status = || -> Value {
+        let out = call(&["--get-authorization", "--connection-name", CONNECTION, "--identifier", IDENTIFIER])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+
+    // 1. A link, made while nothing waits: the hint says to keep a wait running.
+    let out = call(&["--generate-link", "--connection-name", CONNECTION, "--identifier", IDENTIFIER]).output().unwrap();
+    let made: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(made["error"]["code"], "AUTHORIZATION_REQUIRED", "{made}");
+    assert!(made["error"]["hint"].as_str().unwrap().contains("--wait"), "{made}");
+    let link = made["action_required"]["link"].as_str().unwrap().to_owned();
+
+    // 2. The person approves before any wait runs: their browser is sent to the verify route,
+    // which nothing serves yet, and the account waits for its verification.
+    let approved = browse(&link, "verify-approve.png", Some("Authorize"));
+    let callback = approved["redirects"]
+        .as_array()
+        .and_then(|r| r.iter().find_map(|r| r["location"].as_str().filter(|l| l.starts_with(&verify_url))))
+        .unwrap_or_else(|| panic!("no redirect to {verify_url}: {approved}"))
+        .to_owned();
+    assert!(callback.contains("auth_request_id=") && callback.contains("state="), "{callback}");
+    assert_eq!(status()["status"], "PENDING_VERIFICATION");
+
+    // 3. The wait runs, and serves the route.
+    let mut waiting = Guard::spawn(
+        "agent-auth --generate-link --wait (custom verification)",
+        &mut call(&["--generate-link", "--connection-name", CONNECTION, "--identifier", IDENTIFIER, "--wait", "90"]),
+    );
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(60), "the route never listened\n{}", waiting.stderr());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // 4. Another browser profile with the callback's auth_request_id but a forged state: refused,
+    // nothing activated.
+    let (before_state, _) = callback.split_once("state=").unwrap();
+    let forged = format!("{before_state}state=forged-{}", "x".repeat(40));
+    let refused = browse(&forged, "verify-forged.png", None);
+    assert_eq!(refused["status"], 403, "{refused}");
+    assert!(refused["page_text"].as_str().unwrap().contains("Not verified"), "{refused}");
+    assert_eq!(status()["status"], "PENDING_VERIFICATION", "a forged state activated the account");
+
+    // 5. The person's browser opens the callback again: verified, then on to Scalekit's page.
+    let finished = browse(&callback, "verify-finished.png", None);
+    assert!(
+        finished["final_url"].as_str().unwrap().starts_with(&format!("{url}/connect/success")),
+        "the route did not send the browser on: {finished}\n{}",
+        waiting.stderr()
+    );
+    assert!(finished["final_text"].as_str().unwrap().contains("is now connected"), "{finished}");
+    let code = waiting.wait(Duration::from_secs(60));
+    let stdout = waiting.stdout();
+    assert_eq!(code, Some(0), "{stdout}\n{}", waiting.stderr());
+    let account: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!((account["status"].as_str(), account["active"].as_bool()), (Some("ACTIVE"), Some(true)));
+
+    // 6. A second profile opens the used link: the page refuses, and nothing changes.
+    let reused = browse(&link, "verify-reused-link.png", None);
+    assert_eq!(reused["status"], 409, "{reused}");
+    assert_eq!(reused["redirects"], serde_json::json!([]), "{reused}");
+    assert!(!stdout.contains(CLIENT_SECRET) && !waiting.stderr().contains(CLIENT_SECRET), "the client secret leaked");
+    drop(sandbox);
+}
+
+/// Debian's Chromium (or `CHROMIUM`), checked with what drives it: node and playwright-core.
+fn chromium() -> PathBuf {
+    let chromium =
+        std::env::var_os("CHROMIUM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    assert!(
+        chromium.is_file(),
+        "Chromium not found at {}: run scripts/test.sh (it installs Debian's chromium), or set CHROMIUM",
+        chromium.display()
+    );
+    assert!(
+        repo_root().join("tests/browser/node_modules/playwright-core/package.json").is_file(),
+        "tests/browser/node_modules is missing: run scripts/test.sh (it runs npm ci in tests/browser)"
+    );
+    assert!(
+        Command::new("node")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success()),
+        "node is not on PATH: the browser test drives Chromium with Node.js (see scripts/test.sh)"
+    );
+    chromium
+}
+
+/// `agent-auth sandbox --port 0` with the test's credentials and `extra` options, served by the
+/// real binary, and its URL.
+fn serve_sandbox(home: &Path, cache: &Path, extra: &[&str]) -> (Guard, String) {
+    let sandbox = Guard::spawn(
+        "agent-auth sandbox",
+        agent_auth(home, cache)
+            .args(["sandbox", "--port", "0", "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET])
+            .args(extra),
+    );
+    let first = sandbox.stdout_lines.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
+        panic!("agent-auth sandbox printed no LISTENING line within 60 s\nstderr:\n{}", sandbox.stderr())
+    });
+    let url = first
+        .strip_prefix("LISTENING ")
+        .filter(|u| u.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| {
+            panic!("the first line of agent-auth sandbox is not `LISTENING http://127.0.0.1:PORT`: {first:?}")
+        })
+        .to_owned();
+    (sandbox, url)
 }
 
 /// The workspace root (host-harness/..).

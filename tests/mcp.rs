@@ -21,20 +21,35 @@ fn a_python_mcp_session_searches_executes_authorizes_and_is_refused_what_it_may_
     let w = World::start();
     let granted = w.path("granted");
     std::fs::create_dir(&granted).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/mcp/client.py");
+    python_session(&w, "client.py", &[granted.to_str().unwrap(), "http://127.0.0.1:9"]);
+}
+
+#[test]
+fn custom_user_verification_finishes_at_the_servers_own_route_and_nowhere_else() {
+    let w = World::verifying();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let said = python_session(&w, "verify_client.py", &[&format!("http://127.0.0.1:{port}/agent-auth/verify")]);
+    eprintln!("{said}");
+}
+
+/// Runs the client script `tests/mcp/SCRIPT` with the runner and `args`, in `w`'s environment;
+/// checks that it finished and that no secret reached its output; returns what it printed.
+fn python_session(w: &World, script: &str, args: &[&str]) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/mcp").join(script);
     let user = w.command(&[]);
     let mut session = Command::new(python());
-    session.arg(&script).arg(env!("CARGO_BIN_EXE_agent-auth")).arg(&granted).arg("http://127.0.0.1:9");
+    session.arg(&script).arg(env!("CARGO_BIN_EXE_agent-auth")).args(args);
     session.env_clear().envs(user.get_envs().filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))));
     session.current_dir(w.cwd.path()).stdin(Stdio::null());
     let out = output_within(&mut session, DEADLINE);
-    let said = String::from_utf8_lossy(&out.stdout);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success() && said.contains("session done"),
         "the session failed:\n{said}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
     assert_no_secret(&out, &[]);
+    said
 }
 
 /// Starts `agent-auth mcp ARGS` for `w`, sends `requests` (one JSON-RPC message each, all with an

@@ -322,6 +322,11 @@ fn the_demo_walks_the_whole_flow() {
         "$ TOOL_MCP_URL=<the instance URL> agent-auth --get-tool --summary",
         "\"gmail_fetch_mails\"",
         "$ TOOL_MCP_URL=<the instance URL> agent-auth --execute-tool --tool-name notion_page_search",
+        "custom user verification",
+        "the browser goes to https://gateway.example.com/agent-auth/verify?auth_request_id=",
+        "\"reason\": \"state_unknown\"",
+        "\"redirect_url\": \"https://virtual-scalekit.agent-auth.invalid/connect/success\"",
+        "\"reason\": \"state_used\"",
         "Done:",
     ] {
         assert!(text.to_lowercase().contains(&expected.to_lowercase()), "the demo lacks {expected:?}:\n{text}");

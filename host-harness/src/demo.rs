@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use agent_auth_contract::exit::Exit;
 use agent_auth_contract::shell;
+use agent_auth_contract::verification::{MODE_VAR, URL_VAR};
 use anyhow::{Context, Result, bail};
 use bytes::Bytes;
 use serde_json::{Value, json};
@@ -28,6 +29,8 @@ struct Demo {
     tokio: tokio::runtime::Runtime,
     dir: tempfile::TempDir,
     step: usize,
+    /// The operator's settings the steps run with (the runner passes them on).
+    operator: Vec<(String, String)>,
 }
 
 fn indent(value: &Value) -> String {
@@ -43,6 +46,7 @@ impl Demo {
             tokio: tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?,
             dir: tempfile::tempdir()?,
             step: 0,
+            operator: Vec::new(),
         })
     }
 
@@ -55,7 +59,9 @@ impl Demo {
     /// Runs one command as an agent would; checks its exit code; prints the part that matters.
     fn agent(&self, args: &[&str], expected: Exit, show: impl Fn(&Value) -> Value) -> Result<Value> {
         println!("\n$ agent-auth {}", shown(args));
-        self.run_with(in_process::env(vec![("TOOL_IDENTIFIER".into(), USER.into())]), args, expected, show)
+        let mut env = in_process::env(vec![("TOOL_IDENTIFIER".into(), USER.into())]);
+        env.extend(self.operator.iter().cloned());
+        self.run_with(env, args, expected, show)
     }
 
     /// The same for an agent handed only an MCP URL: no client credentials, no identifier.
@@ -233,9 +239,10 @@ impl Demo {
         )?;
 
         self.managed_agents()?;
+        self.user_verification()?;
 
         println!(
-            "\nDone: discover, authorize, read a schema, execute, fall back to the proxy, upload and download, and hand an agent an MCP URL."
+            "\nDone: discover, authorize, read a schema, execute, fall back to the proxy, upload and download, hand an agent an MCP URL, and verify who finishes a link."
         );
         println!(
             "Against your own environment, set TOOL_CLIENT_ID, TOOL_CLIENT_SECRET, TOOL_ENV_URL and TOOL_IDENTIFIER."
@@ -283,6 +290,60 @@ impl Demo {
             &["--execute-tool", "--tool-name", "notion_page_search", "--tool-input", r#"{"query": "roadmap"}"#],
             |r| json!({"mcp_server": r["mcp_server"], "data": r["data"]}),
         )?;
+        Ok(())
+    }
+}
+
+impl Demo {
+    /// Production: the environment in "Custom user verification", the verify route on a gateway
+    /// the operator runs. A link carries the route's URL and a fresh state; only the route, with
+    /// that state, finishes it, and only for the person the link was made for.
+    fn user_verification(&mut self) -> Result<()> {
+        const ROUTE: &str = "https://gateway.example.com/agent-auth/verify";
+        self.double = Arc::new(VirtualScalekit::new(in_process::URL, None).with_custom_verification());
+        self.operator = vec![(MODE_VAR.into(), "custom".into()), (URL_VAR.into(), ROUTE.into())];
+        self.title(
+            "In production: custom user verification",
+            "The operator sets AGENT_AUTH_USER_VERIFICATION=custom: each link carries the verify URL and a fresh state.",
+        );
+        let blocked = self.agent(
+            &["--generate-link", "--connection-name", "gmail"],
+            Exit::ActionRequired,
+            |r| json!({"error": r["error"]["code"], "status": r["status"], "link": r["action_required"]["link"]}),
+        )?;
+        let link = blocked["action_required"]["link"].as_str().context("no authorization link")?.to_owned();
+        let callback = self.double.complete_authorization(&link).map_err(anyhow::Error::msg)?;
+        let callback = callback.context("the consent did not go to the verify URL")?;
+        let query = callback.split_once('?').map(|(_, q)| q).unwrap_or_default();
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        let value = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+        let (request, state) = (value("auth_request_id"), value("state"));
+        println!("  approved; the browser goes to {callback}");
+
+        self.title(
+            "A forged callback finishes nothing",
+            "Someone with the auth_request_id but not the link's state: refused, nothing sent to Scalekit.",
+        );
+        let forged = ["--verify-user", "--auth-request-id", request.as_str(), "--state", "forged-state"];
+        self.agent(&forged, Exit::Rejected, |r| json!({"error": r["error"]["code"], "reason": r["reason"]}))?;
+
+        self.title(
+            "The gateway's route finishes it",
+            "With the link's state: Scalekit activates the account of the person the link was made for; once.",
+        );
+        let callback_args = ["--verify-user", "--auth-request-id", request.as_str(), "--state", state.as_str()];
+        self.agent(
+            &callback_args,
+            Exit::Ok,
+            |r| json!({"identifier": r["identifier"], "status": r["status"], "redirect_url": r["redirect_url"]}),
+        )?;
+        self.agent(&callback_args, Exit::Rejected, |r| json!({"error": r["error"]["code"], "reason": r["reason"]}))?;
+        self.agent(
+            &["--generate-link", "--connection-name", "gmail"],
+            Exit::Ok,
+            |r| json!({"status": r["status"], "active": r["active"]}),
+        )?;
+        self.operator.clear();
         Ok(())
     }
 }

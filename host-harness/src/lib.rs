@@ -12,7 +12,8 @@
 //! - [`settings`]: the operator's settings, from the runner's own environment only;
 //!   [`credentials`]: the connection settings, from that environment or one [`env_file`].
 //! - [`runner`] and [`error`]: the `agent-auth` command and its own failures; [`mcp`]: `agent-auth
-//!   mcp`, the same operations as MCP tools.
+//!   mcp`, the same operations as MCP tools; [`verify_route`]: where a person's browser finishes
+//!   an authorization link (custom user verification), in [`html`] pages.
 //! - [`virtual_scalekit`]: the stand-in for Scalekit (`agent-auth sandbox`, `TOOL_ENV_URL=sandbox`),
 //!   and [`demo`]: `agent-auth demo`, the agent flow against it.
 
@@ -25,10 +26,12 @@ pub mod credentials;
 pub mod demo;
 pub mod env_file;
 pub mod error;
+pub mod html;
 pub mod mcp;
 pub mod outbound;
 pub mod runner;
 pub mod runtime;
 pub mod sandbox;
 pub mod settings;
+pub mod verify_route;
 pub mod virtual_scalekit;

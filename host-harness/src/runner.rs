@@ -8,6 +8,7 @@ use agent_auth_contract::exit::Exit;
 use agent_auth_contract::option::{ENV_FILE, RUNNER_OPTIONS, Value, WAIT};
 use agent_auth_contract::sizes::{COMMAND_LINE_MAX, INPUT_MAX, readable_size};
 use agent_auth_contract::variables::{RUNNER_FACTS, RUNNER_WARNINGS};
+use agent_auth_contract::verification::LoopbackRoute;
 
 use crate::compile;
 use crate::compile_cache::CompileCache;
@@ -21,6 +22,7 @@ use crate::sandbox::proxy_policy::{ProxyGate, ProxyPolicy};
 use crate::sandbox::sensitive::SensitivePaths;
 use crate::sandbox::{self, Confinement, EgressPolicy, FileGrants, FileRules, Limits};
 use crate::settings::{COMPONENT_VAR, Settings};
+use crate::verify_route::{self, Route};
 use crate::virtual_scalekit::{VirtualScalekit, in_process};
 
 /// Options the runner consumes before the operation; everything else goes to the component.
@@ -130,8 +132,9 @@ pub fn read_component(path: Option<&Path>) -> Result<component::Wasm, RunnerErro
 }
 
 /// What only the runner knows, for `--doctor`: its version, the compile cache folder and whether
-/// it is used (and why not), and the proxy variables it honours (without any credentials in them).
-fn doctor_facts(settings: &Settings) -> String {
+/// it is used (and why not), the proxy variables it honours (without any credentials in them),
+/// and who holds the verify route's port.
+async fn doctor_facts(settings: &Settings) -> String {
     let proxies = &settings.proxies;
     let named: serde_json::Map<String, serde_json::Value> =
         [("https", &proxies.https), ("http", &proxies.http), ("no_proxy", &proxies.no_proxy)]
@@ -146,7 +149,11 @@ fn doctor_facts(settings: &Settings) -> String {
         Err(why) => serde_json::json!({"path": dir, "usable": false, "why": why.to_string()}),
     };
     let cache = settings.cache_dir.as_deref().map(usable);
-    serde_json::json!({"version": env!("CARGO_PKG_VERSION"), "compile_cache": cache, "proxies": named}).to_string()
+    let mut facts = serde_json::json!({"version": env!("CARGO_PKG_VERSION"), "compile_cache": cache, "proxies": named});
+    if let Some(route) = &settings.verify_route {
+        facts["verify_route"] = serde_json::json!({"port": route.port, "holder": verify_route::holder(route).await});
+    }
+    facts.to_string()
 }
 
 /// The working folder, which relative paths are read against.
@@ -179,13 +186,28 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
     let credentials = credentials(&opts, &cwd)?;
     let mut setup = Setup::new(settings, credentials, opts.timeout.as_deref(), cwd)?;
     if opts.rest.iter().any(|arg| arg == "--doctor") {
-        setup.env.push((RUNNER_FACTS.into(), doctor_facts(&setup.settings)));
+        setup.env.push((RUNNER_FACTS.into(), doctor_facts(&setup.settings).await));
     }
     let mut limits = setup.limits.clone();
-    if let Some(seconds) = wait_seconds(&opts.rest) {
+    let wait = wait_seconds(&opts.rest);
+    if let Some(seconds) = wait {
         limits.wall_clock = limits.wall_clock.max(Duration::from_secs(seconds).saturating_add(WAIT_MARGIN));
     }
-    let outcome = setup.invoke(&opts.rest, limits, Stdio::Inherit).await?;
+    // A call that waits for a person serves the verify route their browser comes back to.
+    let route = match (wait, setup.settings.verify_route.clone()) {
+        (Some(_), Some(route)) => setup.verify_route(&route).await,
+        _ => None,
+    };
+    let invoked = setup.invoke(&opts.rest, limits, Stdio::Inherit);
+    let outcome = match route {
+        Some(route) => {
+            tokio::select! {
+                outcome = invoked => outcome,
+                () = route.serve(&setup) => unreachable!("the route serves until dropped"),
+            }
+        }
+        None => invoked.await,
+    }?;
     setup.compile_in_background();
     Ok(report(outcome))
 }
@@ -320,6 +342,17 @@ impl Setup {
     /// Runs the component once with `args` (the files they name opened, checked and granted)
     /// under `limits`.
     pub async fn invoke(&self, args: &[String], limits: Limits, stdio: Stdio) -> Result<Outcome, RunnerError> {
+        self.invoke_with(args, &[], limits, stdio).await
+    }
+
+    /// [`Setup::invoke`] with `extra` variables that only the runner sets (never a caller's).
+    pub async fn invoke_with(
+        &self,
+        args: &[String],
+        extra: &[(String, String)],
+        limits: Limits,
+        stdio: Stdio,
+    ) -> Result<Outcome, RunnerError> {
         let size: usize = args.iter().map(String::len).sum();
         if size > COMMAND_LINE_MAX {
             return Err(RunnerError::new(
@@ -339,7 +372,7 @@ impl Setup {
         let proxy_gate = self.proxy_policy.as_ref().and_then(|policy| ProxyGate::new(policy.clone(), &env_url));
         let invocation = Invocation {
             args,
-            env: self.env.clone(),
+            env: self.env.iter().chain(extra).cloned().collect(),
             egress: self.egress.clone(),
             network: self.network.clone(),
             files,
@@ -355,6 +388,35 @@ impl Setup {
                 "Report this with the command you ran.",
             )
         })
+    }
+
+    /// Binds the verify route; when its port is taken, says so among the runner's warnings (the
+    /// agent-auth holding it, an MCP server or another wait, finishes the links just as well).
+    pub async fn verify_route(&mut self, route: &LoopbackRoute) -> Option<Route> {
+        match Route::bind(route).await {
+            Ok(bound) => Some(bound),
+            Err(e) => {
+                self.warn(format!(
+                    "the verify route's port 127.0.0.1:{} cannot be listened on ({}): unless another agent-auth serves it, the person's browser finds nothing there after approving",
+                    route.port,
+                    e.kind()
+                ));
+                None
+            }
+        }
+    }
+
+    /// Adds `warning` to the runner's warnings, which the component lists first.
+    fn warn(&mut self, warning: String) {
+        let mut warnings: Vec<String> = self
+            .env
+            .iter()
+            .find(|(k, _)| k == RUNNER_WARNINGS)
+            .and_then(|(_, v)| serde_json::from_str(v).ok())
+            .unwrap_or_default();
+        warnings.push(warning);
+        self.env.retain(|(k, _)| k != RUNNER_WARNINGS);
+        self.env.push((RUNNER_WARNINGS.into(), serde_json::json!(warnings).to_string()));
     }
 
     /// Starts the optimised compilation in the background when this run had to use the fast
@@ -398,7 +460,11 @@ mod tests {
             assert_eq!(redacted(unparsable), "(set, but not a URL)", "{unparsable}");
         }
         let get = |name: &str| (name == "HTTPS_PROXY").then(|| "http://me:secret@proxy:3128".to_owned());
-        let facts: serde_json::Value = serde_json::from_str(&doctor_facts(&Settings::from_vars(get, None))).unwrap();
+        let facts = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(doctor_facts(&Settings::from_vars(get, None)));
+        let facts: serde_json::Value = serde_json::from_str(&facts).unwrap();
         assert_eq!(facts["proxies"], serde_json::json!({"https": "http://proxy:3128"}));
         assert_eq!(facts["version"], env!("CARGO_PKG_VERSION"));
     }

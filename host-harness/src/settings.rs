@@ -6,7 +6,8 @@
 
 use std::path::PathBuf;
 
-use agent_auth_contract::variables::{AGENT_RUN_ID, NO_CACHE, NO_COLOR};
+use agent_auth_contract::variables::RUNNER_PASSED;
+use agent_auth_contract::verification::{LoopbackRoute, Verification};
 
 use crate::outbound::ProxySettings;
 use crate::sandbox::AgentDirs;
@@ -21,8 +22,6 @@ pub const CACHE_DIR_VAR: &str = "AGENT_AUTH_CACHE_DIR";
 pub const TIMEOUT_VAR: &str = "AGENT_AUTH_TIMEOUT";
 /// The variable naming an extra PEM bundle of trusted CAs.
 pub const CA_BUNDLE_VAR: &str = "SSL_CERT_FILE";
-/// Variables of the runner's environment the component sees as they are.
-const PASSED: [&str; 3] = [NO_COLOR, AGENT_RUN_ID, NO_CACHE];
 
 /// The runner's settings, as the operator gave them.
 #[derive(Debug, Clone, Default)]
@@ -45,8 +44,13 @@ pub struct Settings {
     pub allow_files: Option<String>,
     /// [`POLICY_VAR`]: the proxy policy file.
     pub proxy_policy: Option<PathBuf>,
-    /// `NO_COLOR`, `AGENT_RUN_ID` and `AGENT_AUTH_NO_CACHE`, for the component.
+    /// `NO_COLOR`, `AGENT_RUN_ID`, `AGENT_AUTH_NO_CACHE` and the user verification, for the
+    /// component.
     pub passed: Vec<(String, String)>,
+    /// The verify route the runner serves on loopback while a call waits for a person: custom
+    /// user verification with a loopback verify URL (a bad setting serves none; the component
+    /// reports it).
+    pub verify_route: Option<LoopbackRoute>,
     /// The folders of `PATH`, whose programs the shell runs: never written.
     pub program_folders: Vec<PathBuf>,
 }
@@ -71,7 +75,11 @@ impl Settings {
             timeout: set(TIMEOUT_VAR),
             allow_files: set(ALLOW_VAR),
             proxy_policy: path(POLICY_VAR),
-            passed: PASSED.iter().filter_map(|name| Some((name.to_string(), set(name)?))).collect(),
+            passed: RUNNER_PASSED.iter().filter_map(|name| Some((name.to_string(), set(name)?))).collect(),
+            verify_route: match Verification::read(set) {
+                Ok(Verification::Custom(url)) => url.loopback().cloned(),
+                _ => None,
+            },
             program_folders: set("PATH").map(|path| std::env::split_paths(&path).collect()).unwrap_or_default(),
         }
     }

@@ -7,7 +7,7 @@ use agent_auth_contract::operation::{Kind, Local, Remote, User};
 use agent_auth_contract::option::{
     self, AGENT_RUN_ID, CONNECTION_NAME, DRY_RUN, IDENTIFIER, NO_CACHE, TOOL_INPUT, TOOL_NAME,
 };
-use agent_auth_contract::variables;
+use agent_auth_contract::{variables, verification};
 
 use crate::audit::{self, Call, Intents};
 use crate::bindings::wasi::cli::{terminal_stderr, terminal_stdin};
@@ -17,6 +17,7 @@ use crate::config::{self, Config};
 use crate::flows::operation::{Context, HostedOperation, LocalOperation, RemoteOperation};
 use crate::flows::{
     audit_log, doctor, execute, generate_link, get_authorization, get_tool, list_connections, mcp, proxy, tokens,
+    verify_user,
 };
 use crate::hosted::{Endpoint, Server};
 use crate::http::{Retrying, WasiClient};
@@ -77,6 +78,7 @@ fn run(args: &Args, env: &[(String, String)]) -> Result<Success, Failure> {
     match remote_operation {
         Remote::ListConnections => remote::<list_connections::ListConnections>(args, env, &storage),
         Remote::GenerateLink => remote::<generate_link::GenerateLink>(args, env, &storage),
+        Remote::VerifyUser => remote::<verify_user::VerifyUser>(args, env, &storage),
         Remote::GetTool => remote::<get_tool::GetTool>(args, env, &storage),
         Remote::ExecuteTool => remote::<execute::ExecuteTool>(args, env, &storage),
         Remote::ProxyRequest => remote::<proxy::ProxyRequest>(args, env, &storage),
@@ -115,7 +117,14 @@ fn remote<T: RemoteOperation>(args: &Args, env: &[(String, String)], storage: &S
     let retrying = Retrying::new(&wasi);
     let http = Intents::new(&retrying, call.as_ref(), storage.state_dir());
     let sk = Scalekit::new(&http, &config, storage.state_dir(), !no_cache);
-    let ctx = Context { sk, storage, identifier: identifier.clone(), agent_run_id: agent_run_id.as_deref() };
+    let from_verify_route = config::var(env, verification::ROUTE_VAR).is_some();
+    let ctx = Context {
+        sk,
+        storage,
+        identifier: identifier.clone(),
+        agent_run_id: agent_run_id.as_deref(),
+        from_verify_route,
+    };
     let timer = Instant::now();
     let result = operation.run(&ctx).map_err(|failure| corrected(failure, args));
     let result = attempted(result, &retrying, ctx.agent_run_id);

@@ -3,6 +3,7 @@
 
 use agent_auth_contract::loopback::is_loopback;
 use agent_auth_contract::variables::{CLIENT_ID, CLIENT_SECRET, ENV_URL, IDENTIFIER, Setting};
+use agent_auth_contract::verification::Verification;
 
 use crate::output::{Code, Failure};
 
@@ -16,6 +17,19 @@ pub struct Config {
     pub env_url: String,
     /// `TOOL_IDENTIFIER`, the default user identifier.
     pub default_identifier: Option<String>,
+    /// Who may finish an authorization link (the operator's `AGENT_AUTH_USER_VERIFICATION`).
+    pub verification: Verification,
+}
+
+/// The operator's user verification setting, checked.
+pub fn verification(env: &[(String, String)]) -> Result<Verification, Failure> {
+    Verification::read(|name| var(env, name)).map_err(|why| {
+        Failure::new(
+            Code::ConfigInvalid,
+            why,
+            "Ask the operator to fix the runner's AGENT_AUTH_USER_VERIFICATION (custom or scalekit) and AGENT_AUTH_VERIFY_URL.",
+        )
+    })
 }
 
 /// The trimmed value of `name` in the component's environment, when set and not blank.
@@ -101,6 +115,7 @@ impl Config {
             client_secret: client_secret.unwrap_or_default(),
             env_url: normalize_env_url(&env_url)?,
             default_identifier: setting(env, IDENTIFIER),
+            verification: verification(env)?,
         })
     }
 }

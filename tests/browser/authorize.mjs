@@ -8,22 +8,9 @@
 // confirmation. Prints one JSON line with what it saw; exits 0 only when every check passed.
 // Uses Debian's Chromium (/usr/bin/chromium, or $CHROMIUM); it never downloads a browser.
 
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { chromium } from 'playwright-core';
-
-// Without the background-networking flags Chromium keeps calling Google's hosts, which this
-// machine's closed network refuses; --no-sandbox because the tests run as root.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { rmSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { freshProfile, launch } from './profile.mjs';
 
 function parseArgs(argv) {
   const positional = [];
@@ -58,8 +45,7 @@ async function main() {
   report.link = args.link;
   for (const file of [args.before, args.after]) mkdirSync(dirname(file), { recursive: true });
 
-  const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
-  const userDataDir = mkdtempSync(join(tmpdir(), 'agent-auth-chromium-'));
+  const userDataDir = freshProfile();
   let context;
   let page;
   // A hard stop, whatever Chromium does: close it, then fail.
@@ -73,15 +59,8 @@ async function main() {
 
   try {
     // A persistent context on a new, empty profile folder: nothing is shared with other runs.
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 900, height: 640 },
-      timeout: args.timeoutMs,
-    });
+    context = await launch(userDataDir, args.timeoutMs);
     report.browser = `${context.browser()?.version() ?? 'chromium'}`;
-    context.setDefaultTimeout(args.timeoutMs);
     page = context.pages()[0] ?? (await context.newPage());
 
     const response = await page.goto(args.link, { waitUntil: 'load', timeout: args.timeoutMs });

@@ -91,6 +91,10 @@ pub struct ExpectedRequest {
     pub headers: BTreeMap<String, String>,
     /// A JSON body, compared as JSON.
     pub json: Option<Value>,
+    /// JSON pointers into the body that must hold a fresh random token (at least 43 characters
+    /// of base64url, as a link's `state`); `json` has null there.
+    #[serde(default)]
+    pub json_tokens: Vec<String>,
     /// A form body, compared field by field.
     pub form: Option<BTreeMap<String, String>>,
     /// A multipart body.
@@ -250,6 +254,7 @@ fn token_exchange(env: &BTreeMap<String, String>) -> (ExpectedRequest, Respond) 
             query: vec![],
             headers: BTreeMap::from([("content-type".to_owned(), "application/x-www-form-urlencoded".to_owned())]),
             json: None,
+            json_tokens: Vec::new(),
             form: Some(BTreeMap::from([
                 ("grant_type".to_owned(), "client_credentials".to_owned()),
                 ("client_id".to_owned(), client_id),

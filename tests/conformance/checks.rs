@@ -274,8 +274,19 @@ pub fn check_request(
     }
     let body = &actual.body;
     if let Some(json) = &expected.json {
-        let got: Value = serde_json::from_slice(body)
+        let mut got: Value = serde_json::from_slice(body)
             .map_err(|e| format!("{at}: body is not JSON ({e}): {}", String::from_utf8_lossy(body)))?;
+        for pointer in &expected.json_tokens {
+            match got.pointer_mut(pointer) {
+                Some(Value::String(token))
+                    if token.len() >= 43
+                        && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+                {
+                    *got.pointer_mut(pointer).expect("just found") = Value::Null;
+                }
+                other => return fail(format!("{pointer} is {other:?}, not a fresh random token")),
+            }
+        }
         if &got != json {
             return fail(format!("JSON body\n{}\nexpected\n{}", pretty(&got), pretty(json)));
         }

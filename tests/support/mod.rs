@@ -70,6 +70,13 @@ impl World {
         World::serving(|url| VirtualScalekit::new(url, Some(credentials)).with_faults(faults))
     }
 
+    /// A virtual Scalekit in custom user verification that accepts only [`CLIENT_ID`] and
+    /// [`CLIENT_SECRET`].
+    pub fn verifying() -> World {
+        let credentials = Credentials { client_id: CLIENT_ID.into(), client_secret: CLIENT_SECRET.into() };
+        World::serving(|url| VirtualScalekit::new(url, Some(credentials)).with_custom_verification())
+    }
+
     fn serving(make: impl FnOnce(&str) -> VirtualScalekit) -> World {
         let (double, server) = server::spawn("127.0.0.1:0", make).expect("bind loopback");
         World {

@@ -10,6 +10,7 @@ mod tools;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use agent_auth_contract::variables::IDENTIFIER;
 use rmcp::ServiceExt;
@@ -112,6 +113,17 @@ async fn serve(args: Vec<String>) -> Result<(), RunnerError> {
     setup.env.push((IDENTIFIER.name.to_owned(), identifier.trim().to_owned()));
     setup.compile_in_background();
     let exposed = server::expose(&setup, &opts.expose).await?;
+    // The person's browser comes back to the verify route whenever they approve a link, so the
+    // server serves it for its whole life.
+    let route = match setup.settings.verify_route.clone() {
+        Some(route) => setup.verify_route(&route).await,
+        None => None,
+    };
+    let setup = Arc::new(setup);
+    if let Some(route) = route {
+        let served = setup.clone();
+        tokio::spawn(async move { route.serve(&served).await });
+    }
     let service = server::Server::new(setup, exposed).serve(rmcp::transport::stdio()).await.map_err(|e| {
         RunnerError::new(
             Code::InternalError,

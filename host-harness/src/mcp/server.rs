@@ -90,7 +90,7 @@ pub async fn expose(setup: &Setup, wanted: &[(String, Vec<String>)]) -> Result<V
 impl Server {
     /// A server for the user `setup`'s environment names (its files confined to the folders
     /// `--files` granted), serving the meta tools and then `exposed`.
-    pub fn new(setup: Setup, exposed: Vec<Exposed>) -> Server {
+    pub fn new(setup: Arc<Setup>, exposed: Vec<Exposed>) -> Server {
         let meta = META_TOOLS.iter().map(|t| {
             let hints = ToolAnnotations::new()
                 .read_only(t.hints.read_only)
@@ -101,7 +101,7 @@ impl Server {
         });
         let names = exposed.iter().map(|e| (e.tool.name.to_string(), e.connection.clone())).collect();
         Server {
-            setup: Arc::new(setup),
+            setup,
             tools: Arc::new(meta.chain(exposed.into_iter().map(|e| e.tool)).collect()),
             exposed: Arc::new(names),
             slots: Arc::new(Semaphore::new(IN_FLIGHT)),

@@ -5,8 +5,9 @@
 use agent_auth_contract::rfc3339;
 use serde_json::{Value, json};
 
+use super::pages;
 use super::schema;
-use super::state::{Account, State, Tool};
+use super::state::{Account, State, Tool, VerifyRefusal, VerifyTarget};
 use super::wire::{
     PageLimit, body_fields, gateway_error, invalid, json_response, no_route, page_size, paginate, proxy_error,
     required, text,
@@ -27,7 +28,10 @@ pub fn route(state: &mut State, req: &Request) -> Response {
         return token(state, req);
     }
     if let Some(token) = path.strip_prefix("/magic/") {
-        return super::pages::route(state, req, token);
+        return pages::route(state, req, token);
+    }
+    if path == pages::VERIFIED_PATH {
+        return pages::verified();
     }
     if let Some(name) = path.strip_prefix("/presigned/") {
         return super::provider::presigned(state, req, name);
@@ -62,6 +66,7 @@ pub fn route(state: &mut State, req: &Request) -> Response {
         ("GET", "/api/v1/connected_accounts/auth") => get_account(state, req, true),
         ("POST", "/api/v1/connected_accounts") => create_account(state, req),
         ("POST", "/api/v1/connected_accounts/magic_link") => magic_link(state, req),
+        ("POST", "/api/v1/connected_accounts/user/verify") => verify_user(state, req),
         ("GET", "/api/v1/tools") => list_tools(state, req),
         ("POST", "/api/v1/execute_tool") => execute_tool(state, req),
         _ => Err(no_route()),
@@ -178,6 +183,36 @@ fn create_account(state: &mut State, req: &Request) -> Result<Response, Response
     Ok(json_response(201, json!({"connected_account": state.accounts[index].to_json(false)})))
 }
 
+/// `POST /api/v1/connected_accounts/user/verify` `{auth_request_id, identifier}`: 200 with where
+/// to send the browser; 403 for another identifier; 404 for an unknown or used request.
+fn verify_user(state: &mut State, req: &Request) -> Result<Response, Response> {
+    let body = body_fields(req, &["auth_request_id", "identifier"])?;
+    let (id, identifier) = (text(&body, "auth_request_id")?, text(&body, "identifier")?);
+    let missing: Vec<_> = [("auth_request_id", id), ("identifier", identifier)]
+        .into_iter()
+        .filter(|(_, v)| v.is_empty())
+        .map(|(name, _)| schema::violation(name, "value is required".into(), "required"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(invalid(missing));
+    }
+    match state.verify_user(id, identifier) {
+        Ok(_) => {
+            let next = format!("{}{}", state.base_url, pages::VERIFIED_PATH);
+            Ok(json_response(200, json!({"post_user_verify_redirect_url": next})))
+        }
+        Err(VerifyRefusal::IdentifierMismatch) => {
+            Err(gateway_error(403, "identifier mismatch", "PERMISSION_DENIED", None))
+        }
+        Err(VerifyRefusal::NotFound) => Err(gateway_error(
+            404,
+            "no pending flow for the given auth_request_id or already consumed",
+            "NOT_FOUND",
+            None,
+        )),
+    }
+}
+
 /// `POST /api/v1/connected_accounts/magic_link` for `{connector, identifier}` or `{id}`.
 fn magic_link(state: &mut State, req: &Request) -> Result<Response, Response> {
     let body =
@@ -207,7 +242,36 @@ fn magic_link(state: &mut State, req: &Request) -> Result<Response, Response> {
             None,
         ));
     }
-    let (link, expires) = state.issue_link(&connector, &identifier).ok_or_else(connection_not_found)?;
+    let verify_url = text(&body, "user_verify_url")?;
+    let verify_state = text(&body, "state")?;
+    let mut violations = Vec::new();
+    if verify_state.chars().count() > 512 {
+        violations.push(schema::violation(
+            "state",
+            "value length must be at most 512 characters".into(),
+            "string.max_len",
+        ));
+    }
+    if verify_url.chars().count() > 2048 {
+        violations.push(schema::violation(
+            "user_verify_url",
+            "value length must be at most 2048 characters".into(),
+            "string.max_len",
+        ));
+    }
+    if !(verify_url.is_empty() || verify_url.starts_with("http://") || verify_url.starts_with("https://")) {
+        violations.push(schema::violation(
+            "user_verify_url",
+            "value does not match regex pattern `^$|^https?://`".into(),
+            "string.pattern",
+        ));
+    }
+    if !violations.is_empty() {
+        return Err(invalid(violations));
+    }
+    let verify =
+        (!verify_url.is_empty()).then(|| VerifyTarget { url: verify_url.to_owned(), state: verify_state.to_owned() });
+    let (link, expires) = state.issue_link(&connector, &identifier, verify).ok_or_else(connection_not_found)?;
     Ok(json_response(200, json!({"link": link, "expiry": rfc3339::format_system_time(expires)})))
 }
 

@@ -12,12 +12,15 @@ use crate::virtual_scalekit::{Credentials, VirtualScalekit};
 
 const USAGE: &str = "\
 Usage: agent-auth sandbox [--port N] [--client-id ID --client-secret SECRET] [--link-ttl SECONDS]
-                         [--faults FILE]
+                         [--user-verification custom|scalekit] [--faults FILE]
 
 Serves the virtual Scalekit on http://127.0.0.1:PORT until interrupted (port 0 picks a free one).
 It accepts any non-empty client credentials unless --client-id and --client-secret are given.
 Authorization links open a page with an Authorize button; --link-ttl sets how long they work
-(default 600 s). --faults FILE injects the faults a JSON file lists (a 503, a reset connection, a
+(default 600 s). --user-verification custom acts as an environment in \"Custom user
+verification\": after consent the browser goes to the link's user_verify_url (a link without one
+fails with failed_to_exchange) and the account stays PENDING_VERIFICATION until the app's
+POST /api/v1/connected_accounts/user/verify. --faults FILE injects the faults a JSON file lists (a 503, a reset connection, a
 truncated or stalled body, ...): [{\"request\": \"GET /api/v1/connections/app\", \"times\": 1,
 \"fault\": {\"kind\": \"status\", \"status\": 503}}]; the README lists the kinds.";
 
@@ -27,6 +30,7 @@ struct Options {
     port: u16,
     credentials: Option<(String, String)>,
     link_ttl: Option<Duration>,
+    custom_verification: bool,
     faults: Option<String>,
 }
 
@@ -54,6 +58,13 @@ fn parse(args: &[String]) -> Result<Option<Options>, RunnerError> {
                 opts.link_ttl = Some(Duration::from_secs(secs));
             }
             "--faults" => opts.faults = Some(value()?),
+            "--user-verification" => {
+                opts.custom_verification = match value()?.as_str() {
+                    "custom" => true,
+                    "scalekit" => false,
+                    _ => return Err(usage("--user-verification takes custom or scalekit".into())),
+                }
+            }
             other => return Err(usage(format!("unexpected argument {other}"))),
         }
     }
@@ -88,11 +99,14 @@ pub fn main(args: &[String]) -> ExitCode {
     let credentials =
         opts.credentials.clone().map(|(client_id, client_secret)| Credentials { client_id, client_secret });
     let spawned = server::spawn(&format!("127.0.0.1:{}", opts.port), |url| {
-        let double = VirtualScalekit::new(url, credentials).with_faults(faults);
-        match opts.link_ttl {
-            Some(ttl) => double.with_link_lifetime(ttl),
-            None => double,
+        let mut double = VirtualScalekit::new(url, credentials).with_faults(faults);
+        if let Some(ttl) = opts.link_ttl {
+            double = double.with_link_lifetime(ttl);
         }
+        if opts.custom_verification {
+            double = double.with_custom_verification();
+        }
+        double
     });
     let (_double, loopback) = match spawned {
         Ok(served) => served,
@@ -154,5 +168,7 @@ mod tests {
         assert!(parse(&args(&["--help"])).unwrap().is_none());
         assert_eq!(parse(&args(&["--faults", "f.json"])).unwrap().unwrap().faults.as_deref(), Some("f.json"));
         assert!(parse(&args(&["--faults"])).is_err());
+        assert!(parse(&args(&["--user-verification", "custom"])).unwrap().unwrap().custom_verification);
+        assert!(parse(&args(&["--user-verification", "yes"])).is_err());
     }
 }

@@ -252,7 +252,7 @@ fn accounts_of(state: &mut State, mappings: &[McpMapping], user: &str, include_l
         let oauth = state.connection(&m.connection_name).is_some_and(|c| c.kind == "OAUTH");
         let active = state.active_account(&m.connection_name, user).is_some();
         let link = if include_links && oauth && !active {
-            state.issue_link(&m.connection_name, user).map(|(link, _)| link)
+            state.issue_link(&m.connection_name, user, None).map(|(link, _)| link)
         } else {
             None
         };

@@ -231,7 +231,7 @@ fn error_result(text: String) -> Value {
 fn authorization_required(state: &mut State, mapping: &McpMapping, user: &str, why: &str) -> Value {
     let connection = mapping.connection_name.as_str();
     let oauth = state.connection(connection).is_some_and(|c| c.kind == "OAUTH");
-    let link = if oauth { state.issue_link(connection, user) } else { None };
+    let link = if oauth { state.issue_link(connection, user, None) } else { None };
     let text = match link {
         Some((link, _)) => format!(
             "Authorization required: {connection} {why} for {user}. Ask the user to open this link and authorize, then call the tool again: {link}"

@@ -178,11 +178,23 @@ impl VirtualScalekit {
     }
 
     /// Completes an authorization link as a person would: the account becomes ACTIVE with fresh
-    /// tokens. An unknown, expired or used link is refused with the reason.
-    pub fn complete_authorization(&self, link: &str) -> Result<(), String> {
+    /// tokens, or (custom verification) waits for its verification, whose URL is returned. An
+    /// unknown, expired or used link is refused with the reason.
+    pub fn complete_authorization(&self, link: &str) -> Result<Option<String>, String> {
         let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let token = link.rsplit('/').next().unwrap_or_default();
-        state.complete_link(token).map(|_| ()).map_err(|refusal| refusal.to_string())
+        match state.complete_link(token).map_err(|refusal| refusal.to_string())? {
+            state::Completed::Active(_) => Ok(None),
+            state::Completed::Verify(url) => Ok(Some(url)),
+        }
+    }
+
+    /// The same environment in "Custom user verification": a consent leaves the account
+    /// PENDING_VERIFICATION and sends the browser to the link's `user_verify_url`, and a link
+    /// made without one fails with `failed_to_exchange`, as Scalekit does.
+    pub fn with_custom_verification(mut self) -> Self {
+        self.state.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner()).custom_verification = true;
+        self
     }
 }
 

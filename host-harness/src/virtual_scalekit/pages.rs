@@ -8,34 +8,13 @@ use std::time::SystemTime;
 use agent_auth_contract::rfc3339;
 use bytes::Bytes;
 
-use super::state::{LinkRefusal, MagicLink, State};
+use crate::html::{self, escape};
+
+use super::state::{Completed, LinkRefusal, MagicLink, State};
 use super::{Request, Response};
 
-const STYLE: &str = "
-:root { color-scheme: light dark; --accent: #4f46e5; --muted: #6b7280; --line: #e5e7eb; --card: #ffffff; --page: #f3f4f6; }
-@media (prefers-color-scheme: dark) { :root { --muted: #9ca3af; --line: #374151; --card: #1f2937; --page: #111827; } }
-* { box-sizing: border-box; }
-body { margin: 0; min-height: 100vh; display: grid; place-items: center; padding: 24px;
-  font: 16px/1.5 system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; background: var(--page); }
-main { width: 100%; max-width: 440px; background: var(--card); border: 1px solid var(--line); border-radius: 14px;
-  padding: 32px; box-shadow: 0 10px 30px rgb(0 0 0 / 0.08); }
-.brand { margin: 0 0 20px; font-size: 13px; font-weight: 600; letter-spacing: 0.06em; text-transform: uppercase; color: var(--muted); }
-h1 { margin: 0 0 12px; font-size: 22px; line-height: 1.3; overflow-wrap: anywhere; }
-p { margin: 0 0 16px; overflow-wrap: anywhere; }
-dl { display: grid; grid-template-columns: auto 1fr; gap: 8px 16px; margin: 20px 0 24px; padding: 16px 0;
-  border-top: 1px solid var(--line); border-bottom: 1px solid var(--line); }
-dt { color: var(--muted); }
-dd { margin: 0; font-weight: 600; overflow-wrap: anywhere; }
-code { font: 14px ui-monospace, SFMono-Regular, Menlo, monospace; }
-button { width: 100%; padding: 12px 16px; border: 0; border-radius: 10px; background: var(--accent); color: #fff;
-  font: inherit; font-weight: 600; cursor: pointer; }
-button:hover { filter: brightness(1.1); }
-button:focus-visible { outline: 3px solid var(--accent); outline-offset: 3px; }
-.note { margin: 20px 0 0; font-size: 13px; color: var(--muted); }
-.status { display: inline-block; margin-bottom: 12px; padding: 2px 10px; border-radius: 999px; font-size: 13px; font-weight: 600; }
-.ok { background: #dcfce7; color: #166534; }
-.refused { background: #fee2e2; color: #991b1b; }
-";
+/// Where the verification's `post_user_verify_redirect_url` sends the browser.
+pub const VERIFIED_PATH: &str = "/connect/success";
 
 /// Answers `GET` (review) and `POST` (authorize) on `/magic/{token}`.
 pub fn route(state: &mut State, req: &Request, token: &str) -> Response {
@@ -72,13 +51,48 @@ fn review(state: &State, token: &str) -> Response {
         expires = escape(&readable(link.expires)),
         token = escape(token),
     );
-    page(200, &format!("Authorize {} — agent-auth sandbox", link.connector), &body)
+    let mut response = page(200, &format!("Authorize {} — agent-auth sandbox", link.connector), &body);
+    // The form's answer sends the browser on to the verify URL: the policy allows that origin too.
+    if let Some(origin) = link.verify.as_ref().and_then(|v| origin(&v.url)) {
+        for (name, value) in &mut response.headers {
+            if name == "content-security-policy" {
+                *value = value.replace("form-action 'self'", &format!("form-action 'self' {origin}"));
+            }
+        }
+    }
+    response
 }
 
-/// Completes the link and confirms, or shows why it cannot be completed.
+/// `scheme://host[:port]` of `url`.
+fn origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    (!authority.is_empty() && !authority.contains(['\'', ';', ' ', ','])).then(|| format!("{scheme}://{authority}"))
+}
+
+/// The page a verified person lands on.
+pub fn verified() -> Response {
+    page(
+        200,
+        "Connected — agent-auth sandbox",
+        "<span class=\"status ok\">ACTIVE</span><h1>Connected</h1><p>The account is now connected: the app that asked verified it was you. You can close this window.</p>",
+    )
+}
+
+/// Completes the link and confirms, sends the browser on to the app's verify URL (custom
+/// verification), or shows why it cannot be completed.
 fn authorize(state: &mut State, token: &str) -> Response {
     match state.complete_link(token) {
-        Ok(index) => {
+        Ok(Completed::Verify(url)) => {
+            let mut response = page(
+                302,
+                "Verifying — agent-auth sandbox",
+                "<h1>Verifying</h1><p>Returning you to the app that asked.</p>",
+            );
+            response.headers.push(("location".into(), url));
+            response
+        }
+        Ok(Completed::Active(index)) => {
             let account = &state.accounts[index];
             let body = format!(
                 "<span class=\"status ok\">ACTIVE</span><h1>Connected</h1>\
@@ -92,7 +106,7 @@ fn authorize(state: &mut State, token: &str) -> Response {
     }
 }
 
-/// Why a link cannot be used: 404 unknown, 409 used, 410 expired.
+/// Why a link cannot be used: 404 unknown, 409 used, 410 expired, 400 no verify URL.
 fn refused(state: &State, token: &str, refusal: LinkRefusal) -> Response {
     let link = state.link(token);
     let subject = link.map_or_else(String::new, |l| {
@@ -114,6 +128,11 @@ fn refused(state: &State, token: &str, refusal: LinkRefusal) -> Response {
             format!(
                 "This link{subject} was already used. Each link works once; if the connection is still not active, ask for a new link."
             ),
+        ),
+        LinkRefusal::NoVerifyUrl => (
+            400,
+            "Authorization failed",
+            "failed_to_exchange: user_verify_url not configured for verification redirect. The app that sent this link must pass a verify URL (custom user verification).".to_owned(),
         ),
         LinkRefusal::Expired => {
             let at = link.map_or_else(String::new, |l| format!(" at {}", escape(&readable(l.expires))));
@@ -137,56 +156,8 @@ fn provider_of(state: &State, link: &MagicLink) -> String {
     state.connection(&link.connector).map(|c| c.provider_key.clone()).unwrap_or_default()
 }
 
-/// A whole page around `body` (already escaped), self-contained: inline CSS, no scripts.
+/// A whole page of the sandbox around `body` (already escaped).
 fn page(status: u16, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n\
-         <p class=\"brand\">agent-auth sandbox</p>\n{body}\n</main>\n</body>\n</html>\n",
-        title = escape(title),
-    );
-    Response {
-        status,
-        content_type: "text/html; charset=utf-8".into(),
-        headers: vec![
-            ("cache-control".into(), "no-store".into()),
-            ("referrer-policy".into(), "no-referrer".into()),
-            (
-                "content-security-policy".into(),
-                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'".into(),
-            ),
-        ],
-        body: Bytes::from(html),
-    }
-}
-
-/// `text` safe inside HTML elements and quoted attributes.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape;
-
-    #[test]
-    fn escapes_markup_and_quotes() {
-        assert_eq!(
-            escape(r#"<a href="x">Tom & 'Jerry'</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;"
-        );
-        assert_eq!(escape("notion-ijIQedmJ — ok"), "notion-ijIQedmJ — ok");
-    }
+    let page = html::page(title, "agent-auth sandbox", body);
+    Response { status, content_type: html::CONTENT_TYPE.into(), headers: page.headers, body: Bytes::from(page.html) }
 }

@@ -204,6 +204,8 @@ pub fn seeded(base_url: &str, credentials: Option<Credentials>) -> State {
         tools: Vec::new(),
         links: Vec::new(),
         link_lifetime: Duration::from_secs(600),
+        custom_verification: false,
+        auth_requests: Vec::new(),
         mcp_configs: Vec::new(),
         mcp_instances: Vec::new(),
         mcp_session_tokens: Vec::new(),

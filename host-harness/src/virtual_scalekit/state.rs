@@ -187,6 +187,39 @@ pub struct MagicLink {
     pub expires: SystemTime,
     /// Whether a person already completed it.
     pub used: bool,
+    /// Where the browser goes after consent, and the `state` it carries (custom verification).
+    pub verify: Option<VerifyTarget>,
+}
+
+/// A link's `user_verify_url` and `state`.
+#[derive(Debug, Clone)]
+pub struct VerifyTarget {
+    /// `user_verify_url`
+    pub url: String,
+    /// `state` (may be empty)
+    pub state: String,
+}
+
+/// A consent waiting for the app to verify the person (custom verification).
+#[derive(Debug, Clone)]
+pub struct AuthRequest {
+    /// `auth_request_id`, as the verify URL carries it.
+    pub id: String,
+    /// The account it activates.
+    pub account: usize,
+    /// The identifier stored when the link was made: the only one that verifies.
+    pub identifier: String,
+    /// Whether it was verified (it then verifies nothing more).
+    pub used: bool,
+}
+
+/// What completing a link did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Completed {
+    /// The account (its index) is ACTIVE.
+    Active(usize),
+    /// The account waits in PENDING_VERIFICATION; the browser goes to this URL.
+    Verify(String),
 }
 
 impl MagicLink {
@@ -211,6 +244,8 @@ pub enum LinkRefusal {
     Used,
     /// Its lifetime is over.
     Expired,
+    /// Custom verification, and the link was made without a `user_verify_url`.
+    NoVerifyUrl,
 }
 
 impl fmt::Display for LinkRefusal {
@@ -219,6 +254,7 @@ impl fmt::Display for LinkRefusal {
             LinkRefusal::Unknown => "unknown authorization link",
             LinkRefusal::Used => "this authorization link was already used",
             LinkRefusal::Expired => "this authorization link has expired",
+            LinkRefusal::NoVerifyUrl => "failed_to_exchange: user_verify_url not configured for verification redirect",
         })
     }
 }
@@ -346,6 +382,10 @@ pub struct State {
     pub links: Vec<MagicLink>,
     /// How long a new link stays valid.
     pub link_lifetime: Duration,
+    /// "Custom user verification": a consent waits for `POST .../user/verify`.
+    pub custom_verification: bool,
+    /// Consents waiting for (or done with) their verification.
+    pub auth_requests: Vec<AuthRequest>,
     /// MCP configs, in creation order.
     pub mcp_configs: Vec<McpConfig>,
     /// MCP instances, in creation order.
@@ -421,7 +461,12 @@ impl State {
 
     /// Issues a new authorization link (earlier ones stay valid), creating a PENDING_AUTH account
     /// when there is none: the link's URL and expiry. `None` when there is no such connection.
-    pub fn issue_link(&mut self, connector: &str, identifier: &str) -> Option<(String, SystemTime)> {
+    pub fn issue_link(
+        &mut self,
+        connector: &str,
+        identifier: &str,
+        verify: Option<VerifyTarget>,
+    ) -> Option<(String, SystemTime)> {
         if self.account_index(connector, identifier).is_none() {
             self.add_account(connector, identifier)?;
         }
@@ -434,6 +479,7 @@ impl State {
             identifier: identifier.into(),
             expires,
             used: false,
+            verify,
         });
         Some((link, expires))
     }
@@ -443,21 +489,27 @@ impl State {
         self.links.iter().find(|l| l.token == token)
     }
 
-    /// Completes the link with this token: marks it used and its account ACTIVE with fresh
-    /// tokens, and returns the account's index.
-    pub fn complete_link(&mut self, token: &str) -> Result<usize, LinkRefusal> {
+    /// Completes the link with this token: marks it used and gives its account fresh tokens. The
+    /// account is ACTIVE, or (custom verification) waits in PENDING_VERIFICATION for the app,
+    /// whose verify URL the browser goes to.
+    pub fn complete_link(&mut self, token: &str) -> Result<Completed, LinkRefusal> {
         let now = SystemTime::now();
-        let found = self.link(token).ok_or(LinkRefusal::Unknown)?;
+        let found = self.link(token).ok_or(LinkRefusal::Unknown)?.clone();
         if let Some(refusal) = found.refusal(now) {
             return Err(refusal);
         }
         let index = self.account_index(&found.connector, &found.identifier).ok_or(LinkRefusal::Unknown)?;
-        if let Some(found) = self.links.iter_mut().find(|l| l.token == token) {
-            found.used = true;
+        if let Some(link) = self.links.iter_mut().find(|l| l.token == token) {
+            link.used = true;
         }
+        let verify = match (self.custom_verification, &found.verify) {
+            (false, _) => None,
+            (true, None) => return Err(LinkRefusal::NoVerifyUrl),
+            (true, Some(target)) => Some(target),
+        };
         let serial = self.next_id("tok");
         let account = &mut self.accounts[index];
-        account.status = "ACTIVE";
+        account.status = if verify.is_some() { "PENDING_VERIFICATION" } else { "ACTIVE" };
         account.provider_refuses = false;
         account.token_expires_at = Some(rfc3339::format_system_time(now + Duration::from_secs(3600)));
         account.updated_at = rfc3339::format_system_time(now);
@@ -466,6 +518,46 @@ impl State {
             refresh_token: format!("1//virtual-{serial}-refresh"),
             scopes: vec!["read".into(), "write".into()],
         };
+        let Some(target) = verify else { return Ok(Completed::Active(index)) };
+        let id = format!("ar_{}", &self.secret()[..24]);
+        self.auth_requests.push(AuthRequest {
+            id: id.clone(),
+            account: index,
+            identifier: found.identifier,
+            used: false,
+        });
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("auth_request_id", &id)
+            .append_pair("state", &target.state)
+            .finish();
+        Ok(Completed::Verify(format!("{}?{query}", target.url)))
+    }
+
+    /// `POST /api/v1/connected_accounts/user/verify`: activates the account of the pending
+    /// consent `auth_request_id` when `identifier` is the one its link was made for.
+    pub fn verify_user(&mut self, auth_request_id: &str, identifier: &str) -> Result<usize, VerifyRefusal> {
+        let request = self
+            .auth_requests
+            .iter_mut()
+            .find(|r| r.id == auth_request_id && !r.used)
+            .ok_or(VerifyRefusal::NotFound)?;
+        if request.identifier != identifier {
+            return Err(VerifyRefusal::IdentifierMismatch);
+        }
+        request.used = true;
+        let index = request.account;
+        let account = &mut self.accounts[index];
+        account.status = "ACTIVE";
+        account.updated_at = rfc3339::format_system_time(SystemTime::now());
         Ok(index)
     }
+}
+
+/// Why a verification activates nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyRefusal {
+    /// No pending consent has this id (or it was verified already): 404.
+    NotFound,
+    /// The consent's link was made for another identifier: 403.
+    IdentifierMismatch,
 }

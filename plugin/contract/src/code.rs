@@ -109,6 +109,12 @@ pub enum Code {
     PortUnavailable,
     /// The runner: the component needed more memory than the sandbox allows.
     MemoryLimit,
+    /// The person approved, but the account waits for agent-auth to confirm them
+    /// (`PENDING_VERIFICATION`): a new link, opened while the verify route runs, finishes it.
+    VerificationPending,
+    /// `--verify-user` refused the callback: unknown, used or expired `state`, another person, or
+    /// an authorization request Scalekit does not know; `reason` says which.
+    VerificationRefused,
 }
 
 impl Code {
@@ -141,11 +147,13 @@ impl Code {
             | ComponentChecksumMismatch
             | ComponentInvalid
             | PortUnavailable => Exit::Config,
-            AuthorizationRequired | ConnectionNotCompleted | ProviderUnauthorized => Exit::ActionRequired,
+            AuthorizationRequired | ConnectionNotCompleted | ProviderUnauthorized | VerificationPending => {
+                Exit::ActionRequired
+            }
             ConnectionNotFound | AccountNotFound | ToolNotFound | NotFound | UnknownApiHost | McpConfigNotFound
             | McpInstanceNotFound => Exit::NotFound,
             InvalidRequest | ToolError | ProxyDisabled | RateLimited | PermissionDenied | ProviderError
-            | ScalekitError | McpConfigConflict => Exit::Rejected,
+            | ScalekitError | McpConfigConflict | VerificationRefused => Exit::Rejected,
             TransportError | Timeout | OutcomeUnknown => Exit::Transport,
         }
     }

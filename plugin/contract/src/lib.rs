@@ -20,3 +20,4 @@ pub mod shell;
 pub mod sizes;
 pub mod storage;
 pub mod variables;
+pub mod verification;

@@ -24,6 +24,8 @@ pub enum Remote {
     ListConnections,
     /// `--generate-link`
     GenerateLink,
+    /// `--verify-user`
+    VerifyUser,
     /// `--get-tool`
     GetTool,
     /// `--execute-tool`
@@ -192,13 +194,26 @@ impl Operation {
     }
 }
 
+impl Kind {
+    /// Its entry in [`OPERATIONS`].
+    pub fn operation(self) -> &'static Operation {
+        OPERATIONS.iter().find(|op| op.kind == self).expect("every kind has its entry (tested)")
+    }
+
+    /// Its flag with the dashes, e.g. `--verify-user`.
+    pub fn flag(self) -> String {
+        format!("--{}", self.operation().flag)
+    }
+}
+
 /// Options every operation takes.
 pub static GLOBAL_OPTIONS: &[&Opt] = &[&option::AGENT_RUN_ID, &option::NO_CACHE];
 
 use option::{
-    BODY, CONFIG_NAME, CONNECTION_NAME, DESCRIPTION, DRY_RUN, EXPECT_HEAD, EXPIRY, FOR_URL, HEADERS, IDENTIFIER,
-    INCLUDE_STATIC, INPUT_FILE, INSTANCE_ID, LIMIT, MAX_OUTPUT_BYTES, METHOD, NAME, OUTPUT_FILE, PAGE_SIZE, PAGE_TOKEN,
-    PATH, PROVIDER, QUERY, QUERY_PARAMS, RAW, SINCE, SUMMARY, TOOL_INPUT, TOOL_NAME, TOOLS, VERIFY, WAIT,
+    AUTH_REQUEST_ID, BODY, CONFIG_NAME, CONNECTION_NAME, DESCRIPTION, DRY_RUN, EXPECT_HEAD, EXPIRY, FOR_URL, HEADERS,
+    IDENTIFIER, INCLUDE_STATIC, INPUT_FILE, INSTANCE_ID, LIMIT, MAX_OUTPUT_BYTES, METHOD, NAME, OUTPUT_FILE, PAGE_SIZE,
+    PAGE_TOKEN, PATH, PROVIDER, QUERY, QUERY_PARAMS, RAW, SINCE, STATE, SUMMARY, TOOL_INPUT, TOOL_NAME, TOOLS, VERIFY,
+    WAIT,
 };
 
 /// Every operation, in the order `--help` lists them.
@@ -220,6 +235,16 @@ pub static OPERATIONS: &[Operation] = &[
         about: "Check a connected account and, when it is not active, create an authorization link",
         options: &[required(&CONNECTION_NAME), optional(&WAIT)],
         user: User::Required,
+        audit: None,
+    },
+    Operation {
+        kind: Kind::Remote(Remote::VerifyUser),
+        flag: "verify-user",
+        operand: Operand::None,
+        about: "Finish an authorization link from its verify URL's query (custom user verification)",
+        options: &[required(&AUTH_REQUEST_ID), required(&STATE)],
+        // The person is the one the link was made for; a host's own --identifier must match it.
+        user: User::Optional,
         audit: None,
     },
     Operation {
@@ -481,6 +506,7 @@ mod tests {
             Kind::Remote(
                 Remote::ListConnections
                 | Remote::GenerateLink
+                | Remote::VerifyUser
                 | Remote::GetTool
                 | Remote::ExecuteTool
                 | Remote::ProxyRequest
@@ -501,6 +527,7 @@ mod tests {
         let remotes = [
             Remote::ListConnections,
             Remote::GenerateLink,
+            Remote::VerifyUser,
             Remote::GetTool,
             Remote::ExecuteTool,
             Remote::ProxyRequest,

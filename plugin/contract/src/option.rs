@@ -235,6 +235,16 @@ pub static VERIFY: Opt = opt(
     "Check the audit trail's chain of digests and report the first line changed or removed",
     "",
 );
+/// `--auth-request-id ID` (`--verify-user`)
+pub static AUTH_REQUEST_ID: Opt = opt(
+    "auth-request-id",
+    Value::One("ID"),
+    "The auth_request_id Scalekit added to the verify URL",
+    "ID (from the verify URL's query)",
+);
+/// `--state S` (`--verify-user`)
+pub static STATE: Opt =
+    opt("state", Value::One("S"), "The state Scalekit added to the verify URL", "STATE (from the verify URL's query)");
 /// `--expect-head DIGEST` (with `--verify`)
 pub static EXPECT_HEAD: Opt = opt(
     "expect-head",

@@ -22,6 +22,12 @@ pub const TOKEN_CACHE_PREFIX: &str = "scalekit-token-";
 /// In the state folder: the start of the names of the files that remember an environment's
 /// connections, tool listings and active accounts between calls (`<prefix><key>.json`).
 pub const MEMORY_PREFIX: &str = "scalekit-memory-";
+/// In the state folder: the `state` of each authorization link made for custom user
+/// verification (its digest, never the value), whom the link is for and until when, and whether
+/// it was used.
+pub const LINK_STATES_FILE: &str = "link-states.json";
+/// In the state folder: held while a call reads and changes `link-states.json`.
+pub const LINK_STATES_LOCK_FILE: &str = "link-states.json.lock";
 /// In the state folder: results too large for stdout (`--max-output-bytes`), one file each,
 /// readable by their owner only and removed by the runner after a day.
 pub const RESULTS_DIR: &str = "results";

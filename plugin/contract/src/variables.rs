@@ -38,6 +38,10 @@ pub const RUNNER_FACTS: &str = "AGENT_AUTH_RUNNER_FACTS";
 pub const RUNNER_WARNINGS: &str = "AGENT_AUTH_RUNNER_WARNINGS";
 /// Set (to anything but `0` or empty): `--no-cache` on every call.
 pub const NO_CACHE: &str = "AGENT_AUTH_NO_CACHE";
+/// The variables of the runner's own environment (the operator's, never a `.env`'s) it passes
+/// to the component as they are.
+pub const RUNNER_PASSED: [&str; 5] =
+    [NO_COLOR, AGENT_RUN_ID, NO_CACHE, crate::verification::MODE_VAR, crate::verification::URL_VAR];
 
 impl Setting {
     /// Its names, the documented one first.
@@ -53,7 +57,7 @@ impl Setting {
 
 /// Every variable the runner passes to the component when set.
 pub fn passed() -> impl Iterator<Item = &'static str> {
-    SETTINGS.into_iter().flat_map(Setting::names).chain([NO_COLOR, AGENT_RUN_ID, NO_CACHE])
+    SETTINGS.into_iter().flat_map(Setting::names).chain(RUNNER_PASSED)
 }
 
 #[cfg(test)]
@@ -74,6 +78,6 @@ mod tests {
             Some("https://b".into())
         );
         assert_eq!(IDENTIFIER.read(env(&[("SCALEKIT_IDENTIFIER", "x")])), None);
-        assert_eq!(passed().count(), 12);
+        assert_eq!(passed().count(), 14);
     }
 }

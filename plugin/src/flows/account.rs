@@ -1,12 +1,15 @@
 //! Steps shared by the account-scoped operations: find the connection, find (or create) the
 //! account, and tell the person how to authorize it when it is not active.
 
-use agent_auth_contract::shell;
+use agent_auth_contract::verification::Verification;
+use agent_auth_contract::{rfc3339, shell};
 use serde_json::{Map, Value};
 
 use super::list_connections::choose;
+use crate::clock;
+use crate::link_states::{self, Binding};
 use crate::output::{ActionRequired, Code, Failure};
-use crate::scalekit::accounts::{self, Account};
+use crate::scalekit::accounts::{self, Account, MagicLink, PENDING_VERIFICATION, VerifyRedirect};
 use crate::scalekit::connections::{self, Connection, MAX_PAGE_SIZE};
 use crate::scalekit::{ApiError, Scalekit};
 use crate::schema;
@@ -146,7 +149,8 @@ pub fn summary(connection: &Connection, identifier: &str, account: Option<&Accou
 }
 
 /// Step 3 when the account cannot act: a fresh authorization link (OAuth) or the dashboard
-/// instruction (API key, bearer, basic). `code` is the failure to report with it.
+/// instruction (API key, bearer, basic). `code` is the failure to report with it; an account
+/// that waits for its verification is `VERIFICATION_PENDING` instead of `AUTHORIZATION_REQUIRED`.
 pub fn authorization_needed(
     sk: &Scalekit,
     connection: &Connection,
@@ -157,20 +161,27 @@ pub fn authorization_needed(
 ) -> Failure {
     let name = &connection.key_id;
     if connection.is_oauth() {
-        return match accounts::magic_link(sk, name, identifier) {
-            Ok(link) => Failure::new(
-                code,
-                message,
-                "Show the person the link verbatim; once they have authorized, run the same command again.",
-            )
-            .action(ActionRequired {
-                kind: "authorize",
-                message: format!("Open this link to connect {name} for {identifier}, then tell me when it is done."),
-                link: Some(link.link),
-                expires_at: link.expiry,
-            }),
-            Err(e) => Failure::from(e),
+        let pending = account.is_some_and(|a| a.status == PENDING_VERIFICATION);
+        let code = if pending && code == Code::AuthorizationRequired { Code::VerificationPending } else { code };
+        let link = match new_link(sk, name, identifier) {
+            Ok(link) => link,
+            Err(failure) => return failure,
         };
+        let hint = match (&sk.verification, pending) {
+            (Verification::Custom(url), _) if url.loopback().is_some() => format!(
+                "Show the person the link verbatim, and keep `agent-auth --generate-link --connection-name {} --identifier {} --wait` running while they open it: it finishes the verification.",
+                shell::word(name),
+                shell::word(identifier)
+            ),
+            (_, true) => "The person approved, but the verification did not finish: show them this new link verbatim; once they are done, run the same command again.".to_owned(),
+            _ => "Show the person the link verbatim; once they have authorized, run the same command again.".to_owned(),
+        };
+        return Failure::new(code, message, hint).action(ActionRequired {
+            kind: "authorize",
+            message: format!("Open this link to connect {name} for {identifier}, then tell me when it is done."),
+            link: Some(link.link),
+            expires_at: link.expiry,
+        });
     }
     let verb = match (account, code) {
         (_, Code::ProviderUnauthorized) => "update the credentials of",
@@ -191,6 +202,40 @@ pub fn authorization_needed(
         link: None,
         expires_at: None,
     })
+}
+
+/// A fresh authorization link for `identifier` on connection `name`. In custom verification it
+/// carries the verify URL and a fresh `state`, remembered with whom the link is for: only that
+/// person's verification can finish it.
+pub fn new_link(sk: &Scalekit, name: &str, identifier: &str) -> Result<MagicLink, Failure> {
+    let Verification::Custom(url) = &sk.verification else {
+        return accounts::magic_link(sk, name, identifier, None).map_err(Failure::from);
+    };
+    let dir = sk.state_dir.as_deref().ok_or_else(|| {
+        Failure::new(
+            Code::ConfigMissing,
+            "custom user verification keeps each link's state, and there is no state folder",
+            "Run the component with the agent-auth runner, which provides AGENT_AUTH_STATE_DIR.",
+        )
+    })?;
+    let state = link_states::fresh();
+    let link = accounts::magic_link(sk, name, identifier, Some(VerifyRedirect { url: url.as_str(), state: &state }))?;
+    let now = clock::now();
+    let expires_at = link
+        .expiry
+        .as_deref()
+        .and_then(rfc3339::parse)
+        .unwrap_or(now + link_states::FALLBACK_LIFETIME)
+        .min(now + link_states::FALLBACK_LIFETIME * 4);
+    let binding = Binding {
+        connection: name.to_owned(),
+        identifier: identifier.to_owned(),
+        expires_at,
+        loopback_only: url.loopback().is_some(),
+        used: false,
+    };
+    link_states::remember(dir, &state, binding, now)?;
+    Ok(link)
 }
 
 /// Explains a 404 for (connection, identifier): the connection or the account is missing.

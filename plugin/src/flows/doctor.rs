@@ -8,6 +8,7 @@ use agent_auth_contract::http_date;
 use agent_auth_contract::option::IDENTIFIER;
 use agent_auth_contract::rfc3339;
 use agent_auth_contract::variables::{self, RUNNER_FACTS};
+use agent_auth_contract::verification::Verification;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -145,6 +146,7 @@ pub fn run(args: &Args, env: &[(String, String)], storage: &Storage) -> Result<S
     findings.push(folder("config folder", storage.config_dir().ok()));
     findings.push(folder("state folder", storage.state_dir()));
     findings.push(runner(config::var(env, RUNNER_FACTS)));
+    findings.push(user_verification(env));
     match &config {
         Some(config) => remote(config, identifier.as_deref(), storage, &mut findings),
         None if mcp_only => {}
@@ -280,6 +282,52 @@ fn runner(facts: Option<String>) -> Finding {
         );
     }
     if hints.is_empty() { Finding::pass("runner", detail) } else { Finding::warn("runner", detail, hints.join(" ")) }
+}
+
+/// Who may finish an authorization link, and whether the person's browser will reach the
+/// verify route when it is the runner's.
+fn user_verification(env: &[(String, String)]) -> Finding {
+    const CHECK: &str = "user verification";
+    let url = match config::verification(env) {
+        Err(invalid) => return Finding::fail(CHECK, invalid),
+        Ok(Verification::ScalekitUsers) => {
+            return Finding::pass(
+                CHECK,
+                "scalekit (Scalekit users only): a link activates for whoever opens it signed in to the Scalekit dashboard; for other people set AGENT_AUTH_USER_VERIFICATION=custom, as the environment's AgentKit > User Verification says",
+            );
+        }
+        Ok(Verification::Custom(url)) => url,
+    };
+    let Some(route) = url.loopback() else {
+        return Finding::pass(
+            CHECK,
+            format!(
+                "custom: links send the person's browser to {}, whose host finishes them with --verify-user",
+                url.as_str()
+            ),
+        );
+    };
+    let facts: Value = config::var(env, RUNNER_FACTS).and_then(|f| serde_json::from_str(&f).ok()).unwrap_or_default();
+    let served = format!("custom: links send the person's browser to {}", url.as_str());
+    match facts["verify_route"]["holder"].as_str() {
+        Some("free") => Finding::pass(
+            CHECK,
+            format!("{served}, which the runner serves while --generate-link --wait (or agent-auth mcp) runs"),
+        ),
+        Some("agent-auth") => {
+            Finding::pass(CHECK, format!("{served}, which another agent-auth (an MCP server or a wait) serves now"))
+        }
+        Some(_) => Finding::warn(
+            CHECK,
+            format!("{served}, but another program listens on port {}", route.port),
+            "Stop that program, or set AGENT_AUTH_VERIFY_URL to a free loopback port (e.g. http://127.0.0.1:51854/agent-auth/verify).",
+        ),
+        None => Finding::warn(
+            CHECK,
+            format!("{served}, and this host serves no verify route"),
+            "Run the component with the agent-auth runner, or mount the route in your host and finish each link with --verify-user.",
+        ),
+    }
 }
 
 /// This machine's clock against the server's `Date` header.

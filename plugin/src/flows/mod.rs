@@ -14,4 +14,5 @@ pub mod mcp;
 pub mod operation;
 pub mod proxy;
 pub mod tokens;
+pub mod verify_user;
 mod wait;

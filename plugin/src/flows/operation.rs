@@ -39,6 +39,8 @@ pub struct Context<'a> {
     pub identifier: Option<String>,
     /// `--agent-run-id` / `AGENT_RUN_ID`, for Scalekit's tool logs.
     pub agent_run_id: Option<&'a str>,
+    /// Whether the runner's own loopback verify route made this call (never a command line).
+    pub from_verify_route: bool,
 }
 
 impl Context<'_> {

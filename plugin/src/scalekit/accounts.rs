@@ -6,6 +6,10 @@ use serde_json::{Value, json};
 use super::pages::{Listing, Pages};
 use super::{ApiError, Scalekit};
 
+/// The status of an account the person approved that waits for agent-auth to confirm them
+/// (custom user verification).
+pub const PENDING_VERIFICATION: &str = "PENDING_VERIFICATION";
+
 /// A connected account, without any credential.
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]
 pub struct Account {
@@ -154,10 +158,44 @@ pub struct MagicLink {
     pub expiry: Option<String>,
 }
 
-/// `POST /api/v1/connected_accounts/magic_link`: a fresh authorization link.
-pub fn magic_link(sk: &Scalekit, connector: &str, identifier: &str) -> Result<MagicLink, ApiError> {
-    let body = json!({"connector": connector, "identifier": identifier});
+/// Where the person's browser goes after they approve (custom user verification), and the
+/// `state` Scalekit adds to that URL.
+pub struct VerifyRedirect<'a> {
+    /// `user_verify_url`
+    pub url: &'a str,
+    /// `state`
+    pub state: &'a str,
+}
+
+/// `POST /api/v1/connected_accounts/magic_link`: a fresh authorization link, sending the
+/// browser to `verify` afterwards when given.
+pub fn magic_link(
+    sk: &Scalekit,
+    connector: &str,
+    identifier: &str,
+    verify: Option<VerifyRedirect>,
+) -> Result<MagicLink, ApiError> {
+    let mut body = json!({"connector": connector, "identifier": identifier});
+    if let Some(verify) = verify {
+        body["user_verify_url"] = verify.url.into();
+        body["state"] = verify.state.into();
+    }
     sk.post("/api/v1/connected_accounts/magic_link", &body, "magic link")
+}
+
+/// Scalekit's answer to a verification.
+#[derive(Debug, Deserialize)]
+pub struct Verified {
+    /// Where to send the person's browser next (may be empty).
+    #[serde(default)]
+    pub post_user_verify_redirect_url: String,
+}
+
+/// `POST /api/v1/connected_accounts/user/verify`: confirms that `identifier` is the person who
+/// approved the authorization request, which activates the account.
+pub fn verify_user(sk: &Scalekit, auth_request_id: &str, identifier: &str) -> Result<Verified, ApiError> {
+    let body = json!({"auth_request_id": auth_request_id, "identifier": identifier});
+    sk.post("/api/v1/connected_accounts/user/verify", &body, "verification")
 }
 
 /// A credential value. It is printed only by `--get-token`'s result: `Debug` and every message

@@ -12,8 +12,9 @@ pub mod proxy;
 mod token_cache;
 pub mod tools;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use agent_auth_contract::verification::Verification;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -34,6 +35,10 @@ pub struct Scalekit<'a> {
     token: ClientToken,
     /// What is remembered of the environment between calls.
     pub cache: Cache,
+    /// Who may finish the environment's authorization links.
+    pub verification: Verification,
+    /// agent-auth's state folder, where the links' states are kept (custom verification).
+    pub state_dir: Option<PathBuf>,
 }
 
 impl<'a> Scalekit<'a> {
@@ -45,6 +50,8 @@ impl<'a> Scalekit<'a> {
             env_url: config.env_url.clone(),
             token: ClientToken::new(config, state_dir),
             cache: Cache::open(state_dir, &config.env_url, &config.client_id, read_cache),
+            verification: config.verification.clone(),
+            state_dir: state_dir.map(Path::to_path_buf),
         }
     }
 

@@ -4,10 +4,13 @@
 use std::collections::BTreeMap;
 
 use agent_auth_contract::shell;
+use agent_auth_contract::verification::Verification;
 use serde_json::{Map, Value, json};
 
+use crate::flows::account::new_link;
 use crate::flows::{errors, wait};
 use crate::output::{self, Code, Failure, Success};
+use crate::scalekit::accounts::PENDING_VERIFICATION;
 use crate::scalekit::mcp::{self, ConnectionState};
 use crate::scalekit::{ApiError, ErrorResponse, Scalekit};
 
@@ -51,7 +54,7 @@ pub fn auth_state(sk: &Scalekit, instance_id: &str) -> Result<Success, Failure> 
 
 /// `AUTHORIZATION_REQUIRED` for the connections of config `config_name` (its `states` for the
 /// user) that are not active, with their links.
-pub fn config_not_ready(config_name: &str, identifier: &str, states: Vec<ConnectionState>) -> Failure {
+pub fn config_not_ready(sk: &Scalekit, config_name: &str, identifier: &str, states: Vec<ConnectionState>) -> Failure {
     let view = View {
         instance_id: String::new(),
         config_name: Some(config_name.to_owned()),
@@ -59,7 +62,10 @@ pub fn config_not_ready(config_name: &str, identifier: &str, states: Vec<Connect
         url: None,
         states,
     };
-    let links = links_of(&view.states);
+    let links = match links_of(sk, &view) {
+        Ok(links) => links,
+        Err(failure) => return failure,
+    };
     not_ready(
         &view,
         &links,
@@ -166,12 +172,19 @@ fn pending_list(pending: &[&ConnectionState]) -> String {
     pending.iter().map(|s| format!("{} ({})", s.connection_name, status(s))).collect::<Vec<_>>().join(", ")
 }
 
-/// The links Scalekit returned, by connection, for the connections that are not active.
-fn links_of(states: &[ConnectionState]) -> BTreeMap<String, String> {
-    states
-        .iter()
-        .filter(|s| !s.is_active() && !s.authentication_link.is_empty())
-        .map(|s| (s.connection_name.clone(), s.authentication_link.clone()))
+/// The links Scalekit returned, by connection, for the connections that are not active. In
+/// custom user verification they are agent-auth's own instead, carrying the verify URL and a
+/// fresh state (Scalekit's have neither, and would fail after consent).
+fn links_of(sk: &Scalekit, view: &View) -> Result<BTreeMap<String, String>, Failure> {
+    let linked = view.states.iter().filter(|s| !s.is_active() && !s.authentication_link.is_empty());
+    linked
+        .map(|s| {
+            let link = match sk.verification {
+                Verification::Custom(_) => new_link(sk, &s.connection_name, &view.identifier)?.link,
+                Verification::ScalekitUsers => s.authentication_link.clone(),
+            };
+            Ok((s.connection_name.clone(), link))
+        })
         .collect()
 }
 
@@ -181,7 +194,7 @@ fn report(sk: &Scalekit, mut view: View, wait: Option<u64>, can_wait: bool) -> R
     if view.ready() {
         return Ok(Success { fields: view.fields(&BTreeMap::new()), warnings: Vec::new(), raw: None });
     }
-    let mut links = links_of(&view.states);
+    let mut links = links_of(sk, &view)?;
     let Some(seconds) = wait else {
         let hint = if can_wait {
             "Show the person each link verbatim; once they have authorized, run the same command again (or add --wait to wait for them)."
@@ -215,7 +228,9 @@ fn report(sk: &Scalekit, mut view: View, wait: Option<u64>, can_wait: bool) -> R
                 output::progress(&format!("{} is connected for {}", s.connection_name, view.identifier));
             }
         }
-        for s in current.iter().filter(|s| !s.is_active() && !s.authentication_link.is_empty()) {
+        // Scalekit's newer links; in custom verification, ours stay (they carry the verify URL).
+        let scalekits = sk.verification == Verification::ScalekitUsers;
+        for s in current.iter().filter(|s| scalekits && !s.is_active() && !s.authentication_link.is_empty()) {
             links.insert(s.connection_name.clone(), s.authentication_link.clone());
         }
         view.states = current;
@@ -241,7 +256,8 @@ fn plural(n: usize, what: &str) -> String {
     if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
 }
 
-/// `AUTHORIZATION_REQUIRED` listing every connection that is not active, with its link. The
+/// `AUTHORIZATION_REQUIRED` (`VERIFICATION_PENDING` when every one waits for its verification)
+/// listing every connection that is not active, with its link. The
 /// instance URL is in the fields (stdout) only, never in the message or on stderr.
 fn not_ready(view: &View, links: &BTreeMap<String, String>, waited: String, hint: &str) -> Failure {
     let pending = view.pending();
@@ -306,7 +322,8 @@ fn not_ready(view: &View, links: &BTreeMap<String, String>, waited: String, hint
             l["link"].as_str().unwrap_or_default()
         );
     }
-    Failure::new(Code::AuthorizationRequired, message, hint)
-        .with_fields(view.fields(links))
-        .with("action_required", Value::Object(action))
+    // Approved, and waiting only for their verification: a new link finishes them.
+    let verifying = pending.iter().all(|s| s.connected_account_status == PENDING_VERIFICATION);
+    let code = if verifying { Code::VerificationPending } else { Code::AuthorizationRequired };
+    Failure::new(code, message, hint).with_fields(view.fields(links)).with("action_required", Value::Object(action))
 }

@@ -29,7 +29,7 @@ pub fn create(sk: &Scalekit, config_name: &str, identifier: &str, seconds: u64) 
             if states.iter().all(mcp::ConnectionState::is_active) {
                 return Err(errors::status(*r));
             }
-            Err(instances::config_not_ready(name, identifier, states))
+            Err(instances::config_not_ready(sk, name, identifier, states))
         }
         Err(other) => Err(other.into()),
     }

@@ -1,0 +1,200 @@
+//! The verify route on loopback: where Scalekit sends a person's browser after they approve an
+//! authorization link, in custom user verification with a loopback verify URL. While a call waits
+//! for a person (`--wait`, `wait_for_authorization`, the life of `agent-auth mcp`), the runner
+//! serves `GET {path}?auth_request_id=...&state=...` on `127.0.0.1:{port}`: each callback runs
+//! the component's `--verify-user` (which checks the state and confirms the person to Scalekit),
+//! then sends the browser on to Scalekit's next page, or says what went wrong. The route is
+//! reachable from this machine only, so a link that reached someone else finishes nothing.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use agent_auth_contract::operation::{Kind, Remote};
+use agent_auth_contract::option::{AUTH_REQUEST_ID, STATE};
+use agent_auth_contract::verification::{LoopbackRoute, ROUTE_VAR};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+use crate::html;
+use crate::runner::{Setup, report};
+use crate::runtime::Stdio;
+
+/// How long a browser may take to send its request.
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections served at once; more wait to be accepted.
+const CONNECTIONS: usize = 8;
+/// The header that tells the route apart from another program on its port (`--doctor`).
+pub const MARK_HEADER: &str = "x-agent-auth-verify-route";
+
+/// A bound route, served by [`Route::serve`].
+pub struct Route {
+    listener: TcpListener,
+    path: String,
+}
+
+impl Route {
+    /// Binds `127.0.0.1:{port}` of `route`; an error when the port is taken (by another program,
+    /// or by another agent-auth serving the same route, which then finishes the links).
+    pub async fn bind(route: &LoopbackRoute) -> std::io::Result<Route> {
+        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, route.port))).await?;
+        Ok(Route { listener, path: route.path.clone() })
+    }
+
+    /// Answers callbacks until dropped, each finished by a run of the component in `setup`.
+    pub async fn serve(self, setup: &Setup) {
+        let mut connections = FuturesUnordered::new();
+        loop {
+            tokio::select! {
+                accepted = self.listener.accept(), if connections.len() < CONNECTIONS => {
+                    let Ok((stream, _)) = accepted else { continue };
+                    let path = self.path.as_str();
+                    let service = service_fn(move |request| answer(request, path, setup));
+                    let connection = hyper::server::conn::http1::Builder::new()
+                        .header_read_timeout(READ_TIMEOUT)
+                        .timer(hyper_util::rt::TokioTimer::new())
+                        .keep_alive(false)
+                        .serve_connection(TokioIo::new(stream), service);
+                    connections.push(connection);
+                }
+                Some(_) = connections.next(), if !connections.is_empty() => {}
+            }
+        }
+    }
+}
+
+/// Who holds the route's port now, for `--doctor`: `free` (the runner serves it while a call
+/// waits), `agent-auth` (another agent-auth serves it: an MCP server or a wait) or `other` (a
+/// program that is not agent-auth: the person's browser would reach it instead).
+pub async fn holder(route: &LoopbackRoute) -> &'static str {
+    if Route::bind(route).await.is_ok() {
+        return "free";
+    }
+    let probe = async {
+        let stream = tokio::net::TcpStream::connect(SocketAddr::from((Ipv4Addr::LOCALHOST, route.port))).await.ok()?;
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(stream)).await.ok()?;
+        tokio::spawn(connection);
+        let request =
+            hyper::Request::get(route.path.as_str()).header("host", "127.0.0.1").body(Full::new(Bytes::new())).ok()?;
+        let response = sender.send_request(request).await.ok()?;
+        Some(response.headers().contains_key(MARK_HEADER))
+    };
+    match tokio::time::timeout(Duration::from_secs(2), probe).await {
+        Ok(Some(true)) => "agent-auth",
+        _ => "other",
+    }
+}
+
+/// The answer to one request.
+async fn answer(
+    request: hyper::Request<Incoming>,
+    path: &str,
+    setup: &Setup,
+) -> Result<hyper::Response<Full<Bytes>>, std::convert::Infallible> {
+    if request.uri().path() != path {
+        return Ok(page(
+            404,
+            "Not found",
+            "<h1>Not found</h1><p>This is agent-auth's verify route; nothing else is here.</p>",
+        ));
+    }
+    if request.method() != hyper::Method::GET {
+        return Ok(page(
+            405,
+            "Method not allowed",
+            "<h1>Method not allowed</h1><p>Open the authorization link in a browser.</p>",
+        ));
+    }
+    let query = request.uri().query().unwrap_or_default();
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let one = |name: &str| {
+        let mut values = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        values.next().filter(|_| values.next().is_none())
+    };
+    let (Some(auth_request_id), Some(state)) = (one("auth_request_id"), one("state")) else {
+        return Ok(page(
+            400,
+            "Incomplete link",
+            "<span class=\"status refused\">Not verified</span><h1>Incomplete link</h1>\
+             <p>This address needs the auth_request_id and state Scalekit adds to it. Open the authorization link again.</p>",
+        ));
+    };
+    Ok(finish(setup, auth_request_id, state).await)
+}
+
+/// Runs `--verify-user` for the callback and turns its result into the browser's next step.
+async fn finish(setup: &Setup, auth_request_id: &str, state: &str) -> hyper::Response<Full<Bytes>> {
+    let argv = vec![
+        Kind::Remote(Remote::VerifyUser).flag(),
+        format!("--{}={auth_request_id}", AUTH_REQUEST_ID.flag),
+        format!("--{}={state}", STATE.flag),
+    ];
+    let env = [(ROUTE_VAR.to_owned(), "1".to_owned())];
+    let stdout = match setup.invoke_with(&argv, &env, setup.limits.clone(), Stdio::Memory(Bytes::new())).await {
+        Ok(outcome) => report(outcome).0,
+        Err(e) => e.to_json(),
+    };
+    let result: Value = serde_json::from_str(&stdout).unwrap_or_default();
+    if result["ok"] == Value::Bool(true) {
+        let connection = html::escape(result["connection_name"].as_str().unwrap_or_default());
+        let identifier = html::escape(result["identifier"].as_str().unwrap_or_default());
+        let next = result["redirect_url"]
+            .as_str()
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+            .and_then(|u| hyper::header::HeaderValue::from_str(u).ok());
+        let mut response = page(
+            if next.is_some() { 303 } else { 200 },
+            "Connected",
+            &format!(
+                "<span class=\"status ok\">ACTIVE</span><h1>Connected</h1>\
+                 <p><strong>{connection}</strong> is now connected for <strong>{identifier}</strong>. You can close this window.</p>"
+            ),
+        );
+        if let Some(next) = next {
+            response.headers_mut().insert(hyper::header::LOCATION, next);
+        }
+        return response;
+    }
+    let error = &result["error"];
+    let refused = error["code"] == "VERIFICATION_REFUSED";
+    let message = error["message"].as_str().unwrap_or("the verification did not finish");
+    let mut letters = message.chars();
+    let message =
+        html::escape(&letters.next().map(|c| c.to_uppercase().chain(letters).collect::<String>()).unwrap_or_default());
+    let hint = html::escape(error["hint"].as_str().unwrap_or("Ask the agent for a new link."));
+    page(
+        if refused { 403 } else { 502 },
+        "Not verified",
+        &format!(
+            "<span class=\"status refused\">Not verified</span><h1>Not verified</h1><p>{message}.</p><p>{hint}</p>"
+        ),
+    )
+}
+
+/// A page of the route.
+fn page(status: u16, title: &str, body: &str) -> hyper::Response<Full<Bytes>> {
+    let page = html::page(&format!("{title} — agent-auth"), "agent-auth", body);
+    let mut response = hyper::Response::new(Full::new(Bytes::from(page.html)));
+    *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    for (name, value) in page
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .chain([("content-type", html::CONTENT_TYPE), (MARK_HEADER, "1")])
+    {
+        if let (Ok(name), Ok(value)) =
+            (hyper::header::HeaderName::from_bytes(name.as_bytes()), hyper::header::HeaderValue::from_str(value))
+        {
+            headers.insert(name, value);
+        }
+    }
+    response
+}
