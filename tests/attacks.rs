@@ -705,3 +705,94 @@ fn the_forms_that_held_still_hold() {
     assert_eq!(proxied.json["warnings"].as_array().unwrap().len(), 2, "{}", proxied.stdout);
     assert!(!sent(&w, "attacker-wants-this"));
 }
+
+/// `agent-auth --generate-link --wait` in custom user verification with the verify URL `route`,
+/// started in the background for `w`'s person; returns once the route listens on `port`.
+fn waiting_with_route(w: &World, route: &str, port: u16) -> std::process::Child {
+    let mut cmd = w.command(&["--generate-link", "--connection-name", "gmail", "--wait", "60"]);
+    cmd.env("AGENT_AUTH_USER_VERIFICATION", "custom").env("AGENT_AUTH_VERIFY_URL", route);
+    let child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "the verify route never listened");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child
+}
+
+/// A free loopback port.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `GET path` on `addr`, the answer's head and body as text (empty when none came within
+/// `seconds`).
+fn get(addr: std::net::SocketAddr, path: &str, seconds: u64) -> String {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(seconds))).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+}
+
+#[test]
+fn the_verify_route_s_mark_is_the_runner_s_alone() {
+    let w = World::verifying();
+    let port = free_port();
+    let route = format!("http://127.0.0.1:{port}/agent-auth/verify");
+    let mut link = w.command(&["--generate-link", "--connection-name", "gmail"]);
+    link.env("AGENT_AUTH_USER_VERIFICATION", "custom").env("AGENT_AUTH_VERIFY_URL", &route);
+    let made = finish(link);
+    let callback = w.double.complete_authorization(made.json["action_required"]["link"].as_str().unwrap()).unwrap();
+    let callback = callback.expect("custom mode sends the browser to the route");
+    let query: Vec<(String, String)> =
+        form_urlencoded::parse(callback.split_once('?').unwrap().1.as_bytes()).into_owned().collect();
+    let value = |name: &str| query.iter().find(|(k, _)| k == name).unwrap().1.clone();
+    // The agent has the callback's values (an attacker sent them) and sets the route's mark itself.
+    let mut typed = w.command(&[
+        "--verify-user",
+        "--auth-request-id",
+        &value("auth_request_id"),
+        "--state",
+        &value("state"),
+        "--identifier",
+        support::IDENTIFIER,
+    ]);
+    typed
+        .env("AGENT_AUTH_USER_VERIFICATION", "custom")
+        .env("AGENT_AUTH_VERIFY_URL", &route)
+        .env("AGENT_AUTH_VERIFY_ROUTE", "1");
+    let refused = finish(typed);
+    assert_eq!((refused.code, refused.json["reason"].as_str()), (6, Some("loopback_route_only")), "{}", refused.stdout);
+    assert!(!sent(&w, "/user/verify"), "nothing went to Scalekit");
+}
+
+#[test]
+fn a_localhost_route_holds_both_addresses_and_idle_connections_keep_no_one_out() {
+    let w = World::verifying();
+    let port = free_port();
+    let mut child = waiting_with_route(&w, &format!("http://localhost:{port}/agent-auth/verify"), port);
+    // Another program cannot sit on the other address a browser may try for localhost.
+    if std::net::TcpListener::bind(("::1", 0)).is_ok() {
+        assert!(std::net::TcpListener::bind(("::1", port)).is_err(), "[::1]:{port} was left for another program");
+        assert!(
+            get(std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port)), "/agent-auth/verify", 30)
+                .contains(" 400 ")
+        );
+    }
+    // A local process holds connections open without a word; the person's browser still gets in,
+    // well before an idle connection would be dropped (a queue behind them would wait that long).
+    let idle: Vec<std::net::TcpStream> =
+        (0..20).map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).unwrap()).collect();
+    let answer = get(
+        std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        "/agent-auth/verify?auth_request_id=ar_1&state=forged",
+        5,
+    );
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    assert!(answer.contains("No link of this agent-auth has this state"), "{answer}");
+    drop(idle);
+    let _ = child.kill();
+    let _ = child.wait();
+}

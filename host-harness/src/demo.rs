@@ -324,14 +324,15 @@ impl Demo {
             "A forged callback finishes nothing",
             "Someone with the auth_request_id but not the link's state: refused, nothing sent to Scalekit.",
         );
-        let forged = ["--verify-user", "--auth-request-id", request.as_str(), "--state", "forged-state"];
+        // The gateway's route names the person its own session knows is at the browser.
+        let forged = ["--verify-user", "--auth-request-id", &request, "--state", "forged-state", "--identifier", USER];
         self.agent(&forged, Exit::Rejected, |r| json!({"error": r["error"]["code"], "reason": r["reason"]}))?;
 
         self.title(
             "The gateway's route finishes it",
             "With the link's state: Scalekit activates the account of the person the link was made for; once.",
         );
-        let callback_args = ["--verify-user", "--auth-request-id", request.as_str(), "--state", state.as_str()];
+        let callback_args = ["--verify-user", "--auth-request-id", &request, "--state", &state, "--identifier", USER];
         self.agent(
             &callback_args,
             Exit::Ok,

@@ -1,17 +1,18 @@
 //! The verify route on loopback: where Scalekit sends a person's browser after they approve an
 //! authorization link, in custom user verification with a loopback verify URL. While a call waits
 //! for a person (`--wait`, `wait_for_authorization`, the life of `agent-auth mcp`), the runner
-//! serves `GET {path}?auth_request_id=...&state=...` on `127.0.0.1:{port}`: each callback runs
-//! the component's `--verify-user` (which checks the state and confirms the person to Scalekit),
-//! then sends the browser on to Scalekit's next page, or says what went wrong. The route is
-//! reachable from this machine only, so a link that reached someone else finishes nothing.
+//! serves `GET {path}?auth_request_id=...&state=...` on the addresses the URL names: each callback
+//! runs the component's `--verify-user` (which checks the state and confirms the person to
+//! Scalekit), then sends the browser on to Scalekit's next page, or says what went wrong. The
+//! route is reachable from this machine only, so a link that reached someone else's browser
+//! finishes nothing.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use agent_auth_contract::operation::{Kind, Remote};
 use agent_auth_contract::option::{AUTH_REQUEST_ID, STATE};
-use agent_auth_contract::verification::{LoopbackRoute, ROUTE_VAR};
+use agent_auth_contract::verification::{AUTH_REQUEST_ID_MAX, LoopbackRoute, ROUTE_VAR, STATE_MAX};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
@@ -26,36 +27,53 @@ use crate::html;
 use crate::runner::{Setup, report};
 use crate::runtime::Stdio;
 
-/// How long a browser may take to send its request.
-const READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// Connections served at once; more wait to be accepted.
-const CONNECTIONS: usize = 8;
+/// How long a browser may take to send its request: a moment (it is on this machine).
+const READ_TIMEOUT: Duration = Duration::from_secs(3);
+/// Connections open at once; more wait to be accepted.
+const CONNECTIONS: usize = 64;
 /// The header that tells the route apart from another program on its port (`--doctor`).
 pub const MARK_HEADER: &str = "x-agent-auth-verify-route";
 
 /// A bound route, served by [`Route::serve`].
 pub struct Route {
-    listener: TcpListener,
+    listeners: Vec<TcpListener>,
     path: String,
+    /// One verification at a time: a flood of callbacks queues, it does not pile up instances.
+    verifying: tokio::sync::Semaphore,
 }
 
 impl Route {
-    /// Binds `127.0.0.1:{port}` of `route`; an error when the port is taken (by another program,
-    /// or by another agent-auth serving the same route, which then finishes the links).
+    /// Binds the route's port on each address its URL names (an address this machine does not
+    /// have is left out); an error when the port is taken on any (by another program, or by
+    /// another agent-auth serving the same route, which then finishes the links).
     pub async fn bind(route: &LoopbackRoute) -> std::io::Result<Route> {
-        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, route.port))).await?;
-        Ok(Route { listener, path: route.path.clone() })
+        let mut listeners = Vec::new();
+        for addr in &route.addrs {
+            match TcpListener::bind(SocketAddr::new(*addr, route.port)).await {
+                Ok(listener) => listeners.push(listener),
+                Err(e) if e.kind() == std::io::ErrorKind::AddrNotAvailable => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if listeners.is_empty() {
+            return Err(std::io::ErrorKind::AddrNotAvailable.into());
+        }
+        Ok(Route { listeners, path: route.path.clone(), verifying: tokio::sync::Semaphore::new(1) })
     }
 
     /// Answers callbacks until dropped, each finished by a run of the component in `setup`.
     pub async fn serve(self, setup: &Setup) {
         let mut connections = FuturesUnordered::new();
         loop {
+            let accepts = self.listeners.iter().map(|l| Box::pin(l.accept()));
             tokio::select! {
-                accepted = self.listener.accept(), if connections.len() < CONNECTIONS => {
-                    let Ok((stream, _)) = accepted else { continue };
-                    let path = self.path.as_str();
-                    let service = service_fn(move |request| answer(request, path, setup));
+                (accepted, _, _) = futures_util::future::select_all(accepts), if connections.len() < CONNECTIONS => {
+                    let Ok((stream, _)) = accepted else {
+                        // Out of descriptors, say: a pause, not a busy loop.
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    };
+                    let service = service_fn(|request| answer(request, &self, setup));
                     let connection = hyper::server::conn::http1::Builder::new()
                         .header_read_timeout(READ_TIMEOUT)
                         .timer(hyper_util::rt::TokioTimer::new())
@@ -77,7 +95,8 @@ pub async fn holder(route: &LoopbackRoute) -> &'static str {
         return "free";
     }
     let probe = async {
-        let stream = tokio::net::TcpStream::connect(SocketAddr::from((Ipv4Addr::LOCALHOST, route.port))).await.ok()?;
+        let addr = SocketAddr::new(*route.addrs.first()?, route.port);
+        let stream = tokio::net::TcpStream::connect(addr).await.ok()?;
         let (mut sender, connection) =
             hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(stream)).await.ok()?;
         tokio::spawn(connection);
@@ -95,10 +114,10 @@ pub async fn holder(route: &LoopbackRoute) -> &'static str {
 /// The answer to one request.
 async fn answer(
     request: hyper::Request<Incoming>,
-    path: &str,
+    route: &Route,
     setup: &Setup,
 ) -> Result<hyper::Response<Full<Bytes>>, std::convert::Infallible> {
-    if request.uri().path() != path {
+    if request.uri().path() != route.path {
         return Ok(page(
             404,
             "Not found",
@@ -118,7 +137,9 @@ async fn answer(
         let mut values = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
         values.next().filter(|_| values.next().is_none())
     };
-    let (Some(auth_request_id), Some(state)) = (one("auth_request_id"), one("state")) else {
+    let sized = |value: &&str, most: usize| !value.is_empty() && value.len() <= most;
+    let auth_request_id = one("auth_request_id").filter(|v| sized(v, AUTH_REQUEST_ID_MAX));
+    let (Some(auth_request_id), Some(state)) = (auth_request_id, one("state").filter(|v| sized(v, STATE_MAX))) else {
         return Ok(page(
             400,
             "Incomplete link",
@@ -126,6 +147,7 @@ async fn answer(
              <p>This address needs the auth_request_id and state Scalekit adds to it. Open the authorization link again.</p>",
         ));
     };
+    let _turn = route.verifying.acquire().await;
     Ok(finish(setup, auth_request_id, state).await)
 }
 
@@ -147,8 +169,8 @@ async fn finish(setup: &Setup, auth_request_id: &str, state: &str) -> hyper::Res
         let identifier = html::escape(result["identifier"].as_str().unwrap_or_default());
         let next = result["redirect_url"]
             .as_str()
-            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
-            .and_then(|u| hyper::header::HeaderValue::from_str(u).ok());
+            .filter(|url| onward(url, &crate::sandbox::env::env_url(&setup.env).unwrap_or_default()))
+            .and_then(|url| hyper::header::HeaderValue::from_str(url).ok());
         let mut response = page(
             if next.is_some() { 303 } else { 200 },
             "Connected",
@@ -178,6 +200,15 @@ async fn finish(setup: &Setup, auth_request_id: &str, state: &str) -> hyper::Res
     )
 }
 
+/// Whether the browser may be sent on to Scalekit's `url`: an `https` page, or a page of the
+/// environment itself (the virtual Scalekit's plain `http` on loopback). Anything else, the
+/// route's own page says it is done instead.
+fn onward(url: &str, environment: &str) -> bool {
+    let environment = environment.trim_end_matches('/');
+    let own = !environment.is_empty() && url.strip_prefix(environment).is_some_and(|rest| rest.starts_with('/'));
+    url.starts_with("https://") || own
+}
+
 /// A page of the route.
 fn page(status: u16, title: &str, body: &str) -> hyper::Response<Full<Bytes>> {
     let page = html::page(&format!("{title} — agent-auth"), "agent-auth", body);
@@ -197,4 +228,25 @@ fn page(status: u16, title: &str, body: &str) -> hyper::Response<Full<Bytes>> {
         }
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::onward;
+
+    #[test]
+    fn the_browser_goes_on_only_to_https_or_the_environment_itself() {
+        let sandbox = "http://127.0.0.1:4000";
+        assert!(onward("https://acme.scalekit.cloud/connect/success", sandbox));
+        assert!(onward("http://127.0.0.1:4000/connect/success", sandbox));
+        for elsewhere in [
+            "http://evil.example/",
+            "http://127.0.0.1:40001/x",
+            "http://127.0.0.1:4000@evil/x",
+            "javascript:alert(1)",
+            "data:text/html,x",
+        ] {
+            assert!(!onward(elsewhere, sandbox), "{elsewhere}");
+        }
+    }
 }

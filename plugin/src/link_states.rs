@@ -1,7 +1,9 @@
 //! The `state` of every authorization link made for Scalekit's custom user verification: a fresh
-//! random value per link, bound to the connection and the person the link was made for, to the
-//! link's expiry, and to where it may be finished (the runner's loopback route, or any host).
-//! Each is used once. The file keeps only each state's digest: reading it finishes no link.
+//! random value per link, bound to the environment, the connection and the person the link was
+//! made for, to the link's expiry, and to where it may be finished (the runner's loopback route,
+//! or a host). Each is used once: it is marked used as the verification is sent, and freed again
+//! when the answer proves nothing happened. The file keeps only each state's digest: reading it
+//! finishes no link.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -24,6 +26,8 @@ pub const FALLBACK_LIFETIME: i64 = 15 * 60;
 /// What a link's state is bound to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Binding {
+    /// The environment URL the link was made in: only it is asked to verify.
+    pub environment: String,
     /// The connection the link authorizes.
     pub connection: String,
     /// The person it was made for: the only identifier the verification sends.
@@ -65,11 +69,18 @@ pub fn remember(dir: &Path, state: &str, binding: Binding, now: i64) -> Result<(
     .map(|_| ())
 }
 
-/// Uses `state` once: its binding, marked used in the same step, or why it finishes nothing.
-/// `from_route` is whether the runner's loopback route asks.
-pub fn take(dir: &Path, state: &str, now: i64, from_route: bool) -> Result<Result<Binding, Refusal>, Failure> {
+/// The binding of `state`, or why it finishes nothing, in environment `environment`
+/// (`from_route`: the runner's loopback route asks). Nothing is changed.
+pub fn check(
+    dir: &Path,
+    state: &str,
+    environment: &str,
+    now: i64,
+    from_route: bool,
+) -> Result<Result<Binding, Refusal>, Failure> {
     change(dir, |states| {
-        let Some(binding) = states.get_mut(&sha256_hex(state.as_bytes())) else { return Err(Refusal::Unknown) };
+        let binding = states.get(&sha256_hex(state.as_bytes())).filter(|b| b.environment == environment);
+        let Some(binding) = binding else { return Err(Refusal::Unknown) };
         if binding.used {
             return Err(Refusal::Used);
         }
@@ -79,8 +90,21 @@ pub fn take(dir: &Path, state: &str, now: i64, from_route: bool) -> Result<Resul
         if binding.loopback_only && !from_route {
             return Err(Refusal::RouteOnly);
         }
-        binding.used = true;
         Ok(binding.clone())
+    })
+}
+
+/// Marks `state` used (`used`), or frees it again after an answer that proves nothing happened
+/// (`!used`). Marking a state another call used first is [`Refusal::Used`]: one use, however
+/// many callbacks race.
+pub fn mark(dir: &Path, state: &str, used: bool) -> Result<Result<(), Refusal>, Failure> {
+    change(dir, |states| match states.get_mut(&sha256_hex(state.as_bytes())) {
+        None => Err(Refusal::Unknown),
+        Some(binding) if used && binding.used => Err(Refusal::Used),
+        Some(binding) => {
+            binding.used = used;
+            Ok(())
+        }
     })
 }
 

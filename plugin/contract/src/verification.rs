@@ -3,6 +3,8 @@
 //! person's browser is sent to finish (the verify URL). The component reads it to create links;
 //! the runner reads it to serve the verify route on loopback.
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
 use crate::loopback::is_loopback;
 
 /// The mode: `custom` (the environment's "Custom user verification") or `scalekit` (its
@@ -43,6 +45,9 @@ pub struct VerifyUrl {
 /// Where the runner listens when the verify URL is its own (loopback).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoopbackRoute {
+    /// The addresses the URL's host names: the one it spells, or both of `localhost`'s (a
+    /// browser may try either, so another program must hold neither).
+    pub addrs: Vec<IpAddr>,
     /// The port (80 when the URL names none).
     pub port: u16,
     /// The path, e.g. `/agent-auth/verify`.
@@ -103,14 +108,23 @@ impl VerifyUrl {
             }
             _ => (authority, None),
         };
-        let loopback = is_loopback(host);
         let route = match scheme.to_ascii_lowercase().as_str() {
-            "http" if loopback => Some(LoopbackRoute { port: port.unwrap_or(80), path: path.to_owned() }),
+            "http" if is_loopback(host) => {
+                Some(LoopbackRoute { addrs: addresses(host), port: port.unwrap_or(80), path: path.to_owned() })
+            }
             "http" => return Err("uses plain http for a host that is not loopback; only https is allowed there"),
             "https" => None,
             _ => return Err("must start with https:// (or http:// on loopback)"),
         };
         Ok(VerifyUrl { text: text.to_owned(), route })
+    }
+}
+
+/// The loopback addresses `host` names (one [`is_loopback`] accepts).
+fn addresses(host: &str) -> Vec<IpAddr> {
+    match host.trim_start_matches('[').trim_end_matches(']').parse() {
+        Ok(ip) => vec![ip],
+        Err(_) => vec![IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)],
     }
 }
 
@@ -128,7 +142,8 @@ mod tests {
         assert_eq!(read(&[(MODE_VAR, " "), (URL_VAR, "https://x")]), Ok(Verification::ScalekitUsers));
         let Ok(Verification::Custom(url)) = read(&[(MODE_VAR, "CUSTOM")]) else { panic!("custom") };
         assert_eq!(url.as_str(), DEFAULT_URL);
-        assert_eq!(url.loopback(), Some(&LoopbackRoute { port: 51853, path: "/agent-auth/verify".into() }));
+        let v4 = vec![IpAddr::V4(Ipv4Addr::LOCALHOST)];
+        assert_eq!(url.loopback(), Some(&LoopbackRoute { addrs: v4, port: 51853, path: "/agent-auth/verify".into() }));
         let Ok(Verification::Custom(url)) = read(&[(MODE_VAR, "custom"), (URL_VAR, "https://gw.example/v")]) else {
             panic!("custom")
         };
@@ -150,7 +165,9 @@ mod tests {
         }
         assert!(VerifyUrl::parse(&format!("https://gw.example/{}", "a".repeat(URL_MAX))).is_err());
         let v6 = VerifyUrl::parse("http://[::1]:8080/cb").unwrap();
-        assert_eq!(v6.loopback(), Some(&LoopbackRoute { port: 8080, path: "/cb".into() }));
-        assert_eq!(VerifyUrl::parse("http://localhost/").unwrap().loopback().map(|r| r.port), Some(80));
+        let addrs = vec![IpAddr::V6(Ipv6Addr::LOCALHOST)];
+        assert_eq!(v6.loopback(), Some(&LoopbackRoute { addrs, port: 8080, path: "/cb".into() }));
+        let localhost = VerifyUrl::parse("http://localhost/").unwrap().loopback().cloned().unwrap();
+        assert_eq!((localhost.port, localhost.addrs.len()), (80, 2), "both of localhost's addresses");
     }
 }

@@ -228,6 +228,7 @@ pub fn new_link(sk: &Scalekit, name: &str, identifier: &str) -> Result<MagicLink
         .unwrap_or(now + link_states::FALLBACK_LIFETIME)
         .min(now + link_states::FALLBACK_LIFETIME * 4);
     let binding = Binding {
+        environment: sk.env_url().to_owned(),
         connection: name.to_owned(),
         identifier: identifier.to_owned(),
         expires_at,

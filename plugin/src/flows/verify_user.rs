@@ -3,7 +3,7 @@
 //! checks the state (made by this agent-auth, for this link, unused, unexpired), then confirms to
 //! Scalekit the one person the link was made for, which activates their account.
 
-use agent_auth_contract::option::{AUTH_REQUEST_ID, STATE};
+use agent_auth_contract::option::{AUTH_REQUEST_ID, IDENTIFIER, STATE};
 use agent_auth_contract::verification::{AUTH_REQUEST_ID_MAX, STATE_MAX};
 use serde_json::{Map, Value};
 
@@ -15,10 +15,13 @@ use crate::output::{Code, Failure, Success};
 use crate::scalekit::ApiError;
 use crate::scalekit::accounts;
 
-/// `--verify-user --auth-request-id ID --state S [--identifier I]`.
+/// `--verify-user --auth-request-id ID --state S --identifier I` (a host; the runner's own
+/// loopback route passes no `--identifier`).
 pub struct VerifyUser {
     auth_request_id: String,
     state: String,
+    /// The person the host's own session says is at the browser.
+    identifier: Option<String>,
 }
 
 impl RemoteOperation for VerifyUser {
@@ -35,11 +38,25 @@ impl RemoteOperation for VerifyUser {
                 ));
             }
         }
-        Ok(VerifyUser { auth_request_id, state })
+        Ok(VerifyUser { auth_request_id, state, identifier: args.text(&IDENTIFIER).map(str::to_owned) })
     }
 
     fn run(self, ctx: &Context) -> Result<Success, Failure> {
-        // 1. The state: this agent-auth's, unused, unexpired, and here the place to finish it.
+        // 1. Who is at the browser: the person a host's session knows, named on its command line;
+        //    for the runner's own loopback route, the person of this machine (TOOL_IDENTIFIER).
+        let asserted = match (ctx.from_verify_route, self.identifier) {
+            (true, _) => ctx.identifier.clone(),
+            (false, Some(asserted)) => Some(asserted),
+            (false, None) => {
+                return Err(Failure::new(
+                    Code::IdentifierRequired,
+                    "--verify-user needs --identifier: the person your own session knows is at the browser",
+                    "Pass --identifier with the signed-in person of the request that brought the callback; never a value from its URL.",
+                ));
+            }
+        };
+        // 2. The state: this agent-auth's, for this environment, unused, unexpired, and here the
+        //    place to finish it; and the person of its link.
         let dir = ctx.storage.state_dir().ok_or_else(|| {
             Failure::new(
                 Code::ConfigMissing,
@@ -47,30 +64,41 @@ impl RemoteOperation for VerifyUser {
                 "Run the component with the agent-auth runner, which provides AGENT_AUTH_STATE_DIR.",
             )
         })?;
-        let binding = link_states::take(dir, &self.state, clock::now(), ctx.from_verify_route)?.map_err(refused)?;
-        // 2. A host that knows who is at the browser says so; it must be the person of the link.
-        if ctx.identifier.as_deref().is_some_and(|asserted| asserted != binding.identifier) {
+        let environment = ctx.sk.env_url();
+        let binding =
+            link_states::check(dir, &self.state, environment, clock::now(), ctx.from_verify_route)?.map_err(refused)?;
+        if asserted.as_deref().is_some_and(|asserted| asserted != binding.identifier) {
             return Err(refusal(
                 "identifier_mismatch",
                 "this link was made for another person",
                 "Only the person the link was made for can finish it: ask the agent for a link of your own.",
             ));
         }
-        // 3. Scalekit checks the request is that person's, and activates the account.
-        let verified =
-            accounts::verify_user(&ctx.sk, &self.auth_request_id, &binding.identifier).map_err(|e| match e {
-                ApiError::Status(r) if r.status == 403 => refusal(
+        // 3. Used once, however many callbacks race; then Scalekit checks the request is that
+        //    person's and activates the account.
+        link_states::mark(dir, &self.state, true)?.map_err(refused)?;
+        let verified = match accounts::verify_user(&ctx.sk, &self.auth_request_id, &binding.identifier) {
+            Ok(verified) => verified,
+            Err(ApiError::Status(r)) if r.status == 403 => {
+                return Err(refusal(
                     "identifier_mismatch",
                     "Scalekit says this authorization was started for another person",
                     "Only the person the link was made for can finish it: ask the agent for a new link.",
-                ),
-                ApiError::Status(r) if r.status == 404 => refusal(
+                ));
+            }
+            Err(ApiError::Status(r)) if r.status == 404 => {
+                return Err(refusal(
                     "auth_request_not_found",
                     "Scalekit has no pending authorization with this auth_request_id (unknown, or finished already)",
                     "Ask the agent for a new link and open it once.",
-                ),
-                other => Failure::from(other),
-            })?;
+                ));
+            }
+            // Nothing shows the verification happened: the link stays usable (a reload finishes it).
+            Err(other) => {
+                link_states::mark(dir, &self.state, false)?.map_err(refused)?;
+                return Err(Failure::from(other));
+            }
+        };
         let mut fields = Map::new();
         fields.insert("connection_name".into(), binding.connection.into());
         fields.insert("identifier".into(), binding.identifier.into());

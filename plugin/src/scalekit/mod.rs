@@ -55,6 +55,11 @@ impl<'a> Scalekit<'a> {
         }
     }
 
+    /// The environment URL, without a trailing slash.
+    pub fn env_url(&self) -> &str {
+        &self.env_url
+    }
+
     /// Sends an authenticated request and returns the raw response, whatever its status; a 2xx
     /// body goes to `sink` when one is given.
     pub fn send_authenticated(
