@@ -21,7 +21,14 @@ use crate::output::{Code, Failure};
 /// How long a used or expired state is kept, to tell "used" and "expired" from "unknown".
 const KEPT_FOR: i64 = 24 * 60 * 60;
 /// How long a state lives when Scalekit's answer gives the link no expiry.
-pub const FALLBACK_LIFETIME: i64 = 15 * 60;
+const FALLBACK_LIFETIME: i64 = 15 * 60;
+/// The longest a state lives, whatever expiry Scalekit's answer gives the link.
+const LONGEST_LIFETIME: i64 = 60 * 60;
+
+/// When the state of a link made at `now` expires: with the link (`link_expiry`), within an hour.
+pub fn expires_at(link_expiry: Option<i64>, now: i64) -> i64 {
+    link_expiry.unwrap_or(now + FALLBACK_LIFETIME).min(now + LONGEST_LIFETIME)
+}
 
 /// What a link's state is bound to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,4 +134,18 @@ fn change<T>(dir: &Path, edit: impl FnOnce(&mut BTreeMap<String, Binding>) -> T)
     file.write_all(&serde_json::to_vec(&states).unwrap_or_default()).map_err(|e| unwritable(&e.kind().to_string()))?;
     file.commit()?;
     Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    // Reading and writing the states needs WASI's random numbers (the temporary file's name):
+    // the conformance cases run them in the component (check, use, refusals, freeing, digests).
+    use super::*;
+
+    #[test]
+    fn a_state_expires_with_its_link_within_an_hour() {
+        assert_eq!(expires_at(Some(1_060), 1_000), 1_060);
+        assert_eq!(expires_at(None, 1_000), 1_000 + FALLBACK_LIFETIME);
+        assert_eq!(expires_at(Some(1_000 + 86_400), 1_000), 1_000 + LONGEST_LIFETIME);
+    }
 }

@@ -221,12 +221,7 @@ pub fn new_link(sk: &Scalekit, name: &str, identifier: &str) -> Result<MagicLink
     let state = link_states::fresh();
     let link = accounts::magic_link(sk, name, identifier, Some(VerifyRedirect { url: url.as_str(), state: &state }))?;
     let now = clock::now();
-    let expires_at = link
-        .expiry
-        .as_deref()
-        .and_then(rfc3339::parse)
-        .unwrap_or(now + link_states::FALLBACK_LIFETIME)
-        .min(now + link_states::FALLBACK_LIFETIME * 4);
+    let expires_at = link_states::expires_at(link.expiry.as_deref().and_then(rfc3339::parse), now);
     let binding = Binding {
         environment: sk.env_url().to_owned(),
         connection: name.to_owned(),
