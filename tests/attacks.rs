@@ -712,17 +712,8 @@ fn waiting_with_route(w: &World, route: &str, port: u16) -> std::process::Child 
     let mut cmd = w.command(&["--generate-link", "--connection-name", "gmail", "--wait", "60"]);
     cmd.env("AGENT_AUTH_USER_VERIFICATION", "custom").env("AGENT_AUTH_VERIFY_URL", route);
     let child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
-    let started = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < std::time::Duration::from_secs(60), "the verify route never listened");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    support::until_listening(port);
     child
-}
-
-/// A free loopback port.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// `GET path` on `addr`, the answer's head and body as text (empty when none came within
@@ -739,16 +730,14 @@ fn get(addr: std::net::SocketAddr, path: &str, seconds: u64) -> String {
 #[test]
 fn the_verify_route_s_mark_is_the_runner_s_alone() {
     let w = World::verifying();
-    let port = free_port();
+    let port = support::free_port();
     let route = format!("http://127.0.0.1:{port}/agent-auth/verify");
     let mut link = w.command(&["--generate-link", "--connection-name", "gmail"]);
     link.env("AGENT_AUTH_USER_VERIFICATION", "custom").env("AGENT_AUTH_VERIFY_URL", &route);
     let made = finish(link);
     let callback = w.double.complete_authorization(made.json["action_required"]["link"].as_str().unwrap()).unwrap();
     let callback = callback.expect("custom mode sends the browser to the route");
-    let query: Vec<(String, String)> =
-        form_urlencoded::parse(callback.split_once('?').unwrap().1.as_bytes()).into_owned().collect();
-    let value = |name: &str| query.iter().find(|(k, _)| k == name).unwrap().1.clone();
+    let value = |name: &str| support::query_value(&callback, name).expect("the callback's values");
     // The agent has the callback's values (an attacker sent them) and sets the route's mark itself.
     let mut typed = w.command(&[
         "--verify-user",
@@ -771,7 +760,7 @@ fn the_verify_route_s_mark_is_the_runner_s_alone() {
 #[test]
 fn a_localhost_route_holds_both_addresses_and_idle_connections_keep_no_one_out() {
     let w = World::verifying();
-    let port = free_port();
+    let port = support::free_port();
     let mut child = waiting_with_route(&w, &format!("http://localhost:{port}/agent-auth/verify"), port);
     // Another program cannot sit on the other address a browser may try for localhost.
     if std::net::TcpListener::bind(("::1", 0)).is_ok() {

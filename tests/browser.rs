@@ -7,6 +7,8 @@
 //! Needs /usr/bin/chromium (or `CHROMIUM`), node, and `tests/browser/node_modules`; `scripts/test.sh`
 //! installs them. Without them the test fails: it never passes silently.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -130,7 +132,7 @@ fn a_link_activates_only_through_its_own_verify_route() {
     let home = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     let (sandbox, url) = serve_sandbox(home.path(), cache.path(), &["--user-verification", "custom"]);
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = support::free_port();
     let verify_url = format!("http://127.0.0.1:{port}/agent-auth/verify");
     let call = |args: &[&str]| {
         let mut cmd = agent_auth(home.path(), cache.path());
@@ -185,11 +187,7 @@ fn a_link_activates_only_through_its_own_verify_route() {
         "agent-auth --generate-link --wait (custom verification)",
         &mut call(&["--generate-link", "--connection-name", CONNECTION, "--identifier", IDENTIFIER, "--wait", "90"]),
     );
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(60), "the route never listened\n{}", waiting.stderr());
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    support::until_listening(port);
 
     // 4. Another browser profile with the callback's auth_request_id but a forged state: refused,
     // nothing activated.

@@ -35,7 +35,7 @@ use std::sync::{Arc, Mutex};
 
 use agent_auth_contract::storage::AUDIT_FILE;
 use agent_auth_contract::variables::RUNNER_FACTS;
-use agent_auth_contract::verification::ROUTE_VAR;
+use agent_auth_contract::verification::{ROUTE_VAR, SERVED_VAR};
 use agent_auth_host::outbound::Network;
 use agent_auth_host::runtime::{Invocation, Stdio};
 use agent_auth_host::sandbox::{self, AgentDirs, EgressPolicy, FileGrants, FileRules, Limits, SensitivePaths};
@@ -72,9 +72,9 @@ fn run_case(path: &Path) -> Result<(), Failed> {
     let rules = FileRules { places: &places, confinement: None };
     let (grants, args) = FileGrants::open(&case.args, dir.path(), &rules).map_err(|e| format!("{e:?}"))?;
     let mut component_env = sandbox::env::component_env(|name| env.get(name).cloned());
-    // The runner adds its facts and the verify route's mark itself (a caller's variable of those
+    // The runner adds its facts and the verify route's marks itself (a caller's variable of those
     // names never passes): so does the case.
-    for only_the_runner in [RUNNER_FACTS, ROUTE_VAR] {
+    for only_the_runner in [RUNNER_FACTS, ROUTE_VAR, SERVED_VAR] {
         component_env.extend(env.get(only_the_runner).map(|value| (only_the_runner.to_owned(), value.clone())));
     }
     let egress_urls = match &case.sandbox.env_url {

@@ -27,7 +27,7 @@ fn a_python_mcp_session_searches_executes_authorizes_and_is_refused_what_it_may_
 #[test]
 fn custom_user_verification_finishes_at_the_servers_own_route_and_nowhere_else() {
     let w = World::verifying();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = support::free_port();
     let said = python_session(&w, "verify_client.py", &[&format!("http://127.0.0.1:{port}/agent-auth/verify")]);
     eprintln!("{said}");
 }

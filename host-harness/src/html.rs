@@ -38,8 +38,9 @@ pub struct Page {
     pub html: String,
 }
 
-/// A whole page around `body` (already escaped), under a `brand` line.
-pub fn page(title: &str, brand: &str, body: &str) -> Page {
+/// A whole page around `body` (already escaped), under a `brand` line; its forms may send the
+/// browser to its own origin and to `form_origins` (`scheme://host:port`).
+pub fn page(title: &str, brand: &str, body: &str, form_origins: &[&str]) -> Page {
     let html = format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -54,7 +55,10 @@ pub fn page(title: &str, brand: &str, body: &str) -> Page {
         ("referrer-policy".into(), "no-referrer".into()),
         (
             "content-security-policy".into(),
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'".into(),
+            format!(
+                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'{}; frame-ancestors 'none'",
+                form_origins.iter().map(|o| format!(" {o}")).collect::<String>()
+            ),
         ),
     ];
     Page { headers, html }

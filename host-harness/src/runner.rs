@@ -5,10 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agent_auth_contract::exit::Exit;
+use agent_auth_contract::operation::{Kind, Remote};
+use agent_auth_contract::option::{AUTH_REQUEST_ID, STATE};
 use agent_auth_contract::option::{ENV_FILE, RUNNER_OPTIONS, Value, WAIT};
 use agent_auth_contract::sizes::{COMMAND_LINE_MAX, INPUT_MAX, readable_size};
 use agent_auth_contract::variables::{RUNNER_FACTS, RUNNER_WARNINGS};
-use agent_auth_contract::verification::LoopbackRoute;
+use agent_auth_contract::verification::{LoopbackRoute, ROUTE_VAR, SERVED_VAR, Verified};
+use bytes::Bytes;
 
 use crate::compile;
 use crate::compile_cache::CompileCache;
@@ -22,7 +25,7 @@ use crate::sandbox::proxy_policy::{ProxyGate, ProxyPolicy};
 use crate::sandbox::sensitive::SensitivePaths;
 use crate::sandbox::{self, Confinement, EgressPolicy, FileGrants, FileRules, Limits};
 use crate::settings::{COMPONENT_VAR, Settings};
-use crate::verify_route::{self, Route};
+use crate::verify_route::{self, Finisher, Route, Verdict};
 use crate::virtual_scalekit::{VirtualScalekit, in_process};
 
 /// Options the runner consumes before the operation; everything else goes to the component.
@@ -193,20 +196,27 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
     if let Some(seconds) = wait {
         limits.wall_clock = limits.wall_clock.max(Duration::from_secs(seconds).saturating_add(WAIT_MARGIN));
     }
-    // A call that waits for a person serves the verify route their browser comes back to.
+    // A call that waits for a person serves the verify route their browser comes back to, and
+    // lets a verification already begun finish before it ends.
     let route = match (wait, setup.settings.verify_route.clone()) {
         (Some(_), Some(route)) => setup.verify_route(&route).await,
         _ => None,
     };
-    let invoked = setup.invoke(&opts.rest, limits, Stdio::Inherit);
     let outcome = match route {
         Some(route) => {
-            tokio::select! {
-                outcome = invoked => outcome,
-                () = route.serve(&setup) => unreachable!("the route serves until dropped"),
-            }
+            let served = [(SERVED_VAR.to_owned(), "1".to_owned())];
+            let (done, stop) = tokio::sync::oneshot::channel::<()>();
+            let invoked = async {
+                let outcome = setup.invoke_with(&opts.rest, &served, limits, Stdio::Inherit).await;
+                let _ = done.send(());
+                outcome
+            };
+            let stopped = async {
+                let _ = stop.await;
+            };
+            tokio::join!(invoked, route.serve(&setup, stopped)).0
         }
-        None => invoked.await,
+        None => setup.invoke(&opts.rest, limits, Stdio::Inherit).await,
     }?;
     setup.compile_in_background();
     Ok(report(outcome))
@@ -227,8 +237,10 @@ pub struct Setup {
     /// The operator's settings.
     pub settings: Settings,
     /// The variables the component sees: the credentials, the identifier and the settings it is
-    /// passed, and the runner's warnings.
+    /// passed.
     pub env: Vec<(String, String)>,
+    /// What the runner ignored or chose on the way, which the component lists first.
+    pub warnings: Vec<String>,
     /// Where its HTTP goes.
     pub network: Network,
     /// Which origins it may reach.
@@ -277,9 +289,6 @@ impl Setup {
         })?;
         let mut env = credentials.vars;
         env.extend(settings.passed.iter().cloned());
-        if !credentials.warnings.is_empty() {
-            env.push((RUNNER_WARNINGS.into(), serde_json::json!(credentials.warnings).to_string()));
-        }
         let network = if sandbox::env::env_url(&env).is_some_and(|url| url.trim().eq_ignore_ascii_case("sandbox")) {
             env = in_process::env(env);
             Network::Intercepted(Arc::new(VirtualScalekit::new(in_process::URL, None)))
@@ -328,6 +337,7 @@ impl Setup {
             runtime,
             settings,
             env,
+            warnings: credentials.warnings,
             network,
             egress,
             limits,
@@ -372,7 +382,7 @@ impl Setup {
         let proxy_gate = self.proxy_policy.as_ref().and_then(|policy| ProxyGate::new(policy.clone(), &env_url));
         let invocation = Invocation {
             args,
-            env: self.env.iter().chain(extra).cloned().collect(),
+            env: self.env.iter().chain(extra).cloned().chain(self.warnings_var()).collect(),
             egress: self.egress.clone(),
             network: self.network.clone(),
             files,
@@ -391,13 +401,14 @@ impl Setup {
     }
 
     /// Binds the verify route; when its port is taken, says so among the runner's warnings (the
-    /// agent-auth holding it, an MCP server or another wait, finishes the links just as well).
+    /// agent-auth holding it, an MCP server or another wait, finishes the links of its own state
+    /// folder and person).
     pub async fn verify_route(&mut self, route: &LoopbackRoute) -> Option<Route> {
         match Route::bind(route).await {
             Ok(bound) => Some(bound),
             Err(e) => {
-                self.warn(format!(
-                    "the verify route's port 127.0.0.1:{} cannot be listened on ({}): unless another agent-auth serves it, the person's browser finds nothing there after approving",
+                self.warnings.push(format!(
+                    "the verify route's port {} cannot be listened on ({}): unless another agent-auth serves it, the person's browser finds nothing there after approving",
                     route.port,
                     e.kind()
                 ));
@@ -406,17 +417,9 @@ impl Setup {
         }
     }
 
-    /// Adds `warning` to the runner's warnings, which the component lists first.
-    fn warn(&mut self, warning: String) {
-        let mut warnings: Vec<String> = self
-            .env
-            .iter()
-            .find(|(k, _)| k == RUNNER_WARNINGS)
-            .and_then(|(_, v)| serde_json::from_str(v).ok())
-            .unwrap_or_default();
-        warnings.push(warning);
-        self.env.retain(|(k, _)| k != RUNNER_WARNINGS);
-        self.env.push((RUNNER_WARNINGS.into(), serde_json::json!(warnings).to_string()));
+    /// [`RUNNER_WARNINGS`] for the component, when there are any.
+    fn warnings_var(&self) -> Option<(String, String)> {
+        (!self.warnings.is_empty()).then(|| (RUNNER_WARNINGS.to_owned(), serde_json::json!(self.warnings).to_string()))
     }
 
     /// Starts the optimised compilation in the background when this run had to use the fast
@@ -427,6 +430,53 @@ impl Setup {
         {
             compile::in_background(self.settings.component.as_deref(), &self.wasm, dir);
         }
+    }
+}
+
+impl Finisher for Setup {
+    /// Runs the component's `--verify-user` for the callback, marked as the loopback route's.
+    async fn finish(&self, auth_request_id: &str, state: &str) -> Verdict {
+        let argv = [Kind::Remote(Remote::VerifyUser).flag(), AUTH_REQUEST_ID.with(auth_request_id), STATE.with(state)];
+        let marked = [(ROUTE_VAR.to_owned(), "1".to_owned())];
+        let stdout = match self.invoke_with(&argv, &marked, self.limits.clone(), Stdio::Memory(Bytes::new())).await {
+            Ok(outcome) => report(outcome).0,
+            Err(e) => e.to_json(),
+        };
+        verdict(&stdout)
+    }
+
+    fn may_send_to(&self, url: &str) -> bool {
+        verify_route::onward(url, &sandbox::env::env_url(&self.env).unwrap_or_default())
+    }
+}
+
+/// What `--verify-user` printed, as the route's verdict.
+fn verdict(stdout: &str) -> Verdict {
+    #[derive(serde::Deserialize)]
+    struct Printed {
+        ok: bool,
+        #[serde(flatten)]
+        verified: Option<Verified>,
+        error: Option<Refusal>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Refusal {
+        code: Code,
+        message: String,
+        hint: String,
+    }
+    match serde_json::from_str::<Printed>(stdout) {
+        Ok(Printed { ok: true, verified: Some(v), .. }) => {
+            Verdict::Verified { connection: v.connection_name, identifier: v.identifier, next: v.redirect_url }
+        }
+        Ok(Printed { error: Some(e), .. }) if e.code == Code::VerificationRefused => {
+            Verdict::Refused { message: e.message, hint: e.hint }
+        }
+        Ok(Printed { error: Some(e), .. }) => Verdict::Failed { message: e.message, hint: e.hint },
+        _ => Verdict::Failed {
+            message: "the verification printed no result".into(),
+            hint: "Open the authorization link again; if it happens again, report it.".into(),
+        },
     }
 }
 

@@ -2,17 +2,16 @@
 //! authorization link, in custom user verification with a loopback verify URL. While a call waits
 //! for a person (`--wait`, `wait_for_authorization`, the life of `agent-auth mcp`), the runner
 //! serves `GET {path}?auth_request_id=...&state=...` on the addresses the URL names: each callback
-//! runs the component's `--verify-user` (which checks the state and confirms the person to
-//! Scalekit), then sends the browser on to Scalekit's next page, or says what went wrong. The
-//! route is reachable from this machine only, so a link that reached someone else's browser
-//! finishes nothing.
+//! is finished by a [`Finisher`] (the runner runs the component's `--verify-user`, which checks
+//! the state and confirms the person to Scalekit), then the browser goes on to Scalekit's next
+//! page, or is told what went wrong. The route is reachable from this machine only, so a link
+//! that reached someone else's browser finishes nothing.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use agent_auth_contract::operation::{Kind, Remote};
-use agent_auth_contract::option::{AUTH_REQUEST_ID, STATE};
-use agent_auth_contract::verification::{AUTH_REQUEST_ID_MAX, LoopbackRoute, ROUTE_VAR, STATE_MAX};
+use agent_auth_contract::verification::{AUTH_REQUEST_ID_MAX, LoopbackRoute, RouteHolder, STATE_MAX, callback_value};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
@@ -20,19 +19,54 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use serde_json::Value;
 use tokio::net::TcpListener;
 
 use crate::html;
-use crate::runner::{Setup, report};
-use crate::runtime::Stdio;
 
 /// How long a browser may take to send its request: a moment (it is on this machine).
 const READ_TIMEOUT: Duration = Duration::from_secs(3);
 /// Connections open at once; more wait to be accepted.
 const CONNECTIONS: usize = 64;
+/// How long callbacks being finished may take once the route is told to stop.
+const GRACE: Duration = Duration::from_secs(15);
 /// The header that tells the route apart from another program on its port (`--doctor`).
 pub const MARK_HEADER: &str = "x-agent-auth-verify-route";
+
+/// What became of one callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The account is active: for whom, and where Scalekit sends the browser next (if anywhere).
+    Verified {
+        /// The connection.
+        connection: String,
+        /// The person.
+        identifier: String,
+        /// Scalekit's next page.
+        next: Option<String>,
+    },
+    /// Refused (a state that is not one to finish here, another person): why, and what to do.
+    Refused {
+        /// Why.
+        message: String,
+        /// What to do.
+        hint: String,
+    },
+    /// It could not be finished now (Scalekit or the network failed): why, and what to do.
+    Failed {
+        /// Why.
+        message: String,
+        /// What to do.
+        hint: String,
+    },
+}
+
+/// Finishes callbacks: the runner, running the component's `--verify-user`.
+pub trait Finisher: Sync {
+    /// Finishes the callback with these values.
+    fn finish(&self, auth_request_id: &str, state: &str) -> impl Future<Output = Verdict> + Send;
+    /// Whether the browser may be sent on to `url` (Scalekit's next page).
+    fn may_send_to(&self, url: &str) -> bool;
+}
 
 /// A bound route, served by [`Route::serve`].
 pub struct Route {
@@ -61,19 +95,22 @@ impl Route {
         Ok(Route { listeners, path: route.path.clone(), verifying: tokio::sync::Semaphore::new(1) })
     }
 
-    /// Answers callbacks until dropped, each finished by a run of the component in `setup`.
-    pub async fn serve(self, setup: &Setup) {
+    /// Answers callbacks, each finished by `finisher`, until `stop` resolves; then lets the
+    /// callbacks already begun finish (a browser is never cut off mid-verification).
+    pub async fn serve(self, finisher: &impl Finisher, stop: impl Future<Output = ()>) {
         let mut connections = FuturesUnordered::new();
+        let mut stop = std::pin::pin!(stop);
         loop {
             let accepts = self.listeners.iter().map(|l| Box::pin(l.accept()));
             tokio::select! {
+                () = &mut stop => break,
                 (accepted, _, _) = futures_util::future::select_all(accepts), if connections.len() < CONNECTIONS => {
                     let Ok((stream, _)) = accepted else {
                         // Out of descriptors, say: a pause, not a busy loop.
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
                     };
-                    let service = service_fn(|request| answer(request, &self, setup));
+                    let service = service_fn(|request| answer(request, &self, finisher));
                     let connection = hyper::server::conn::http1::Builder::new()
                         .header_read_timeout(READ_TIMEOUT)
                         .timer(hyper_util::rt::TokioTimer::new())
@@ -84,15 +121,14 @@ impl Route {
                 Some(_) = connections.next(), if !connections.is_empty() => {}
             }
         }
+        let _ = tokio::time::timeout(GRACE, async { while connections.next().await.is_some() {} }).await;
     }
 }
 
-/// Who holds the route's port now, for `--doctor`: `free` (the runner serves it while a call
-/// waits), `agent-auth` (another agent-auth serves it: an MCP server or a wait) or `other` (a
-/// program that is not agent-auth: the person's browser would reach it instead).
-pub async fn holder(route: &LoopbackRoute) -> &'static str {
+/// Who holds the route's port now, for `--doctor`.
+pub async fn holder(route: &LoopbackRoute) -> RouteHolder {
     if Route::bind(route).await.is_ok() {
-        return "free";
+        return RouteHolder::Free;
     }
     let probe = async {
         let addr = SocketAddr::new(*route.addrs.first()?, route.port);
@@ -106,8 +142,8 @@ pub async fn holder(route: &LoopbackRoute) -> &'static str {
         Some(response.headers().contains_key(MARK_HEADER))
     };
     match tokio::time::timeout(Duration::from_secs(2), probe).await {
-        Ok(Some(true)) => "agent-auth",
-        _ => "other",
+        Ok(Some(true)) => RouteHolder::AgentAuth,
+        _ => RouteHolder::Other,
     }
 }
 
@@ -115,7 +151,7 @@ pub async fn holder(route: &LoopbackRoute) -> &'static str {
 async fn answer(
     request: hyper::Request<Incoming>,
     route: &Route,
-    setup: &Setup,
+    finisher: &impl Finisher,
 ) -> Result<hyper::Response<Full<Bytes>>, std::convert::Infallible> {
     if request.uri().path() != route.path {
         return Ok(page(
@@ -133,13 +169,12 @@ async fn answer(
     }
     let query = request.uri().query().unwrap_or_default();
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-    let one = |name: &str| {
+    let one = |name: &str, most: usize| {
         let mut values = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
-        values.next().filter(|_| values.next().is_none())
+        values.next().filter(|v| values.next().is_none() && callback_value(v, most))
     };
-    let sized = |value: &&str, most: usize| !value.is_empty() && value.len() <= most;
-    let auth_request_id = one("auth_request_id").filter(|v| sized(v, AUTH_REQUEST_ID_MAX));
-    let (Some(auth_request_id), Some(state)) = (auth_request_id, one("state").filter(|v| sized(v, STATE_MAX))) else {
+    let (Some(auth_request_id), Some(state)) = (one("auth_request_id", AUTH_REQUEST_ID_MAX), one("state", STATE_MAX))
+    else {
         return Ok(page(
             400,
             "Incomplete link",
@@ -148,79 +183,54 @@ async fn answer(
         ));
     };
     let _turn = route.verifying.acquire().await;
-    Ok(finish(setup, auth_request_id, state).await)
+    Ok(match finisher.finish(auth_request_id, state).await {
+        Verdict::Verified { connection, identifier, next } => {
+            let next = next
+                .filter(|url| finisher.may_send_to(url))
+                .and_then(|url| hyper::header::HeaderValue::from_str(&url).ok());
+            let mut response = page(
+                if next.is_some() { 303 } else { 200 },
+                "Connected",
+                &format!(
+                    "<span class=\"status ok\">ACTIVE</span><h1>Connected</h1>\
+                     <p><strong>{}</strong> is now connected for <strong>{}</strong>. You can close this window.</p>",
+                    html::escape(&connection),
+                    html::escape(&identifier)
+                ),
+            );
+            if let Some(next) = next {
+                response.headers_mut().insert(hyper::header::LOCATION, next);
+            }
+            response
+        }
+        Verdict::Refused { message, hint } => not_verified(403, &message, &hint),
+        Verdict::Failed { message, hint } => not_verified(502, &message, &hint),
+    })
 }
 
-/// Runs `--verify-user` for the callback and turns its result into the browser's next step.
-async fn finish(setup: &Setup, auth_request_id: &str, state: &str) -> hyper::Response<Full<Bytes>> {
-    let argv = vec![
-        Kind::Remote(Remote::VerifyUser).flag(),
-        format!("--{}={auth_request_id}", AUTH_REQUEST_ID.flag),
-        format!("--{}={state}", STATE.flag),
-    ];
-    let env = [(ROUTE_VAR.to_owned(), "1".to_owned())];
-    let stdout = match setup.invoke_with(&argv, &env, setup.limits.clone(), Stdio::Memory(Bytes::new())).await {
-        Ok(outcome) => report(outcome).0,
-        Err(e) => e.to_json(),
-    };
-    let result: Value = serde_json::from_str(&stdout).unwrap_or_default();
-    if result["ok"] == Value::Bool(true) {
-        let connection = html::escape(result["connection_name"].as_str().unwrap_or_default());
-        let identifier = html::escape(result["identifier"].as_str().unwrap_or_default());
-        let next = result["redirect_url"]
-            .as_str()
-            .filter(|url| onward(url, &crate::sandbox::env::env_url(&setup.env).unwrap_or_default()))
-            .and_then(|url| hyper::header::HeaderValue::from_str(url).ok());
-        let mut response = page(
-            if next.is_some() { 303 } else { 200 },
-            "Connected",
-            &format!(
-                "<span class=\"status ok\">ACTIVE</span><h1>Connected</h1>\
-                 <p><strong>{connection}</strong> is now connected for <strong>{identifier}</strong>. You can close this window.</p>"
-            ),
-        );
-        if let Some(next) = next {
-            response.headers_mut().insert(hyper::header::LOCATION, next);
-        }
-        return response;
-    }
-    let error = &result["error"];
-    let refused = error["code"] == "VERIFICATION_REFUSED";
-    let message = error["message"].as_str().unwrap_or("the verification did not finish");
+/// The page of a callback that finished nothing.
+fn not_verified(status: u16, message: &str, hint: &str) -> hyper::Response<Full<Bytes>> {
     let mut letters = message.chars();
-    let message =
-        html::escape(&letters.next().map(|c| c.to_uppercase().chain(letters).collect::<String>()).unwrap_or_default());
-    let hint = html::escape(error["hint"].as_str().unwrap_or("Ask the agent for a new link."));
+    let sentence: String = letters.next().map(|c| c.to_uppercase().chain(letters).collect()).unwrap_or_default();
     page(
-        if refused { 403 } else { 502 },
+        status,
         "Not verified",
         &format!(
-            "<span class=\"status refused\">Not verified</span><h1>Not verified</h1><p>{message}.</p><p>{hint}</p>"
+            "<span class=\"status refused\">Not verified</span><h1>Not verified</h1><p>{}.</p><p>{}</p>",
+            html::escape(&sentence),
+            html::escape(hint)
         ),
     )
 }
 
-/// Whether the browser may be sent on to Scalekit's `url`: an `https` page, or a page of the
-/// environment itself (the virtual Scalekit's plain `http` on loopback). Anything else, the
-/// route's own page says it is done instead.
-fn onward(url: &str, environment: &str) -> bool {
-    let environment = environment.trim_end_matches('/');
-    let own = !environment.is_empty() && url.strip_prefix(environment).is_some_and(|rest| rest.starts_with('/'));
-    url.starts_with("https://") || own
-}
-
 /// A page of the route.
 fn page(status: u16, title: &str, body: &str) -> hyper::Response<Full<Bytes>> {
-    let page = html::page(&format!("{title} — agent-auth"), "agent-auth", body);
+    let page = html::page(&format!("{title} — agent-auth"), "agent-auth", body, &[]);
     let mut response = hyper::Response::new(Full::new(Bytes::from(page.html)));
     *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
-    for (name, value) in page
-        .headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .chain([("content-type", html::CONTENT_TYPE), (MARK_HEADER, "1")])
-    {
+    let extra = [("content-type", html::CONTENT_TYPE), (MARK_HEADER, "1")];
+    for (name, value) in page.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).chain(extra) {
         if let (Ok(name), Ok(value)) =
             (hyper::header::HeaderName::from_bytes(name.as_bytes()), hyper::header::HeaderValue::from_str(value))
         {
@@ -228,6 +238,14 @@ fn page(status: u16, title: &str, body: &str) -> hyper::Response<Full<Bytes>> {
         }
     }
     response
+}
+
+/// Whether the browser may be sent on to Scalekit's `url`: an `https` page, or a page of the
+/// environment `environment` itself (the virtual Scalekit's plain `http` on loopback).
+pub fn onward(url: &str, environment: &str) -> bool {
+    let environment = environment.trim_end_matches('/');
+    let own = !environment.is_empty() && url.strip_prefix(environment).is_some_and(|rest| rest.starts_with('/'));
+    url.starts_with("https://") || own
 }
 
 #[cfg(test)]

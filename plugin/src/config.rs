@@ -3,7 +3,9 @@
 
 use agent_auth_contract::loopback::is_loopback;
 use agent_auth_contract::variables::{CLIENT_ID, CLIENT_SECRET, ENV_URL, IDENTIFIER, Setting};
-use agent_auth_contract::verification::Verification;
+use agent_auth_contract::verification::{SERVED_VAR, Verification};
+
+use crate::link_rules::LinkRules;
 
 use crate::output::{Code, Failure};
 
@@ -17,8 +19,8 @@ pub struct Config {
     pub env_url: String,
     /// `TOOL_IDENTIFIER`, the default user identifier.
     pub default_identifier: Option<String>,
-    /// Who may finish an authorization link (the operator's `AGENT_AUTH_USER_VERIFICATION`).
-    pub verification: Verification,
+    /// How links are made: the operator's user verification, and what the runner serves.
+    pub links: LinkRules,
 }
 
 /// The operator's user verification setting, checked.
@@ -26,7 +28,7 @@ pub fn verification(env: &[(String, String)]) -> Result<Verification, Failure> {
     Verification::read(|name| var(env, name)).map_err(|why| {
         Failure::new(
             Code::ConfigInvalid,
-            why,
+            why.to_string(),
             "Ask the operator to fix the runner's AGENT_AUTH_USER_VERIFICATION (custom or scalekit) and AGENT_AUTH_VERIFY_URL.",
         )
     })
@@ -115,7 +117,11 @@ impl Config {
             client_secret: client_secret.unwrap_or_default(),
             env_url: normalize_env_url(&env_url)?,
             default_identifier: setting(env, IDENTIFIER),
-            verification: verification(env)?,
+            links: LinkRules {
+                verification: verification(env)?,
+                route_served: var(env, SERVED_VAR).is_some(),
+                route_person: setting(env, IDENTIFIER),
+            },
         })
     }
 }

@@ -17,6 +17,7 @@ mod files;
 mod flows;
 mod hosted;
 mod http;
+mod link_rules;
 mod link_states;
 mod lock;
 mod output;

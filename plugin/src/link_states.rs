@@ -1,9 +1,9 @@
 //! The `state` of every authorization link made for Scalekit's custom user verification: a fresh
 //! random value per link, bound to the environment, the connection and the person the link was
 //! made for, to the link's expiry, and to where it may be finished (the runner's loopback route,
-//! or a host). Each is used once: it is marked used as the verification is sent, and freed again
-//! when the answer proves nothing happened. The file keeps only each state's digest: reading it
-//! finishes no link.
+//! or a host). Each is used once: checked and marked used in one step, and freed again when the
+//! answer proves nothing happened. The file keeps only each state's digest: reading it finishes
+//! no link.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -24,11 +24,6 @@ const KEPT_FOR: i64 = 24 * 60 * 60;
 const FALLBACK_LIFETIME: i64 = 15 * 60;
 /// The longest a state lives, whatever expiry Scalekit's answer gives the link.
 const LONGEST_LIFETIME: i64 = 60 * 60;
-
-/// When the state of a link made at `now` expires: with the link (`link_expiry`), within an hour.
-pub fn expires_at(link_expiry: Option<i64>, now: i64) -> i64 {
-    link_expiry.unwrap_or(now + FALLBACK_LIFETIME).min(now + LONGEST_LIFETIME)
-}
 
 /// What a link's state is bound to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,7 +46,7 @@ pub struct Binding {
 /// Why a state finishes nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
-    /// No link of this agent-auth has it (forged, or made elsewhere).
+    /// No link of this agent-auth, in this environment, has it (forged, or made elsewhere).
     Unknown,
     /// Its link was finished already.
     Used,
@@ -59,6 +54,18 @@ pub enum Refusal {
     Expired,
     /// Its link is finished by the runner's loopback route only.
     RouteOnly,
+    /// Its link was made for another person than the one at the browser.
+    OtherPerson,
+}
+
+/// What a `take` is asked by.
+pub struct Taker<'a> {
+    /// The environment URL of the call.
+    pub environment: &'a str,
+    /// Whether the runner's loopback route asks.
+    pub from_route: bool,
+    /// The person at the browser, when the asker knows.
+    pub person: Option<&'a str>,
 }
 
 /// A new state: 32 random bytes, base64url (43 characters, well within Scalekit's 512).
@@ -67,79 +74,81 @@ pub fn fresh() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Remembers `state` with its binding (in the state folder `dir`), dropping long-finished ones.
+/// When the state of a link made at `now` expires: with the link (`link_expiry`), within an hour.
+pub fn expires_at(link_expiry: Option<i64>, now: i64) -> i64 {
+    link_expiry.unwrap_or(now + FALLBACK_LIFETIME).min(now + LONGEST_LIFETIME)
+}
+
+/// Remembers `state` with its binding (in the state folder `dir`), replacing what it had, and
+/// drops states finished long ago.
 pub fn remember(dir: &Path, state: &str, binding: Binding, now: i64) -> Result<(), Failure> {
     change(dir, |states| {
         states.retain(|_, b| b.expires_at + KEPT_FOR > now);
         states.insert(sha256_hex(state.as_bytes()), binding);
     })
-    .map(|_| ())
 }
 
-/// The binding of `state`, or why it finishes nothing, in environment `environment`
-/// (`from_route`: the runner's loopback route asks). Nothing is changed.
-pub fn check(
-    dir: &Path,
-    state: &str,
-    environment: &str,
-    now: i64,
-    from_route: bool,
-) -> Result<Result<Binding, Refusal>, Failure> {
+/// Uses `state` once, for `taker` at `now`: its binding, marked used in the same step (however
+/// many callbacks race), or why it finishes nothing (and nothing changed).
+pub fn take(dir: &Path, state: &str, taker: &Taker, now: i64) -> Result<Result<Binding, Refusal>, Failure> {
+    let mut taken = Err(Refusal::Unknown);
     change(dir, |states| {
-        let binding = states.get(&sha256_hex(state.as_bytes())).filter(|b| b.environment == environment);
-        let Some(binding) = binding else { return Err(Refusal::Unknown) };
-        if binding.used {
-            return Err(Refusal::Used);
-        }
-        if binding.expires_at <= now {
-            return Err(Refusal::Expired);
-        }
-        if binding.loopback_only && !from_route {
-            return Err(Refusal::RouteOnly);
-        }
-        Ok(binding.clone())
-    })
+        let found = states.get_mut(&sha256_hex(state.as_bytes())).filter(|b| b.environment == taker.environment);
+        taken = match found {
+            None => Err(Refusal::Unknown),
+            Some(b) if b.used => Err(Refusal::Used),
+            Some(b) if b.expires_at <= now => Err(Refusal::Expired),
+            Some(b) if b.loopback_only && !taker.from_route => Err(Refusal::RouteOnly),
+            Some(b) if taker.person.is_some_and(|person| person != b.identifier) => Err(Refusal::OtherPerson),
+            Some(b) => {
+                b.used = true;
+                Ok(b.clone())
+            }
+        };
+    })?;
+    Ok(taken)
 }
 
-/// Marks `state` used (`used`), or frees it again after an answer that proves nothing happened
-/// (`!used`). Marking a state another call used first is [`Refusal::Used`]: one use, however
-/// many callbacks race.
-pub fn mark(dir: &Path, state: &str, used: bool) -> Result<Result<(), Refusal>, Failure> {
-    change(dir, |states| match states.get_mut(&sha256_hex(state.as_bytes())) {
-        None => Err(Refusal::Unknown),
-        Some(binding) if used && binding.used => Err(Refusal::Used),
-        Some(binding) => {
-            binding.used = used;
-            Ok(())
+/// Frees `state` again after an answer that proves the verification did not happen.
+pub fn free(dir: &Path, state: &str) -> Result<(), Failure> {
+    change(dir, |states| {
+        if let Some(binding) = states.get_mut(&sha256_hex(state.as_bytes())) {
+            binding.used = false;
         }
     })
 }
 
-/// Reads the states, applies `edit` and writes them back, under the lock.
-fn change<T>(dir: &Path, edit: impl FnOnce(&mut BTreeMap<String, Binding>) -> T) -> Result<T, Failure> {
+/// Reads the states, applies `edit` and writes them back, under the lock. A file that cannot be
+/// read as states is left as it is: every link in it would be lost.
+fn change(dir: &Path, edit: impl FnOnce(&mut BTreeMap<String, Binding>)) -> Result<(), Failure> {
     let path = dir.join(LINK_STATES_FILE);
-    let unwritable = |why: &str| {
+    let _lock = Lock::brief(&dir.join(LINK_STATES_LOCK_FILE)).ok_or_else(|| {
+        Failure::new(Code::Timeout, "other agent-auth calls kept the links' states busy", "Try again in a moment.")
+    })?;
+    let damaged = |why: String| {
         Failure::new(
-            Code::FolderUnwritable,
-            format!("cannot keep the links' states in {}: {why}", path.display()),
-            "Set AGENT_AUTH_STATE_DIR to a folder agent-auth can write, and try again.",
+            Code::ConfigInvalid,
+            format!("agent-auth's link states {} cannot be read: {why}", path.display()),
+            "Remove the file: the links made before stop working (make new ones); nothing else is lost.",
         )
     };
-    let _lock = Lock::brief(&dir.join(LINK_STATES_LOCK_FILE)).ok_or_else(|| unwritable("another call holds it"))?;
-    // An unreadable or damaged file holds no usable state: every link in it is refused.
-    let mut states: BTreeMap<String, Binding> =
-        std::fs::read(&path).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or_default();
-    let result = edit(&mut states);
+    let mut states: BTreeMap<String, Binding> = match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|_| damaged("it is not agent-auth's".into()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
+        Err(e) => return Err(damaged(e.kind().to_string())),
+    };
+    edit(&mut states);
+    let bytes = serde_json::to_vec(&states).map_err(|e| damaged(e.to_string()))?;
     let mut file = AtomicFile::create(&path.to_string_lossy())?;
-    file.write_all(&serde_json::to_vec(&states).unwrap_or_default()).map_err(|e| unwritable(&e.kind().to_string()))?;
+    file.write_all(&bytes).map_err(|e| crate::files::unwritable(&path.to_string_lossy(), &e))?;
     file.commit()?;
-    Ok(result)
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     // Reading and writing the states needs WASI's random numbers (the temporary file's name):
-    // the conformance cases run them in the component (check, use, refusals, freeing, digests).
+    // the conformance cases run them in the component (use, refusals, freeing, digests only).
     use super::*;
 
     #[test]

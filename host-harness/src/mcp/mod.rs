@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use agent_auth_contract::variables::IDENTIFIER;
+use agent_auth_contract::verification::SERVED_VAR;
 use rmcp::ServiceExt;
 
 use crate::error::{Code, RunnerError};
@@ -119,10 +120,13 @@ async fn serve(args: Vec<String>) -> Result<(), RunnerError> {
         Some(route) => setup.verify_route(&route).await,
         None => None,
     };
+    if route.is_some() {
+        setup.env.push((SERVED_VAR.to_owned(), "1".to_owned()));
+    }
     let setup = Arc::new(setup);
     if let Some(route) = route {
         let served = setup.clone();
-        tokio::spawn(async move { route.serve(&served).await });
+        tokio::spawn(async move { route.serve(served.as_ref(), std::future::pending()).await });
     }
     let service = server::Server::new(setup, exposed).serve(rmcp::transport::stdio()).await.map_err(|e| {
         RunnerError::new(

@@ -3,6 +3,7 @@
 //! [`super::mcp_endpoint`], authorization pages to [`super::pages`].
 
 use agent_auth_contract::rfc3339;
+use agent_auth_contract::verification::{STATE_MAX, URL_MAX};
 use serde_json::{Value, json};
 
 use super::pages;
@@ -245,19 +246,14 @@ fn magic_link(state: &mut State, req: &Request) -> Result<Response, Response> {
     let verify_url = text(&body, "user_verify_url")?;
     let verify_state = text(&body, "state")?;
     let mut violations = Vec::new();
-    if verify_state.chars().count() > 512 {
-        violations.push(schema::violation(
-            "state",
-            "value length must be at most 512 characters".into(),
-            "string.max_len",
-        ));
+    // Scalekit's limits (buf.validate counts characters).
+    if verify_state.chars().count() > STATE_MAX {
+        let message = format!("value length must be at most {STATE_MAX} characters");
+        violations.push(schema::violation("state", message, "string.max_len"));
     }
-    if verify_url.chars().count() > 2048 {
-        violations.push(schema::violation(
-            "user_verify_url",
-            "value length must be at most 2048 characters".into(),
-            "string.max_len",
-        ));
+    if verify_url.chars().count() > URL_MAX {
+        let message = format!("value length must be at most {URL_MAX} characters");
+        violations.push(schema::violation("user_verify_url", message, "string.max_len"));
     }
     if !(verify_url.is_empty() || verify_url.starts_with("http://") || verify_url.starts_with("https://")) {
         violations.push(schema::violation(

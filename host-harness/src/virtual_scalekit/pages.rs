@@ -51,23 +51,18 @@ fn review(state: &State, token: &str) -> Response {
         expires = escape(&readable(link.expires)),
         token = escape(token),
     );
-    let mut response = page(200, &format!("Authorize {} — agent-auth sandbox", link.connector), &body);
     // The form's answer sends the browser on to the verify URL: the policy allows that origin too.
-    if let Some(origin) = link.verify.as_ref().and_then(|v| origin(&v.url)) {
-        for (name, value) in &mut response.headers {
-            if name == "content-security-policy" {
-                *value = value.replace("form-action 'self'", &format!("form-action 'self' {origin}"));
-            }
-        }
-    }
-    response
+    let verify_origin = link.verify.as_ref().and_then(|v| origin(&v.url));
+    let title = format!("Authorize {} — agent-auth sandbox", link.connector);
+    sandbox_page(200, &title, &body, verify_origin.as_slice())
 }
 
-/// `scheme://host[:port]` of `url`.
-fn origin(url: &str) -> Option<String> {
+/// `scheme://host[:port]` of `url`, when it is one a policy can name.
+fn origin(url: &str) -> Option<&str> {
     let (scheme, rest) = url.split_once("://")?;
     let authority = rest.split(['/', '?', '#']).next()?;
-    (!authority.is_empty() && !authority.contains(['\'', ';', ' ', ','])).then(|| format!("{scheme}://{authority}"))
+    let fine = !authority.is_empty() && !authority.contains(['\'', ';', ' ', ',']);
+    fine.then(|| &url[..scheme.len() + 3 + authority.len()])
 }
 
 /// The page a verified person lands on.
@@ -158,6 +153,11 @@ fn provider_of(state: &State, link: &MagicLink) -> String {
 
 /// A whole page of the sandbox around `body` (already escaped).
 fn page(status: u16, title: &str, body: &str) -> Response {
-    let page = html::page(title, "agent-auth sandbox", body);
+    sandbox_page(status, title, body, &[])
+}
+
+/// [`page`] whose forms may also send the browser to `form_origins`.
+fn sandbox_page(status: u16, title: &str, body: &str, form_origins: &[&str]) -> Response {
+    let page = html::page(title, "agent-auth sandbox", body, form_origins);
     Response { status, content_type: html::CONTENT_TYPE.into(), headers: page.headers, body: Bytes::from(page.html) }
 }

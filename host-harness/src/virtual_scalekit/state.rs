@@ -499,14 +499,14 @@ impl State {
             return Err(refusal);
         }
         let index = self.account_index(&found.connector, &found.identifier).ok_or(LinkRefusal::Unknown)?;
-        if let Some(link) = self.links.iter_mut().find(|l| l.token == token) {
-            link.used = true;
-        }
         let verify = match (self.custom_verification, &found.verify) {
             (false, _) => None,
             (true, None) => return Err(LinkRefusal::NoVerifyUrl),
             (true, Some(target)) => Some(target),
         };
+        if let Some(link) = self.links.iter_mut().find(|l| l.token == token) {
+            link.used = true;
+        }
         let serial = self.next_id("tok");
         let account = &mut self.accounts[index];
         account.status = if verify.is_some() { "PENDING_VERIFICATION" } else { "ACTIVE" };

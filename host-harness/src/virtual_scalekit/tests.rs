@@ -1128,3 +1128,53 @@ fn tools_of_accounts_alice_activates_answer_too() {
         (Some("ENG-1042"), Some("ENG-1043"))
     );
 }
+
+#[test]
+fn custom_verification_keeps_the_account_pending_until_the_app_confirms_its_person() {
+    let (double, bearer) = world_with(VirtualScalekit::new(BASE, None).with_custom_verification());
+    // A link without a verify URL fails after consent, as Scalekit's does, and stays that way.
+    let bare = new_link(&double, &bearer, "gmail", "alice");
+    let failed = browse(&double, "POST", &bare);
+    assert_eq!(failed.status, 400);
+    assert!(text_of(&failed).contains("failed_to_exchange"), "{}", text_of(&failed));
+    assert_eq!(browse(&double, "POST", &bare).status, 400, "a reload says the same");
+    assert_eq!(account(&double, &bearer, "gmail", "alice")["status"], "PENDING_AUTH");
+
+    // With one, consent sends the browser there with auth_request_id and state.
+    let verify = json!({"connector": "gmail", "identifier": "alice", "user_verify_url": "http://127.0.0.1:9/v", "state": "st-1"});
+    let (status, made) = call(&double, &bearer, "POST", "/api/v1/connected_accounts/magic_link", verify);
+    assert_eq!(status, 200, "{made}");
+    let review = browse(&double, "GET", made["link"].as_str().unwrap());
+    let policy = review.headers.iter().find(|(k, _)| k == "content-security-policy").map(|(_, v)| v.clone());
+    assert!(policy.is_some_and(|p| p.contains("form-action 'self' http://127.0.0.1:9;")), "{:?}", review.headers);
+    let consent = browse(&double, "POST", made["link"].as_str().unwrap());
+    assert_eq!(consent.status, 302);
+    let location = consent.headers.iter().find(|(k, _)| k == "location").map(|(_, v)| v.clone()).unwrap();
+    let (_, query) = location.split_once('?').unwrap();
+    let pairs = server::parse_query(query);
+    assert_eq!(location.split_once('?').unwrap().0, "http://127.0.0.1:9/v");
+    assert_eq!(pairs[1], ("state".to_owned(), "st-1".to_owned()));
+    let request_id = pairs[0].1.clone();
+    assert_eq!(account(&double, &bearer, "gmail", "alice")["status"], "PENDING_VERIFICATION");
+
+    let verify = |id: &str, who: &str| {
+        let body = json!({"auth_request_id": id, "identifier": who});
+        call(&double, &bearer, "POST", "/api/v1/connected_accounts/user/verify", body)
+    };
+    assert_eq!(verify(&request_id, "mallory").0, 403, "another identifier");
+    assert_eq!(verify("ar_unknown", "alice").0, 404, "an unknown request");
+    assert_eq!(verify("", "alice").0, 400, "a missing field");
+    assert_eq!(account(&double, &bearer, "gmail", "alice")["status"], "PENDING_VERIFICATION");
+    let (status, verified) = verify(&request_id, "alice");
+    assert_eq!(
+        (status, verified["post_user_verify_redirect_url"].as_str()),
+        (200, Some("http://virtual-scalekit.test/connect/success"))
+    );
+    assert_eq!(account(&double, &bearer, "gmail", "alice")["status"], "ACTIVE");
+    assert_eq!(verify(&request_id, "alice").0, 404, "used once");
+
+    let too_long =
+        json!({"connector": "gmail", "identifier": "alice", "user_verify_url": "ftp://x", "state": "s".repeat(513)});
+    let (status, refused) = call(&double, &bearer, "POST", "/api/v1/connected_accounts/magic_link", too_long);
+    assert_eq!(status, 400, "{refused}");
+}

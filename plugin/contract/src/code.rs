@@ -112,8 +112,9 @@ pub enum Code {
     /// The person approved, but the account waits for agent-auth to confirm them
     /// (`PENDING_VERIFICATION`): a new link, opened while the verify route runs, finishes it.
     VerificationPending,
-    /// `--verify-user` refused the callback: unknown, used or expired `state`, another person, or
-    /// an authorization request Scalekit does not know; `reason` says which.
+    /// `--verify-user` refused the callback (unknown, used or expired `state`, another person, an
+    /// authorization request Scalekit does not know), or a loopback link for someone other than
+    /// this machine's person was not made; `reason` says which.
     VerificationRefused,
 }
 

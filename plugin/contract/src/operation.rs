@@ -245,7 +245,8 @@ pub static OPERATIONS: &[Operation] = &[
         options: &[required(&AUTH_REQUEST_ID), required(&STATE)],
         // The person is the one the link was made for; a host's own --identifier must match it.
         user: User::Optional,
-        audit: None,
+        // It activates an account: the request is recorded (never the state).
+        audit: Some(Audit { target: &[Part::Value(&AUTH_REQUEST_ID)], separator: "" }),
     },
     Operation {
         kind: Kind::Remote(Remote::GetTool),

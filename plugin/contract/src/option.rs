@@ -54,6 +54,14 @@ pub struct Opt {
     pub file: Option<FileUse>,
 }
 
+impl Opt {
+    /// The option with its value, as one argument: `--state=VALUE` (a value that starts with `-`
+    /// stays a value).
+    pub fn with(&self, value: &str) -> String {
+        format!("--{}={value}", self.flag)
+    }
+}
+
 const fn opt(flag: &'static str, value: Value, help: &'static str, example: &'static str) -> Opt {
     Opt { flag, value, help, example, file: None }
 }

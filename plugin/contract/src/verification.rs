@@ -5,6 +5,8 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use serde::{Deserialize, Serialize};
+
 use crate::loopback::is_loopback;
 
 /// The mode: `custom` (the environment's "Custom user verification") or `scalekit` (its
@@ -16,6 +18,9 @@ pub const URL_VAR: &str = "AGENT_AUTH_VERIFY_URL";
 /// Set by the runner, and only for the calls its own loopback route makes: a link made for that
 /// route is finished only there, never by a command line.
 pub const ROUTE_VAR: &str = "AGENT_AUTH_VERIFY_ROUTE";
+/// Set by the runner while it serves the loopback route for the whole call (a `--wait`, every
+/// call of `agent-auth mcp`): the person's browser finishes a link on its own.
+pub const SERVED_VAR: &str = "AGENT_AUTH_VERIFY_ROUTE_SERVED";
 /// The verify URL when the operator names none: the runner's loopback route.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:51853/agent-auth/verify";
 /// The longest `state` Scalekit takes.
@@ -66,18 +71,36 @@ impl VerifyUrl {
     }
 }
 
+/// What is wrong with the operator's setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingError {
+    /// [`MODE_VAR`] is neither `custom` nor `scalekit`.
+    Mode,
+    /// [`URL_VAR`] is not a verify URL: why.
+    Url(&'static str),
+}
+
+impl std::fmt::Display for SettingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SettingError::Mode => write!(f, "{MODE_VAR} must be custom or scalekit"),
+            SettingError::Url(why) => write!(f, "{URL_VAR} {why}"),
+        }
+    }
+}
+
 impl Verification {
     /// The operator's choice, from [`MODE_VAR`] and [`URL_VAR`] as `get` finds them (blank is
-    /// unset); the error says what is wrong, naming the variable.
-    pub fn read(get: impl Fn(&str) -> Option<String>) -> Result<Verification, String> {
+    /// unset).
+    pub fn read(get: impl Fn(&str) -> Option<String>) -> Result<Verification, SettingError> {
         let set = |name: &str| get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         match set(MODE_VAR).as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("scalekit") => Ok(Verification::ScalekitUsers),
             Some("custom") => {
                 let url = set(URL_VAR).unwrap_or_else(|| DEFAULT_URL.to_owned());
-                VerifyUrl::parse(&url).map(Verification::Custom).map_err(|why| format!("{URL_VAR} {why}"))
+                VerifyUrl::parse(&url).map(Verification::Custom).map_err(SettingError::Url)
             }
-            Some(_) => Err(format!("{MODE_VAR} must be custom or scalekit")),
+            Some(_) => Err(SettingError::Mode),
         }
     }
 
@@ -128,11 +151,44 @@ fn addresses(host: &str) -> Vec<IpAddr> {
     }
 }
 
+/// Whether `value` can be a callback's `auth_request_id` or `state` (at most `most` bytes, no
+/// control characters): anything else is refused before it is read further.
+pub fn callback_value(value: &str, most: usize) -> bool {
+    !value.trim().is_empty() && value.len() <= most && !value.chars().any(char::is_control)
+}
+
+/// Who holds the loopback route's port (`--doctor`, from the runner's facts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RouteHolder {
+    /// Nobody: the runner serves it while a call waits.
+    Free,
+    /// Another agent-auth (an MCP server, a wait), which finishes the links of its state folder.
+    AgentAuth,
+    /// A program that is not agent-auth: the person's browser would reach it instead.
+    Other,
+}
+
+/// What `--verify-user` prints when the link is finished (besides `ok` and `warnings`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verified {
+    /// The connection the link authorized.
+    pub connection_name: String,
+    /// The person it was made for.
+    pub identifier: String,
+    /// `ACTIVE`.
+    pub status: String,
+    /// `true`.
+    pub active: bool,
+    /// Where Scalekit says to send the browser next, if anywhere.
+    pub redirect_url: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn read(pairs: &[(&str, &str)]) -> Result<Verification, String> {
+    fn read(pairs: &[(&str, &str)]) -> Result<Verification, SettingError> {
         Verification::read(|name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()))
     }
 
@@ -148,7 +204,9 @@ mod tests {
             panic!("custom")
         };
         assert_eq!((url.as_str(), url.loopback()), ("https://gw.example/v", None));
-        assert!(read(&[(MODE_VAR, "yes")]).unwrap_err().contains(MODE_VAR));
+        assert!(read(&[(MODE_VAR, "yes")]).unwrap_err().to_string().contains(MODE_VAR));
+        let bad = read(&[(MODE_VAR, "custom"), (URL_VAR, "http://gw.example/v")]).unwrap_err();
+        assert!(matches!(bad, SettingError::Url(_)) && bad.to_string().starts_with(URL_VAR), "{bad}");
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! Steps shared by the account-scoped operations: find the connection, find (or create) the
 //! account, and tell the person how to authorize it when it is not active.
 
-use agent_auth_contract::verification::Verification;
 use agent_auth_contract::{rfc3339, shell};
 use serde_json::{Map, Value};
 
@@ -167,8 +166,8 @@ pub fn authorization_needed(
             Ok(link) => link,
             Err(failure) => return failure,
         };
-        let hint = match (&sk.verification, pending) {
-            (Verification::Custom(url), _) if url.loopback().is_some() => format!(
+        let hint = match (sk.links.needs_wait(), pending) {
+            (true, _) => format!(
                 "Show the person the link verbatim, and keep `agent-auth --generate-link --connection-name {} --identifier {} --wait` running while they open it: it finishes the verification.",
                 shell::word(name),
                 shell::word(identifier)
@@ -205,12 +204,21 @@ pub fn authorization_needed(
 }
 
 /// A fresh authorization link for `identifier` on connection `name`. In custom verification it
-/// carries the verify URL and a fresh `state`, remembered with whom the link is for: only that
-/// person's verification can finish it.
+/// carries the verify URL and a fresh `state`, remembered (before the link exists) with whom the
+/// link is for: only that person's verification can finish it.
 pub fn new_link(sk: &Scalekit, name: &str, identifier: &str) -> Result<MagicLink, Failure> {
-    let Verification::Custom(url) = &sk.verification else {
+    let Some(url) = sk.links.verify_url() else {
         return accounts::magic_link(sk, name, identifier, None).map_err(Failure::from);
     };
+    if !sk.links.may_link_for(identifier) {
+        let person = sk.links.route_person.as_deref().unwrap_or_default();
+        return Err(Failure::new(
+            Code::VerificationRefused,
+            format!("links made here are finished in this machine's browser, for {person} only, not {identifier}"),
+            "The loopback verify route confirms this machine's person (TOOL_IDENTIFIER): act for them, or have the operator set AGENT_AUTH_VERIFY_URL to a server route that knows each person.",
+        )
+        .with("reason", "not_this_machines_person"));
+    }
     let dir = sk.state_dir.as_deref().ok_or_else(|| {
         Failure::new(
             Code::ConfigMissing,
@@ -218,19 +226,23 @@ pub fn new_link(sk: &Scalekit, name: &str, identifier: &str) -> Result<MagicLink
             "Run the component with the agent-auth runner, which provides AGENT_AUTH_STATE_DIR.",
         )
     })?;
-    let state = link_states::fresh();
-    let link = accounts::magic_link(sk, name, identifier, Some(VerifyRedirect { url: url.as_str(), state: &state }))?;
-    let now = clock::now();
-    let expires_at = link_states::expires_at(link.expiry.as_deref().and_then(rfc3339::parse), now);
-    let binding = Binding {
+    let (state, now) = (link_states::fresh(), clock::now());
+    let mut binding = Binding {
         environment: sk.env_url().to_owned(),
         connection: name.to_owned(),
         identifier: identifier.to_owned(),
-        expires_at,
+        expires_at: link_states::expires_at(None, now),
         loopback_only: url.loopback().is_some(),
         used: false,
     };
-    link_states::remember(dir, &state, binding, now)?;
+    // Kept first: a link whose state could not be kept could never be finished.
+    link_states::remember(dir, &state, binding.clone(), now)?;
+    let link = accounts::magic_link(sk, name, identifier, Some(VerifyRedirect { url: url.as_str(), state: &state }))?;
+    let expiry = link.expiry.as_deref().and_then(rfc3339::parse);
+    if expiry.is_some() {
+        binding.expires_at = link_states::expires_at(expiry, now);
+        link_states::remember(dir, &state, binding, now)?;
+    }
     Ok(link)
 }
 

@@ -8,7 +8,7 @@ use agent_auth_contract::http_date;
 use agent_auth_contract::option::IDENTIFIER;
 use agent_auth_contract::rfc3339;
 use agent_auth_contract::variables::{self, RUNNER_FACTS};
-use agent_auth_contract::verification::Verification;
+use agent_auth_contract::verification::{RouteHolder, Verification};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -288,41 +288,38 @@ fn runner(facts: Option<String>) -> Finding {
 /// verify route when it is the runner's.
 fn user_verification(env: &[(String, String)]) -> Finding {
     const CHECK: &str = "user verification";
-    let url = match config::verification(env) {
+    let verification = match config::verification(env) {
         Err(invalid) => return Finding::fail(CHECK, invalid),
-        Ok(Verification::ScalekitUsers) => {
-            return Finding::pass(
-                CHECK,
-                "scalekit (Scalekit users only): a link activates for whoever opens it signed in to the Scalekit dashboard; for other people set AGENT_AUTH_USER_VERIFICATION=custom, as the environment's AgentKit > User Verification says",
-            );
-        }
-        Ok(Verification::Custom(url)) => url,
+        Ok(verification) => verification,
     };
-    let Some(route) = url.loopback() else {
+    let mode = verification.name();
+    let Verification::Custom(url) = verification else {
         return Finding::pass(
             CHECK,
             format!(
-                "custom: links send the person's browser to {}, whose host finishes them with --verify-user",
-                url.as_str()
+                "{mode} (Scalekit users only): a link activates for whoever opens it signed in to the Scalekit dashboard; for other people set AGENT_AUTH_USER_VERIFICATION=custom, as the environment's AgentKit > User Verification says"
             ),
         );
     };
+    let served = format!("{mode}: links send the person's browser to {}", url.as_str());
+    let Some(route) = url.loopback() else {
+        return Finding::pass(CHECK, format!("{served}, whose host finishes them with --verify-user"));
+    };
     let facts: Value = config::var(env, RUNNER_FACTS).and_then(|f| serde_json::from_str(&f).ok()).unwrap_or_default();
-    let served = format!("custom: links send the person's browser to {}", url.as_str());
-    match facts["verify_route"]["holder"].as_str() {
-        Some("free") => Finding::pass(
+    match serde_json::from_value::<RouteHolder>(facts["verify_route"]["holder"].clone()) {
+        Ok(RouteHolder::Free) => Finding::pass(
             CHECK,
             format!("{served}, which the runner serves while --generate-link --wait (or agent-auth mcp) runs"),
         ),
-        Some("agent-auth") => {
+        Ok(RouteHolder::AgentAuth) => {
             Finding::pass(CHECK, format!("{served}, which another agent-auth (an MCP server or a wait) serves now"))
         }
-        Some(_) => Finding::warn(
+        Ok(RouteHolder::Other) => Finding::warn(
             CHECK,
             format!("{served}, but another program listens on port {}", route.port),
             "Stop that program, or set AGENT_AUTH_VERIFY_URL to a free loopback port (e.g. http://127.0.0.1:51854/agent-auth/verify).",
         ),
-        None => Finding::warn(
+        Err(_) => Finding::warn(
             CHECK,
             format!("{served}, and this host serves no verify route"),
             "Run the component with the agent-auth runner, or mount the route in your host and finish each link with --verify-user.",

@@ -14,7 +14,6 @@ pub mod tools;
 
 use std::path::{Path, PathBuf};
 
-use agent_auth_contract::verification::Verification;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -24,6 +23,7 @@ use self::cache::Cache;
 use self::client_token::ClientToken;
 use crate::config::Config;
 use crate::http::{Body, HttpClient, Request, Response, query_string};
+use crate::link_rules::LinkRules;
 
 /// Sent on every request so Scalekit can tell agent-auth's traffic apart.
 const USER_AGENT: &str = concat!("agent-auth/", env!("CARGO_PKG_VERSION"));
@@ -35,8 +35,8 @@ pub struct Scalekit<'a> {
     token: ClientToken,
     /// What is remembered of the environment between calls.
     pub cache: Cache,
-    /// Who may finish the environment's authorization links.
-    pub verification: Verification,
+    /// How the environment's authorization links are made.
+    pub links: LinkRules,
     /// agent-auth's state folder, where the links' states are kept (custom verification).
     pub state_dir: Option<PathBuf>,
 }
@@ -50,7 +50,7 @@ impl<'a> Scalekit<'a> {
             env_url: config.env_url.clone(),
             token: ClientToken::new(config, state_dir),
             cache: Cache::open(state_dir, &config.env_url, &config.client_id, read_cache),
-            verification: config.verification.clone(),
+            links: config.links.clone(),
             state_dir: state_dir.map(Path::to_path_buf),
         }
     }

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use agent_auth_contract::shell;
-use agent_auth_contract::verification::Verification;
 use serde_json::{Map, Value, json};
 
 use crate::flows::account::new_link;
@@ -66,12 +65,21 @@ pub fn config_not_ready(sk: &Scalekit, config_name: &str, identifier: &str, stat
         Ok(links) => links,
         Err(failure) => return failure,
     };
-    not_ready(
-        &view,
-        &links,
-        String::new(),
-        "Show the person each link verbatim; once they have authorized, run the same command again.",
-    )
+    let hint = finished_by_a_wait(sk, &view).unwrap_or_else(|| {
+        "Show the person each link verbatim; once they have authorized, run the same command again.".to_owned()
+    });
+    not_ready(&view, &links, String::new(), &hint)
+}
+
+/// The hint when the links finish only while a wait serves the runner's loopback route.
+fn finished_by_a_wait(sk: &Scalekit, view: &View) -> Option<String> {
+    let config = view.config_name.as_deref().map_or_else(|| "NAME".to_owned(), shell::word);
+    sk.links.needs_wait().then(|| {
+        format!(
+            "Show the person each link verbatim, and keep `agent-auth --ensure-mcp-instance --config-name {config} --identifier {} --wait` running while they open them: it finishes the verification.",
+            shell::word(&view.identifier)
+        )
+    })
 }
 
 fn config_not_found(name: &str, r: ErrorResponse) -> Failure {
@@ -179,9 +187,9 @@ fn links_of(sk: &Scalekit, view: &View) -> Result<BTreeMap<String, String>, Fail
     let linked = view.states.iter().filter(|s| !s.is_active() && !s.authentication_link.is_empty());
     linked
         .map(|s| {
-            let link = match sk.verification {
-                Verification::Custom(_) => new_link(sk, &s.connection_name, &view.identifier)?.link,
-                Verification::ScalekitUsers => s.authentication_link.clone(),
+            let link = match sk.links.verify_url() {
+                Some(_) => new_link(sk, &s.connection_name, &view.identifier)?.link,
+                None => s.authentication_link.clone(),
             };
             Ok((s.connection_name.clone(), link))
         })
@@ -196,12 +204,12 @@ fn report(sk: &Scalekit, mut view: View, wait: Option<u64>, can_wait: bool) -> R
     }
     let mut links = links_of(sk, &view)?;
     let Some(seconds) = wait else {
-        let hint = if can_wait {
-            "Show the person each link verbatim; once they have authorized, run the same command again (or add --wait to wait for them)."
-        } else {
-            "Show the person each link verbatim; once they have authorized, run the same command again."
+        let hint = match (finished_by_a_wait(sk, &view), can_wait) {
+            (Some(hint), _) => hint,
+            (None, true) => "Show the person each link verbatim; once they have authorized, run the same command again (or add --wait to wait for them).".to_owned(),
+            (None, false) => "Show the person each link verbatim; once they have authorized, run the same command again.".to_owned(),
         };
-        return Err(not_ready(&view, &links, String::new(), hint));
+        return Err(not_ready(&view, &links, String::new(), &hint));
     };
     // The person needs the links now, not when the wait is over.
     let pending = view.pending();
@@ -229,7 +237,7 @@ fn report(sk: &Scalekit, mut view: View, wait: Option<u64>, can_wait: bool) -> R
             }
         }
         // Scalekit's newer links; in custom verification, ours stay (they carry the verify URL).
-        let scalekits = sk.verification == Verification::ScalekitUsers;
+        let scalekits = sk.links.verify_url().is_none();
         for s in current.iter().filter(|s| scalekits && !s.is_active() && !s.authentication_link.is_empty()) {
             links.insert(s.connection_name.clone(), s.authentication_link.clone());
         }
