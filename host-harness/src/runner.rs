@@ -10,7 +10,7 @@ use agent_auth_contract::option::{AUTH_REQUEST_ID, STATE};
 use agent_auth_contract::option::{ENV_FILE, RUNNER_OPTIONS, Value, WAIT};
 use agent_auth_contract::sizes::{COMMAND_LINE_MAX, INPUT_MAX, readable_size};
 use agent_auth_contract::variables::{RUNNER_FACTS, RUNNER_WARNINGS};
-use agent_auth_contract::verification::{LoopbackRoute, ROUTE_VAR, SERVED_VAR, Verified};
+use agent_auth_contract::verification::{ROUTE_VAR, SERVED_VAR, Verified};
 use bytes::Bytes;
 
 use crate::compile;
@@ -198,10 +198,7 @@ async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
     }
     // A call that waits for a person serves the verify route their browser comes back to, and
     // lets a verification already begun finish before it ends.
-    let route = match (wait, setup.settings.verify_route.clone()) {
-        (Some(_), Some(route)) => setup.verify_route(&route).await,
-        _ => None,
-    };
+    let route = if wait.is_some() { setup.verify_route().await } else { None };
     let outcome = match route {
         Some(route) => {
             let served = [(SERVED_VAR.to_owned(), "1".to_owned())];
@@ -400,11 +397,12 @@ impl Setup {
         })
     }
 
-    /// Binds the verify route; when its port is taken, says so among the runner's warnings (the
-    /// agent-auth holding it, an MCP server or another wait, finishes the links of its own state
-    /// folder and person).
-    pub async fn verify_route(&mut self, route: &LoopbackRoute) -> Option<Route> {
-        match Route::bind(route).await {
+    /// Binds the verify route the settings name, if any; when its port is taken, says so among
+    /// the runner's warnings (the agent-auth holding it, an MCP server or another wait, finishes
+    /// the links of its own state folder and person).
+    pub async fn verify_route(&mut self) -> Option<Route> {
+        let route = self.settings.verify_route.clone()?;
+        match Route::bind(&route).await {
             Ok(bound) => Some(bound),
             Err(e) => {
                 self.warnings.push(format!(

@@ -105,6 +105,7 @@ impl Config {
             .with("missing", missing));
         }
         let env_url = env_url.unwrap_or_default();
+        let default_identifier = setting(env, IDENTIFIER);
         if env_url.eq_ignore_ascii_case("sandbox") {
             return Err(Failure::new(
                 Code::ConfigInvalid,
@@ -116,12 +117,12 @@ impl Config {
             client_id: client_id.unwrap_or_default(),
             client_secret: client_secret.unwrap_or_default(),
             env_url: normalize_env_url(&env_url)?,
-            default_identifier: setting(env, IDENTIFIER),
             links: LinkRules {
                 verification: verification(env)?,
                 route_served: var(env, SERVED_VAR).is_some(),
-                route_person: setting(env, IDENTIFIER),
+                route_person: default_identifier.clone(),
             },
+            default_identifier,
         })
     }
 }

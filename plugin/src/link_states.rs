@@ -91,10 +91,9 @@ pub fn remember(dir: &Path, state: &str, binding: Binding, now: i64) -> Result<(
 /// Uses `state` once, for `taker` at `now`: its binding, marked used in the same step (however
 /// many callbacks race), or why it finishes nothing (and nothing changed).
 pub fn take(dir: &Path, state: &str, taker: &Taker, now: i64) -> Result<Result<Binding, Refusal>, Failure> {
-    let mut taken = Err(Refusal::Unknown);
     change(dir, |states| {
         let found = states.get_mut(&sha256_hex(state.as_bytes())).filter(|b| b.environment == taker.environment);
-        taken = match found {
+        match found {
             None => Err(Refusal::Unknown),
             Some(b) if b.used => Err(Refusal::Used),
             Some(b) if b.expires_at <= now => Err(Refusal::Expired),
@@ -104,9 +103,8 @@ pub fn take(dir: &Path, state: &str, taker: &Taker, now: i64) -> Result<Result<B
                 b.used = true;
                 Ok(b.clone())
             }
-        };
-    })?;
-    Ok(taken)
+        }
+    })
 }
 
 /// Frees `state` again after an answer that proves the verification did not happen.
@@ -118,9 +116,9 @@ pub fn free(dir: &Path, state: &str) -> Result<(), Failure> {
     })
 }
 
-/// Reads the states, applies `edit` and writes them back, under the lock. A file that cannot be
-/// read as states is left as it is: every link in it would be lost.
-fn change(dir: &Path, edit: impl FnOnce(&mut BTreeMap<String, Binding>)) -> Result<(), Failure> {
+/// Reads the states, applies `edit` and writes them back, under the lock; what `edit` returns. A
+/// file that cannot be read as states is left as it is: every link in it would be lost.
+fn change<T>(dir: &Path, edit: impl FnOnce(&mut BTreeMap<String, Binding>) -> T) -> Result<T, Failure> {
     let path = dir.join(LINK_STATES_FILE);
     let _lock = Lock::brief(&dir.join(LINK_STATES_LOCK_FILE)).ok_or_else(|| {
         Failure::new(Code::Timeout, "other agent-auth calls kept the links' states busy", "Try again in a moment.")
@@ -137,12 +135,12 @@ fn change(dir: &Path, edit: impl FnOnce(&mut BTreeMap<String, Binding>)) -> Resu
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
         Err(e) => return Err(damaged(e.kind().to_string())),
     };
-    edit(&mut states);
+    let result = edit(&mut states);
     let bytes = serde_json::to_vec(&states).map_err(|e| damaged(e.to_string()))?;
     let mut file = AtomicFile::create(&path.to_string_lossy())?;
     file.write_all(&bytes).map_err(|e| crate::files::unwritable(&path.to_string_lossy(), &e))?;
     file.commit()?;
-    Ok(())
+    Ok(result)
 }
 
 #[cfg(test)]

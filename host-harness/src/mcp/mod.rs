@@ -116,10 +116,7 @@ async fn serve(args: Vec<String>) -> Result<(), RunnerError> {
     let exposed = server::expose(&setup, &opts.expose).await?;
     // The person's browser comes back to the verify route whenever they approve a link, so the
     // server serves it for its whole life.
-    let route = match setup.settings.verify_route.clone() {
-        Some(route) => setup.verify_route(&route).await,
-        None => None,
-    };
+    let route = setup.verify_route().await;
     if route.is_some() {
         setup.env.push((SERVED_VAR.to_owned(), "1".to_owned()));
     }
