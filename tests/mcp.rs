@@ -241,3 +241,57 @@ fn the_operator_s_proxy_policy_governs_the_mcp_server_too() {
     let answers = exchange_with(server, &[hello, me]);
     assert_eq!(answers[1]["result"]["structuredContent"]["error"]["code"], "PROXY_POLICY_DENIED", "{}", answers[1]);
 }
+
+#[test]
+fn a_calls_requester_from_its_meta_is_recorded_and_a_bad_one_is_refused() {
+    let w = World::start();
+    let call = |id: u64, meta: serde_json::Value| {
+        serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": "execute_tool",
+            "arguments": {"tool_name": "exa_search", "input": {"query": "wasm"}}, "_meta": meta}})
+    };
+    let answers = exchange(
+        &w,
+        &[],
+        &[
+            mcp_hello(1),
+            call(2, serde_json::json!({"agent-auth/requester": "telegram:1001"})),
+            call(3, serde_json::json!({"agent-auth/requester": "telegram:1001\nforged line"})),
+            call(4, serde_json::json!({"agent-auth/requester": 1001})),
+        ],
+    );
+    assert_eq!(answers[1]["result"]["structuredContent"]["ok"], true, "{}", answers[1]);
+    for refused in &answers[2..] {
+        assert_eq!(refused["error"]["code"], -32602, "{refused}");
+    }
+    let trail = std::fs::read_to_string(w.home.path().join(".local/state/agent-auth/audit.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = trail.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(!lines.is_empty());
+    for line in &lines {
+        assert_eq!((&line["requester"], &line["identifier"]), (&"telegram:1001".into(), &IDENTIFIER.into()), "{line}");
+    }
+}
+
+#[test]
+fn list_tools_prints_the_servers_tools_with_both_schemas_and_needs_nothing_else() {
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_agent-auth"));
+    cmd.args(["mcp", "--list-tools"]).env_clear().env("HOME", home.path());
+    let out = output_within(&mut cmd, DEADLINE);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let served = exchange(
+        &World::start(),
+        &[],
+        &[mcp_hello(1), serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})],
+    );
+    assert_eq!(listed["tools"], served[1]["result"]["tools"], "what the server lists");
+    for tool in listed["tools"].as_array().unwrap() {
+        assert_eq!(tool["outputSchema"]["properties"]["ok"]["type"], "boolean", "{tool}");
+        assert_eq!(tool["inputSchema"]["type"], "object", "{tool}");
+    }
+    let mut with_other = std::process::Command::new(env!("CARGO_BIN_EXE_agent-auth"));
+    with_other.args(["mcp", "--list-tools", "--identifier", "bob"]).env_clear().env("HOME", home.path());
+    let refused = output_within(&mut with_other, DEADLINE);
+    assert_eq!(refused.status.code(), Some(2), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(refused.stdout.is_empty());
+}

@@ -352,7 +352,8 @@ impl Setup {
         self.invoke_with(args, &[], limits, stdio).await
     }
 
-    /// [`Setup::invoke`] with `extra` variables that only the runner sets (never a caller's).
+    /// [`Setup::invoke`] with `extra` variables the runner chose for this call (e.g. the MCP
+    /// client's requester; never the command line's); each replaces the variable of that name.
     pub async fn invoke_with(
         &self,
         args: &[String],
@@ -379,7 +380,14 @@ impl Setup {
         let proxy_gate = self.proxy_policy.as_ref().and_then(|policy| ProxyGate::new(policy.clone(), &env_url));
         let invocation = Invocation {
             args,
-            env: self.env.iter().chain(extra).cloned().chain(self.warnings_var()).collect(),
+            env: self
+                .env
+                .iter()
+                .filter(|(name, _)| !extra.iter().any(|(replaced, _)| replaced == name))
+                .chain(extra)
+                .cloned()
+                .chain(self.warnings_var())
+                .collect(),
             egress: self.egress.clone(),
             network: self.network.clone(),
             files,

@@ -112,7 +112,8 @@ fn remote<T: RemoteOperation>(args: &Args, env: &[(String, String)], storage: &S
     let no_cache = args.has(&NO_CACHE) || config::var(env, variables::NO_CACHE).is_some_and(|v| v != "0");
     // The user asked for; an optional one is only a default, and the result says whom it served.
     let user = identifier.as_deref().filter(|_| spec.user == User::Required);
-    let call = audited(args, args.text(&CONNECTION_NAME), user, agent_run_id.as_deref());
+    let requester = requester(env)?;
+    let call = audited(args, args.text(&CONNECTION_NAME), user, agent_run_id.as_deref(), requester.as_deref());
     let wasi = WasiClient;
     let retrying = Retrying::new(&wasi);
     let http = Intents::new(&retrying, call.as_ref(), storage.state_dir());
@@ -161,7 +162,8 @@ fn hosted<T: HostedOperation>(
     let operation = T::parse(args)?;
     let agent_run_id = agent_run_id(args, env);
     // The URL chose the connection and the user, whatever the command line said.
-    let call = audited(args, None, None, agent_run_id.as_deref());
+    let requester = requester(env)?;
+    let call = audited(args, None, None, agent_run_id.as_deref(), requester.as_deref());
     let wasi = WasiClient;
     let retrying = Retrying::new(&wasi);
     let http = Intents::new(&retrying, call.as_ref(), storage.state_dir());
@@ -207,6 +209,19 @@ fn agent_run_id(args: &Args, env: &[(String, String)]) -> Option<String> {
         .or_else(|| config::var(env, variables::AGENT_RUN_ID))
 }
 
+/// `AGENT_AUTH_REQUESTER`: who asked, for the audit trail ([`variables::requester`]).
+fn requester(env: &[(String, String)]) -> Result<Option<String>, Failure> {
+    let Some(given) = config::var(env, variables::REQUESTER) else { return Ok(None) };
+    match variables::requester(&given) {
+        Some(who) => Ok(Some(who.to_owned())),
+        None => Err(Failure::new(
+            Code::ConfigInvalid,
+            format!("{} is not one line of at most {} bytes", variables::REQUESTER, variables::REQUESTER_MAX),
+            "Name the requester as the agent host does, e.g. telegram:1001.",
+        )),
+    }
+}
+
 /// The call as the audit trail records it, when the table says the trail does (a dry run does
 /// nothing worth recording).
 fn audited<'a>(
@@ -214,6 +229,7 @@ fn audited<'a>(
     connection: Option<&'a str>,
     identifier: Option<&'a str>,
     agent_run_id: Option<&'a str>,
+    requester: Option<&'a str>,
 ) -> Option<Call<'a>> {
     let spec = args.operation();
     let recorded = spec.audit.as_ref().filter(|_| !args.has(&DRY_RUN))?;
@@ -224,6 +240,7 @@ fn audited<'a>(
         identifier,
         target: audit::target(recorded, args),
         agent_run_id,
+        requester,
         started: clock::now(),
     })
 }

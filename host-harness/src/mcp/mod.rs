@@ -33,16 +33,32 @@ pub struct McpOptions {
     pub expose: Vec<(String, Vec<String>)>,
 }
 
+/// What `agent-auth mcp` was asked to do.
+#[derive(Debug, PartialEq)]
+pub enum Mcp {
+    /// `--list-tools`: print the server's own tools as `tools/list` gives them, and stop (what an
+    /// agent host registers before anyone calls).
+    ListTools,
+    /// Serve over stdio.
+    Serve(McpOptions),
+}
+
 fn usage(message: impl Into<String>) -> RunnerError {
     RunnerError::new(
         Code::Usage,
         message,
-        "Run agent-auth mcp [--identifier I] [--expose CONNECTION:TOOL[,TOOL...]]... [--files DIR]... (see the README).",
+        "Run agent-auth mcp [--identifier I] [--expose CONNECTION:TOOL[,TOOL...]]... [--files DIR]..., or agent-auth mcp --list-tools (see the README).",
     )
 }
 
 /// Reads the server's own options from `rest` (the runner's are already split off).
-pub fn parse(rest: &[String]) -> Result<McpOptions, RunnerError> {
+pub fn parse(rest: &[String]) -> Result<Mcp, RunnerError> {
+    if rest.iter().any(|arg| arg == "--list-tools") {
+        return match rest {
+            [_] => Ok(Mcp::ListTools),
+            _ => Err(usage("--list-tools lists the server's own tools and takes no other option")),
+        };
+    }
     let mut opts = McpOptions::default();
     let mut iter = rest.iter();
     while let Some(arg) = iter.next() {
@@ -68,7 +84,7 @@ pub fn parse(rest: &[String]) -> Result<McpOptions, RunnerError> {
             other => return Err(usage(format!("agent-auth mcp does not take {other}"))),
         }
     }
-    Ok(opts)
+    Ok(Mcp::Serve(opts))
 }
 
 /// `agent-auth mcp`: serves until the client closes stdin.
@@ -87,9 +103,22 @@ pub fn main(args: &[String]) -> ExitCode {
     }
 }
 
+/// `agent-auth mcp --list-tools`: the server's own tools on stdout, as `tools/list` gives them.
+fn list_tools() -> Result<(), RunnerError> {
+    let listed = rmcp::model::ListToolsResult::with_all_items(server::meta_tools().collect());
+    let json = serde_json::to_string(&listed).map_err(|e| {
+        RunnerError::new(Code::InternalError, format!("the tools cannot be written: {e}"), "Report this.")
+    })?;
+    println!("{json}");
+    Ok(())
+}
+
 async fn serve(args: Vec<String>) -> Result<(), RunnerError> {
     let split = runner::split_options(args)?;
-    let opts = parse(&split.rest)?;
+    let opts = match parse(&split.rest)? {
+        Mcp::ListTools => return list_tools(),
+        Mcp::Serve(opts) => opts,
+    };
     let cwd = runner::current_dir()?;
     let credentials = runner::credentials(&split, &cwd)?;
     let identifier = opts

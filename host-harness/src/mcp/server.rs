@@ -5,9 +5,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use agent_auth_contract::variables::{self, REQUESTER, REQUESTER_MAX, REQUESTER_META};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult, PaginatedRequestParams,
-    ProgressNotificationParam, ProtocolVersion, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+    ProgressNotificationParam, ProtocolVersion, RequestMetaObject, ServerCapabilities, ServerConfig, Tool,
+    ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -87,34 +89,41 @@ pub async fn expose(setup: &Setup, wanted: &[(String, Vec<String>)]) -> Result<V
     Ok(exposed)
 }
 
+/// The server's own tools, as `tools/list` gives them: input and output schemas, annotations.
+pub fn meta_tools() -> impl Iterator<Item = Tool> {
+    META_TOOLS.iter().map(|t| {
+        let hints = ToolAnnotations::new()
+            .read_only(t.hints.read_only)
+            .destructive(t.hints.destructive)
+            .idempotent(t.hints.idempotent)
+            .open_world(true);
+        Tool::new(t.name, t.description, Arc::new(tools::input_schema(t)))
+            .with_raw_output_schema(Arc::new(tools::output_schema(t)))
+            .annotate(hints)
+    })
+}
+
 impl Server {
     /// A server for the user `setup`'s environment names (its files confined to the folders
     /// `--files` granted), serving the meta tools and then `exposed`.
     pub fn new(setup: Arc<Setup>, exposed: Vec<Exposed>) -> Server {
-        let meta = META_TOOLS.iter().map(|t| {
-            let hints = ToolAnnotations::new()
-                .read_only(t.hints.read_only)
-                .destructive(t.hints.destructive)
-                .idempotent(t.hints.idempotent)
-                .open_world(true);
-            Tool::new(t.name, t.description, Arc::new(tools::input_schema(t))).annotate(hints)
-        });
         let names = exposed.iter().map(|e| (e.tool.name.to_string(), e.connection.clone())).collect();
         Server {
             setup,
-            tools: Arc::new(meta.chain(exposed.into_iter().map(|e| e.tool)).collect()),
+            tools: Arc::new(meta_tools().chain(exposed.into_iter().map(|e| e.tool)).collect()),
             exposed: Arc::new(names),
             slots: Arc::new(Semaphore::new(IN_FLIGHT)),
         }
     }
 
-    /// Runs `argv` in a fresh instance and reads its JSON.
-    async fn operation(&self, argv: Vec<String>, wait: Option<u64>) -> Value {
+    /// Runs `argv` in a fresh instance, with the variables `extra` (the call's requester), and
+    /// reads its JSON.
+    async fn operation(&self, argv: Vec<String>, extra: &[(String, String)], wait: Option<u64>) -> Value {
         let mut limits = self.setup.limits.clone();
         if let Some(seconds) = wait {
             limits.wall_clock = limits.wall_clock.max(Duration::from_secs(seconds).saturating_add(WAIT_MARGIN));
         }
-        let (stdout, _) = match self.setup.invoke(&argv, limits, Stdio::Memory(bytes::Bytes::new())).await {
+        let (stdout, _) = match self.setup.invoke_with(&argv, extra, limits, Stdio::Memory(bytes::Bytes::new())).await {
             Ok(outcome) => report(outcome),
             Err(e) => (e.to_json(), 1),
         };
@@ -124,24 +133,49 @@ impl Server {
         })
     }
 
-    /// The result of the meta tool `name`.
-    async fn call(&self, name: &str, args: &Map<String, Value>, command: Command) -> CallToolResult {
+    /// The result of the meta tool `name`, run with the variables `extra`.
+    async fn call(
+        &self,
+        name: &str,
+        args: &Map<String, Value>,
+        command: Command,
+        extra: &[(String, String)],
+    ) -> CallToolResult {
         let wait = (name == "wait_for_authorization").then(|| tools::wait_seconds(args).ok()).flatten();
         let json = match command {
-            Command::Run(argv) => self.operation(argv, wait).await,
+            Command::Run(argv) => self.operation(argv, extra, wait).await,
             Command::ByProvider(provider) => {
-                let listed =
-                    self.operation(vec!["--list-connections".into(), format!("--provider={provider}")], None).await;
+                let listed = self
+                    .operation(vec!["--list-connections".into(), format!("--provider={provider}")], extra, None)
+                    .await;
                 match listed["selected"].as_str() {
                     Some(selected) => {
                         let argv = vec!["--generate-link".into(), format!("--connection-name={selected}")];
-                        self.operation(argv, None).await
+                        self.operation(argv, extra, None).await
                     }
                     None => listed,
                 }
             }
         };
         reply::from_json(json, name)
+    }
+}
+
+/// The call's requester from its `_meta` ([`REQUESTER_META`]), as the variable the component
+/// records ([`REQUESTER`]), replacing the runner's own: one line of text, or the call is refused.
+fn requester(meta: &RequestMetaObject) -> Result<Vec<(String, String)>, McpError> {
+    let given = match meta.get(REQUESTER_META) {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(given) => given,
+    };
+    match given.as_str().and_then(variables::requester) {
+        Some(who) => Ok(vec![(REQUESTER.to_owned(), who.to_owned())]),
+        None => Err(McpError::invalid_params(
+            format!("_meta {REQUESTER_META} must be one line of text, at most {REQUESTER_MAX} bytes"),
+            Some(
+                serde_json::json!({"code": Code::Usage, "hint": "Name the requester as the agent host does, e.g. telegram:1001."}),
+            ),
+        )),
     }
 }
 
@@ -180,6 +214,7 @@ impl ServerHandler for Server {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let args = request.arguments.clone().unwrap_or_default();
+        let extra = requester(&context.meta)?;
         let exposed = self.exposed.iter().find(|(name, _)| *name == request.name);
         let command = match tools::command(&request.name, &args) {
             Ok(Some(command)) => command,
@@ -213,7 +248,7 @@ impl ServerHandler for Server {
         let _ticker = ticker.map(|t| AbortOnDrop(t.abort_handle()));
         let run = async {
             let _slot = self.slots.acquire().await;
-            self.call(&request.name, &args, command).await
+            self.call(&request.name, &args, command, &extra).await
         };
         tokio::select! {
             result = run => Ok(result.into()),

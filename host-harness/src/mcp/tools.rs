@@ -26,11 +26,25 @@ pub struct MetaTool {
     pub properties: fn() -> Value,
     /// The required properties.
     pub required: &'static [&'static str],
+    /// The properties its result has besides the ones every result has ([`output_schema`]).
+    pub output: fn() -> Value,
     /// Its annotations.
     pub hints: Hints,
 }
 
 const READ: Hints = Hints { read_only: true, destructive: false, idempotent: true };
+
+/// What `authorize` and `wait_for_authorization` say of the account.
+fn account() -> Value {
+    json!({
+        "connection_name": {"type": "string"},
+        "identifier": {"type": "string", "description": "The user the account belongs to."},
+        "connection_type": {"type": ["string", "null"]},
+        "connected_account_id": {"type": ["string", "null"], "description": "null before the account exists."},
+        "status": {"type": "string", "description": "ACTIVE once authorized."},
+        "active": {"type": "boolean"}
+    })
+}
 
 /// The tools, in the order `tools/list` gives them.
 pub const META_TOOLS: [MetaTool; 7] = [
@@ -39,6 +53,15 @@ pub const META_TOOLS: [MetaTool; 7] = [
         description: "List the Scalekit connections of this environment (one per provider app), optionally of one provider, and which one is selected for it. Use the key_id as connection_name in other tools.",
         properties: || json!({"provider": {"type": "string", "description": "Provider key, e.g. NOTION, GMAIL, SLACK (any case)."}}),
         required: &[],
+        output: || {
+            json!({
+                "provider": {"type": "string"},
+                "connections": {"type": "array", "items": {"type": "object", "properties": {
+                    "key_id": {"type": "string"}, "provider_key": {"type": "string"}, "type": {"type": "string"},
+                    "status": {"type": "string"}, "id": {"type": "string"}, "enabled": {"type": "boolean"}}}},
+                "selected": {"type": ["string", "null"], "description": "The connection used for the provider."}
+            })
+        },
         hints: READ,
     },
     MetaTool {
@@ -52,6 +75,15 @@ pub const META_TOOLS: [MetaTool; 7] = [
             })
         },
         required: &[],
+        output: || {
+            json!({
+                "tools": {"type": "array", "items": {"type": "object", "properties": {
+                    "name": {"type": "string"}, "provider": {"type": "string"}, "about": {"type": "string"},
+                    "required": {"type": "object", "description": "Each required parameter's type."}}}},
+                "next_page_token": {"type": "string"},
+                "total_size": {"type": "integer"}
+            })
+        },
         hints: READ,
     },
     MetaTool {
@@ -59,6 +91,11 @@ pub const META_TOOLS: [MetaTool; 7] = [
         description: "The full JSON input schema of one tool (by its exact name, from search_tools), with its description and provider.",
         properties: || json!({"tool_name": {"type": "string", "description": "The tool's name, e.g. notion_page_get."}}),
         required: &["tool_name"],
+        output: || {
+            json!({"tool": {"type": "object", "properties": {
+                "name": {"type": "string"}, "description": {"type": "string"}, "provider": {"type": "string"},
+                "input_schema": {"type": "object"}}}})
+        },
         hints: READ,
     },
     MetaTool {
@@ -71,6 +108,7 @@ pub const META_TOOLS: [MetaTool; 7] = [
             })
         },
         required: &[],
+        output: account,
         hints: Hints { read_only: false, destructive: false, idempotent: true },
     },
     MetaTool {
@@ -83,6 +121,7 @@ pub const META_TOOLS: [MetaTool; 7] = [
             })
         },
         required: &["connection_name"],
+        output: account,
         hints: READ,
     },
     MetaTool {
@@ -96,6 +135,15 @@ pub const META_TOOLS: [MetaTool; 7] = [
             })
         },
         required: &["tool_name", "input"],
+        output: || {
+            json!({
+                "tool_name": {"type": "string"},
+                "connection_name": {"type": ["string", "null"]},
+                "identifier": {"type": "string"},
+                "execution_id": {"type": ["string", "null"]},
+                "data": {"description": "What the tool returned."}
+            })
+        },
         hints: Hints { read_only: false, destructive: true, idempotent: false },
     },
     MetaTool {
@@ -114,6 +162,15 @@ pub const META_TOOLS: [MetaTool; 7] = [
             })
         },
         required: &["connection_name", "path"],
+        output: || {
+            json!({
+                "status": {"type": "integer", "description": "The provider's HTTP status."},
+                "content_type": {"type": "string"},
+                "body": {"description": "The provider's answer: JSON, or text."},
+                "saved_to": {"type": "string", "description": "With output_file: where the body was saved."},
+                "bytes": {"type": "integer", "description": "With output_file: its size."}
+            })
+        },
         hints: Hints { read_only: false, destructive: true, idempotent: false },
     },
 ];
@@ -121,6 +178,26 @@ pub const META_TOOLS: [MetaTool; 7] = [
 /// The tool's input schema.
 pub fn input_schema(tool: &MetaTool) -> Map<String, Value> {
     let schema = json!({"type": "object", "properties": (tool.properties)(), "required": tool.required});
+    schema.as_object().cloned().unwrap_or_default()
+}
+
+/// The tool's output schema: the object the CLI prints, `ok` first. A failure has `error` (and,
+/// when a person must act, `action_required`); a success has the tool's own properties.
+pub fn output_schema(tool: &MetaTool) -> Map<String, Value> {
+    let mut properties = json!({
+        "ok": {"type": "boolean"},
+        "error": {"type": "object", "description": "Why the call failed and what to do.", "properties": {
+            "code": {"type": "string"}, "message": {"type": "string"}, "hint": {"type": "string"}},
+            "required": ["code", "message", "hint"]},
+        "action_required": {"type": "object", "description": "What a person must do first, e.g. open a link.",
+            "properties": {"kind": {"type": "string"}, "message": {"type": "string"}, "link": {"type": "string"},
+            "expires_at": {"type": "string"}}},
+        "warnings": {"type": "array", "items": {"type": "string"}}
+    });
+    if let (Some(all), Value::Object(own)) = (properties.as_object_mut(), (tool.output)()) {
+        all.extend(own);
+    }
+    let schema = json!({"type": "object", "properties": properties, "required": ["ok"]});
     schema.as_object().cloned().unwrap_or_default()
 }
 

@@ -38,10 +38,25 @@ pub const RUNNER_FACTS: &str = "AGENT_AUTH_RUNNER_FACTS";
 pub const RUNNER_WARNINGS: &str = "AGENT_AUTH_RUNNER_WARNINGS";
 /// Set (to anything but `0` or empty): `--no-cache` on every call.
 pub const NO_CACHE: &str = "AGENT_AUTH_NO_CACHE";
+/// Who asked for the call, as the agent host names them (e.g. `telegram:1001`), recorded in the
+/// audit trail: from the runner's own environment, or per call from the MCP client's `_meta`
+/// ([`REQUESTER_META`]). A label for the record, never whom the call acts for.
+pub const REQUESTER: &str = "AGENT_AUTH_REQUESTER";
+/// The `_meta` key of a `tools/call` that names its requester ([`REQUESTER`]).
+pub const REQUESTER_META: &str = "agent-auth/requester";
+/// The longest [`REQUESTER`], in bytes.
+pub const REQUESTER_MAX: usize = 256;
+
+/// `value` as a [`REQUESTER`]: trimmed, one line of at most [`REQUESTER_MAX`] bytes, or `None`.
+pub fn requester(value: &str) -> Option<&str> {
+    let value = value.trim();
+    let fits = !value.is_empty() && value.len() <= REQUESTER_MAX && !value.chars().any(char::is_control);
+    fits.then_some(value)
+}
 /// The variables of the runner's own environment (the operator's, never a `.env`'s) it passes
 /// to the component as they are.
-pub const RUNNER_PASSED: [&str; 5] =
-    [NO_COLOR, AGENT_RUN_ID, NO_CACHE, crate::verification::MODE_VAR, crate::verification::URL_VAR];
+pub const RUNNER_PASSED: [&str; 6] =
+    [NO_COLOR, AGENT_RUN_ID, NO_CACHE, REQUESTER, crate::verification::MODE_VAR, crate::verification::URL_VAR];
 
 impl Setting {
     /// Its names, the documented one first.
@@ -78,6 +93,15 @@ mod tests {
             Some("https://b".into())
         );
         assert_eq!(IDENTIFIER.read(env(&[("SCALEKIT_IDENTIFIER", "x")])), None);
-        assert_eq!(passed().count(), 14);
+        assert_eq!(passed().count(), 15);
+    }
+
+    #[test]
+    fn a_requester_is_one_trimmed_line() {
+        assert_eq!(requester(" telegram:1001 "), Some("telegram:1001"));
+        assert_eq!(requester(&"x".repeat(REQUESTER_MAX)).map(str::len), Some(REQUESTER_MAX));
+        for bad in ["", "  ", "a\nb", "a\u{7f}", &"x".repeat(REQUESTER_MAX + 1)] {
+            assert_eq!(requester(bad), None, "{bad:?}");
+        }
     }
 }

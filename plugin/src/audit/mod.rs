@@ -52,6 +52,8 @@ pub struct Call<'a> {
     pub target: String,
     /// `--agent-run-id` / `AGENT_RUN_ID`.
     pub agent_run_id: Option<&'a str>,
+    /// Who asked, as the agent host names them (`AGENT_AUTH_REQUESTER`), when it says.
+    pub requester: Option<&'a str>,
     /// When the call started (seconds since the epoch).
     pub started: i64,
 }
@@ -69,7 +71,8 @@ impl Call<'_> {
             ("target", self.target.as_str().into()),
             ("agent_run_id", self.agent_run_id.into()),
         ];
-        fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+        let requester = self.requester.map(|r| ("requester", r.into()));
+        fields.into_iter().chain(requester).map(|(k, v)| (k.to_owned(), v)).collect()
     }
 }
 
