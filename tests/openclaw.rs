@@ -229,7 +229,15 @@ fn clawhub_would_publish_the_plugin_as_a_code_plugin() {
     cmd.arg(node_modules().join("clawhub/bin/clawdhub.js"))
         .args(["package", "publish"])
         .arg(plugin_dir())
-        .args(["--family", "code-plugin", "--dry-run", "--json", "--no-input", "--source-repo", "agent-auth/agent-auth"])
+        .args([
+            "--family",
+            "code-plugin",
+            "--dry-run",
+            "--json",
+            "--no-input",
+            "--source-repo",
+            "agent-auth/agent-auth",
+        ])
         .args(["--source-commit", &commit, "--source-path", "skill/openclaw-plugin"]);
     let planned: Value = serde_json::from_str(&succeeded("clawhub package publish --dry-run", &mut cmd)).unwrap();
     let package: Value =
