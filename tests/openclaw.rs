@@ -218,6 +218,19 @@ fn the_readme_installs_the_packed_plugin_and_openclaw_loads_every_tool() {
     let start = out.rfind("\n{").map(|i| i + 1).or_else(|| out.find('{')).unwrap();
     let bare: Value = serde_json::from_str(&out[start..]).unwrap();
     assert_eq!(bare["plugin"]["toolNames"], json!([]), "{bare:#}");
+
+    // The skill the plugin ships (its `skills` field), as OpenClaw finds it.
+    let mut skill = Command::new("sh");
+    skill
+        .args(["-c", "openclaw skills info agent-auth-tools --json"])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .current_dir(home.path());
+    let info = succeeded("openclaw skills info agent-auth-tools", &mut skill);
+    let info: Value = serde_json::from_str(&info[info.find('{').unwrap()..]).unwrap();
+    assert_eq!((&info["eligible"], &info["modelVisible"]), (&json!(true), &json!(true)), "{info:#}");
+    assert!(info["filePath"].as_str().unwrap().contains("plugin-skills/agent-auth-tools/SKILL.md"), "{info:#}");
 }
 
 #[test]
@@ -300,11 +313,15 @@ fn every_person_in_the_chat_acts_as_themselves() {
     let ran: Vec<(&str, &str)> = executions.iter().map(|(t, i, _)| (t.as_str(), i.as_str())).collect();
     assert_eq!(
         ran,
-        [("exa_search", "alice"), ("notion_page_get", "bob"), ("slack_send_message", "alice")],
-        "Bob's request as Alice ran as Bob, once he had connected; the denied post never ran"
+        [("exa_search", "alice"), ("notion_page_get", "bob"), ("slack_send_message", "alice"), ("exa_search", "alice")],
+        "Bob's request as Alice ran as Bob, once he had connected; the denied and unanswered posts never ran"
     );
     let everything: String = served.iter().map(|r| String::from_utf8_lossy(&r.body).into_owned()).collect();
-    assert!(everything.contains("allowed post from alice") && !everything.contains("denied post"));
+    assert!(everything.contains("allowed post from alice"));
+    assert!(
+        !everything.contains("denied post") && !everything.contains("unanswered post"),
+        "a denial or a timeout sends nothing"
+    );
     let verified: Vec<Option<String>> =
         served.iter().filter(|r| r.path == "/api/v1/connected_accounts/user/verify").map(identifier_of).collect();
     assert_eq!(verified, [Some("bob".to_owned())], "only Bob's own code verified, and only for Bob");

@@ -23,7 +23,8 @@ const PROTOCOL = 4;
 
 /**
  * Connects to the Gateway at `url` (ws://127.0.0.1:PORT) with the shared `token`.
- * `decide(payload)` gets the event payload and returns "allow-once" or "deny" (may be async); if it
+ * `decide(payload)` gets the event payload and returns "allow-once", "deny" or null (no answer,
+ * so the request times out) (may be async); if it
  * throws, the request is denied.
  * Resolves after the handshake to { requests, close() }; `requests` lists every approval request
  * payload seen (as sent: {approvalKind, id, request:{title, description, toolName, ...}, createdAtMs,
@@ -69,6 +70,8 @@ function attempt({ url, token, decide, requests, deadline }) {
       entry.error = `decide: ${err?.message ?? err}`;
     }
     entry.decision = decision;
+    // `null`: the operator never answers (the request times out at the Gateway).
+    if (decision === null) return;
     try {
       await call("plugin.approval.resolve", { id: payload.id, decision });
     } catch (err) {

@@ -54,6 +54,7 @@ const home = gatewayHome(path.join(WORK, "gateway"), {
           clientSecret: { source: "env", provider: "default", id: "SCALEKIT_CLIENT_SECRET_FOR_THE_GATEWAY" },
           identities: { [`telegram:${PEOPLE.alice}`]: "alice", [`telegram:${PEOPLE.bob}`]: "bob" },
           readOnlyTools: ["exa_search", "notion_page_get"],
+          approvalTimeoutSeconds: 10,
           verifyUrl: `${PUBLIC}/agent-auth/verify`,
         },
       },
@@ -63,11 +64,15 @@ const home = gatewayHome(path.join(WORK, "gateway"), {
 home.cli(["plugins", "install", plugin, "--force", "--accept-capabilities"]);
 const gateway = await startGateway(home, await freePort(), TOKEN);
 const report = { turns: [] };
-// The operator's approval client: allows what Alice asks to post, denies the rest.
+// The operator's approval client: allows one post of Alice's, leaves one unanswered, denies the rest.
 const approver = await connectApprover({
   url: gateway.url.replace("http:", "ws:"),
   token: TOKEN,
-  decide: (payload) => (payload.request.description.includes("allowed post") ? "allow-once" : "deny"),
+  decide: (payload) => {
+    const { description } = payload.request;
+    if (description.includes("allowed post")) return "allow-once";
+    return description.includes("unanswered post") ? null : "deny";
+  },
 });
 try {
   /** Person `from` writes `text`; resolves to the bot's reply to them once the turn is over. */
@@ -137,12 +142,23 @@ try {
   const denied = await turn(PEOPLE.alice, post("denied post from alice"));
   assert.doesNotMatch(denied.reply, /"ok":true/, denied.reply);
   assert.match(denied.reply, /[Dd]enied/, denied.reply);
+  const unanswered = await turn(PEOPLE.alice, post("unanswered post from alice"));
+  assert.match(unanswered.reply, /timed out/i, unanswered.reply);
   const asked = approver.requests.map((r) => ({ title: r.request.title, decision: r.decision }));
   report.approvals = asked;
   assert.deepEqual(asked, [
     { title: "agent-auth: slack_send_message for alice", decision: "allow-once" },
     { title: "agent-auth: slack_send_message for alice", decision: "deny" },
-  ], "only the two writes asked; the reads ran without asking");
+    { title: "agent-auth: slack_send_message for alice", decision: null },
+  ], "only the three writes asked; the reads ran without asking");
+
+  // Alice and Bob at the same time: each turn runs in its own runner and folder.
+  const [aliceAgain, bobSearch] = await Promise.all([
+    turn(PEOPLE.alice, exa()),
+    turn(PEOPLE.bob, `call search_tools ${JSON.stringify({ query: "read a notion page" })}`),
+  ]);
+  assert.match(aliceAgain.reply, /"identifier":"alice"/, aliceAgain.reply);
+  assert.match(bobSearch.reply, /notion_page_get/, bobSearch.reply);
 
   // Someone the operator did not map is refused, with the entry to add.
   const stranger = await turn(STRANGER, exa());
