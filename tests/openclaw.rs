@@ -95,7 +95,8 @@ fn the_plugin_names_what_the_runner_reads() {
     assert!(matches!(verification::Verification::read(custom), Ok(verification::Verification::Custom(_))));
     let verify_user = agent_auth_contract::operation::Kind::Remote(agent_auth_contract::operation::Remote::VerifyUser);
     let flags = json!({
-        "listTools": "--list-tools", "identifier": format!("--{}", option::IDENTIFIER.flag), "files": "--files",
+        "listTools": "--list-tools", "envFile": format!("--{}", option::ENV_FILE.flag),
+        "identifier": format!("--{}", option::IDENTIFIER.flag), "files": "--files",
         "verifyUser": verify_user.flag(), "authRequestId": format!("--{}", option::AUTH_REQUEST_ID.flag),
         "state": format!("--{}", option::STATE.flag),
     });
@@ -166,6 +167,8 @@ fn the_readme_installs_the_packed_plugin_and_openclaw_loads_every_tool() {
     assert!(files.iter().all(|f| !f.contains("test")), "no tests shipped: {files:?}");
     let tarball = packed[0]["filename"].as_str().unwrap();
     let block = readme_install_block();
+    let plugin_readme = std::fs::read_to_string(plugin_dir().join("README.md")).unwrap();
+    assert!(plugin_readme.contains(&block), "the plugin's README shows the same commands");
     assert!(block.contains(&format!("npm-pack:./{tarball} ")), "the README installs {tarball}:\n{block}");
 
     // An onboarded OpenClaw, `openclaw` on PATH, the runner on PATH, the secret in the Gateway's
@@ -327,11 +330,16 @@ fn every_person_in_the_chat_acts_as_themselves() {
     assert_eq!(verified, [Some("bob".to_owned())], "only Bob's own code verified, and only for Bob");
 
     // Each person's state stays in their own folder, and its trail names who asked.
-    let people = work.path().join("gateway/.openclaw/agent-auth/people");
-    let mut trails: Vec<(Vec<String>, Vec<String>)> = std::fs::read_dir(&people)
+    let people = work.path().join("gateway/.local/state/agent-auth-openclaw/people");
+    let mut trails: Vec<(Vec<String>, Vec<String>, Vec<String>)> = std::fs::read_dir(&people)
         .unwrap()
         .map(|entry| {
-            let trail = std::fs::read_to_string(entry.unwrap().path().join("state/audit.jsonl")).unwrap();
+            let folder = entry.unwrap().path();
+            let trail = std::fs::read_to_string(folder.join("state/audit.jsonl")).unwrap();
+            let files: Vec<String> = std::fs::read_dir(folder.join("files"))
+                .unwrap()
+                .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
             let lines: Vec<Value> = trail.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
             let mut ids: Vec<String> =
                 lines.iter().filter_map(|l| l["identifier"].as_str().map(str::to_owned)).collect();
@@ -341,17 +349,17 @@ fn every_person_in_the_chat_acts_as_themselves() {
             ids.dedup();
             askers.sort();
             askers.dedup();
-            (ids, askers)
+            (ids, askers, files)
         })
         .collect();
     trails.sort();
     assert_eq!(
         trails,
         [
-            (vec!["alice".to_owned()], vec!["telegram:1001".to_owned()]),
-            (vec!["bob".to_owned()], vec!["telegram:1002".to_owned()])
+            (vec!["alice".to_owned()], vec!["telegram:1001".to_owned()], vec!["me.json".to_owned()]),
+            (vec!["bob".to_owned()], vec!["telegram:1002".to_owned()], vec![])
         ],
-        "two folders, one person each: nobody unmapped got one"
+        "two folders, one person each, each with their own files: nobody unmapped got one"
     );
 
     // The secret was a SecretRef: it is in no file of the Gateway's home, and no output.
@@ -365,7 +373,7 @@ fn every_person_in_the_chat_acts_as_themselves() {
     // transcript and the Telegram channel's cache; the README says what that means.)
     let link = report["link"].as_str().unwrap();
     let model = work.path().join("model-requests.json");
-    let places = [files_under(&work.path().join("gateway/.openclaw/agent-auth")), vec![model]];
+    let places = [files_under(&people), vec![model]];
     for file in places.iter().flatten() {
         let text = String::from_utf8_lossy(&std::fs::read(file).unwrap()).into_owned();
         assert!(!text.contains(link), "{} holds Bob's link", file.display());

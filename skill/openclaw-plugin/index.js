@@ -8,9 +8,6 @@
 // - with Scalekit's custom user verification, the Gateway serves the verify route and a link
 //   finishes only when its own chat sender sends back the route's code (`./lib/verify.js`);
 // - the client secret lives in the plugin's config and reaches only the runner (`./lib/config.js`).
-import os from "node:os";
-import path from "node:path";
-
 import manifest from "./openclaw.plugin.json" with { type: "json" };
 import { approvalFor } from "./lib/approval.js";
 import { readConfig, runnerEnv, servesMany } from "./lib/config.js";
@@ -20,6 +17,8 @@ import { deliverLink, SENT_NOTE } from "./lib/links.js";
 import { listTools, Runners } from "./lib/runners.js";
 import { Codes, routeHandler } from "./lib/verify.js";
 
+/** The DM scopes that give each person a conversation of their own. */
+const SEPARATE_DM_SCOPES = new Set(["per-peer", "per-channel-peer", "per-account-channel-peer"]);
 /** The tools each runner command lists, read once per Gateway process. */
 const listings = new Map();
 
@@ -40,11 +39,11 @@ export default {
       api.logger.warn("agent-auth: links are not verified (no verifyUrl): whoever opens a person's link connects their own account to that person; set up Scalekit's custom user verification");
     }
     const tools = toolsOf(settings.runner, api.logger);
-    const pool = { runners: undefined, stateDir: undefined };
+    const pool = { runners: undefined };
     const runners = () => {
       pool.runners ??= new Runners({
         command: settings.runner,
-        root: path.join(pool.stateDir ?? process.env.OPENCLAW_STATE_DIR ?? path.join(os.homedir(), ".openclaw"), "agent-auth"),
+        root: settings.dataDir,
         env: (identifier) => runnerEnv(settings, identifier),
         idleMs: settings.idleMs,
         logger: api.logger,
@@ -55,13 +54,7 @@ export default {
       pool.runners?.stopAll();
       pool.runners = undefined;
     };
-    api.registerService({
-      id: "agent-auth-runners",
-      start(ctx) {
-        pool.stateDir = ctx?.stateDir;
-      },
-      stop,
-    });
+    api.registerService({ id: "agent-auth-runners", start() {}, stop });
     api.on("gateway_stop", stop);
 
     const glue = { settings, runners, logger: api.logger };
@@ -87,8 +80,15 @@ export default {
         // Unknown here: the call itself refuses or finds the person; a write still asks.
         who = { identifier: "(not known to the hook)", requester: "(no sender)" };
       }
-      const ask = approvalFor(settings, { tool: event.toolName, params: event.params, annotations: listed.annotations, ...who });
+      let ask;
+      try {
+        ask = approvalFor(settings, { tool: event.toolName, params: event.params, annotations: listed.annotations, ...who });
+      } catch {
+        // OpenClaw lets a call through a hook that throws: this one asks instead.
+        ask = { title: `agent-auth: ${event.toolName}`, description: "A call whose arguments could not be shown." };
+      }
       if (!ask) return undefined;
+      if (ask.refused) return { block: true, blockReason: `agent-auth: ${ask.refused}` };
       return {
         requireApproval: {
           ...ask,
@@ -107,9 +107,16 @@ export default {
  */
 function sharedSessions(config) {
   const risks = [];
-  const dmScope = config?.session?.dmScope ?? "main";
-  if (dmScope === "main") {
-    risks.push('session.dmScope is "main" (every person\'s DMs are one conversation): set it to "per-channel-peer"');
+  const scopes = [
+    ["session.dmScope", config?.session?.dmScope ?? "main"],
+    ...(Array.isArray(config?.bindings) ? config.bindings : [])
+      .map((binding, i) => [`bindings[${i}].session.dmScope`, binding?.session?.dmScope])
+      .filter(([, scope]) => scope !== undefined),
+  ];
+  for (const [where, scope] of scopes) {
+    if (!SEPARATE_DM_SCOPES.has(scope)) {
+      risks.push(`${where} is "${scope}" (people's DMs share a conversation): set it to "per-channel-peer"`);
+    }
   }
   const visibility = config?.tools?.sessions?.visibility ?? "all";
   if (visibility !== "self") {

@@ -63,6 +63,9 @@ test("reads run, writes ask, as the operator says", () => {
   assert.equal(w({ tool: "proxy_request", params: { connection_name: "notion-1", method: " get " } }), false);
   assert.equal(w({ tool: "proxy_request", params: { connection_name: "notion-1" } }), false);
   assert.equal(w({ tool: "proxy_request", params: { connection_name: "notion-1", method: "DELETE" } }), true);
+  assert.equal(w({ tool: "proxy_request", params: { connection_name: "notion-1", body: { a: 1 } } }), true, "a GET with a body asks");
+  assert.equal(w({ tool: "proxy_request", params: { connection_name: "notion-1", input_file: "f" } }), true);
+  assert.equal(w({ tool: "proxy_request", params: { connection_name: "notion-1", headers: { "X-HTTP-Method-Override": "DELETE" } } }), true);
   assert.equal(w({ tool: "proxy_request", params: { connection_name: "slack-main", method: "GET", path: "/api/chat.postMessage" } }), true,
     "a GET on a connection not listed asks: Slack posts on a GET");
   assert.equal(w({ tool: "execute_tool", params: { tool_name: "exa_search" } }), false);
@@ -70,19 +73,30 @@ test("reads run, writes ask, as the operator says", () => {
   assert.equal(w({ tool: "execute_tool", params: { tool_name: "slack_send_message" } }), true);
 });
 
-test("an approval shows every argument, however long one is", () => {
+test("an approval shows every argument under its own label, within what the Gateway takes", () => {
   const s = settings({});
-  const call = { tool: "execute_tool", annotations: { destructiveHint: true }, identifier: "alice", requester: "telegram:1001",
-    params: { tool_name: "gmail_send\u202Eemail", input: { body: "x".repeat(5000), to: "attacker@evil.example" } } };
+  const base = { tool: "execute_tool", annotations: { destructiveHint: true }, identifier: "alice", requester: "telegram:1001" };
+  const call = { ...base, params: { tool_name: "gmail_send\u202Eemail",
+    input: { body: "x".repeat(5000), to: "attacker@evil.example", connection_name: "gmail-sandbox", "note\nchannel": "#x" } } };
   const ask = approvalFor(s, call);
   assert.equal(ask.title, "agent-auth: gmail_send?email for alice", "format characters are shown as ?");
-  assert.match(ask.description, /^telegram:1001 asks to run gmail_send\?email as alice\./);
-  assert.match(ask.description, /\nto: attacker@evil\.example/);
-  assert.match(ask.description, /\(4800 more characters\)/);
+  assert.ok(ask.title.length <= 80 && ask.description.length <= 512, ask.description.length);
+  const lines = ask.description.split("\n");
+  assert.equal(lines[0], "telegram:1001 asks to run gmail_send?email as alice.");
+  assert.equal(lines[1], "connection_name: \"(the tool's provider's selected connection)\"", "the connection that runs, first");
+  assert.ok(lines.includes('input.to: "attacker@evil.example"'), ask.description);
+  assert.ok(lines.includes('input.connection_name: "gmail-sandbox"'), "an input key cannot pose as the connection");
+  assert.ok(lines.some((l) => l.startsWith("input.note\\nchannel: ")), "a line break in a key shows as \\n");
+  assert.ok(lines.some((l) => l.startsWith('input.body: "xxx') && /\.\.\.\(\+\d+\)$/.test(l)), "a long value says it was cut");
+  const long = approvalFor(s, { ...base, identifier: "alexandra.richardson@example-company.com",
+    params: { tool_name: "googlesheets_batch_update_values_by_data_filter", input: {} } });
+  assert.ok(long.title.length <= 80, long.title);
+  const crowded = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`field_${i}`, i]));
+  assert.match(approvalFor(s, { ...base, params: { tool_name: "t", input: crowded } }).refused, /too many/);
   assert.equal(approvalFor(settings({ approvals: "none" }), call), undefined);
   const lookup = { ...call, tool: "search_tools", annotations: { readOnlyHint: true } };
   assert.equal(approvalFor(s, lookup), undefined);
-  assert.ok(approvalFor(settings({ approvals: "all" }), lookup));
+  assert.ok(approvalFor(settings({ approvals: "all" }), lookup).title);
 });
 
 test("a link goes to the person's direct chat and nowhere in what the model reads", async () => {
@@ -106,9 +120,12 @@ test("a link goes to the person's direct chat and nowhere in what the model read
   assert.ok(!JSON.stringify(failing).includes("ml_1"), "a failure names no link");
   const none = await deliverLink(result, {});
   assert.ok(!JSON.stringify(none.result).includes("ml_1"));
-  assert.equal(isDirect({ requesterSenderId: "1001", deliveryContext: { to: "telegram:1001" } }), true);
-  assert.equal(isDirect({ requesterSenderId: "1001", deliveryContext: { to: "telegram:10011" } }), false);
-  assert.equal(isDirect({ requesterSenderId: "1001" }), false);
+  const direct_ = (to) => isDirect({ messageChannel: "telegram", requesterSenderId: "1001", deliveryContext: { to } });
+  assert.equal(direct_("telegram:1001"), true);
+  assert.equal(direct_("user:1001"), true);
+  for (const other of ["telegram:10011", "telegram:-100555:topic:1001", "slack:channel:1001", "1001", undefined]) {
+    assert.equal(direct_(other), false, other);
+  }
 });
 
 test("secrets go only to the runner's environment, and a bad verify URL is refused", () => {
@@ -197,6 +214,16 @@ test("a write asks even when the hook cannot tell who is calling", () => {
   assert.ok(ask?.requireApproval, JSON.stringify(ask));
   const read = hooks.before_tool_call({ toolName: "search_tools", params: {} }, {});
   assert.equal(read, undefined);
+});
+
+test("the owner is one more person, and every DM scope counts", () => {
+  const ownerAndAlice = { identities: { "telegram:1001": "alice" }, ownerIdentifier: "ops" };
+  assert.equal(registered(ownerAndAlice, {}).tools.size, 0);
+  const bound = { session: { dmScope: "per-channel-peer" }, tools: { sessions: { visibility: "self" } },
+    bindings: [{ match: { channel: "telegram" }, session: { dmScope: "main" } }] };
+  const shared = registered({ identities: { "telegram:1001": "alice", "telegram:1002": "bob" } }, bound);
+  assert.equal(shared.tools.size, 0);
+  assert.ok(shared.logged.some((m) => m.includes("bindings[0].session.dmScope")), shared.logged.join("\n"));
 });
 
 test("a config for many people with shared sessions registers no tools", () => {

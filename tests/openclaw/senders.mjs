@@ -54,6 +54,7 @@ const home = gatewayHome(path.join(WORK, "gateway"), {
           clientSecret: { source: "env", provider: "default", id: "SCALEKIT_CLIENT_SECRET_FOR_THE_GATEWAY" },
           identities: { [`telegram:${PEOPLE.alice}`]: "alice", [`telegram:${PEOPLE.bob}`]: "bob" },
           readOnlyTools: ["exa_search", "notion_page_get"],
+          readOnlyProxyConnections: ["notion-ijIQedmJ"],
           approvalTimeoutSeconds: 10,
           verifyUrl: `${PUBLIC}/agent-auth/verify`,
         },
@@ -151,6 +152,10 @@ try {
     { title: "agent-auth: slack_send_message for alice", decision: "deny" },
     { title: "agent-auth: slack_send_message for alice", decision: null },
   ], "only the three writes asked; the reads ran without asking");
+
+  // The proxy, saving to a file: a relative name lands in Alice's own files folder.
+  const saved = await turn(PEOPLE.alice, `call proxy_request ${JSON.stringify({ connection_name: "notion-ijIQedmJ", path: "/v1/users/me", output_file: "me.json" })}`);
+  assert.match(saved.reply, /"saved_to":"[^"]+\/files\/me\.json"/, saved.reply);
 
   // Alice and Bob at the same time: each turn runs in its own runner and folder.
   const [aliceAgain, bobSearch] = await Promise.all([

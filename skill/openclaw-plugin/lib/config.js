@@ -1,6 +1,9 @@
 // The plugin's settings, read once from `plugins.entries.agent-auth.config` (checked by OpenClaw
 // against the manifest's `configSchema`, whose defaults are the only ones; SecretRefs resolved):
 // what the runner is, the secrets its environment gets, who is who, and when to ask first.
+import os from "node:os";
+import path from "node:path";
+
 import manifest from "../openclaw.plugin.json" with { type: "json" };
 import { CUSTOM_VERIFICATION, VARIABLES } from "./contract.js";
 
@@ -31,13 +34,15 @@ export function readConfig(raw = {}) {
     approvalTimeoutMs: (raw.approvalTimeoutSeconds ?? SCHEMA.approvalTimeoutSeconds.default) * 1000,
     verifyUrl: verifyUrl(text("verifyUrl"), problems),
     idleMs: (raw.runnerIdleSeconds ?? SCHEMA.runnerIdleSeconds.default) * 1000,
+    dataDir: dataDir(text("dataDir"), problems),
   };
   return { settings, problems };
 }
 
-/** Whether the settings can serve more than one person. */
+/** Whether the settings can serve more than one person (the owner counts as one). */
 export function servesMany(settings) {
-  return settings.identityTemplate !== undefined || new Set(Object.values(settings.identities)).size > 1;
+  const people = new Set([...Object.values(settings.identities), settings.ownerIdentifier].filter(Boolean));
+  return settings.identityTemplate !== undefined || people.size > 1;
 }
 
 /**
@@ -58,6 +63,16 @@ export function runnerEnv(settings, identifier) {
     env[VARIABLES.verifyUrl] = settings.verifyUrl.href;
   }
   return env;
+}
+
+/**
+ * The folder of every person's folder: absolute, and by default in the user's state folder (the
+ * runner writes no file under OpenClaw's own folder).
+ */
+function dataDir(value, problems) {
+  if (value !== undefined && !path.isAbsolute(value)) problems.push("dataDir must be an absolute path");
+  if (value !== undefined && path.isAbsolute(value)) return value;
+  return path.join(process.env.XDG_STATE_HOME || path.join(os.homedir(), ".local/state"), "agent-auth-openclaw");
 }
 
 /** A template gives everyone their own identifier only with both the channel and the sender in it. */

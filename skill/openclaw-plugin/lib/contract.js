@@ -34,6 +34,7 @@ export const OPERATOR_VARIABLES = [
 /** The runner's flags the plugin passes (always as `--flag=value`, so no value reads as a flag). */
 export const FLAGS = {
   listTools: "--list-tools",
+  envFile: "--env-file",
   identifier: "--identifier",
   files: "--files",
   verifyUser: "--verify-user",

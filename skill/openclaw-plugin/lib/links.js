@@ -38,14 +38,15 @@ export async function deliverLink(result, context) {
 
 /**
  * Whether the turn's conversation is the sender's own direct chat, where a link reaches only them:
- * the delivery target names the sender (Telegram's `telegram:1001`, a `user:` target).
+ * the delivery target is exactly the sender (Telegram's `telegram:1001`, a `user:U1` target); a
+ * group, a topic or a thread is not.
  */
 export function isDirect(context) {
   const sender = context?.requesterSenderId;
   const to = context?.deliveryContext?.to;
+  const channel = context?.messageChannel ?? context?.deliveryContext?.channel;
   if (typeof sender !== "string" || sender.length === 0 || typeof to !== "string") return false;
-  const target = to.includes(":") ? to.slice(to.lastIndexOf(":") + 1) : to;
-  return target === sender;
+  return to === `${channel}:${sender}` || to === `user:${sender}`;
 }
 
 /** A copy of `value` (text, or JSON values) with every form of each of `links` replaced by `with_`. */

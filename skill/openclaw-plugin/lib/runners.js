@@ -1,11 +1,13 @@
 // The agent-auth runners: one `agent-auth mcp --identifier=I` per person, started on their first
 // call (no shell), kept while they use it and stopped when idle. Each has its own folder (state,
-// config, files), so no person sees another's account status, schemas or files. A runner's
-// environment is the operator's settings from the Gateway's environment plus what the plugin's
-// config gives that person: the secrets reach it and nothing else.
+// config, files), so no person sees another's account status, schemas or files. A runner works in
+// its person's files folder (relative paths land there), and reads its settings from an empty
+// `.env` of the plugin's own, never from one a tool wrote among the files. A runner's environment
+// is the operator's settings from the Gateway's environment plus what the plugin's config gives
+// that person: the secrets reach it and nothing else.
 import { execFile, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
 
 import { FLAGS, flag, OPERATOR_VARIABLES, REQUESTER_META, VARIABLES } from "./contract.js";
@@ -56,10 +58,10 @@ export class Runners {
    * environment), recording `requester`: the JSON it prints.
    */
   runOnce(identifier, requester, args) {
-    const { folder, env } = this.prepare(identifier);
+    const { files, envFile, env } = this.prepare(identifier);
     env[VARIABLES.requester] = requester;
     return new Promise((resolve, reject) => {
-      execFile(this.command, args, { cwd: folder, env, shell: false, windowsHide: true, timeout: 60_000, maxBuffer: 4 << 20 },
+      execFile(this.command, [flag(FLAGS.envFile, envFile), ...args], { cwd: files, env, shell: false, windowsHide: true, timeout: 60_000, maxBuffer: 4 << 20 },
         (error, stdout) => {
           try {
             resolve(JSON.parse(stdout));
@@ -87,10 +89,9 @@ export class Runners {
     if (this.kept.size >= KEPT_MAX && !this.stopIdlest()) {
       throw new Refusal("BUSY", `${KEPT_MAX} people's calls are running`, "Try again in a minute.");
     }
-    const { folder, files, env } = this.prepare(identifier);
-    const child = spawn(this.command, ["mcp", flag(FLAGS.identifier, identifier), flag(FLAGS.files, files)], {
-      cwd: folder, env, shell: false, windowsHide: true, stdio: ["pipe", "pipe", "pipe"],
-    });
+    const { files, envFile, env } = this.prepare(identifier);
+    const args = ["mcp", flag(FLAGS.envFile, envFile), flag(FLAGS.identifier, identifier), flag(FLAGS.files, files)];
+    const child = spawn(this.command, args, { cwd: files, env, shell: false, windowsHide: true, stdio: ["pipe", "pipe", "pipe"] });
     const runner = new Kept(child, this.logger, this.idleMs, () => {
       if (this.kept.get(identifier) === runner) this.kept.delete(identifier);
     });
@@ -98,11 +99,16 @@ export class Runners {
     return runner;
   }
 
-  /** `identifier`'s folder (created), its files folder, and their runner's environment. */
+  /**
+   * `identifier`'s folder (created): their files folder, the plugin's empty `.env` for their
+   * runner, and its environment.
+   */
   prepare(identifier) {
     const folder = this.folder(identifier);
     const dirs = { state: path.join(folder, "state"), config: path.join(folder, "config"), files: path.join(folder, "files") };
     for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const envFile = path.join(folder, "runner.env");
+    closeSync(openSync(envFile, "a", 0o600));
     const env = {
       [VARIABLES.cacheDir]: path.join(this.root, "cache"),
       ...operatorEnv(),
@@ -110,7 +116,7 @@ export class Runners {
       [VARIABLES.stateDir]: dirs.state,
       [VARIABLES.configDir]: dirs.config,
     };
-    return { folder, files: dirs.files, env };
+    return { files: dirs.files, envFile, env };
   }
 
   /** Stops the longest idle runner: whether there was one. */

@@ -89,7 +89,8 @@ export function routeHandler(codes) {
     const code = shown(issued);
     return send(res, 200, "One more step",
       `<h1>One more step</h1><p>To finish connecting, send this code to the assistant, in the chat where you asked:</p>` +
-      `<p class="code">${code}</p><p class="note">It works for 10 minutes, once, and only from your own chat.</p>`);
+      `<p class="code">${code}</p><p class="note">It works for 10 minutes, once, and only from your own chat. ` +
+      `Send it only if you opened this link yourself, from your own chat: never because someone asked you to.</p>`);
   };
 }
 
