@@ -10,10 +10,9 @@ use agent_auth_contract::exit::Exit;
 use serde_json::json;
 
 use crate::compile_cache::CompileCache;
-use crate::component::{self, Compiler, OptimiseError, Wasm};
+use crate::component::{self, COMPONENT_VAR, Compiler, OptimiseError, Wasm};
 use crate::error::{Code, RunnerError};
-use crate::runner;
-use crate::settings::{CACHE_DIR_VAR, COMPONENT_VAR, Settings};
+use crate::settings::{CACHE_DIR_VAR, Settings};
 
 /// After this long a claim on a background compile is taken for a crashed one's, and dropped.
 const CLAIM_STALE: Duration = Duration::from_secs(120);
@@ -81,7 +80,7 @@ fn compile(args: Vec<String>) -> Result<PathBuf, RunnerError> {
         ));
     }
     let settings = Settings::from_process();
-    let wasm = runner::read_component(settings.component.as_deref())?;
+    let wasm = component::chosen(settings.component.as_deref())?;
     let dir = settings.cache_dir.ok_or_else(|| {
         RunnerError::new(
             Code::ConfigMissing,

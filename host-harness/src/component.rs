@@ -21,7 +21,11 @@ use wasmtime::component::Component;
 use wasmtime::{Config, Engine, Strategy};
 
 use crate::compile_cache::CompileCache;
+use crate::error::{Code, RunnerError};
 
+/// The variable naming another build of the component (else the embedded one runs): an operator
+/// setting ([`crate::settings`]).
+pub const COMPONENT_VAR: &str = "AGENT_AUTH_COMPONENT";
 /// The component built from `plugin/` when this binary was built.
 pub const EMBEDDED: &[u8] = include_bytes!(env!("AGENT_AUTH_COMPONENT_WASM"));
 /// The SHA-256 of [`EMBEDDED`] (hex), computed by `build.rs`.
@@ -217,6 +221,27 @@ pub fn optimise(wasm: &Wasm, cache: &CompileCache) -> Result<PathBuf, OptimiseEr
         cache.remove(&cache_key(&first, Compiler::FIRST_CALL, wasm));
     }
     Ok(cache.path().join(name))
+}
+
+/// The component the operator chose (its checksum checked), or the embedded one.
+pub fn chosen(path: Option<&Path>) -> std::result::Result<Wasm, RunnerError> {
+    let Some(path) = path else { return Ok(Wasm::embedded()) };
+    read(path).map_err(|e| match e {
+        ReadError::Unreadable(unreadable, e) => RunnerError::new(
+            Code::ComponentUnreadable,
+            format!("cannot read {}: {}", unreadable.display(), e.kind()),
+            if unreadable == path {
+                format!("Set {COMPONENT_VAR} to the path of an agent-auth .wasm, or unset it to use the built-in one.")
+            } else {
+                "The checksum beside the component cannot be read: reinstall the skill (or rebuild it with scripts/build-skill.sh).".to_owned()
+            },
+        ),
+        ReadError::ChecksumMismatch { expected, actual } => RunnerError::new(
+            Code::ComponentChecksumMismatch,
+            format!("{} has SHA-256 {actual}, but {}.sha256 says {expected}", path.display(), path.display()),
+            "The file was changed or damaged: reinstall the skill (or rebuild it with scripts/build-skill.sh); never edit the checksum to match.",
+        ),
+    })
 }
 
 #[cfg(test)]

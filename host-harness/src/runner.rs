@@ -15,7 +15,7 @@ use bytes::Bytes;
 
 use crate::compile;
 use crate::compile_cache::CompileCache;
-use crate::component::{self, Compiler};
+use crate::component::{self, COMPONENT_VAR, Compiler};
 use crate::credentials::Credentials;
 use crate::env_file::EnvFile;
 use crate::error::{Code, RunnerError};
@@ -24,7 +24,7 @@ use crate::runtime::{Invocation, Outcome, Runtime, Stdio};
 use crate::sandbox::proxy_policy::{ProxyGate, ProxyPolicy};
 use crate::sandbox::sensitive::SensitivePaths;
 use crate::sandbox::{self, Confinement, EgressPolicy, FileGrants, FileRules, Limits};
-use crate::settings::{COMPONENT_VAR, Settings};
+use crate::settings::Settings;
 use crate::verify_route::{self, Finisher, Route, Verdict};
 use crate::virtual_scalekit::{VirtualScalekit, in_process};
 
@@ -111,27 +111,6 @@ fn wait_seconds(args: &[String]) -> Option<u64> {
     let inline = args[at].split_once('=').map(|(_, v)| v.to_owned());
     let value = inline.or_else(|| args.get(at + 1).filter(|v| !v.starts_with("--")).cloned());
     Some(value.and_then(|v| v.parse().ok()).unwrap_or(default))
-}
-
-/// The component the operator chose (its checksum checked), or the embedded one.
-pub fn read_component(path: Option<&Path>) -> Result<component::Wasm, RunnerError> {
-    let Some(path) = path else { return Ok(component::Wasm::embedded()) };
-    component::read(path).map_err(|e| match e {
-        component::ReadError::Unreadable(unreadable, e) => RunnerError::new(
-            Code::ComponentUnreadable,
-            format!("cannot read {}: {}", unreadable.display(), e.kind()),
-            if unreadable == path {
-                format!("Set {COMPONENT_VAR} to the path of an agent-auth .wasm, or unset it to use the built-in one.")
-            } else {
-                "The checksum beside the component cannot be read: reinstall the skill (or rebuild it with scripts/build-skill.sh).".to_owned()
-            },
-        ),
-        component::ReadError::ChecksumMismatch { expected, actual } => RunnerError::new(
-            Code::ComponentChecksumMismatch,
-            format!("{} has SHA-256 {actual}, but {}.sha256 says {expected}", path.display(), path.display()),
-            "The file was changed or damaged: reinstall the skill (or rebuild it with scripts/build-skill.sh); never edit the checksum to match.",
-        ),
-    })
 }
 
 /// What only the runner knows, for `--doctor`: its version, the compile cache folder and whether
@@ -276,7 +255,7 @@ impl Setup {
             })?;
             limits.wall_clock = Duration::from_secs(secs);
         }
-        let wasm = read_component(settings.component.as_deref())?;
+        let wasm = component::chosen(settings.component.as_deref())?;
         let runtime = Runtime::new(&wasm, settings.cache_dir.as_deref()).map_err(|_| {
             RunnerError::new(
                 Code::ComponentInvalid,

@@ -9,13 +9,12 @@ use std::path::PathBuf;
 use agent_auth_contract::variables::RUNNER_PASSED;
 use agent_auth_contract::verification::{LoopbackRoute, Verification};
 
+use crate::component::COMPONENT_VAR;
 use crate::outbound::ProxySettings;
 use crate::sandbox::AgentDirs;
 use crate::sandbox::proxy_policy::POLICY_VAR;
 use crate::sandbox::sensitive::ALLOW_VAR;
 
-/// The variable naming another build of the component (else the embedded one runs).
-pub const COMPONENT_VAR: &str = "AGENT_AUTH_COMPONENT";
 /// The variable naming the compile cache folder.
 pub const CACHE_DIR_VAR: &str = "AGENT_AUTH_CACHE_DIR";
 /// The variable holding the default wall-clock limit of a call, in seconds.

@@ -356,7 +356,8 @@ impl Staging {
             staging.dirs.push(staged);
         }
         if let Some(ledger) = ledger.filter(|_| !staging.dirs.is_empty()) {
-            staging.note = Note::write(ledger, &staging.dirs).ok();
+            let folders = staging.dirs.iter().map(|staged| (&staged.folder, staged.token.as_str()));
+            staging.note = Note::write(ledger, folders).ok();
         }
         staging
     }

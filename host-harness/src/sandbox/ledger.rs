@@ -15,7 +15,6 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use super::files::StagedDir;
 use super::opened::{FileId, Folder};
 
 /// The ledger's folder in the state folder.
@@ -47,18 +46,18 @@ pub struct Note {
 }
 
 impl Note {
-    /// Notes `folders` in `ledger`, locked: one line each, `DEV:INO<TAB>TOKEN<TAB>PATH`. Written
-    /// under a temporary name and renamed, so a sweeping run never takes a note before its lock
-    /// is held.
-    pub fn write(ledger: &Path, folders: &[StagedDir]) -> std::io::Result<Note> {
+    /// Notes `folders` (each staging folder, opened, and its token) in `ledger`, locked: one line
+    /// each, `DEV:INO<TAB>TOKEN<TAB>PATH`. Written under a temporary name and renamed, so a
+    /// sweeping run never takes a note before its lock is held.
+    pub fn write<'a>(ledger: &Path, folders: impl IntoIterator<Item = (&'a Folder, &'a str)>) -> std::io::Result<Note> {
         std::fs::create_dir_all(ledger)?;
         let name = format!("{}-{}", std::process::id(), token());
         let (unfinished, path) = (ledger.join(format!(".{name}.tmp")), ledger.join(format!("{name}.note")));
         let mut file = File::create(&unfinished)?;
         file.lock()?;
         let lines: String = folders
-            .iter()
-            .map(|staged| format!("{}\t{}\t{}\n", staged.folder.id(), staged.token, staged.folder.path.display()))
+            .into_iter()
+            .map(|(folder, token)| format!("{}\t{}\t{}\n", folder.id(), token, folder.path.display()))
             .collect();
         file.write_all(lines.as_bytes())?;
         std::fs::rename(&unfinished, &path)?;

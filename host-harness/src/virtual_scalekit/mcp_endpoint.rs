@@ -3,14 +3,14 @@
 //! URL (`/mcp/v3/servers/{uuid}` with `Authorization: Bearer <session token>`) serves the config's
 //! tools for one user. Streamable HTTP without sessions: each POST carries one JSON-RPC message
 //! and is answered with JSON, or with an SSE stream when the client accepts only that or asks for
-//! progress on a call. Tools run through the REST API's execution path ([`super::api::run_tool`]).
+//! progress on a call. Tools run through the REST API's execution path ([`super::execution::run_tool`]).
 
 use std::time::SystemTime;
 
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::api::{PROVIDER_REFUSAL, Refusal, run_tool};
+use super::execution::{PROVIDER_REFUSAL, Refusal, run_tool};
 use super::state::{McpMapping, State, Tool};
 use super::wire::json_response;
 use super::{Request, Response};

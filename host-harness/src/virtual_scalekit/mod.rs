@@ -11,6 +11,7 @@
 
 mod api;
 pub mod command;
+mod execution;
 pub mod faults;
 pub mod in_process;
 mod mcp;

@@ -56,12 +56,6 @@ fn validation_error(message: String) -> Response {
     json_response(400, json!({"object": "error", "status": 400, "code": "validation_error", "message": message}))
 }
 
-/// A Notion-style UUID.
-pub(super) fn uuid(state: &mut State) -> String {
-    let hex = state.secret();
-    format!("{}-{}-4{}-8{}-{}", &hex[..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32])
-}
-
 /// Answers a proxied request for a provider.
 pub fn answer(state: &mut State, provider: &str, req: &Request, path: &str) -> Response {
     let method = req.method.as_str();
@@ -116,7 +110,7 @@ pub fn answer(state: &mut State, provider: &str, req: &Request, path: &str) -> R
 
 /// `POST /v1/file_uploads`: a pending upload.
 fn create_upload(state: &mut State, owner: String) -> Response {
-    let id = uuid(state);
+    let id = state.uuid();
     state.notion_uploads.push(NotionUpload {
         id: id.clone(),
         owner,
@@ -241,7 +235,7 @@ fn attach_children(state: &mut State, req: &Request, owner: String, parent: &str
     let mut results = Vec::new();
     for child in &children {
         let kind = child["type"].as_str().unwrap_or("paragraph");
-        let id = uuid(state);
+        let id = state.uuid();
         let content = match child["file"]["file_upload"]["id"].as_str().filter(|_| kind == "file") {
             Some(upload_id) => BlockContent::File(upload_id.to_owned()),
             None => BlockContent::Paragraph(paragraph_text(child)),

@@ -8,8 +8,9 @@ use std::time::{Duration, SystemTime};
 use agent_auth_contract::rfc3339;
 use serde_json::{Map, Value, json};
 
+use super::state::Behaviour;
 use super::state::{Account, Auth, Connection, Credentials, McpMapping, State, Tool};
-use super::toolbox::{self, Behaviour};
+use super::toolbox;
 use super::workspace::Workspace;
 
 /// The identifier whose accounts the catalogue seeds.

@@ -6,7 +6,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use agent_auth_contract::rfc3339;
 use serde_json::{Map, Value, json};
 
-use super::toolbox::Behaviour;
 use super::workspace::Workspace;
 use sha2::{Digest, Sha256};
 
@@ -402,11 +401,30 @@ pub struct State {
     pub counter: u64,
 }
 
+/// A provider's refusal: its code and message (`tool_error_info`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolFailure {
+    /// The provider's code, e.g. `channel_not_found`.
+    pub code: &'static str,
+    /// The provider's message.
+    pub message: String,
+}
+
+/// What a tool does: given the environment, the user it runs for and its (schema-checked) input,
+/// the provider's answer or its refusal.
+pub type Behaviour = fn(&mut State, &str, &Value) -> Result<Value, ToolFailure>;
+
 impl State {
     /// A fresh id with a prefix.
     pub fn next_id(&mut self, prefix: &str) -> String {
         self.counter += 1;
         format!("{prefix}_{:08}", 10_000_000 + self.counter * 7919 % 89_999_999)
+    }
+
+    /// A Notion-style UUID.
+    pub fn uuid(&mut self) -> String {
+        let hex = self.secret();
+        format!("{}-{}-4{}-8{}-{}", &hex[..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32])
     }
 
     /// 64 fresh hex digits that look like a secret.

@@ -5,17 +5,8 @@
 use agent_auth_contract::rfc3339;
 use serde_json::{Value, json};
 
-use super::state::State;
+use super::state::{State, ToolFailure};
 use super::workspace::NotionPage;
-
-/// A provider's refusal: its code and message (`tool_error_info`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ToolFailure {
-    /// The provider's code, e.g. `channel_not_found`.
-    pub code: &'static str,
-    /// The provider's message.
-    pub message: String,
-}
 
 fn fail<T>(code: &'static str, message: impl Into<String>) -> Result<T, ToolFailure> {
     Err(ToolFailure { code, message: message.into() })
@@ -33,10 +24,6 @@ fn count(params: &Value, key: &str, default: u64) -> usize {
 fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric() && c != '\'').filter(|w| w.len() > 1).map(str::to_lowercase).collect()
 }
-
-/// What a tool does: given the environment, the user it runs for and its (schema-checked) input,
-/// the provider's answer or its refusal.
-pub type Behaviour = fn(&mut State, &str, &Value) -> Result<Value, ToolFailure>;
 
 fn notion_url(page: &NotionPage) -> String {
     let slug: String = page
@@ -113,7 +100,7 @@ pub fn notion_page_create(state: &mut State, identifier: &str, params: &Value) -
     let Some(parent) = state.workspace.notion_page(parent, identifier).map(|p| p.id.clone()) else {
         return fail("object_not_found", format!("Could not find page with ID: {parent}."));
     };
-    let id = super::provider::uuid(state);
+    let id = state.uuid();
     let paragraphs = params.get("paragraphs").and_then(Value::as_array).into_iter().flatten();
     let page = NotionPage {
         id,

@@ -4,7 +4,7 @@
 use agent_auth_contract::{rfc3339, shell};
 use serde_json::{Map, Value};
 
-use super::list_connections::choose;
+use super::first_completed::{choose, not_completed};
 use crate::clock;
 use crate::link_states::{self, Binding};
 use crate::output::{ActionRequired, Code, Failure};
@@ -66,23 +66,6 @@ pub fn find_provider_connection(sk: &Scalekit, provider: &str) -> Result<(Connec
         }
         Err(failure) => Err(failure),
     }
-}
-
-/// `CONNECTION_NOT_COMPLETED` for connections whose dashboard setup is unfinished.
-pub fn not_completed(connections: &[&Connection]) -> Failure {
-    let names: Vec<String> = connections.iter().map(|c| format!("{} ({})", c.key_id, c.status)).collect();
-    let message = format!("the connection setup is not finished: {}", names.join(", "));
-    Failure::new(
-        Code::ConnectionNotCompleted,
-        message.clone(),
-        "Ask the person to finish the connection's setup in the Scalekit dashboard (Agent Auth > Connections), then run the command again.",
-    )
-    .action(ActionRequired {
-        kind: "complete_connection",
-        message: format!("Finish setting up {} in the Scalekit dashboard (Agent Auth > Connections).", connections.iter().map(|c| c.key_id.as_str()).collect::<Vec<_>>().join(", ")),
-        link: None,
-        expires_at: None,
-    })
 }
 
 /// Step 2: the account of `identifier` on `connection`, as Scalekit has it now. For OAuth

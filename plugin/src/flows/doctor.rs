@@ -12,7 +12,7 @@ use agent_auth_contract::verification::{RouteHolder, Verification};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::account::not_completed;
+use super::first_completed::not_completed;
 use crate::cli::Args;
 use crate::clock;
 use crate::config::{self, Config};

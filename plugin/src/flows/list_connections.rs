@@ -1,16 +1,12 @@
 //! `--list-connections`: every page of app connections; for a provider, select the first COMPLETED one.
 
-use std::collections::BTreeSet;
-
-use serde_json::Value;
-
 use agent_auth_contract::option::{PAGE_SIZE, PROVIDER};
 
-use super::account::not_completed;
+use super::first_completed::choose;
 use super::operation::{Context, RemoteOperation};
 use crate::cli::{Args, usage};
-use crate::output::{Code, Failure, Success};
-use crate::scalekit::connections::{self, Connection, MAX_PAGE_SIZE};
+use crate::output::{Failure, Success};
+use crate::scalekit::connections::{self, MAX_PAGE_SIZE};
 
 /// `--list-connections [--provider P] [--page-size N]`.
 pub struct ListConnections {
@@ -52,52 +48,4 @@ fn list(ctx: &Context, provider: Option<&str>, page_size: u32) -> Result<Success
         .with("selected", &chosen.selected.key_id);
     success.warnings.extend(chosen.warning);
     Ok(success)
-}
-
-/// The connections of a provider, and the one to use.
-pub struct Choice<'a> {
-    /// Every connection of the provider.
-    pub matching: Vec<&'a Connection>,
-    /// The first COMPLETED one.
-    pub selected: &'a Connection,
-    /// Said when there are several COMPLETED ones.
-    pub warning: Option<String>,
-}
-
-/// Chooses `provider`'s first COMPLETED connection in `all`: `CONNECTION_NOT_FOUND` when it has
-/// none, `CONNECTION_NOT_COMPLETED` when none is completed, a warning naming the others.
-pub fn choose<'a>(all: &'a [Connection], provider: &str) -> Result<Choice<'a>, Failure> {
-    let matching: Vec<&Connection> = all.iter().filter(|c| c.provider_key.eq_ignore_ascii_case(provider)).collect();
-    if matching.is_empty() {
-        let known: BTreeSet<&str> = all.iter().map(|c| c.provider_key.as_str()).filter(|p| !p.is_empty()).collect();
-        let hint = if known.is_empty() {
-            "Create a connection for this provider in the Scalekit dashboard (Agent Auth > Connections).".to_owned()
-        } else {
-            format!(
-                "Providers with connections here: {}. Create one for {provider} in the Scalekit dashboard if it is missing.",
-                known.into_iter().collect::<Vec<_>>().join(", ")
-            )
-        };
-        return Err(Failure::new(Code::ConnectionNotFound, format!("no connection for provider {provider}"), hint)
-            .with("provider", provider)
-            .with("connections", Vec::<Connection>::new())
-            .with("selected", Value::Null));
-    }
-    let completed: Vec<&Connection> = matching.iter().copied().filter(|c| c.is_completed()).collect();
-    let Some(&selected) = completed.first() else {
-        return Err(not_completed(&matching)
-            .with("provider", provider)
-            .with("connections", &matching)
-            .with("selected", Value::Null));
-    };
-    let warning = (completed.len() > 1).then(|| {
-        let others: Vec<&str> = completed[1..].iter().map(|c| c.key_id.as_str()).collect();
-        format!(
-            "{} COMPLETED connections for {provider}; selected {} (others: {}). Pass --connection-name to use another.",
-            completed.len(),
-            selected.key_id,
-            others.join(", ")
-        )
-    });
-    Ok(Choice { matching, selected, warning })
 }

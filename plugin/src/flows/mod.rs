@@ -5,6 +5,7 @@ pub mod audit_log;
 pub mod doctor;
 mod errors;
 pub mod execute;
+mod first_completed;
 pub mod generate_link;
 pub mod get_authorization;
 pub mod get_tool;

@@ -8,7 +8,7 @@ use super::combine::front;
 use super::hosts;
 use super::store::{self, Mapping};
 use super::{Run, Target};
-use crate::flows::account::not_completed;
+use crate::flows::first_completed::not_completed;
 use crate::output::{Code, Failure};
 use crate::scalekit::connections::Connection;
 
