@@ -185,53 +185,40 @@ fn the_readme_installs_the_packed_plugin_and_openclaw_loads_every_tool() {
     );
     std::fs::write(bin.join("openclaw"), launcher).unwrap();
     std::fs::set_permissions(bin.join("openclaw"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let runner_dir = Path::new(runner()).parent().unwrap();
-    let path = format!("{}:{}:{}:/usr/bin:/bin", bin.display(), runner_dir.display(), npm_dir());
-    let mut sh = Command::new("sh");
-    sh.args(["-e", "-c", &block])
-        .env_clear()
-        .env("HOME", home.path())
-        .env("PATH", path)
-        .env("NO_COLOR", "1")
-        .env("SCALEKIT_CLIENT_SECRET", CLIENT_SECRET)
-        .current_dir(home.path());
-    let out = succeeded("the README's plugin install block", &mut sh);
+    // `sh -e -c script` in that home, with `openclaw` and the folders `path_more` names on PATH.
+    let shell = |script: &str, path_more: &[String]| {
+        let path: Vec<String> = [bin.display().to_string()].into_iter().chain(path_more.iter().cloned()).collect();
+        let mut sh = Command::new("sh");
+        sh.args(["-e", "-c", script])
+            .env_clear()
+            .env("HOME", home.path())
+            .env("PATH", format!("{}:/usr/bin:/bin", path.join(":")))
+            .env("NO_COLOR", "1")
+            .env("SCALEKIT_CLIENT_SECRET", CLIENT_SECRET)
+            .current_dir(home.path());
+        sh
+    };
+    let runner_dir = Path::new(runner()).parent().unwrap().display().to_string();
+    let out = succeeded("the README's plugin install block", &mut shell(&block, &[runner_dir, npm_dir()]));
     assert!(!out.contains(CLIENT_SECRET), "no output shows the secret");
     let config = std::fs::read_to_string(state.join("openclaw.json")).unwrap();
     assert!(!config.contains(CLIENT_SECRET), "the config holds a SecretRef, not the secret");
 
     // The last command, `openclaw plugins inspect agent-auth --runtime --json`: loaded, with
     // every tool the runner lists.
-    let start = out.rfind("\n{").map(|i| i + 1).or_else(|| out.find('{')).unwrap_or_else(|| panic!("no JSON:\n{out}"));
-    let inspected: Value = serde_json::from_str(&out[start..]).unwrap_or_else(|e| panic!("{e}:\n{out}"));
+    let inspected = last_json(&out);
     assert_eq!(inspected["plugin"]["status"], "loaded", "{inspected:#}");
     let names: Vec<Value> = runner_tools().iter().map(|t| t["name"].clone()).collect();
     assert_eq!(inspected["plugin"]["toolNames"], json!(names), "the tools the runner on PATH listed");
 
     // Without the runner on the Gateway's PATH, no tool is registered (and the log says why).
-    let mut without = Command::new("sh");
-    without
-        .args(["-c", "openclaw plugins inspect agent-auth --runtime --json"])
-        .env_clear()
-        .env("HOME", home.path())
-        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
-        .env("SCALEKIT_CLIENT_SECRET", CLIENT_SECRET)
-        .current_dir(home.path());
-    let out = succeeded("openclaw plugins inspect without the runner", &mut without);
-    let start = out.rfind("\n{").map(|i| i + 1).or_else(|| out.find('{')).unwrap();
-    let bare: Value = serde_json::from_str(&out[start..]).unwrap();
+    let inspect = "openclaw plugins inspect agent-auth --runtime --json";
+    let bare = last_json(&succeeded("openclaw plugins inspect without the runner", &mut shell(inspect, &[])));
     assert_eq!(bare["plugin"]["toolNames"], json!([]), "{bare:#}");
 
     // The skill the plugin ships (its `skills` field), as OpenClaw finds it.
-    let mut skill = Command::new("sh");
-    skill
-        .args(["-c", "openclaw skills info agent-auth-tools --json"])
-        .env_clear()
-        .env("HOME", home.path())
-        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
-        .current_dir(home.path());
-    let info = succeeded("openclaw skills info agent-auth-tools", &mut skill);
-    let info: Value = serde_json::from_str(&info[info.find('{').unwrap()..]).unwrap();
+    let info_command = "openclaw skills info agent-auth-tools --json";
+    let info = last_json(&succeeded("openclaw skills info agent-auth-tools", &mut shell(info_command, &[])));
     assert_eq!((&info["eligible"], &info["modelVisible"]), (&json!(true), &json!(true)), "{info:#}");
     assert!(info["filePath"].as_str().unwrap().contains("plugin-skills/agent-auth-tools/SKILL.md"), "{info:#}");
 }
@@ -265,6 +252,12 @@ fn clawhub_would_publish_the_plugin_as_a_code_plugin() {
     );
     let shipped = std::fs::read_dir(plugin_dir().join("lib")).unwrap().count() + 5;
     assert_eq!(planned["files"], shipped, "index.js, lib/, the skill, the manifest, package.json, README.md");
+}
+
+/// The JSON document that ends `out` (what the last command of a script printed).
+fn last_json(out: &str) -> Value {
+    let start = out.rfind("\n{").map(|i| i + 1).or_else(|| out.find('{')).unwrap_or_else(|| panic!("no JSON:\n{out}"));
+    serde_json::from_str(&out[start..]).unwrap_or_else(|e| panic!("{e}:\n{out}"))
 }
 
 /// The folder of the system's `npm` (`npm-pack:` installs run npm).

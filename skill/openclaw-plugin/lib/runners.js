@@ -217,11 +217,11 @@ class Kept {
     clearTimeout(this.idle);
   }
 
-  /** A call ended: with none left, the runner stops after `idleMs`. */
+  /** A call ended: with none left, the runner stops after `idleMs` (one already gone stays so). */
   release() {
     this.busy -= 1;
     this.used = Date.now();
-    if (this.busy > 0) return;
+    if (this.busy > 0 || this.gone) return;
     this.idle = setTimeout(() => this.stop(), this.idleMs);
     this.idle.unref?.();
   }
