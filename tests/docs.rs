@@ -1,11 +1,12 @@
 //! `docs/cli.md` stays true: its grammar is the operation table's, operation by operation; its exit
 //! codes are the contract's, and so are the runner codes it lists; and it says what every
-//! operation returns.
+//! operation returns. The README's table of MCP tools is the contract's too.
 
 use std::path::Path;
 
 use agent_auth_contract::code::Code;
 use agent_auth_contract::exit::Exit;
+use agent_auth_contract::mcp_tools::TOOLS;
 use agent_auth_contract::operation::{GLOBAL_OPTIONS, OPERATIONS};
 
 fn cli_md() -> String {
@@ -68,4 +69,27 @@ fn the_exit_codes_are_the_contract_s() {
         }
     }
     assert!(listed >= 10, "the runner's codes are listed: {runner}");
+}
+
+#[test]
+fn the_mcp_tools_table_is_the_contract_s() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).expect("README");
+    let section = &readme[readme.find("The tools, each with annotations").expect("the MCP tools' section")..];
+    let rows: Vec<Vec<&str>> = section
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| l.split(" | ").collect())
+        .collect();
+    let ticked = |cell: &str| -> Vec<String> { cell.split('`').skip(1).step_by(2).map(str::to_owned).collect() };
+    let names: Vec<String> = rows.iter().map(|row| ticked(row[0]).concat()).collect();
+    assert_eq!(names, TOOLS.iter().map(|t| t.name).collect::<Vec<_>>(), "the README lists the tools in order");
+    for (tool, row) in TOOLS.iter().zip(&rows) {
+        let runs = ticked(row[1]);
+        assert!(runs[0].starts_with(&format!("--{}", tool.operation.operation().flag)), "{}: {}", tool.name, row[1]);
+        let arguments: Vec<String> =
+            tool.arguments.iter().map(|a| format!("{}{}", a.name, if a.required { "" } else { "?" })).collect();
+        assert_eq!(ticked(row[2]), arguments, "{}", tool.name);
+    }
 }

@@ -4,7 +4,7 @@
 
 pub use agent_auth_contract::code::Code;
 use agent_auth_contract::exit::Exit;
-use serde_json::json;
+use agent_auth_contract::printed::Printed;
 
 /// A failure of the runner itself.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,12 +31,12 @@ impl RunnerError {
     /// The line printed on stdout: `{"ok": false, "error": {...}, "warnings": []}`, pretty, as the
     /// component prints its own.
     pub fn to_json(&self) -> String {
-        let value = json!({
-            "ok": false,
-            "error": {"code": self.code, "message": self.message, "hint": self.hint},
-            "warnings": [],
-        });
-        format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
+        format!("{}\n", serde_json::to_string_pretty(&self.printed()).unwrap_or_default())
+    }
+
+    /// The same object, typed as the component's results are.
+    pub fn printed(&self) -> Printed {
+        Printed::failure(self.code, self.message.clone(), self.hint.clone())
     }
 }
 

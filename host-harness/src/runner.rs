@@ -4,10 +4,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use agent_auth_contract::call::Call;
 use agent_auth_contract::exit::Exit;
 use agent_auth_contract::operation::{Kind, Remote};
 use agent_auth_contract::option::{AUTH_REQUEST_ID, STATE};
 use agent_auth_contract::option::{ENV_FILE, RUNNER_OPTIONS, Value, WAIT};
+use agent_auth_contract::printed::Printed;
 use agent_auth_contract::sizes::{COMMAND_LINE_MAX, INPUT_MAX, readable_size};
 use agent_auth_contract::variables::{RUNNER_FACTS, RUNNER_WARNINGS};
 use agent_auth_contract::verification::{ROUTE_VAR, SERVED_VAR, Verified};
@@ -421,13 +423,14 @@ impl Setup {
 impl Finisher for Setup {
     /// Runs the component's `--verify-user` for the callback, marked as the loopback route's.
     async fn finish(&self, auth_request_id: &str, state: &str) -> Verdict {
-        let argv = [Kind::Remote(Remote::VerifyUser).flag(), AUTH_REQUEST_ID.with(auth_request_id), STATE.with(state)];
+        let call =
+            Call::new(Kind::Remote(Remote::VerifyUser)).with(&AUTH_REQUEST_ID, auth_request_id).with(&STATE, state);
+        let argv = call.argv();
         let marked = [(ROUTE_VAR.to_owned(), "1".to_owned())];
-        let stdout = match self.invoke_with(&argv, &marked, self.limits.clone(), Stdio::Memory(Bytes::new())).await {
-            Ok(outcome) => report(outcome).0,
-            Err(e) => e.to_json(),
-        };
-        verdict(&stdout)
+        match self.invoke_with(&argv, &marked, self.limits.clone(), Stdio::Memory(Bytes::new())).await {
+            Ok(outcome) => verdict(printed(outcome)),
+            Err(e) => verdict(e.printed()),
+        }
     }
 
     fn may_send_to(&self, url: &str) -> bool {
@@ -436,33 +439,44 @@ impl Finisher for Setup {
 }
 
 /// What `--verify-user` printed, as the route's verdict.
-fn verdict(stdout: &str) -> Verdict {
-    #[derive(serde::Deserialize)]
-    struct Printed {
-        ok: bool,
-        #[serde(flatten)]
-        verified: Option<Verified>,
-        error: Option<Refusal>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Refusal {
-        code: Code,
-        message: String,
-        hint: String,
-    }
-    match serde_json::from_str::<Printed>(stdout) {
-        Ok(Printed { ok: true, verified: Some(v), .. }) => {
-            Verdict::Verified { connection: v.connection_name, identifier: v.identifier, next: v.redirect_url }
+fn verdict(printed: Printed) -> Verdict {
+    let verified = || serde_json::from_value::<Verified>(serde_json::Value::Object(printed.fields.clone())).ok();
+    match (printed.ok, &printed.error) {
+        (true, _) => match verified() {
+            Some(v) => {
+                Verdict::Verified { connection: v.connection_name, identifier: v.identifier, next: v.redirect_url }
+            }
+            None => Verdict::Failed {
+                message: "the verification printed no result".into(),
+                hint: "Open the authorization link again; if it happens again, report it.".into(),
+            },
+        },
+        (false, Some(e)) if e.code == Code::VerificationRefused => {
+            Verdict::Refused { message: e.message.clone(), hint: e.hint.clone() }
         }
-        Ok(Printed { error: Some(e), .. }) if e.code == Code::VerificationRefused => {
-            Verdict::Refused { message: e.message, hint: e.hint }
-        }
-        Ok(Printed { error: Some(e), .. }) => Verdict::Failed { message: e.message, hint: e.hint },
-        _ => Verdict::Failed {
+        (false, Some(e)) => Verdict::Failed { message: e.message.clone(), hint: e.hint.clone() },
+        (false, None) => Verdict::Failed {
             message: "the verification printed no result".into(),
             hint: "Open the authorization link again; if it happens again, report it.".into(),
         },
     }
+}
+
+/// What a run printed, typed, as [`report`] chooses it: the runner's failure when it overrides
+/// the component's result, else the component's object; when it printed none, why the runner
+/// stopped it, or an `INTERNAL_ERROR`.
+pub fn printed(outcome: Outcome) -> Printed {
+    if let Some(failure) = outcome.overridden {
+        return failure.printed();
+    }
+    Printed::read(&outcome.stdout).unwrap_or_else(|| match outcome.stopped {
+        Some(stopped) => stopped.error().printed(),
+        None => Printed::failure(
+            Code::InternalError,
+            "the component printed no result",
+            "Report this with the call you made.",
+        ),
+    })
 }
 
 /// The component's stdout, or the runner's own JSON when its failure overrides the component's

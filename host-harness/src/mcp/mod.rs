@@ -1,12 +1,12 @@
 //! `agent-auth mcp [--identifier I] [--expose CONNECTION:TOOL[,TOOL...]]... [--files DIR]...`:
 //! Scalekit's tools as MCP tools over stdio
 //! (rmcp). Each call runs the same component as the CLI, in a fresh sandboxed instance, with the
-//! operation its tool names ([`tools`]); its JSON comes back as the tool's result ([`reply`]).
+//! operation its tool names (the contract's `mcp_tools`); its JSON comes back as the tool's
+//! result ([`reply`]).
 //! stdout carries only MCP messages; diagnostics go to stderr.
 
 mod reply;
 mod server;
-mod tools;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

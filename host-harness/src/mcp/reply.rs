@@ -1,37 +1,39 @@
-//! The component's JSON as an MCP tool result: `structuredContent` is the very object the CLI
+//! The component's result ([`Printed`]) as an MCP tool result: `structuredContent` is the very object the CLI
 //! prints, also given as text; a failure is `isError` with, first, a text a person can read
 //! (what failed, what to do, and for an authorization the link verbatim and what comes next).
 
+use agent_auth_contract::printed::Printed;
 use rmcp::model::{CallToolResult, ContentBlock};
-use serde_json::Value;
 
 use crate::error::RunnerError;
 
-/// The result of a call whose component printed `json`.
-pub fn from_json(json: Value, tool: &str) -> CallToolResult {
-    if json["ok"] == Value::Bool(true) {
-        return CallToolResult::structured(json);
+/// The result of a call whose component printed `printed`.
+pub fn from_printed(printed: &Printed, tool: &str) -> CallToolResult {
+    if printed.ok {
+        return CallToolResult::structured(printed.to_value());
     }
-    let mut result = CallToolResult::structured_error(json.clone());
-    result.content.insert(0, ContentBlock::text(readable(&json, tool)));
+    let mut result = CallToolResult::structured_error(printed.to_value());
+    result.content.insert(0, ContentBlock::text(readable(printed, tool)));
     result
 }
 
 /// A call the server could not run (bad arguments, a file outside the granted folders): the
 /// same shape as the component's failures.
 pub fn refused(error: &RunnerError) -> CallToolResult {
-    from_json(serde_json::from_str(&error.to_json()).unwrap_or_default(), "")
+    from_printed(&error.printed(), "")
 }
 
 /// What failed and what to do, in sentences.
-fn readable(json: &Value, tool: &str) -> String {
-    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-    let error = &json["error"];
-    let mut lines = vec![format!("{} ({}).", text(&error["message"]), text(&error["code"])), text(&error["hint"])];
-    let action = &json["action_required"];
-    if action.is_object() {
-        lines.push(format!("Tell the person: {}", text(&action["message"])));
-        if let Some(link) = action["link"].as_str() {
+fn readable(printed: &Printed, tool: &str) -> String {
+    let mut lines = Vec::new();
+    if let Some(error) = &printed.error {
+        let code = serde_json::to_value(error.code).ok().and_then(|c| c.as_str().map(str::to_owned));
+        lines.push(format!("{} ({}).", error.message, code.unwrap_or_default()));
+        lines.push(error.hint.clone());
+    }
+    if let Some(action) = &printed.action_required {
+        lines.push(format!("Tell the person: {}", action.message));
+        if let Some(link) = &action.link {
             lines.push(format!("Link (show it exactly as given): {link}"));
         }
         let again = if tool.is_empty() { "the same tool".to_owned() } else { tool.to_owned() };
@@ -39,8 +41,8 @@ fn readable(json: &Value, tool: &str) -> String {
             "When they say they are done, call {again} again (or wait_for_authorization with the connection_name)."
         ));
     }
-    if let Some(next) = json["next"].as_array() {
-        let words: Vec<&str> = next.iter().filter_map(Value::as_str).collect();
+    if let Some(next) = printed.fields.get("next").and_then(|n| n.as_array()) {
+        let words: Vec<&str> = next.iter().filter_map(|w| w.as_str()).collect();
         lines.push(format!("The corrected command line, for reference: {}", words.join(" ")));
     }
     lines.retain(|l| !l.is_empty());
@@ -49,15 +51,21 @@ fn readable(json: &Value, tool: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use agent_auth_contract::printed::Printed;
     use serde_json::json;
 
-    use super::from_json;
+    use super::from_printed;
+
+    fn from_json(json: serde_json::Value, tool: &str) -> rmcp::model::CallToolResult {
+        from_printed(&serde_json::from_value::<Printed>(json).unwrap(), tool)
+    }
 
     #[test]
     fn an_authorization_says_what_to_tell_the_person_and_what_to_do_next() {
         let json = json!({"ok": false,
             "error": {"code": "AUTHORIZATION_REQUIRED", "message": "gmail is not connected for alice", "hint": "Show the link."},
-            "action_required": {"kind": "authorize", "message": "Open this link to connect gmail.", "link": "https://x/magic/ml_1"}});
+            "action_required": {"kind": "authorize", "message": "Open this link to connect gmail.", "link": "https://x/magic/ml_1"},
+            "warnings": []});
         let result = from_json(json.clone(), "execute_tool");
         assert_eq!(result.is_error, Some(true));
         assert_eq!(result.structured_content, Some(json));

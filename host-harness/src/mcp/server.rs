@@ -1,25 +1,30 @@
-//! The MCP server: `tools/list` is fixed at start; each `tools/call` runs the operation its tool
-//! names in a fresh instance of the component (one compilation for the whole server), for the
-//! one user the server was started for, a bounded number at a time.
+//! The MCP server: `tools/list` is fixed at start, made from the contract's table of tools
+//! ([`mcp_tools`]); each `tools/call` becomes the [`Call`] its tool makes of the arguments, run in
+//! a fresh instance of the component (one compilation for the whole server), for the one user the
+//! server was started for, a bounded number at a time.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use agent_auth_contract::call::Call;
+use agent_auth_contract::mcp_tools::{self, BadArguments, McpTool};
+use agent_auth_contract::operation::{Kind, Remote};
+use agent_auth_contract::option::{TOOL_NAME, WAIT};
+use agent_auth_contract::printed::Printed;
 use agent_auth_contract::variables::{self, REQUESTER, REQUESTER_MAX, REQUESTER_META};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult, PaginatedRequestParams,
+    CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult, PaginatedRequestParams,
     ProgressNotificationParam, ProtocolVersion, RequestMetaObject, ServerCapabilities, ServerConfig, Tool,
     ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use super::reply;
-use super::tools::{self, Command, META_TOOLS};
 use crate::error::{Code, RunnerError};
-use crate::runner::{Setup, WAIT_MARGIN, report};
+use crate::runner::{Setup, WAIT_MARGIN, printed};
 use crate::runtime::Stdio;
 
 /// Calls running at once; more wait their turn.
@@ -53,22 +58,18 @@ pub async fn expose(setup: &Setup, wanted: &[(String, Vec<String>)]) -> Result<V
         return Ok(Vec::new());
     }
     for (i, name) in names.iter().enumerate() {
-        if META_TOOLS.iter().any(|t| t.name == name.as_str()) || names[..i].contains(name) {
+        if mcp_tools::find(name).is_some() || names[..i].contains(name) {
             let message = format!("--expose {name}: a tool of the server, or one exposed already, has that name");
             return Err(RunnerError::new(Code::Usage, message, "Expose each tool once, on one connection."));
         }
     }
-    let mut argv = vec!["--get-tool".to_owned()];
-    argv.extend(names.iter().map(|n| format!("--tool-name={n}")));
-    let (stdout, _) = report(setup.invoke(&argv, setup.limits.clone(), Stdio::Memory(bytes::Bytes::new())).await?);
-    let listed: Value = serde_json::from_str(&stdout).unwrap_or_default();
-    if listed["ok"] != Value::Bool(true) {
-        let message = listed["error"]["message"].as_str().unwrap_or("the catalogue could not be read").to_owned();
-        let hint =
-            listed["error"]["hint"].as_str().unwrap_or("Check --expose against agent-auth --get-tool.").to_owned();
-        return Err(RunnerError::new(Code::ToolNotFound, format!("--expose: {message}"), hint));
+    let listing = names.iter().fold(Call::new(Kind::Remote(Remote::GetTool)), |call, n| call.with(&TOOL_NAME, *n));
+    let argv = listing.argv();
+    let listed = printed(setup.invoke(&argv, setup.limits.clone(), Stdio::Memory(bytes::Bytes::new())).await?);
+    if let Some(error) = listed.error {
+        return Err(RunnerError::new(Code::ToolNotFound, format!("--expose: {}", error.message), error.hint));
     }
-    let tools = listed["tools"].as_array().cloned().unwrap_or_default();
+    let tools = listed.fields.get("tools").and_then(Value::as_array).cloned().unwrap_or_default();
     let mut exposed = Vec::new();
     for (connection, names) in wanted {
         for name in names {
@@ -91,14 +92,14 @@ pub async fn expose(setup: &Setup, wanted: &[(String, Vec<String>)]) -> Result<V
 
 /// The server's own tools, as `tools/list` gives them: input and output schemas, annotations.
 pub fn meta_tools() -> impl Iterator<Item = Tool> {
-    META_TOOLS.iter().map(|t| {
+    mcp_tools::TOOLS.iter().map(|t| {
         let hints = ToolAnnotations::new()
             .read_only(t.hints.read_only)
             .destructive(t.hints.destructive)
             .idempotent(t.hints.idempotent)
             .open_world(true);
-        Tool::new(t.name, t.description, Arc::new(tools::input_schema(t)))
-            .with_raw_output_schema(Arc::new(tools::output_schema(t)))
+        Tool::new(t.name, t.description, Arc::new(t.input_schema()))
+            .with_raw_output_schema(Arc::new(t.output_schema()))
             .annotate(hints)
     })
 }
@@ -116,48 +117,18 @@ impl Server {
         }
     }
 
-    /// Runs `argv` in a fresh instance, with the variables `extra` (the call's requester), and
-    /// reads its JSON.
-    async fn operation(&self, argv: Vec<String>, extra: &[(String, String)], wait: Option<u64>) -> Value {
+    /// Runs `call` in a fresh instance, with the variables `extra` (the call's requester), and
+    /// reads its result. A call that waits for a person may take its wait and a margin.
+    async fn operation(&self, call: &Call, extra: &[(String, String)]) -> Printed {
         let mut limits = self.setup.limits.clone();
-        if let Some(seconds) = wait {
+        if let Some(seconds) = call.value(&WAIT).and_then(|s| s.parse().ok()) {
             limits.wall_clock = limits.wall_clock.max(Duration::from_secs(seconds).saturating_add(WAIT_MARGIN));
         }
-        let (stdout, _) = match self.setup.invoke_with(&argv, extra, limits, Stdio::Memory(bytes::Bytes::new())).await {
-            Ok(outcome) => report(outcome),
-            Err(e) => (e.to_json(), 1),
-        };
-        serde_json::from_str(&stdout).unwrap_or_else(|_| {
-            serde_json::json!({"ok": false, "error": {"code": "INTERNAL_ERROR",
-                "message": "the component printed no result", "hint": "Report this with the tool call."}})
-        })
-    }
-
-    /// The result of the meta tool `name`, run with the variables `extra`.
-    async fn call(
-        &self,
-        name: &str,
-        args: &Map<String, Value>,
-        command: Command,
-        extra: &[(String, String)],
-    ) -> CallToolResult {
-        let wait = (name == "wait_for_authorization").then(|| tools::wait_seconds(args).ok()).flatten();
-        let json = match command {
-            Command::Run(argv) => self.operation(argv, extra, wait).await,
-            Command::ByProvider(provider) => {
-                let listed = self
-                    .operation(vec!["--list-connections".into(), format!("--provider={provider}")], extra, None)
-                    .await;
-                match listed["selected"].as_str() {
-                    Some(selected) => {
-                        let argv = vec!["--generate-link".into(), format!("--connection-name={selected}")];
-                        self.operation(argv, extra, None).await
-                    }
-                    None => listed,
-                }
-            }
-        };
-        reply::from_json(json, name)
+        let argv = call.argv();
+        match self.setup.invoke_with(&argv, extra, limits, Stdio::Memory(bytes::Bytes::new())).await {
+            Ok(outcome) => printed(outcome),
+            Err(e) => e.printed(),
+        }
     }
 }
 
@@ -216,39 +187,37 @@ impl ServerHandler for Server {
         let args = request.arguments.clone().unwrap_or_default();
         let extra = requester(&context.meta)?;
         let exposed = self.exposed.iter().find(|(name, _)| *name == request.name);
-        let command = match tools::command(&request.name, &args) {
-            Ok(Some(command)) => command,
-            Ok(None) => match exposed {
-                Some((name, connection)) => {
-                    Command::Run(tools::execute(name, &Value::Object(args.clone()), Some(connection)))
-                }
-                None => return Err(McpError::invalid_params(format!("no tool named {}", request.name), None)),
-            },
-            Err(bad) => {
+        let call = match (mcp_tools::find(&request.name), exposed) {
+            (Some(tool), _) => McpTool::call(tool, &args),
+            (None, Some((name, connection))) => Ok(mcp_tools::exposed_call(name, &args, connection)),
+            (None, None) => return Err(McpError::invalid_params(format!("no tool named {}", request.name), None)),
+        };
+        let call = match call {
+            Ok(call) => call,
+            Err(BadArguments(why)) => {
                 let hint = "Pass the arguments the tool's input schema names.";
-                return Ok(reply::refused(&RunnerError::new(Code::Usage, bad.0, hint)).into());
+                return Ok(reply::refused(&RunnerError::new(Code::Usage, why, hint)).into());
             }
         };
 
-        let ticker =
-            context.meta.get_progress_token().filter(|_| request.name == "wait_for_authorization").map(|token| {
-                let peer = context.peer.clone();
-                tokio::spawn(async move {
-                    let started = Instant::now();
-                    loop {
-                        tokio::time::sleep(PROGRESS_EVERY).await;
-                        let waited = started.elapsed().as_secs_f64();
-                        let note = ProgressNotificationParam::new(token.clone(), waited)
-                            .with_message(format!("waiting for the person to authorize ({waited:.0} s)"));
-                        let _ = peer.notify_progress(note).await;
-                    }
-                })
-            });
+        let ticker = context.meta.get_progress_token().filter(|_| call.value(&WAIT).is_some()).map(|token| {
+            let peer = context.peer.clone();
+            tokio::spawn(async move {
+                let started = Instant::now();
+                loop {
+                    tokio::time::sleep(PROGRESS_EVERY).await;
+                    let waited = started.elapsed().as_secs_f64();
+                    let note = ProgressNotificationParam::new(token.clone(), waited)
+                        .with_message(format!("waiting for the person to authorize ({waited:.0} s)"));
+                    let _ = peer.notify_progress(note).await;
+                }
+            })
+        });
         // Aborted when the call ends, however it ends.
         let _ticker = ticker.map(|t| AbortOnDrop(t.abort_handle()));
         let run = async {
             let _slot = self.slots.acquire().await;
-            self.call(&request.name, &args, command, &extra).await
+            reply::from_printed(&self.operation(&call, &extra).await, &request.name)
         };
         tokio::select! {
             result = run => Ok(result.into()),

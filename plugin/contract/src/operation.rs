@@ -155,6 +155,9 @@ pub struct Operation {
     pub options: &'static [Takes],
     /// Whom it acts for.
     pub user: User,
+    /// Options of which exactly one must be given (each listed in `options` as optional):
+    /// `--generate-link` names its connection, or a provider whose selected connection is used.
+    pub one_of: &'static [&'static Opt],
     /// What the audit trail records; `None`: not recorded.
     pub audit: Option<Audit>,
 }
@@ -181,14 +184,23 @@ impl Operation {
             Operand::One(name) => format!("--{} {name}", self.flag),
             Operand::OptionalMany(name) => format!("--{} [{name}]...", self.flag),
         }];
+        let shown = |option: &Opt| match (option.value, option.value.placeholder()) {
+            (Value::OptionalSeconds(_), Some(name)) => format!("--{} [{name}]", option.flag),
+            (_, Some(name)) => format!("--{} {name}", option.flag),
+            (_, None) => format!("--{}", option.flag),
+        };
         for takes in self.all_options() {
-            let (flag, repeat) = (takes.option.flag, if takes.repeats { "..." } else { "" });
-            let shown = match (takes.option.value, takes.option.value.placeholder()) {
-                (Value::OptionalSeconds(_), Some(name)) => format!("--{flag} [{name}]"),
-                (_, Some(name)) => format!("--{flag} {name}"),
-                (_, None) => format!("--{flag}"),
-            };
-            parts.push(if takes.required { format!("{shown}{repeat}") } else { format!("[{shown}]{repeat}") });
+            let repeat = if takes.repeats { "..." } else { "" };
+            if self.one_of.first() == Some(&takes.option) {
+                let choices: Vec<String> = self.one_of.iter().map(|o| shown(o)).collect();
+                parts.push(format!("({})", choices.join(" | ")));
+            } else if self.one_of.contains(&takes.option) {
+                continue;
+            } else if takes.required {
+                parts.push(format!("{}{repeat}", shown(takes.option)));
+            } else {
+                parts.push(format!("[{}]{repeat}", shown(takes.option)));
+            }
         }
         parts.join(" ")
     }
@@ -226,6 +238,7 @@ pub static OPERATIONS: &[Operation] = &[
         // --identifier is accepted and ignored: tool_exec.py required it everywhere, so agents pass it.
         options: &[optional(&PROVIDER), optional(&PAGE_SIZE), optional(&IDENTIFIER)],
         user: User::Nobody,
+        one_of: &[],
         audit: None,
     },
     Operation {
@@ -233,8 +246,9 @@ pub static OPERATIONS: &[Operation] = &[
         flag: "generate-link",
         operand: Operand::None,
         about: "Check a connected account and, when it is not active, create an authorization link",
-        options: &[required(&CONNECTION_NAME), optional(&WAIT)],
+        options: &[optional(&CONNECTION_NAME), optional(&PROVIDER), optional(&WAIT)],
         user: User::Required,
+        one_of: &[&CONNECTION_NAME, &PROVIDER],
         audit: None,
     },
     Operation {
@@ -245,6 +259,7 @@ pub static OPERATIONS: &[Operation] = &[
         options: &[required(&AUTH_REQUEST_ID), required(&STATE)],
         // The person is the one the link was made for; a host's own --identifier must match it.
         user: User::Optional,
+        one_of: &[],
         // It activates an account: the request is recorded (never the state).
         audit: Some(Audit { target: &[Part::Value(&AUTH_REQUEST_ID)], separator: "" }),
     },
@@ -263,6 +278,7 @@ pub static OPERATIONS: &[Operation] = &[
             optional(&IDENTIFIER),
         ],
         user: User::Nobody,
+        one_of: &[],
         audit: None,
     },
     Operation {
@@ -278,6 +294,7 @@ pub static OPERATIONS: &[Operation] = &[
             optional(&MAX_OUTPUT_BYTES),
         ],
         user: User::Required,
+        one_of: &[],
         audit: Some(Audit { target: &[Part::Value(&TOOL_NAME)], separator: "" }),
     },
     Operation {
@@ -298,6 +315,7 @@ pub static OPERATIONS: &[Operation] = &[
             optional(&MAX_OUTPUT_BYTES),
         ],
         user: User::Required,
+        one_of: &[],
         audit: Some(Audit {
             target: &[Part::Upper(&METHOD, option::DEFAULT_METHOD), Part::Value(&PATH)],
             separator: " ",
@@ -310,6 +328,7 @@ pub static OPERATIONS: &[Operation] = &[
         about: "Report the connected account's authorization (never the token values)",
         options: &[required(&CONNECTION_NAME)],
         user: User::Required,
+        one_of: &[],
         audit: None,
     },
     Operation {
@@ -319,6 +338,7 @@ pub static OPERATIONS: &[Operation] = &[
         about: "Map a service name to a connection (and identifier) for --get-token",
         options: &[required(&CONNECTION_NAME), optional(&IDENTIFIER)],
         user: User::Nobody,
+        one_of: &[],
         audit: None,
     },
     Operation {
@@ -328,6 +348,7 @@ pub static OPERATIONS: &[Operation] = &[
         about: "List the configured services",
         options: &[],
         user: User::Nobody,
+        one_of: &[],
         audit: None,
     },
     Operation {
@@ -337,6 +358,7 @@ pub static OPERATIONS: &[Operation] = &[
         about: "Print a fresh provider access token for SERVICE; repeat for several",
         options: &[optional(&FOR_URL), optional(&INCLUDE_STATIC), optional(&RAW)],
         user: User::Optional,
+        one_of: &[],
         audit: Some(Audit { target: &[Part::Operand, Part::UrlWithoutQuery(&FOR_URL)], separator: "," }),
     },
     Operation {
@@ -346,6 +368,7 @@ pub static OPERATIONS: &[Operation] = &[
         about: "Create an MCP config (with --name and --tools)",
         options: &[required(&NAME), optional(&DESCRIPTION), required_repeated(&TOOLS)],
         user: User::Nobody,
+        one_of: &[],
         audit: None,
     },
     Operation {
@@ -355,6 +378,7 @@ pub static OPERATIONS: &[Operation] = &[
         about: "List the MCP configs",
         options: &[],
         user: User::Nobody,
+        one_of: &[],
         audit: None,
     },
     Operation {
@@ -364,6 +388,7 @@ pub static OPERATIONS: &[Operation] = &[
         about: "Get or create a user's MCP instance of a config, with each connection's authorization",
         options: &[required(&CONFIG_NAME), optional(&WAIT)],
         user: User::Required,
+        one_of: &[],
         audit: Some(Audit { target: &[Part::Value(&CONFIG_NAME)], separator: "" }),
     },
     Operation {
@@ -373,6 +398,7 @@ pub static OPERATIONS: &[Operation] = &[
         about: "Show the authorization state of an MCP instance",
         options: &[required(&INSTANCE_ID)],
         user: User::Nobody,
+        one_of: &[],
         audit: Some(Audit { target: &[Part::Value(&INSTANCE_ID)], separator: "" }),
     },
     Operation {
@@ -382,6 +408,7 @@ pub static OPERATIONS: &[Operation] = &[
         about: "Create a session token for an MCP config's server URL, acting for one user",
         options: &[required(&CONFIG_NAME), optional(&EXPIRY)],
         user: User::Required,
+        one_of: &[],
         audit: Some(Audit { target: &[Part::Value(&CONFIG_NAME)], separator: "" }),
     },
     Operation {
@@ -391,6 +418,7 @@ pub static OPERATIONS: &[Operation] = &[
         about: "Read the local audit trail",
         options: &[optional(&SINCE), optional(&LIMIT), optional(&VERIFY), optional(&EXPECT_HEAD)],
         user: User::Nobody,
+        one_of: &[],
         audit: None,
     },
     Operation {
@@ -400,6 +428,7 @@ pub static OPERATIONS: &[Operation] = &[
         about: "Check what breaks first for new users (variables, folders, network, clock, credentials, connections, accounts) and how to fix it",
         options: &[],
         user: User::Optional,
+        one_of: &[],
         audit: None,
     },
 ];
@@ -575,6 +604,17 @@ mod tests {
     }
 
     #[test]
+    fn a_choice_is_between_optional_options_of_the_operation() {
+        for op in OPERATIONS.iter().filter(|op| !op.one_of.is_empty()) {
+            assert!(op.one_of.len() >= 2, "{}: a choice of one is a required option", op.flag);
+            for choice in op.one_of {
+                let takes = op.all_options().find(|t| t.option == *choice);
+                assert!(takes.is_some_and(|t| !t.required && !t.repeats), "{} --{}", op.flag, choice.flag);
+            }
+        }
+    }
+
+    #[test]
     fn values_are_read_as_the_parser_reads_them() {
         let args: Vec<String> = [
             "--proxy-request",
@@ -627,7 +667,7 @@ mod tests {
         assert!(find("get-tool").synopsis().contains(" [--tool-name T]... "));
         assert_eq!(
             find("generate-link").synopsis(),
-            "--generate-link --connection-name C [--wait [SECONDS]] [--identifier I]"
+            "--generate-link (--connection-name C | --provider P) [--wait [SECONDS]] [--identifier I]"
         );
     }
 }

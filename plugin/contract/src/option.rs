@@ -72,6 +72,8 @@ pub static PROVIDER: Opt = opt("provider", Value::One("P"), "Provider key, e.g. 
 pub const CONNECTIONS_PAGE_MAX: u64 = 30;
 /// Scalekit's largest page of tools.
 pub const TOOLS_PAGE_MAX: u64 = 100;
+/// Tools a `--query` search returns when `--page-size` does not say.
+pub const SEARCH_PAGE_DEFAULT: u64 = 10;
 /// `--page-size N`
 pub static PAGE_SIZE: Opt =
     opt("page-size", Value::Number("N"), "Page size (1-30 for connections, 1-100 for tools)", "30");
@@ -145,7 +147,7 @@ pub static INPUT_FILE: Opt = Opt {
 /// `--output-file F`
 pub static OUTPUT_FILE: Opt = Opt {
     file: Some(FileUse::Write),
-    ..opt("output-file", Value::One("F"), "Save the raw response body to this file", "FILE")
+    ..opt("output-file", Value::One("F"), "Save a 2xx response body to this file instead of printing it", "FILE")
 };
 /// The seconds `--wait` alone waits for a person.
 pub const WAIT_DEFAULT_SECONDS: u64 = 300;

@@ -68,6 +68,24 @@ fn check(args: &Args) -> Result<(), Failure> {
             format!("Remove {}; run agent-auth --help for each operation's options.", unused.join(", ")),
         ));
     }
+    let chosen: Vec<String> = op
+        .one_of
+        .iter()
+        .filter(|option| args.all(option).iter().any(|v| !v.trim().is_empty()))
+        .map(|option| format!("--{}", option.flag))
+        .collect();
+    if !op.one_of.is_empty() && chosen.len() != 1 {
+        let flags: Vec<String> = op.one_of.iter().map(|option| format!("--{}", option.flag)).collect();
+        let ways: Vec<String> =
+            op.one_of.iter().map(|option| format!("--{} {}", option.flag, option.example)).collect();
+        return Err(match chosen.as_slice() {
+            [] => usage(format!("{name} needs {}", flags.join(" or ")), format!("Add {}.", ways.join(", or "))),
+            _ => usage(
+                format!("{name} takes one of {}, not {}", flags.join(", "), chosen.join(" and ")),
+                format!("Keep one of {}.", chosen.join(", ")),
+            ),
+        });
+    }
     let globals = GLOBAL_OPTIONS.iter().map(|option| Takes { option, required: false, repeats: false });
     for takes in op.all_options().chain(globals) {
         let flag = format!("--{}", takes.option.flag);
@@ -137,7 +155,7 @@ mod tests {
             if let operation::Operand::One(_) = op.operand {
                 argv.push("x".into());
             }
-            for takes in op.options.iter().filter(|t| t.required) {
+            for takes in op.options.iter().filter(|t| t.required || op.one_of.first() == Some(&t.option)) {
                 argv.push(format!("--{}", takes.option.flag));
                 argv.push("x".into());
             }
@@ -169,6 +187,19 @@ mod tests {
             run(&["--get-authorization", "--connection-name", "  "]).unwrap_err().message,
             "--get-authorization needs --connection-name"
         );
+    }
+
+    #[test]
+    fn an_operation_with_a_choice_takes_exactly_one_of_it() {
+        let err = run(&["--generate-link", "--connection-name", " "]).unwrap_err();
+        assert_eq!(err.message, "--generate-link needs --connection-name or --provider");
+        assert!(err.hint.contains("--provider NOTION"), "{}", err.hint);
+        let err = run(&["--generate-link", "--connection-name", "gmail", "--provider", "GMAIL"]).unwrap_err();
+        assert_eq!(
+            err.message,
+            "--generate-link takes one of --connection-name, --provider, not --connection-name and --provider"
+        );
+        assert_eq!(parsed(&["--generate-link", "--provider", "GMAIL"]).operation().flag, "generate-link");
     }
 
     #[test]

@@ -159,10 +159,11 @@ pub fn authorization_needed(
             _ => "Show the person the link verbatim; once they have authorized, run the same command again.".to_owned(),
         };
         return Failure::new(code, message, hint).action(ActionRequired {
-            kind: "authorize",
+            kind: "authorize".into(),
             message: format!("Open this link to connect {name} for {identifier}, then tell me when it is done."),
             link: Some(link.link),
             expires_at: link.expiry,
+            links: Vec::new(),
         });
     }
     let verb = match (account, code) {
@@ -176,13 +177,14 @@ pub fn authorization_needed(
         format!("Ask the person to {verb} the account in the Scalekit dashboard; this connection type has no authorization link."),
     )
     .action(ActionRequired {
-        kind: "dashboard_account_setup",
+        kind: "dashboard_account_setup".into(),
         message: format!(
             "In the Scalekit dashboard (Agent Auth > Connected accounts), {verb} the {} account for {identifier} on {name} with its credentials.",
             connection.kind
         ),
         link: None,
         expires_at: None,
+        links: Vec::new(),
     })
 }
 

@@ -403,10 +403,11 @@ fn accounts_check(all: &[Connection], listed: &[ListedAccount], identifier: &str
                 )
                 .next(["agent-auth", "--generate-link", "--connection-name", first.key_id.as_str()])
                 .action(ActionRequired {
-                    kind: "authorize",
+                    kind: "authorize".into(),
                     message: format!("Authorize {} for {identifier}: run next for the link to open.", first.key_id),
                     link: None,
                     expires_at: None,
+                    links: Vec::new(),
                 })
             } else {
                 Failure::new(
@@ -415,10 +416,11 @@ fn accounts_check(all: &[Connection], listed: &[ListedAccount], identifier: &str
                     "Ask the person to enter their credentials for it in the Scalekit dashboard (Agent Auth > Connected accounts).",
                 )
                 .action(ActionRequired {
-                    kind: "dashboard_account_setup",
+                    kind: "dashboard_account_setup".into(),
                     message: format!("Enter {identifier}'s credentials for {} in the Scalekit dashboard.", first.key_id),
                     link: None,
                     expires_at: None,
+                    links: Vec::new(),
                 })
             },
         );

@@ -104,10 +104,11 @@ fn execute_hosted(server: &Server, request: &ExecuteTool) -> Result<Success, Fai
             "Show the person the link verbatim; once they have authorized, run the same command again.",
         )
         .action(ActionRequired {
-            kind: "authorize",
+            kind: "authorize".into(),
             message: "Open this link to authorize the connection, then tell me when it is done.".to_owned(),
             link: Some(link),
             expires_at: None,
+            links: Vec::new(),
         })
         .with("tool_name", name)),
         Called::Failed { text, link: None } => Err(Failure::new(

@@ -67,9 +67,10 @@ pub fn not_completed(connections: &[&Connection]) -> Failure {
         "Ask the person to finish the connection's setup in the Scalekit dashboard (Agent Auth > Connections), then run the command again.",
     )
     .action(ActionRequired {
-        kind: "complete_connection",
+        kind: "complete_connection".into(),
         message: format!("Finish setting up {} in the Scalekit dashboard (Agent Auth > Connections).", connections.iter().map(|c| c.key_id.as_str()).collect::<Vec<_>>().join(", ")),
         link: None,
         expires_at: None,
+        links: Vec::new(),
     })
 }

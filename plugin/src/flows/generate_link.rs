@@ -1,9 +1,11 @@
 //! `--generate-link`: is the account ready? If not, how does the person authorize it? With
 //! `--wait`, keep checking until they have.
 
-use agent_auth_contract::option::{CONNECTION_NAME, WAIT};
+use agent_auth_contract::option::{CONNECTION_NAME, PROVIDER, WAIT};
 
-use super::account::{authorization_needed, find_connection, find_or_create_account, summary};
+use super::account::{
+    authorization_needed, find_connection, find_or_create_account, find_provider_connection, summary,
+};
 use super::operation::{Context, RemoteOperation};
 use super::wait;
 use crate::cli::Args;
@@ -11,19 +13,45 @@ use crate::output::{self, Code, Failure, Success};
 use crate::scalekit::Scalekit;
 use crate::scalekit::accounts::{self, Account};
 
-/// `--generate-link --connection-name C [--identifier I] [--wait [SECONDS]]`.
+/// `--generate-link (--connection-name C | --provider P) [--identifier I] [--wait [SECONDS]]`.
 pub struct GenerateLink {
-    connection_name: String,
+    target: Target,
     wait: Option<u64>,
+}
+
+/// Which connection the account is on.
+enum Target {
+    /// The one named.
+    Connection(String),
+    /// The provider's selected one (the first-COMPLETED rule of `--list-connections`).
+    Provider(String),
 }
 
 impl RemoteOperation for GenerateLink {
     fn parse(args: &Args) -> Result<Self, Failure> {
-        Ok(GenerateLink { connection_name: args.required(&CONNECTION_NAME), wait: args.number(&WAIT) })
+        // The parser has checked that exactly one of the two is given.
+        let target = match args.text(&PROVIDER) {
+            Some(provider) => Target::Provider(provider.trim().to_uppercase()),
+            None => Target::Connection(args.required(&CONNECTION_NAME)),
+        };
+        Ok(GenerateLink { target, wait: args.number(&WAIT) })
     }
 
     fn run(self, ctx: &Context) -> Result<Success, Failure> {
-        check(&ctx.sk, &self.connection_name, ctx.user(), self.wait)
+        match self.target {
+            Target::Connection(name) => check(&ctx.sk, &name, ctx.user(), self.wait),
+            Target::Provider(provider) => {
+                let (connection, warning) = find_provider_connection(&ctx.sk, &provider)?;
+                let warnings: Vec<String> = warning.into_iter().collect();
+                match check(&ctx.sk, &connection.key_id, ctx.user(), self.wait) {
+                    Ok(mut success) => {
+                        success.warnings.splice(0..0, warnings);
+                        Ok(success)
+                    }
+                    Err(failure) => Err(failure.warn(warnings)),
+                }
+            }
+        }
     }
 }
 

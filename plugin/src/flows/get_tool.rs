@@ -1,7 +1,7 @@
 //! `--get-tool`: the catalogue with each tool's input schema.
 
 use agent_auth_contract::option::{
-    PAGE_SIZE, PAGE_TOKEN, PROVIDER, QUERY, QUERY_LENGTH, SUMMARY, TOOL_NAME, TOOLS_PAGE_MAX,
+    PAGE_SIZE, PAGE_TOKEN, PROVIDER, QUERY, QUERY_LENGTH, SEARCH_PAGE_DEFAULT, SUMMARY, TOOL_NAME, TOOLS_PAGE_MAX,
 };
 use agent_auth_contract::shell;
 use serde::Serialize;
@@ -41,9 +41,6 @@ struct Search {
     offset: usize,
 }
 
-/// Tools a search returns when `--page-size` does not say.
-const SEARCH_PAGE: usize = 10;
-
 impl RemoteOperation for GetTool {
     fn parse(args: &Args) -> Result<Self, Failure> {
         let page_size = args.number(&PAGE_SIZE);
@@ -78,7 +75,7 @@ impl RemoteOperation for GetTool {
             ));
         }
         let offset = offset_of(page_token.as_deref())?;
-        let limit = page_size.map_or(SEARCH_PAGE, |n| n as usize);
+        let limit = page_size.unwrap_or(SEARCH_PAGE_DEFAULT) as usize;
         Ok(GetTool { mode: Mode::Search(Search { text, provider, limit, offset }), summary })
     }
 

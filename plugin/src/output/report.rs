@@ -5,25 +5,12 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use agent_auth_contract::exit::Exit;
+pub use agent_auth_contract::printed::ActionRequired;
+use agent_auth_contract::printed::{Printed, Problem};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::Code;
-
-/// What a person must do before the agent can go on (`action_required` in the JSON).
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct ActionRequired {
-    /// `authorize`, `complete_connection` or `dashboard_account_setup`.
-    pub kind: &'static str,
-    /// One sentence to relay to the person.
-    pub message: String,
-    /// The authorization link, verbatim.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub link: Option<String>,
-    /// When the link stops working (RFC 3339).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<String>,
-}
 
 /// A successful result: the operation's fields plus warnings.
 #[derive(Debug, Default)]
@@ -163,14 +150,14 @@ fn say(label: &str, text: &str) {
     let _ = std::io::stderr().write_all(format!("{label} {text}\n").as_bytes());
 }
 
-fn print_json(value: &Value) {
+fn print_json(printed: &Printed) {
     if EMITTED.swap(true, Ordering::SeqCst) {
         return; // exactly one object on stdout, whatever happens
     }
     // Through a large buffer: stdout is line-buffered, and each line would be a host call of
     // its own (a round of wakeups in the host).
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
-    let _ = serde_json::to_writer_pretty(&mut out, value);
+    let _ = serde_json::to_writer_pretty(&mut out, printed);
     let _ = out.write_all(b"\n");
     let _ = out.flush();
 }
@@ -200,11 +187,7 @@ pub fn emit_success(success: Success) -> u8 {
         }
         return Exit::Ok.code();
     }
-    let mut obj = Map::new();
-    obj.insert("ok".into(), Value::Bool(true));
-    obj.extend(success.fields);
-    obj.insert("warnings".into(), json!(success.warnings));
-    print_json(&Value::Object(obj));
+    print_json(&Printed::success(success.fields, success.warnings));
     Exit::Ok.code()
 }
 
@@ -215,21 +198,21 @@ pub fn emit_failure(failure: Failure) -> u8 {
     if !raw {
         print_human(&failure);
     }
-    let mut obj = Map::new();
-    obj.insert("ok".into(), Value::Bool(false));
-    obj.insert("error".into(), json!({"code": failure.code, "message": failure.message, "hint": failure.hint}));
-    obj.extend(failure.fields);
-    if let Some(action) = failure.action_required {
-        obj.insert("action_required".into(), json!(action));
-    }
-    obj.insert("warnings".into(), json!(failure.warnings));
+    let code = failure.code;
+    let printed = Printed {
+        ok: false,
+        error: Some(Problem { code, message: failure.message, hint: failure.hint }),
+        fields: failure.fields,
+        action_required: failure.action_required,
+        warnings: failure.warnings,
+    };
     if raw {
-        let text = serde_json::to_string_pretty(&Value::Object(obj)).unwrap_or_default();
+        let text = serde_json::to_string_pretty(&printed).unwrap_or_default();
         let _ = std::io::stderr().write_all(format!("{text}\n").as_bytes());
     } else {
-        print_json(&Value::Object(obj));
+        print_json(&printed);
     }
-    failure.code.exit().code()
+    code.exit().code()
 }
 
 /// A failure as people read it on stderr: warnings, the error, what to do.
@@ -238,7 +221,12 @@ fn print_human(failure: &Report) {
     say(&paint("31", "error:"), &failure.message);
     if let Some(action) = &failure.action_required {
         say(&paint("36", "action required:"), &action.message);
-        if let Some(link) = &action.link {
+        // Each connection's link by its name when there are several to connect (`links`).
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        for link in &action.links {
+            say(" ", &format!("{}: {}", text(&link["connection_name"]), text(&link["link"])));
+        }
+        if let (Some(link), true) = (&action.link, action.links.is_empty()) {
             say(" ", link);
         }
     }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use crate::flows::account::new_link;
 use crate::flows::{errors, wait};
-use crate::output::{self, Code, Failure, Success};
+use crate::output::{self, ActionRequired, Code, Failure, Success};
 use crate::scalekit::accounts::PENDING_VERIFICATION;
 use crate::scalekit::mcp::{self, ConnectionState};
 use crate::scalekit::{ApiError, ErrorResponse, Scalekit};
@@ -314,24 +314,15 @@ fn not_ready(view: &View, links: &BTreeMap<String, String>, waited: String, hint
             without_link.join(", ")
         ));
     }
-    let mut action = Map::new();
-    action.insert("kind".into(), (if with_link.is_empty() { "dashboard_account_setup" } else { "authorize" }).into());
-    action.insert("message".into(), sentences.join(" ").into());
-    if let Some(first) = with_link.first().and_then(|l| l.get("link")) {
-        action.insert("link".into(), first.clone());
-    }
-    action.insert("links".into(), Value::Array(with_link.clone()));
-    // `emit_failure` prints a single link; every link goes to stderr here (never the URL).
-    eprintln!("action required: {}", sentences.join(" "));
-    for l in &with_link {
-        eprintln!(
-            "  {}: {}",
-            l["connection_name"].as_str().unwrap_or_default(),
-            l["link"].as_str().unwrap_or_default()
-        );
-    }
+    let action = ActionRequired {
+        kind: (if with_link.is_empty() { "dashboard_account_setup" } else { "authorize" }).into(),
+        message: sentences.join(" "),
+        link: with_link.first().and_then(|l| l["link"].as_str()).map(str::to_owned),
+        expires_at: None,
+        links: with_link.clone(),
+    };
     // Approved, and waiting only for their verification: a new link finishes them.
     let verifying = pending.iter().all(|s| s.connected_account_status == PENDING_VERIFICATION);
     let code = if verifying { Code::VerificationPending } else { Code::AuthorizationRequired };
-    Failure::new(code, message, hint).with_fields(view.fields(links)).with("action_required", Value::Object(action))
+    Failure::new(code, message, hint).with_fields(view.fields(links)).action(action)
 }

@@ -133,13 +133,14 @@ pub(super) fn combine(results: Vec<Result<Success, Failure>>, mut warnings: Vec<
                 .collect();
             let first = actions[0].1.clone();
             Some(ActionRequired {
-                kind: first.kind,
+                kind: first.kind.clone(),
                 message: format!(
                     "{n} services need a person (each entry of tokens has its own action_required): {}",
                     steps.join(" | ")
                 ),
                 link: first.link,
                 expires_at: first.expires_at,
+                links: Vec::new(),
             })
         }
     };
@@ -184,10 +185,11 @@ mod tests {
         let ok = Success::default().with("service", "notion").with("access_token", "t");
         let auth =
             Failure::new(Code::AuthorizationRequired, "m1", "h1").with("service", "gmail").action(ActionRequired {
-                kind: "authorize",
+                kind: "authorize".into(),
                 message: "Open this link.".into(),
                 link: Some("https://x/magic/1".into()),
                 expires_at: None,
+                links: Vec::new(),
             });
         let missing = Failure::new(Code::ServiceNotConfigured, "m2", "h2").with("service", "jira");
         let failure = combine(vec![Ok(ok), Err(auth), Err(missing)], vec![]).unwrap_err();
@@ -207,10 +209,11 @@ mod tests {
     fn several_links_are_all_named_in_the_top_level_action() {
         let pending = |service: &str, link: &str| {
             Failure::new(Code::AuthorizationRequired, "m", "h").with("service", service).action(ActionRequired {
-                kind: "authorize",
+                kind: "authorize".into(),
                 message: format!("Open this link to connect {service}."),
                 link: Some(link.into()),
                 expires_at: Some("2026-11-21T10:00:00Z".into()),
+                links: Vec::new(),
             })
         };
         let failure = combine(
