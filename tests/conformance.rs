@@ -36,6 +36,7 @@ use std::sync::{Arc, Mutex};
 use agent_auth_contract::storage::AUDIT_FILE;
 use agent_auth_contract::variables::RUNNER_FACTS;
 use agent_auth_contract::verification::{ROUTE_VAR, SERVED_VAR};
+use agent_auth_host::command_line::Words;
 use agent_auth_host::outbound::Network;
 use agent_auth_host::runtime::{Invocation, Stdio};
 use agent_auth_host::sandbox::{self, AgentDirs, EgressPolicy, FileGrants, FileRules, Limits, SensitivePaths};
@@ -70,7 +71,8 @@ fn run_case(path: &Path) -> Result<(), Failed> {
     let script = Arc::new(Script { responses, log: Mutex::new(Vec::new()) });
     let places = SensitivePaths::default().places();
     let rules = FileRules { places: &places, confinement: None };
-    let (grants, args) = FileGrants::open(&case.args, dir.path(), &rules).map_err(|e| format!("{e:?}"))?;
+    let (grants, args) =
+        FileGrants::open(&Words::new(case.args.clone()), dir.path(), &rules).map_err(|e| format!("{e:?}"))?;
     let mut component_env = sandbox::env::component_env(|name| env.get(name).cloned());
     // The runner adds its facts and the verify route's marks itself (a caller's variable of those
     // names never passes): so does the case.

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use agent_auth_host::outbound::{CannedResponse, InterceptedRequest, Interceptor, Network};
-use agent_auth_host::runner::report;
 use agent_auth_host::runtime::{Invocation, Runtime, Stdio, Stopped};
 use agent_auth_host::sandbox::{EgressPolicy, FileGrants, Limits};
+use agent_auth_host::setup::report;
 use bytes::Bytes;
 use wasmtime_wasi_http::Error as HttpError;
 

@@ -16,10 +16,11 @@ use std::time::Duration;
 
 use agent_auth_contract::operation::OPERATIONS;
 use agent_auth_contract::option;
+use agent_auth_host::command_line::Words;
 use agent_auth_host::outbound::{CannedResponse, InterceptedRequest, Interceptor, Network};
-use agent_auth_host::runner::report;
 use agent_auth_host::runtime::{Invocation, Stdio};
 use agent_auth_host::sandbox::{self, AgentDirs, EgressPolicy, FileGrants, FileRules, Limits, SensitivePaths};
+use agent_auth_host::setup::report;
 use agent_auth_host::virtual_scalekit::{VirtualScalekit, in_process};
 use bytes::Bytes;
 use proptest::prelude::*;
@@ -44,7 +45,11 @@ fn survives_within(args: &[String], network: Arc<dyn Interceptor>, wall_clock: D
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("input.json"), br#"{"query": "x"}"#).unwrap();
     let places = SensitivePaths::default().places();
-    let (grants, args) = match FileGrants::open(args, dir.path(), &FileRules { places: &places, confinement: None }) {
+    let (grants, args) = match FileGrants::open(
+        &Words::new(args.to_vec()),
+        dir.path(),
+        &FileRules { places: &places, confinement: None },
+    ) {
         Ok(opened) => opened,
         // A named file the runner refuses is a coded failure, before the component runs.
         Err(refused) => {

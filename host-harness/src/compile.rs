@@ -59,8 +59,8 @@ pub fn in_background(component: Option<&Path>, wasm: &Wasm, cache_dir: &Path) {
 }
 
 /// `agent-auth compile`: the JSON printed and the exit code.
-pub fn main(args: Vec<String>) -> (String, u8) {
-    match compile(args) {
+pub fn main() -> (String, u8) {
+    match compile() {
         Ok(path) => {
             let value = json!({"ok": true, "compiler": Compiler::Optimising.name(), "cache_file": path});
             (format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default()), Exit::Ok.code())
@@ -69,16 +69,7 @@ pub fn main(args: Vec<String>) -> (String, u8) {
     }
 }
 
-fn compile(args: Vec<String>) -> Result<PathBuf, RunnerError> {
-    if let Some(extra) = args.first() {
-        return Err(RunnerError::new(
-            Code::Usage,
-            format!("agent-auth compile takes no {extra}"),
-            format!(
-                "Run agent-auth compile; it compiles the component the operator chose ({COMPONENT_VAR}) or the built-in one."
-            ),
-        ));
-    }
+fn compile() -> Result<PathBuf, RunnerError> {
     let settings = Settings::from_process();
     let wasm = component::chosen(settings.component.as_deref())?;
     let dir = settings.cache_dir.ok_or_else(|| {

@@ -10,6 +10,8 @@
 //! any other line there is ignored with a warning that names its key when it is one of the
 //! runner's settings, else its line (a file that is not a `.env` at all may hold a secret there).
 
+use std::path::Path;
+
 use agent_auth_contract::code::Code;
 use agent_auth_contract::variables::{
     CLIENT_ID, CLIENT_SECRET, ENV_URL, IDENTIFIER, MCP_TOKEN, MCP_URL, SETTINGS, Setting,
@@ -53,7 +55,34 @@ fn first(setting: Setting, get: impl Fn(&str) -> Option<String>) -> Option<(&'st
     setting.names().find_map(|name| Some((name, get(name)?.trim().to_owned())).filter(|(_, v)| !v.is_empty()))
 }
 
+/// The `.env` to read: `--env-file`'s (`named`, which must be there), else the working folder's,
+/// if any.
+fn env_file(named: Option<&Path>, cwd: &Path) -> Result<Option<EnvFile>, RunnerError> {
+    let (path, required) = match named {
+        Some(p) => (cwd.join(p), true),
+        None => (cwd.join(".env"), false),
+    };
+    let unreadable = |why: String| {
+        RunnerError::new(
+            Code::EnvFileUnreadable,
+            format!("cannot use {} as a .env: {why}", path.display()),
+            "Fix the file (KEY=value lines) or pass another with --env-file.",
+        )
+    };
+    match EnvFile::read(&path) {
+        Ok(None) if required => Err(unreadable("it does not exist".into())),
+        Ok(found) => Ok(found),
+        Err(e) => Err(unreadable(e.to_string())),
+    }
+}
+
 impl Credentials {
+    /// The credentials of one call: from the runner's environment, or from the `.env` in `cwd`
+    /// (or the one `--env-file` names), never a mix.
+    pub fn of_call(env_file_named: Option<&Path>, cwd: &Path) -> Result<Credentials, RunnerError> {
+        Credentials::gather(|name| std::env::var(name).ok(), env_file(env_file_named, cwd)?.as_ref())
+    }
+
     /// The settings of the runner's environment (`process`) and of `file`, or `CONFIG_INVALID`
     /// when the connection settings come from both, or the identifier from `file` beside
     /// connection settings from the environment.
@@ -211,5 +240,12 @@ mod tests {
         let key = file(&[("LPvqHn0eT2bm8yWsqP9Q6xYz3kR", "")]);
         let creds = Credentials::gather(env(&[]), Some(&key)).unwrap();
         assert!(!creds.warnings[0].contains("LPvq"), "{}", creds.warnings[0]);
+    }
+
+    #[test]
+    fn a_missing_env_file_is_an_error_only_when_named() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(env_file(None, dir.path()).unwrap(), None);
+        assert_eq!(env_file(Some(Path::new("gone.env")), dir.path()).unwrap_err().code, Code::EnvFileUnreadable);
     }
 }

@@ -11,6 +11,7 @@ use anyhow::{Context, Result, bail};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
+use crate::command_line::Words;
 use crate::component;
 use crate::outbound::Network;
 use crate::runtime::{Invocation, Runtime, Stdio};
@@ -80,7 +81,8 @@ impl Demo {
         let places = SensitivePaths::default().places();
         let rules = FileRules { places: &places, confinement: None };
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        let (files, args) = FileGrants::open(&args, self.dir.path(), &rules).map_err(|e| anyhow::anyhow!(e.message))?;
+        let (files, args) =
+            FileGrants::open(&Words::new(args), self.dir.path(), &rules).map_err(|e| anyhow::anyhow!(e.message))?;
         let invocation = Invocation {
             args,
             env,

@@ -11,14 +11,19 @@
 //! - [`runtime`]: one invocation of the component.
 //! - [`settings`]: the operator's settings, from the runner's own environment only;
 //!   [`credentials`]: the connection settings, from that environment or one [`env_file`].
-//! - [`runner`] and [`error`]: the `agent-auth` command and its own failures; [`mcp`]: `agent-auth
-//!   mcp`, the same operations as MCP tools; [`verify_route`]: where a person's browser finishes
-//!   an authorization link (custom user verification), in [`html`] pages.
+//! - [`command_line`]: the runner's command line, read once into what it asks for.
+//! - [`setup`]: what every call of one runner shares (the compiled component, its variables,
+//!   network, folders and limits) and what a call printed; [`error`]: the runner's own failures.
+//! - [`cli`]: `agent-auth OPERATION`, one operation; [`mcp`]: `agent-auth mcp`, the same
+//!   operations as MCP tools; [`verify_route`]: where a person's browser finishes an
+//!   authorization link (custom user verification), in [`html`] pages.
 //! - [`virtual_scalekit`]: the stand-in for Scalekit (`agent-auth sandbox`, `TOOL_ENV_URL=sandbox`),
 //!   and [`demo`]: `agent-auth demo`, the agent flow against it.
 
 #![warn(missing_docs)]
 
+pub mod cli;
+pub mod command_line;
 pub mod compile;
 pub mod compile_cache;
 pub mod component;
@@ -29,9 +34,9 @@ pub mod error;
 pub mod html;
 pub mod mcp;
 pub mod outbound;
-pub mod runner;
 pub mod runtime;
 pub mod sandbox;
 pub mod settings;
+pub mod setup;
 pub mod verify_route;
 pub mod virtual_scalekit;

@@ -23,9 +23,10 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use super::reply;
+use crate::command_line::Words;
 use crate::error::{Code, RunnerError};
-use crate::runner::{Setup, WAIT_MARGIN, printed};
 use crate::runtime::Stdio;
+use crate::setup::{Setup, printed};
 
 /// Calls running at once; more wait their turn.
 const IN_FLIGHT: usize = 8;
@@ -64,8 +65,8 @@ pub async fn expose(setup: &Setup, wanted: &[(String, Vec<String>)]) -> Result<V
         }
     }
     let listing = names.iter().fold(Call::new(Kind::Remote(Remote::GetTool)), |call, n| call.with(&TOOL_NAME, *n));
-    let argv = listing.argv();
-    let listed = printed(setup.invoke(&argv, setup.limits.clone(), Stdio::Memory(bytes::Bytes::new())).await?);
+    let listed =
+        printed(setup.invoke(&Words::from(&listing), setup.limits.clone(), Stdio::Memory(bytes::Bytes::new())).await?);
     if let Some(error) = listed.error {
         return Err(RunnerError::new(Code::ToolNotFound, format!("--expose: {}", error.message), error.hint));
     }
@@ -120,12 +121,9 @@ impl Server {
     /// Runs `call` in a fresh instance, with the variables `extra` (the call's requester), and
     /// reads its result. A call that waits for a person may take its wait and a margin.
     async fn operation(&self, call: &Call, extra: &[(String, String)]) -> Printed {
-        let mut limits = self.setup.limits.clone();
-        if let Some(seconds) = call.value(&WAIT).and_then(|s| s.parse().ok()) {
-            limits.wall_clock = limits.wall_clock.max(Duration::from_secs(seconds).saturating_add(WAIT_MARGIN));
-        }
-        let argv = call.argv();
-        match self.setup.invoke_with(&argv, extra, limits, Stdio::Memory(bytes::Bytes::new())).await {
+        let words = Words::from(call);
+        let limits = self.setup.limits_for(&words);
+        match self.setup.invoke_with(&words, extra, limits, Stdio::Memory(bytes::Bytes::new())).await {
             Ok(outcome) => printed(outcome),
             Err(e) => e.printed(),
         }

@@ -20,7 +20,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use agent_auth_contract::code::Code;
-use agent_auth_contract::operation;
 use agent_auth_contract::option::FileUse;
 use agent_auth_contract::sizes::{INPUT_MAX, UPLOAD_MAX, readable_size};
 use rustix::fs::FileType;
@@ -28,6 +27,7 @@ use rustix::fs::FileType;
 use super::ledger::{self, Note};
 use super::opened::{Entry, FileId, Folder, OpenError, normalized};
 use super::sensitive::{Named, Places};
+use crate::command_line::Words;
 use crate::error::RunnerError;
 
 /// A file the component may read.
@@ -122,20 +122,16 @@ pub struct FileRules<'a> {
 }
 
 impl FileGrants {
-    /// Opens and checks the files named in `args` (by the options the operation table marks as
+    /// Opens and checks the files `words` name (by the options the operation table marks as
     /// naming one, read as the component reads them), relative to `cwd`; returns the grants and
-    /// the arguments with those paths made absolute. A refused file is `FILE_DENIED`, before
+    /// the words with those paths made absolute. A refused file is `FILE_DENIED`, before
     /// anything runs.
-    pub fn open(args: &[String], cwd: &Path, rules: &FileRules) -> Result<(FileGrants, Vec<String>), RunnerError> {
+    pub fn open(words: &Words, cwd: &Path, rules: &FileRules) -> Result<(FileGrants, Vec<String>), RunnerError> {
         let mut grants = FileGrants::default();
-        let mut out = args.to_vec();
-        for flag in operation::flags(args) {
-            let (Some(file), Some(value)) = (operation::file_use(flag.name), flag.value) else { continue };
-            let granted = grants.grant(file, flag.name, value, cwd, rules)?;
-            match flag.inline {
-                true => out[flag.at] = format!("--{}={granted}", flag.name),
-                false => out[flag.at + 1] = granted,
-            }
+        let mut out = words.argv().to_vec();
+        for named in words.named_files() {
+            let granted = grants.grant(named.file, &named.flag, &named.value, cwd, rules)?;
+            out[named.at] = if named.inline { format!("--{}={granted}", named.flag) } else { granted };
         }
         Ok((grants, out))
     }
@@ -394,7 +390,7 @@ mod tests {
 
     fn open(args: &[&str], cwd: &Path) -> Result<(FileGrants, Vec<String>), RunnerError> {
         let places = SensitivePaths::default().places();
-        FileGrants::open(&strings(args), cwd, &FileRules { places: &places, confinement: None })
+        FileGrants::open(&Words::new(strings(args)), cwd, &FileRules { places: &places, confinement: None })
     }
 
     #[test]

@@ -136,7 +136,12 @@ mod tests {
     fn staged(dir: &Path, ledger: &Path) -> Staging {
         let places = SensitivePaths::default().places();
         let args = vec!["--output-file".to_owned(), dir.join("out.bin").display().to_string()];
-        let (grants, _) = FileGrants::open(&args, dir, &FileRules { places: &places, confinement: None }).unwrap();
+        let (grants, _) = FileGrants::open(
+            &crate::command_line::Words::new(args),
+            dir,
+            &FileRules { places: &places, confinement: None },
+        )
+        .unwrap();
         Staging::prepare(grants, Some(ledger))
     }
 

@@ -1,27 +1,27 @@
-//! The `agent-auth` command: the runner's options, the credentials, and the sandboxed invocation.
+//! What every call of one runner shares ([`Setup`]): the component, compiled once; the variables
+//! it sees; where its HTTP goes and may go; its folders and limits. The CLI makes one call with
+//! it, the MCP server one per tool call, the verify route one per person coming back. And what a
+//! call printed, as the runner reports it ([`report`], [`printed`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use agent_auth_contract::call::Call;
-use agent_auth_contract::exit::Exit;
 use agent_auth_contract::operation::{Kind, Remote};
 use agent_auth_contract::option::{AUTH_REQUEST_ID, STATE};
-use agent_auth_contract::option::{ENV_FILE, RUNNER_OPTIONS, Value, WAIT};
 use agent_auth_contract::printed::Printed;
 use agent_auth_contract::sizes::{COMMAND_LINE_MAX, INPUT_MAX, readable_size};
-use agent_auth_contract::variables::{RUNNER_FACTS, RUNNER_WARNINGS};
-use agent_auth_contract::verification::{ROUTE_VAR, SERVED_VAR, Verified};
+use agent_auth_contract::variables::RUNNER_WARNINGS;
+use agent_auth_contract::verification::{ROUTE_VAR, Verified};
 use bytes::Bytes;
 
+use crate::command_line::Words;
 use crate::compile;
-use crate::compile_cache::CompileCache;
 use crate::component::{self, COMPONENT_VAR, Compiler};
 use crate::credentials::Credentials;
-use crate::env_file::EnvFile;
 use crate::error::{Code, RunnerError};
-use crate::outbound::{Network, RealNetwork, Tls, redacted};
+use crate::outbound::{Network, RealNetwork, Tls};
 use crate::runtime::{Invocation, Outcome, Runtime, Stdio};
 use crate::sandbox::proxy_policy::{ProxyGate, ProxyPolicy};
 use crate::sandbox::sensitive::SensitivePaths;
@@ -30,118 +30,11 @@ use crate::settings::Settings;
 use crate::verify_route::{self, Finisher, Route, Verdict};
 use crate::virtual_scalekit::{VirtualScalekit, in_process};
 
-/// Options the runner consumes before the operation; everything else goes to the component.
-#[derive(Debug, Default, PartialEq)]
-pub struct RunnerOptions {
-    /// `--env-file PATH`
-    pub env_file: Option<PathBuf>,
-    /// `--timeout SECONDS`
-    pub timeout: Option<String>,
-    /// The component's arguments.
-    pub rest: Vec<String>,
-}
-
-/// Splits the runner's options from the component's arguments.
-pub fn split_options(args: Vec<String>) -> Result<RunnerOptions, RunnerError> {
-    let mut opts = RunnerOptions::default();
-    let mut iter = args.into_iter();
-    while let Some(arg) = iter.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        if flag == "--component" {
-            // Code is the operator's choice, never a flag's: the agent types the command line.
-            return Err(RunnerError::new(
-                Code::Usage,
-                "--component is not taken: which component runs is the operator's choice",
-                format!(
-                    "Drop --component; the runner's own component runs (an operator may set {COMPONENT_VAR} in the runner's environment)."
-                ),
-            ));
-        }
-        let Some(option) = RUNNER_OPTIONS.iter().find(|o| flag.strip_prefix("--") == Some(o.flag)) else {
-            opts.rest.push(arg);
-            continue;
-        };
-        let value = inline.or_else(|| iter.next()).ok_or_else(|| {
-            RunnerError::new(
-                Code::Usage,
-                format!("{flag} needs a value"),
-                format!("Pass {flag} {} before the operation.", option.example),
-            )
-        })?;
-        if *option == &ENV_FILE {
-            opts.env_file = Some(PathBuf::from(value));
-        } else {
-            opts.timeout = Some(value);
-        }
-    }
-    Ok(opts)
-}
-
-/// The `.env` to read: `--env-file`'s (which must be there), else the working folder's, if any.
-pub fn env_file(opts: &RunnerOptions, cwd: &Path) -> Result<Option<EnvFile>, RunnerError> {
-    let (path, required) = match &opts.env_file {
-        Some(p) => (cwd.join(p), true),
-        None => (cwd.join(".env"), false),
-    };
-    let unreadable = |why: String| {
-        RunnerError::new(
-            Code::EnvFileUnreadable,
-            format!("cannot use {} as a .env: {why}", path.display()),
-            "Fix the file (KEY=value lines) or pass another with --env-file.",
-        )
-    };
-    match EnvFile::read(&path) {
-        Ok(None) if required => Err(unreadable("it does not exist".into())),
-        Ok(found) => Ok(found),
-        Err(e) => Err(unreadable(e.to_string())),
-    }
-}
-
 /// Extra time the wall-clock limit allows beyond `--wait SECONDS`.
 pub const WAIT_MARGIN: Duration = Duration::from_secs(60);
 
-/// The seconds of `--wait [SECONDS]`, when given (its default without a number), to stretch the
-/// wall-clock limit: a lenient reading of the arguments; the component itself checks them.
-fn wait_seconds(args: &[String]) -> Option<u64> {
-    let Value::OptionalSeconds(default) = WAIT.value else { return None };
-    let flag = format!("--{}", WAIT.flag);
-    let at =
-        args.iter().position(|a| *a == flag || a.strip_prefix(flag.as_str()).is_some_and(|r| r.starts_with('=')))?;
-    let inline = args[at].split_once('=').map(|(_, v)| v.to_owned());
-    let value = inline.or_else(|| args.get(at + 1).filter(|v| !v.starts_with("--")).cloned());
-    Some(value.and_then(|v| v.parse().ok()).unwrap_or(default))
-}
-
-/// What only the runner knows, for `--doctor`: its version, the compile cache folder and whether
-/// it is used (and why not), the proxy variables it honours (without any credentials in them),
-/// and who holds the verify route's port.
-async fn doctor_facts(settings: &Settings) -> String {
-    let proxies = &settings.proxies;
-    let named: serde_json::Map<String, serde_json::Value> =
-        [("https", &proxies.https), ("http", &proxies.http), ("no_proxy", &proxies.no_proxy)]
-            .into_iter()
-            .filter_map(|(name, url)| Some((name.to_owned(), redacted(url.as_deref()?).into())))
-            .collect();
-    let usable = |dir: &Path| match CompileCache::open(dir).map(|cache| cache.probe()) {
-        Ok(Ok(())) => serde_json::json!({"path": dir, "usable": true}),
-        Ok(Err(e)) => {
-            serde_json::json!({"path": dir, "usable": false, "why": format!("it cannot be written ({})", e.kind())})
-        }
-        Err(why) => serde_json::json!({"path": dir, "usable": false, "why": why.to_string()}),
-    };
-    let cache = settings.cache_dir.as_deref().map(usable);
-    let mut facts = serde_json::json!({"version": env!("CARGO_PKG_VERSION"), "compile_cache": cache, "proxies": named});
-    if let Some(route) = &settings.verify_route {
-        facts["verify_route"] = serde_json::json!({"port": route.port, "holder": verify_route::holder(route).await});
-    }
-    facts.to_string()
-}
-
 /// The working folder, which relative paths are read against.
-pub fn current_dir() -> Result<PathBuf, RunnerError> {
+pub fn working_folder() -> Result<PathBuf, RunnerError> {
     std::env::current_dir().map_err(|e| {
         RunnerError::new(
             Code::InternalError,
@@ -151,64 +44,7 @@ pub fn current_dir() -> Result<PathBuf, RunnerError> {
     })
 }
 
-/// Runs one command line for real: the whole `agent-auth` program. Returns stdout and the exit code.
-pub async fn run(args: Vec<String>) -> (String, u8) {
-    match try_run(args).await {
-        Ok((stdout, code)) => (stdout, code),
-        Err(e) => (e.to_json(), e.exit().code()),
-    }
-}
-
-async fn try_run(args: Vec<String>) -> Result<(String, u8), RunnerError> {
-    let opts = split_options(args)?;
-    let settings = Settings::from_process();
-    if settings.component.is_none() && matches!(opts.rest.as_slice(), [flag] if flag == "--version" || flag == "-V") {
-        // The embedded component's answer (the same version), without starting it.
-        return Ok((format!("agent-auth {}\n", env!("CARGO_PKG_VERSION")), Exit::Ok.code()));
-    }
-    let cwd = current_dir()?;
-    let credentials = credentials(&opts, &cwd)?;
-    let mut setup = Setup::new(settings, credentials, opts.timeout.as_deref(), cwd)?;
-    if opts.rest.iter().any(|arg| arg == "--doctor") {
-        setup.env.push((RUNNER_FACTS.into(), doctor_facts(&setup.settings).await));
-    }
-    let mut limits = setup.limits.clone();
-    let wait = wait_seconds(&opts.rest);
-    if let Some(seconds) = wait {
-        limits.wall_clock = limits.wall_clock.max(Duration::from_secs(seconds).saturating_add(WAIT_MARGIN));
-    }
-    // A call that waits for a person serves the verify route their browser comes back to, and
-    // lets a verification already begun finish before it ends.
-    let route = if wait.is_some() { setup.verify_route().await } else { None };
-    let outcome = match route {
-        Some(route) => {
-            let served = [(SERVED_VAR.to_owned(), "1".to_owned())];
-            let (done, stop) = tokio::sync::oneshot::channel::<()>();
-            let invoked = async {
-                let outcome = setup.invoke_with(&opts.rest, &served, limits, Stdio::Inherit).await;
-                let _ = done.send(());
-                outcome
-            };
-            let stopped = async {
-                let _ = stop.await;
-            };
-            tokio::join!(invoked, route.serve(&setup, stopped)).0
-        }
-        None => setup.invoke(&opts.rest, limits, Stdio::Inherit).await,
-    }?;
-    setup.compile_in_background();
-    Ok(report(outcome))
-}
-
-/// The credentials of one call: from the runner's environment, or from the `.env` (or
-/// `--env-file`), never a mix.
-pub fn credentials(opts: &RunnerOptions, cwd: &Path) -> Result<Credentials, RunnerError> {
-    Credentials::gather(|name| std::env::var(name).ok(), env_file(opts, cwd)?.as_ref())
-}
-
-/// What every call of one runner shares: the component, compiled once; the variables it sees;
-/// where its HTTP goes and may go; its folders and limits. The CLI makes one call with it, the
-/// MCP server one per tool call.
+/// What every call of one runner shares.
 pub struct Setup {
     /// The component, ready to instantiate.
     pub runtime: Runtime,
@@ -327,22 +163,32 @@ impl Setup {
         })
     }
 
-    /// Runs the component once with `args` (the files they name opened, checked and granted)
+    /// The limits of a call of `words`: the runner's, with the wall clock stretched to a
+    /// `--wait`'s seconds and a margin.
+    pub fn limits_for(&self, words: &Words) -> Limits {
+        let mut limits = self.limits.clone();
+        if let Some(seconds) = words.wait() {
+            limits.wall_clock = limits.wall_clock.max(Duration::from_secs(seconds).saturating_add(WAIT_MARGIN));
+        }
+        limits
+    }
+
+    /// Runs the component once with `words` (the files they name opened, checked and granted)
     /// under `limits`.
-    pub async fn invoke(&self, args: &[String], limits: Limits, stdio: Stdio) -> Result<Outcome, RunnerError> {
-        self.invoke_with(args, &[], limits, stdio).await
+    pub async fn invoke(&self, words: &Words, limits: Limits, stdio: Stdio) -> Result<Outcome, RunnerError> {
+        self.invoke_with(words, &[], limits, stdio).await
     }
 
     /// [`Setup::invoke`] with `extra` variables the runner chose for this call (e.g. the MCP
     /// client's requester; never the command line's); each replaces the variable of that name.
     pub async fn invoke_with(
         &self,
-        args: &[String],
+        words: &Words,
         extra: &[(String, String)],
         limits: Limits,
         stdio: Stdio,
     ) -> Result<Outcome, RunnerError> {
-        let size: usize = args.iter().map(String::len).sum();
+        let size: usize = words.argv().iter().map(String::len).sum();
         if size > COMMAND_LINE_MAX {
             return Err(RunnerError::new(
                 Code::Usage,
@@ -356,7 +202,7 @@ impl Setup {
         }
         let places = self.sensitive.places();
         let rules = FileRules { places: &places, confinement: self.confinement.as_ref() };
-        let (files, args) = FileGrants::open(args, &self.cwd, &rules)?;
+        let (files, args) = FileGrants::open(words, &self.cwd, &rules)?;
         let env_url = sandbox::env::env_url(&self.env).unwrap_or_default();
         let proxy_gate = self.proxy_policy.as_ref().and_then(|policy| ProxyGate::new(policy.clone(), &env_url));
         let invocation = Invocation {
@@ -425,9 +271,8 @@ impl Finisher for Setup {
     async fn finish(&self, auth_request_id: &str, state: &str) -> Verdict {
         let call =
             Call::new(Kind::Remote(Remote::VerifyUser)).with(&AUTH_REQUEST_ID, auth_request_id).with(&STATE, state);
-        let argv = call.argv();
         let marked = [(ROUTE_VAR.to_owned(), "1".to_owned())];
-        match self.invoke_with(&argv, &marked, self.limits.clone(), Stdio::Memory(Bytes::new())).await {
+        match self.invoke_with(&Words::from(&call), &marked, self.limits.clone(), Stdio::Memory(Bytes::new())).await {
             Ok(outcome) => verdict(printed(outcome)),
             Err(e) => verdict(e.printed()),
         }
@@ -493,63 +338,5 @@ pub fn report(outcome: Outcome) -> (String, u8) {
             (err.to_json(), err.exit().code())
         }
         _ => (stdout, outcome.exit_code),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn doctor_sees_proxies_without_their_credentials() {
-        assert_eq!(redacted("http://user:pa%40ss@proxy:3128/x"), "http://proxy:3128/x");
-        assert_eq!(redacted("http://proxy:3128"), "http://proxy:3128");
-        assert_eq!(redacted("http://proxy/a@b"), "http://proxy/a@b");
-        for unparsable in ["user:secret@proxy:3128", "http://user:se/cret@proxy:3128"] {
-            assert_eq!(redacted(unparsable), "(set, but not a URL)", "{unparsable}");
-        }
-        let get = |name: &str| (name == "HTTPS_PROXY").then(|| "http://me:secret@proxy:3128".to_owned());
-        let facts = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(doctor_facts(&Settings::from_vars(get, None)));
-        let facts: serde_json::Value = serde_json::from_str(&facts).unwrap();
-        assert_eq!(facts["proxies"], serde_json::json!({"https": "http://proxy:3128"}));
-        assert_eq!(facts["version"], env!("CARGO_PKG_VERSION"));
-    }
-
-    #[test]
-    fn runner_options_are_split_from_the_operation() {
-        let args = ["--env-file", "x.env", "--list-connections", "--timeout=5", "--provider", "notion"];
-        let opts = split_options(args.iter().map(|s| s.to_string()).collect()).unwrap();
-        assert_eq!(opts.env_file, Some(PathBuf::from("x.env")));
-        assert_eq!(opts.timeout.as_deref(), Some("5"));
-        assert_eq!(opts.rest, vec!["--list-connections", "--provider", "notion"]);
-    }
-
-    #[test]
-    fn no_flag_chooses_the_code() {
-        for args in [vec!["--component", "evil.wasm", "--list-connections"], vec!["--component=evil.wasm"]] {
-            let err = split_options(args.iter().map(|s| s.to_string()).collect()).unwrap_err();
-            assert_eq!(err.code, Code::Usage);
-            assert!(err.hint.contains(COMPONENT_VAR), "{}", err.hint);
-        }
-    }
-
-    #[test]
-    fn wait_stretches_to_its_seconds() {
-        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(wait_seconds(&args(&["--generate-link", "--wait", "45"])), Some(45));
-        assert_eq!(wait_seconds(&args(&["--generate-link", "--wait", "--connection-name", "x"])), Some(300));
-        assert_eq!(wait_seconds(&args(&["--wait=9"])), Some(9));
-        assert_eq!(wait_seconds(&args(&["--generate-link"])), None);
-    }
-
-    #[test]
-    fn a_missing_env_file_is_an_error_only_when_named() {
-        let dir = tempfile::tempdir().unwrap();
-        assert_eq!(env_file(&RunnerOptions::default(), dir.path()).unwrap(), None);
-        let named = RunnerOptions { env_file: Some(PathBuf::from("gone.env")), ..Default::default() };
-        assert_eq!(env_file(&named, dir.path()).unwrap_err().code, Code::EnvFileUnreadable);
     }
 }
