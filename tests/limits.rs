@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use agent_auth_host::outbound::{CannedResponse, InterceptedRequest, Interceptor, Network};
+use agent_auth_host::outbound::{Interceptor, Network, canned};
 use agent_auth_host::runtime::{Invocation, Runtime, Stdio, Stopped};
 use agent_auth_host::sandbox::{EgressPolicy, FileGrants, Limits};
 use agent_auth_host::setup::report;
@@ -14,12 +14,8 @@ use wasmtime_wasi_http::Error as HttpError;
 struct Flood;
 
 impl Interceptor for Flood {
-    fn intercept(&self, _request: InterceptedRequest) -> Result<CannedResponse, HttpError> {
-        Ok(CannedResponse {
-            status: 200,
-            headers: vec![("content-type".into(), "application/json".into())],
-            body: Bytes::from(vec![b' '; 48 << 20]),
-        })
+    fn intercept(&self, _request: http::Request<Bytes>) -> Result<http::Response<Bytes>, HttpError> {
+        canned(200, [("content-type", "application/json")], vec![b' '; 48 << 20])
     }
 }
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 use agent_auth_contract::operation::OPERATIONS;
 use agent_auth_contract::option;
 use agent_auth_host::command_line::Words;
-use agent_auth_host::outbound::{CannedResponse, InterceptedRequest, Interceptor, Network};
+use agent_auth_host::outbound::{Interceptor, Network, canned};
 use agent_auth_host::runtime::{Invocation, Stdio};
 use agent_auth_host::sandbox::{self, AgentDirs, EgressPolicy, FileGrants, FileRules, Limits, SensitivePaths};
 use agent_auth_host::setup::report;
@@ -245,11 +245,10 @@ struct Chaos {
 }
 
 impl Interceptor for Chaos {
-    fn intercept(&self, request: InterceptedRequest) -> Result<CannedResponse, wasmtime_wasi_http::Error> {
-        if request.uri.path() == "/oauth/token" {
+    fn intercept(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, wasmtime_wasi_http::Error> {
+        if request.uri().path() == "/oauth/token" {
             let token = json!({"access_token": "chaos-token", "token_type": "Bearer", "expires_in": 3600});
-            let headers = vec![("content-type".into(), "application/json".into())];
-            return Ok(CannedResponse { status: 200, headers, body: Bytes::from(token.to_string()) });
+            return canned(200, [("content-type", "application/json")], token.to_string());
         }
         let mut headers: Vec<(String, String)> = Vec::new();
         if !self.content_type.is_empty() {
@@ -261,7 +260,7 @@ impl Interceptor for Chaos {
                 .filter(|v| http::HeaderValue::from_str(v).is_ok())
                 .map(|v| ("retry-after".into(), v.clone())),
         );
-        Ok(CannedResponse { status: self.status, headers, body: self.body.clone() })
+        canned(self.status, headers, self.body.clone())
     }
 }
 

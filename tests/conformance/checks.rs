@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use agent_auth_host::outbound::InterceptedRequest;
 use agent_auth_host::virtual_scalekit::multipart::{self, FilePart};
 use serde_json::Value;
 
@@ -34,7 +33,7 @@ pub struct Run<'a> {
     /// Its exit code.
     pub exit_code: u8,
     /// Every request it sent.
-    pub requests: &'a [InterceptedRequest],
+    pub requests: &'a [http::Request<bytes::Bytes>],
     /// The case's folder.
     pub dir: &'a Path,
     /// The audit trail's text.
@@ -83,12 +82,12 @@ pub fn requests(expected: &[ExpectedRequest], run: &Run, problems: &mut Vec<Stri
     for (i, actual) in log.iter().enumerate() {
         match expected.get(i) {
             Some(want) => {
-                let token_issued = log[..i].iter().any(|r| r.uri.path() == "/oauth/token").then_some(ACCESS_TOKEN);
+                let token_issued = log[..i].iter().any(|r| r.uri().path() == "/oauth/token").then_some(ACCESS_TOKEN);
                 if let Err(e) = check_request(i, want, actual, token_issued) {
                     problems.push(e);
                 }
             }
-            None => problems.push(format!("unexpected request #{}: {} {}", i + 1, actual.method, actual.uri)),
+            None => problems.push(format!("unexpected request #{}: {} {}", i + 1, actual.method(), actual.uri())),
         }
     }
     if log.len() < expected.len() {
@@ -97,7 +96,7 @@ pub fn requests(expected: &[ExpectedRequest], run: &Run, problems: &mut Vec<Stri
     }
     // One token request per invocation, unless the case has the earlier ones fail (and retried).
     let allowed = expected.iter().filter(|r| r.path == "/oauth/token").count().max(1);
-    if log.iter().filter(|r| r.uri.path() == "/oauth/token").count() > allowed {
+    if log.iter().filter(|r| r.uri().path() == "/oauth/token").count() > allowed {
         problems.push("more than one token request in one invocation".into());
     }
 }
@@ -236,25 +235,25 @@ fn collect_secrets(value: &Value, out: &mut Vec<String>) {
 pub fn check_request(
     i: usize,
     expected: &ExpectedRequest,
-    actual: &InterceptedRequest,
+    actual: &http::Request<bytes::Bytes>,
     token: Option<&str>,
 ) -> Result<(), String> {
     let at = format!("request #{} ({} {})", i + 1, expected.method, expected.path);
     let fail = |what: String| Err(format!("{at}: {what}"));
-    if actual.method != expected.method || actual.uri.path() != expected.path {
-        return fail(format!("got {} {}", actual.method, actual.uri));
+    if actual.method().as_str() != expected.method || actual.uri().path() != expected.path {
+        return fail(format!("got {} {}", actual.method(), actual.uri()));
     }
-    if actual.uri.host() != Some("acme.scalekit.cloud") || actual.uri.scheme_str() != Some("https") {
-        return fail(format!("sent to {} instead of {ENV_URL}", actual.uri));
+    if actual.uri().host() != Some("acme.scalekit.cloud") || actual.uri().scheme_str() != Some("https") {
+        return fail(format!("sent to {} instead of {ENV_URL}", actual.uri()));
     }
-    let query: Vec<(String, String)> = form_urlencoded::parse(actual.uri.query().unwrap_or_default().as_bytes())
+    let query: Vec<(String, String)> = form_urlencoded::parse(actual.uri().query().unwrap_or_default().as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     if query != expected.query {
         return fail(format!("query {query:?}, expected {:?}", expected.query));
     }
     let header = |name: &str| {
-        actual.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect::<Vec<_>>()
+        actual.headers().get_all(name).iter().map(|v| v.to_str().unwrap_or("(not text)")).collect::<Vec<_>>()
     };
     for (name, value) in &expected.headers {
         if header(name) != vec![value.as_str()] {
@@ -272,7 +271,7 @@ pub fn check_request(
             return fail(format!("authorization header {:?}, expected the issued token", header("authorization")));
         }
     }
-    let body = &actual.body;
+    let body = actual.body();
     if let Some(json) = &expected.json {
         let mut got: Value = serde_json::from_slice(body)
             .map_err(|e| format!("{at}: body is not JSON ({e}): {}", String::from_utf8_lossy(body)))?;

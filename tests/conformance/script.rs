@@ -3,7 +3,7 @@
 
 use std::sync::Mutex;
 
-use agent_auth_host::outbound::{CannedResponse, InterceptedRequest, Interceptor};
+use agent_auth_host::outbound::{Interceptor, canned};
 use base64::Engine;
 use bytes::Bytes;
 use wasmtime_wasi_http::Error as HttpError;
@@ -15,11 +15,11 @@ pub struct Script {
     /// What to answer, in order; a request past the end is refused.
     pub responses: Vec<Respond>,
     /// Every request, in order.
-    pub log: Mutex<Vec<InterceptedRequest>>,
+    pub log: Mutex<Vec<http::Request<Bytes>>>,
 }
 
 impl Interceptor for Script {
-    fn intercept(&self, request: InterceptedRequest) -> Result<CannedResponse, HttpError> {
+    fn intercept(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, HttpError> {
         let mut log = self.log.lock().unwrap();
         let index = log.len();
         log.push(request);
@@ -43,6 +43,6 @@ impl Interceptor for Script {
         } else {
             r.body.clone().unwrap_or_default().into_bytes()
         };
-        Ok(CannedResponse { status: r.status, headers, body: Bytes::from(body) })
+        canned(r.status, headers, body)
     }
 }

@@ -1,62 +1,31 @@
-//! Answering the component's requests in-process (spin's outbound-HTTP interceptor shape).
+//! Answering the component's requests in-process (spin's outbound-HTTP interceptor shape), in
+//! the `http` crate's own types: the request with its body read whole, the response to hand back.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use wasmtime_wasi_http::{Error as HttpError, WasiBody};
 
-/// A request the component sent, fully read.
-#[derive(Debug, Clone)]
-pub struct InterceptedRequest {
-    /// Upper-case method.
-    pub method: String,
-    /// The full URI.
-    pub uri: http::Uri,
-    /// Header names (lower case) and values, in order.
-    pub headers: Vec<(String, String)>,
-    /// The body.
-    pub body: Bytes,
-}
-
-impl InterceptedRequest {
-    pub(crate) fn new(parts: http::request::Parts, body: Bytes) -> Self {
-        InterceptedRequest {
-            method: parts.method.to_string(),
-            headers: parts
-                .headers
-                .iter()
-                .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-                .collect(),
-            uri: parts.uri,
-            body,
-        }
-    }
-}
-
-/// A response to hand back to the component.
-#[derive(Debug, Clone)]
-pub struct CannedResponse {
-    /// Status code.
-    pub status: u16,
-    /// Headers.
-    pub headers: Vec<(String, String)>,
-    /// Body.
-    pub body: Bytes,
-}
-
-impl CannedResponse {
-    pub(crate) fn into_response(self) -> Result<http::Response<WasiBody>, HttpError> {
-        let mut builder = http::Response::builder().status(self.status);
-        for (k, v) in &self.headers {
-            builder = builder.header(k, v);
-        }
-        builder
-            .body(Full::new(self.body).map_err(|never| match never {}).boxed_unsync())
-            .map_err(|e| HttpError::InternalError(Some(e.to_string())))
-    }
-}
-
 /// Answers requests in place of the network. An `Err` reaches the component as a transport failure.
 pub trait Interceptor: Send + Sync {
     /// Answers one allowed request.
-    fn intercept(&self, request: InterceptedRequest) -> Result<CannedResponse, HttpError>;
+    fn intercept(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, HttpError>;
+}
+
+/// The response `status` with `headers` and `body`; a header that is not valid HTTP fails the
+/// exchange (the component sees a transport failure), as a real server's would.
+pub fn canned<K: AsRef<str>, V: AsRef<str>>(
+    status: u16,
+    headers: impl IntoIterator<Item = (K, V)>,
+    body: impl Into<Bytes>,
+) -> Result<http::Response<Bytes>, HttpError> {
+    let mut builder = http::Response::builder().status(status);
+    for (name, value) in headers {
+        builder = builder.header(name.as_ref(), value.as_ref());
+    }
+    builder.body(body.into()).map_err(|e| HttpError::InternalError(Some(e.to_string())))
+}
+
+/// An interceptor's response as the component receives it.
+pub(crate) fn to_component(response: http::Response<Bytes>) -> http::Response<WasiBody> {
+    response.map(|body| Full::new(body).map_err(|never| match never {}).boxed_unsync())
 }

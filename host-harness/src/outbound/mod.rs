@@ -9,7 +9,7 @@ use std::sync::Arc;
 use http_body_util::BodyExt;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
-pub use intercept::{CannedResponse, InterceptedRequest, Interceptor};
+pub use intercept::{Interceptor, canned};
 pub use real::{ProxySettings, RealNetwork, Tls, redacted};
 
 use crate::sandbox::proxy_policy::ProxyGate;
@@ -83,7 +83,7 @@ impl WasiHttpHooks for Outbound {
                 Network::Intercepted(interceptor) => {
                     let (parts, body) = request.into_parts();
                     let body = read_body(body).await?;
-                    interceptor.intercept(InterceptedRequest::new(parts, body))?.into_response()?
+                    intercept::to_component(interceptor.intercept(http::Request::from_parts(parts, body))?)
                 }
             };
             Ok((response, Box::new(async { Ok(()) }) as Box<dyn Future<Output = _> + Send>))

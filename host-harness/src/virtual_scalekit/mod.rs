@@ -35,7 +35,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use wasmtime_wasi_http::Error as HttpError;
 
-use crate::outbound::{CannedResponse, InterceptedRequest, Interceptor};
+use crate::outbound::{Interceptor, canned};
 pub use provider::file_bytes as provider_file_bytes;
 pub use state::Credentials;
 use state::State;
@@ -200,19 +200,24 @@ impl VirtualScalekit {
 }
 
 impl Interceptor for VirtualScalekit {
-    fn intercept(&self, request: InterceptedRequest) -> Result<CannedResponse, HttpError> {
-        let query = request.uri.query().unwrap_or_default();
+    fn intercept(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, HttpError> {
+        let (parts, body) = request.into_parts();
+        let headers = parts
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
         let response = self.handle(&Request {
-            method: request.method,
-            path: request.uri.path().to_owned(),
-            query: server::parse_query(query),
-            headers: request.headers,
-            body: request.body,
+            method: parts.method.to_string(),
+            path: parts.uri.path().to_owned(),
+            query: server::parse_query(parts.uri.query().unwrap_or_default()),
+            headers,
+            body,
         });
         let mut headers = response.headers;
         if !response.content_type.is_empty() {
             headers.push(("content-type".into(), response.content_type));
         }
-        Ok(CannedResponse { status: response.status, headers, body: response.body })
+        canned(response.status, headers, response.body)
     }
 }

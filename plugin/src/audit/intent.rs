@@ -23,7 +23,7 @@ impl<'a> Intents<'a> {
 
 impl HttpClient for Intents<'_> {
     fn send(&self, request: Request, sink: Option<&mut dyn std::io::Write>) -> Result<Response, TransportError> {
-        if let Some((call, dir)) = self.audited.filter(|_| Kind::of_request(&request) == Kind::Write) {
+        if let Some((call, dir)) = self.audited.filter(|_| Kind::of(&request) == Kind::Write) {
             super::intend(dir, call, &request);
         }
         self.inner.send(request, sink)

@@ -18,7 +18,7 @@ pub use chain::Trail;
 pub use intent::Intents;
 
 use crate::cli::Args;
-use crate::http::{Request, path_of};
+use crate::http::Request;
 use crate::output::{Failure, Success};
 
 /// An entry's `target`, as the operation table describes it: e.g. the tool name, `METHOD /path`,
@@ -91,8 +91,8 @@ fn append(state_dir: &Path, line: Map<String, Value>) {
 /// the query, which may carry a credential) and the SHA-256 of its body.
 pub fn intend(state_dir: &Path, call: &Call, request: &Request) {
     let mut line = call.line(crate::clock::now(), "intent");
-    line.insert("request".into(), format!("{} {}", request.method, path_of(&request.url)).into());
-    let digest = request.body.as_ref().map(|body| body.sha256_hex().unwrap_or_else(|e| format!("unreadable: {e}")));
+    line.insert("request".into(), format!("{} {}", request.method(), request.uri().path()).into());
+    let digest = request.body().as_ref().map(|body| body.sha256_hex().unwrap_or_else(|e| format!("unreadable: {e}")));
     line.insert("input_sha256".into(), digest.into());
     append(state_dir, line);
 }

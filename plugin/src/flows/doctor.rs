@@ -17,7 +17,7 @@ use crate::cli::Args;
 use crate::clock;
 use crate::config::{self, Config};
 use crate::hosted::{Endpoint, Server};
-use crate::http::{HttpClient, Response, WasiClient};
+use crate::http::{HttpClient, Response, WasiClient, header};
 use crate::output::{ActionRequired, Code, Failure, Success};
 use crate::scalekit::accounts::{self, Account, ListedAccount};
 use crate::scalekit::client_token::ClientToken;
@@ -185,7 +185,7 @@ fn remote(config: &Config, identifier: Option<&str>, storage: &Storage, findings
     let http = WasiClient;
     // The token it issues is kept for the checks after it, as any call keeps it.
     let token = ClientToken::new(config, storage.state_dir());
-    let response = match http.send(token.request(&config.env_url), None) {
+    let response = match token.request(&config.env_url).and_then(|request| http.send(request, None)) {
         Ok(response) => response,
         Err(t) => {
             findings.push(Finding::fail("network", ApiError::Transport(t).into()));
@@ -195,7 +195,8 @@ fn remote(config: &Config, identifier: Option<&str>, storage: &Storage, findings
             return;
         }
     };
-    findings.push(Finding::pass("network", format!("{} answered (HTTP {})", config.env_url, response.status)));
+    findings
+        .push(Finding::pass("network", format!("{} answered (HTTP {})", config.env_url, response.status().as_u16())));
     findings.push(clock_check(&response));
     if let Err(refused) = token.accept(&response) {
         findings.push(Finding::fail("credentials", refused.into()));
@@ -329,7 +330,7 @@ fn user_verification(env: &[(String, String)]) -> Finding {
 
 /// This machine's clock against the server's `Date` header.
 fn clock_check(response: &Response) -> Finding {
-    let Some(server) = response.header("date").and_then(http_date::parse) else {
+    let Some(server) = header(response, "date").and_then(http_date::parse) else {
         return Finding::skipped("clock", "the server sent no Date header");
     };
     let skew = clock::now() - server;

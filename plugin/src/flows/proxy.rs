@@ -13,7 +13,7 @@ use super::operation::{Context, RemoteOperation};
 use super::{errors, input};
 use crate::cli::Args;
 use crate::files::{self, AtomicFile};
-use crate::http::{Multipart, Response, TransportError, query_string};
+use crate::http::{Multipart, Response, TransportError, header, media_type, query_string};
 use crate::output::{Code, Failure, Success};
 use crate::results::{self, Budget};
 use crate::scalekit::proxy::{self, ProxyCall};
@@ -177,25 +177,26 @@ fn send(sk: &Scalekit, mut request: ProxyRequest, identifier: &str) -> Result<Su
         }
         Err(other) => return Err(Failure::from(other).warn(warnings)),
     };
-    if response.status >= 400 {
+    if response.status().as_u16() >= 400 {
         return Err(rejected(sk, &request.connection_name, identifier, &response).warn(warnings));
     }
     let mut success = Success { fields: Map::new(), warnings, raw: None }
-        .with("status", response.status)
-        .with("content_type", response.header("content-type").unwrap_or_default());
-    if let Some(location) = response.header("location") {
+        .with("status", response.status().as_u16())
+        .with("content_type", header(&response, "content-type").unwrap_or_default());
+    if let Some(location) = header(&response, "location") {
         success = success.with("location", location);
     }
     match output {
-        Some(file) if (200..300).contains(&response.status) => {
+        Some(file) if (200..300).contains(&response.status().as_u16()) => {
             let path = file.target().to_string_lossy().into_owned();
             let bytes = file.commit()?;
             Ok(success.with("saved_to", path).with("bytes", bytes))
         }
         Some(_) => {
-            success
-                .warnings
-                .push(format!("the provider answered HTTP {} (not a 2xx), so nothing was saved", response.status));
+            success.warnings.push(format!(
+                "the provider answered HTTP {} (not a 2xx), so nothing was saved",
+                response.status().as_u16()
+            ));
             success.fields = with_body(success.fields, &response);
             Ok(success)
         }
@@ -402,22 +403,22 @@ fn multipart_fields(body: Option<Value>) -> Result<Vec<(String, String)>, Failur
 
 /// The response body as JSON, text, or base64 (with `body_encoding`).
 fn with_body(mut fields: Map<String, Value>, response: &Response) -> Map<String, Value> {
-    let media = response.media_type();
+    let media = media_type(response);
     let is_json = media == "application/json" || media.ends_with("+json");
     let textual = media.starts_with("text/")
         || media.ends_with("xml")
         || media.contains("javascript")
         || media == "application/x-www-form-urlencoded"
         || media.is_empty();
-    let body = if response.body.is_empty() {
+    let body = if response.body().is_empty() {
         Value::Null
-    } else if let Some(json) = is_json.then(|| serde_json::from_slice::<Value>(&response.body).ok()).flatten() {
+    } else if let Some(json) = is_json.then(|| serde_json::from_slice::<Value>(response.body()).ok()).flatten() {
         json
-    } else if let Some(text) = (textual || is_json).then(|| std::str::from_utf8(&response.body).ok()).flatten() {
+    } else if let Some(text) = (textual || is_json).then(|| std::str::from_utf8(response.body()).ok()).flatten() {
         Value::String(text.to_owned())
     } else {
         fields.insert("body_encoding".into(), "base64".into());
-        Value::String(base64::engine::general_purpose::STANDARD.encode(&response.body))
+        Value::String(base64::engine::general_purpose::STANDARD.encode(response.body()))
     };
     fields.insert("body".into(), body);
     fields
@@ -426,8 +427,8 @@ fn with_body(mut fields: Map<String, Value>, response: &Response) -> Map<String,
 /// Explains an error status: Scalekit's own rejections first, then the provider's.
 fn rejected(sk: &Scalekit, name: &str, identifier: &str, response: &Response) -> Failure {
     let mut answer = Map::new();
-    answer.insert("status".into(), response.status.into());
-    answer.insert("content_type".into(), response.header("content-type").unwrap_or_default().into());
+    answer.insert("status".into(), response.status().as_u16().into());
+    answer.insert("content_type".into(), header(response, "content-type").unwrap_or_default().into());
     let answer = with_body(answer, response);
     let r = ErrorResponse::parse(response);
     if r.from_proxy_layer || r.is("TOOL_PROXY_DISABLED") {
@@ -447,7 +448,7 @@ fn rejected(sk: &Scalekit, name: &str, identifier: &str, response: &Response) ->
         }
         .with_fields(answer);
     }
-    match response.status {
+    match response.status().as_u16() {
         401 => match find_connection(sk, name) {
             Ok(connection) => authorization_needed(
                 sk,
@@ -462,7 +463,7 @@ fn rejected(sk: &Scalekit, name: &str, identifier: &str, response: &Response) ->
         429 => Failure::new(
             Code::RateLimited,
             "the provider answered HTTP 429 (rate limited)",
-            errors::retry_hint(response.header("retry-after")),
+            errors::retry_hint(header(response, "retry-after")),
         ),
         status => Failure::new(
             Code::ProviderError,

@@ -7,8 +7,10 @@ use std::cell::Cell;
 use serde_json::{Value, json};
 
 use super::endpoint::Endpoint;
-use crate::http::{HttpClient, Request, Response, TransportError};
+use crate::http::retry::{Kind, Refusal};
+use crate::http::{self, HttpClient, Response, TransportError, header, media_type};
 use crate::output::{Code, Failure};
+use crate::scalekit::refused_by_scalekit;
 
 /// The protocol version asked for; the server may answer with another it speaks.
 const PROTOCOL_VERSION: &str = "2025-11-25";
@@ -62,11 +64,11 @@ impl<'a> Session<'a> {
         });
         let (result, response) =
             session.exchange("initialize", params).map_err(|refused| session.failure("initialize", refused))?;
-        session.session_id = response.header("mcp-session-id").map(str::to_owned);
+        session.session_id = header(&response, "mcp-session-id").map(str::to_owned);
         session.version = result.get("protocolVersion").and_then(Value::as_str).unwrap_or(PROTOCOL_VERSION).to_owned();
         let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-        let answer = session.post(&note)?;
-        if !(200..300).contains(&answer.status) {
+        let answer = session.post("notifications/initialized", &note)?;
+        if !answer.status().is_success() {
             return Err(session.status_failure(&answer));
         }
         Ok(session)
@@ -97,8 +99,8 @@ impl<'a> Session<'a> {
     fn exchange(&self, method: &str, params: Value) -> Result<(Value, Response), Refused> {
         let id = self.next_id.get() + 1;
         self.next_id.set(id);
-        let response = self.post(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))?;
-        if !(200..300).contains(&response.status) {
+        let response = self.post(method, &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))?;
+        if !response.status().is_success() {
             return Err(self.status_failure(&response).into());
         }
         let message = self.reply_to(&response, id)?;
@@ -110,7 +112,10 @@ impl<'a> Session<'a> {
         Ok((message.get("result").cloned().unwrap_or(Value::Null), response))
     }
 
-    fn post(&self, message: &Value) -> Result<Response, Failure> {
+    /// Posts `message`, the JSON-RPC `method`, marked with what it does: the session's own
+    /// messages (opening it, listing tools, a ping) read; anything else (a tool call) may write,
+    /// and a 429 proves nothing ran only when Scalekit's gateway itself refused it.
+    fn post(&self, method: &str, message: &Value) -> Result<Response, Failure> {
         let mut headers = vec![
             ("content-type".to_owned(), "application/json".to_owned()),
             ("accept".to_owned(), "application/json, text/event-stream".to_owned()),
@@ -126,8 +131,16 @@ impl<'a> Session<'a> {
             headers.push(("mcp-protocol-version".to_owned(), self.version.clone()));
         }
         let body = serde_json::to_vec(message).unwrap_or_default();
-        let request =
-            Request { method: "POST".into(), url: self.endpoint.url.clone(), headers, body: Some(body.into()) };
+        let request = http::request("POST", &self.endpoint.url, headers, Some(body.into()))
+            .map_err(|e| self.transport_failure(e))?;
+        let request = match method {
+            "initialize" | "notifications/initialized" | "tools/list" | "ping" => Kind::Read.mark(request),
+            _ => {
+                let mut request = Kind::Write.mark(request);
+                request.extensions_mut().insert(Refusal(refused_by_scalekit));
+                request
+            }
+        };
         self.http.send(request, None).map_err(|e| self.transport_failure(e))
     }
 
@@ -140,11 +153,11 @@ impl<'a> Session<'a> {
                 "Check that the URL is an MCP server's (streamable HTTP); retry later if it is.",
             )
         };
-        let messages: Vec<Value> = if response.media_type() == "text/event-stream" {
-            events(&response.body).filter_map(|data| serde_json::from_str(&data).ok()).collect()
+        let messages: Vec<Value> = if media_type(response) == "text/event-stream" {
+            events(response.body()).filter_map(|data| serde_json::from_str(&data).ok()).collect()
         } else {
             vec![
-                serde_json::from_slice(&response.body)
+                serde_json::from_slice(response.body())
                     .map_err(|e| undecodable(format!("a body that is not JSON ({e})")))?,
             ]
         };
@@ -159,10 +172,10 @@ impl<'a> Session<'a> {
 
     fn status_failure(&self, response: &Response) -> Failure {
         let shown = &self.endpoint.shown;
-        match response.status {
+        match response.status().as_u16() {
             401 | 403 => Failure::new(
                 Code::InvalidCredentials,
-                format!("the MCP server at {shown} refused the credential (HTTP {})", response.status),
+                format!("the MCP server at {shown} refused the credential (HTTP {})", response.status().as_u16()),
                 match self.endpoint.token {
                     Some(_) => {
                         "TOOL_MCP_TOKEN is expired or revoked: create a new one (agent-auth --create-mcp-session-token --config-name N --identifier USER) where the client secret is."

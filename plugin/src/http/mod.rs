@@ -42,14 +42,6 @@ impl Body {
         }
     }
 
-    /// The bytes, when they are in memory.
-    pub fn in_memory(&self) -> Option<&[u8]> {
-        match self {
-            Body::Bytes(bytes) => Some(bytes),
-            Body::Spliced { .. } => None,
-        }
-    }
-
     /// The SHA-256 of every byte it sends, in hex (an upload's file is read for it).
     pub fn sha256_hex(&self) -> std::io::Result<String> {
         match self {
@@ -67,42 +59,61 @@ impl From<Vec<u8>> for Body {
     }
 }
 
-/// An HTTP request, fully buffered.
-#[derive(Debug, Clone)]
-pub struct Request {
-    /// `GET`, `POST`, ...
-    pub method: String,
-    /// Absolute URL including the query string.
-    pub url: String,
-    /// Header names and values, in order.
-    pub headers: Vec<(String, String)>,
-    /// The body, if any.
-    pub body: Option<Body>,
+/// An HTTP request: the `http` crate's, with its body in memory or spliced from a file (none for
+/// a GET). Whoever builds one marks what sending it twice may do ([`retry::Kind`], an extension).
+pub type Request = http::Request<Option<Body>>;
+
+/// An HTTP response: the `http` crate's, its body read whole (empty when it was streamed into a
+/// sink).
+pub type Response = http::Response<Vec<u8>>;
+
+/// The first value of a response's header as text (names compare case-insensitively).
+pub fn header<'a>(response: &'a Response, name: &str) -> Option<&'a str> {
+    response.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-/// An HTTP response, fully buffered.
-#[derive(Debug, Clone)]
-pub struct Response {
-    /// Status code.
-    pub status: u16,
-    /// Header names (lower case) and values.
-    pub headers: Vec<(String, String)>,
-    /// The body bytes.
-    pub body: Vec<u8>,
+/// A response's media type without parameters, lower case (empty when absent).
+pub fn media_type(response: &Response) -> String {
+    header(response, "content-type")
+        .map(|ct| ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .unwrap_or_default()
 }
 
-impl Response {
-    /// The first value of a header (names compare case-insensitively).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+/// The request `method url` with `headers` and `body`; a header that is not valid HTTP is a
+/// [`TransportError::Failed`] naming it (its value never).
+pub fn request(
+    method: &str,
+    url: &str,
+    headers: impl IntoIterator<Item = (String, String)>,
+    body: Option<Body>,
+) -> Result<Request, TransportError> {
+    let mut request = http::Request::new(body);
+    *request.method_mut() = http::Method::from_bytes(method.as_bytes())
+        .map_err(|_| TransportError::Failed(format!("the method {method:?} is invalid")))?;
+    *request.uri_mut() = url.parse().map_err(|_| TransportError::Failed("the URL is invalid".into()))?;
+    for (name, value) in headers {
+        let name = http::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| TransportError::Failed(format!("invalid header name {name:?}")))?;
+        let value = http::HeaderValue::from_str(&value)
+            .map_err(|_| TransportError::Failed(format!("the value of header {name} is invalid")))?;
+        request.headers_mut().append(name, value);
     }
+    Ok(request)
+}
 
-    /// The media type without parameters, lower case (empty when absent).
-    pub fn media_type(&self) -> String {
-        self.header("content-type")
-            .map(|ct| ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
-            .unwrap_or_default()
+/// A response with `status`, `headers` and `body`, for the tests.
+#[cfg(test)]
+pub fn response(status: u16, headers: &[(&str, &str)], body: impl Into<Vec<u8>>) -> Response {
+    let mut response = http::Response::new(body.into());
+    *response.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    for (name, value) in headers {
+        if let (Ok(name), Ok(value)) =
+            (http::HeaderName::from_bytes(name.as_bytes()), http::HeaderValue::from_str(value))
+        {
+            response.headers_mut().append(name, value);
+        }
     }
+    response
 }
 
 /// Why a request got no response.

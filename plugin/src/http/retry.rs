@@ -1,14 +1,16 @@
-//! The retry policy, by request kind, in one place: an [`HttpClient`] around another.
+//! The retry policy, by request kind, in one place: an [`HttpClient`] around another. It reads
+//! only HTTP: the method, the status, `Retry-After`, and the marks the module that built the
+//! request put on it (Scalekit's client and the MCP session know what their requests do).
 //!
-//! - **Reads** (every GET and HEAD, the token request, and the POSTs that only read or mint a
-//!   link: magic links, an instance's auth state, a config's accounts) are sent again after 429,
-//!   502, 503 or 504 and after a connection failure: at most [`ATTEMPTS`] in all, apart by
-//!   exponential backoff with full jitter, or by `Retry-After` when the server gives one of at
-//!   most [`RETRY_AFTER_MAX`]. A longer `Retry-After` is not slept: the answer stands at once.
-//! - **Writes** (everything else: executions, creating accounts and configs, proxy calls other
-//!   than GET and HEAD, MCP tool calls; an MCP session opening, listing or ping is a read) are never sent again once they may have reached the server;
-//!   only after a refusal that proves nothing ran: the connection refused, or a 429 from
-//!   Scalekit's gateway (not a provider's, behind the proxy or reached by a tool).
+//! - **Reads** ([`Kind::Read`]: what changes nothing, or only mints a fresh link) are sent again
+//!   after 429, 502, 503 or 504 and after a connection failure: at most [`ATTEMPTS`] in all,
+//!   apart by exponential backoff with full jitter, or by `Retry-After` when the server gives
+//!   one of at most [`RETRY_AFTER_MAX`]. A longer `Retry-After` is not slept: the answer stands
+//!   at once.
+//! - **Writes** ([`Kind::Write`], and any request without a mark) are never sent again once they
+//!   may have reached the server; only after a refusal that proves nothing ran: the connection
+//!   refused, or a 429 that the request's [`Refusal`] mark says is the server's own refusal
+//!   (Scalekit's gateway, not a provider's answer passed on).
 //!
 //! A write whose connection was lost once sent is [`TransportError::OutcomeUnknown`]: it may
 //! have run. A wait over a second is reported on stderr. [`Retrying::attempts`] tells the most attempts
@@ -19,7 +21,7 @@ use std::time::Duration;
 
 use agent_auth_contract::http_date;
 
-use super::{Body, HttpClient, Request, Response, TransportError, path_of};
+use super::{HttpClient, Request, Response, TransportError, header};
 
 /// The most times one request is sent.
 pub const ATTEMPTS: u32 = 3;
@@ -30,7 +32,7 @@ const BACKOFF_BASE: Duration = Duration::from_millis(500);
 /// Statuses a read is sent again after.
 const TRANSIENT: [u16; 4] = [429, 502, 503, 504];
 
-/// What a request may risk being sent twice.
+/// What a request may risk being sent twice: marked on it (an extension) by whoever builds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// Sending it again changes nothing.
@@ -40,40 +42,33 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// The kind of `method` on `url`.
-    pub fn of(method: &str, url: &str) -> Kind {
-        if matches!(method, "GET" | "HEAD") || (method == "POST" && only_reads(path_of(url))) {
-            Kind::Read
-        } else {
-            Kind::Write
-        }
+    /// The kind `request` is marked with; a request without a mark is a write.
+    pub fn of(request: &Request) -> Kind {
+        request.extensions().get::<Kind>().copied().unwrap_or(Kind::Write)
     }
 
-    /// The kind of `request`: as [`Kind::of`], and an MCP message that only reads (a session
-    /// opening, a tool listing, a ping) is a read wherever it is posted.
-    pub fn of_request(request: &Request) -> Kind {
-        // Only a JSON-RPC message (as the MCP session writes them) is parsed: never an execution's
-        // input or an upload, on every send.
-        let rpc = request
-            .body
-            .as_ref()
-            .and_then(Body::in_memory)
-            .filter(|b| b.starts_with(br#"{"jsonrpc":"#))
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok());
-        let method = rpc.as_ref().filter(|m| m["jsonrpc"] == "2.0").and_then(|m| m["method"].as_str());
-        match method {
-            Some("initialize" | "notifications/initialized" | "tools/list" | "ping") => Kind::Read,
-            _ => Kind::of(&request.method, &request.url),
-        }
+    /// The kind of a request by its method alone: `GET` and `HEAD` read, the rest may write.
+    pub fn by_method(method: &str) -> Kind {
+        if matches!(method, "GET" | "HEAD") { Kind::Read } else { Kind::Write }
+    }
+
+    /// `request`, marked with this kind.
+    pub fn mark<B>(self, mut request: http::Request<B>) -> http::Request<B> {
+        request.extensions_mut().insert(self);
+        request
     }
 }
 
-/// Whether a POST to `path` only reads (or mints a fresh link): the token, a magic link, an
-/// instance's auth state, a config's accounts.
-fn only_reads(path: &str) -> bool {
-    matches!(path, "/oauth/token" | "/api/v1/connected_accounts/magic_link")
-        || (path.starts_with("/api/v1/mcp/instances/") && path.ends_with(":get_auth_state"))
-        || (path.starts_with("/api/v1/mcp/configs/") && path.ends_with("/connected_accounts"))
+/// A mark on a write: which 429 answers prove that nothing ran (the server the request was for
+/// refused it itself). Without the mark, no answer proves it.
+#[derive(Debug, Clone, Copy)]
+pub struct Refusal(pub fn(&Response) -> bool);
+
+impl Refusal {
+    /// Whether `response` to `request` proves that nothing ran.
+    fn proves_nothing_ran(request: &Request, response: &Response) -> bool {
+        request.extensions().get::<Refusal>().is_some_and(|refusal| (refusal.0)(response))
+    }
 }
 
 /// An [`HttpClient`] that sends again what the policy allows.
@@ -110,24 +105,17 @@ pub fn retry_after_seconds(value: &str) -> Option<u64> {
     Some(at.saturating_sub(crate::clock::now()).max(0) as u64)
 }
 
-/// Whether an error answer comes from a provider a tool reached (`error_code` `TOOL_ERROR`).
-fn reached_a_provider(response: &Response) -> bool {
-    let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap_or_default();
-    let details = body.get("details").and_then(serde_json::Value::as_array).into_iter().flatten();
-    details.into_iter().any(|d| d.get("error_code").and_then(serde_json::Value::as_str) == Some("TOOL_ERROR"))
-}
-
 /// The pause before attempt `attempt + 1`: `jitter` (from 0 to 1, drawn at random: full jitter)
 /// of `BACKOFF_BASE * 2^(attempt - 1)`.
 fn backoff(attempt: u32, jitter: f64) -> Duration {
     (BACKOFF_BASE * 2u32.pow(attempt.saturating_sub(1))).mul_f64(jitter.clamp(0.0, 1.0))
 }
 
-/// `streamed`: the body goes to a sink, which a failure may have written part of; `jitter` scales
-/// the backoff.
+/// Whether to send `request` again after its answer `outcome` to attempt `attempt` (`jitter`
+/// scales the backoff); `streamed`: the body goes to a sink, which a failure may have written
+/// part of.
 fn verdict(
-    kind: Kind,
-    url: &str,
+    request: &Request,
     (attempt, jitter): (u32, f64),
     streamed: bool,
     outcome: &Result<Response, TransportError>,
@@ -135,19 +123,19 @@ fn verdict(
     if attempt >= ATTEMPTS {
         return Verdict::Final;
     }
-    // Scalekit's gateway refused it (not a provider behind the proxy or a tool): nothing ran.
-    let refused_by_gateway = |r: &Response| !path_of(url).starts_with("/proxy") && !reached_a_provider(r);
+    let kind = Kind::of(request);
     match outcome {
         Err(TransportError::Refused) => Verdict::Again(backoff(attempt, jitter), "the connection was refused".into()),
         Err(TransportError::Lost(what)) if kind == Kind::Read && !streamed => {
             Verdict::Again(backoff(attempt, jitter), what.clone())
         }
         Ok(response)
-            if TRANSIENT.contains(&response.status)
-                && (kind == Kind::Read || (response.status == 429 && refused_by_gateway(response))) =>
+            if TRANSIENT.contains(&response.status().as_u16())
+                && (kind == Kind::Read
+                    || (response.status() == 429 && Refusal::proves_nothing_ran(request, response))) =>
         {
-            let why = format!("the server answered HTTP {}", response.status);
-            match response.header("retry-after").and_then(retry_after_seconds).map(Duration::from_secs) {
+            let why = format!("the server answered HTTP {}", response.status().as_u16());
+            match header(response, "retry-after").and_then(retry_after_seconds).map(Duration::from_secs) {
                 Some(wait) if wait > RETRY_AFTER_MAX => Verdict::Final,
                 Some(wait) => Verdict::Again(wait, why),
                 None => Verdict::Again(backoff(attempt, jitter), why),
@@ -159,12 +147,12 @@ fn verdict(
 
 impl HttpClient for Retrying<'_> {
     fn send(&self, request: Request, mut sink: Option<&mut dyn std::io::Write>) -> Result<Response, TransportError> {
-        let kind = Kind::of_request(&request);
+        let kind = Kind::of(&request);
         let mut attempt = 1;
         loop {
             let outcome = self.inner.send(request.clone(), sink.as_mut().map(|s| &mut **s as &mut dyn std::io::Write));
             let jitter = (crate::bindings::wasi::random::random::get_random_u64() % 10_000) as f64 / 10_000.0;
-            match verdict(kind, &request.url, (attempt, jitter), sink.is_some(), &outcome) {
+            match verdict(&request, (attempt, jitter), sink.is_some(), &outcome) {
                 Verdict::Final => {
                     return match outcome {
                         Err(TransportError::Lost(what)) if kind == Kind::Write => {
@@ -193,85 +181,66 @@ impl HttpClient for Retrying<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_and_writes_by_method_and_path() {
-        let url = |p: &str| format!("https://acme.scalekit.cloud{p}");
-        assert_eq!(Kind::of("GET", &url("/api/v1/connections/app?page_size=30")), Kind::Read);
-        assert_eq!(Kind::of("POST", &url("/oauth/token")), Kind::Read);
-        assert_eq!(
-            Kind::of("POST", &url("/api/v1/mcp/instances/mcpi_1:get_auth_state?include_auth_links=true")),
-            Kind::Read
-        );
-        assert_eq!(Kind::of("POST", &url("/api/v1/mcp/configs/cfg_1/connected_accounts")), Kind::Read);
-        assert_eq!(Kind::of("POST", &url("/api/v1/execute_tool")), Kind::Write);
-        assert_eq!(Kind::of("POST", &url("/api/v1/connected_accounts")), Kind::Write);
-        assert_eq!(Kind::of("POST", &url("/proxy/v1/connected_accounts")), Kind::Write);
-        assert_eq!(Kind::of("GET", &url("/proxy/v1/users/me")), Kind::Read);
-        assert_eq!(Kind::of("PATCH", &url("/proxy/v1/blocks/x/children")), Kind::Write);
-        let mcp = |method: &str| Request {
-            method: "POST".into(),
-            url: url("/mcp/v3/instances/mcpi_1?token=t"),
-            headers: Vec::new(),
-            body: Some(
-                serde_json::to_vec(&serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method})).unwrap().into(),
-            ),
-        };
-        assert_eq!(Kind::of_request(&mcp("tools/list")), Kind::Read);
-        assert_eq!(Kind::of_request(&mcp("tools/call")), Kind::Write);
-    }
+    use crate::http::{request, response};
 
     fn answer(status: u16, headers: &[(&str, &str)], body: &str) -> Result<Response, TransportError> {
-        let headers = headers.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        Ok(Response { status, headers, body: body.as_bytes().to_vec() })
+        Ok(response(status, headers, body))
+    }
+
+    /// A request marked `kind`, and with `refusal` when given.
+    fn marked(kind: Kind, refusal: Option<Refusal>) -> Request {
+        let mut sent = kind.mark(request("POST", "https://acme.scalekit.cloud/x", [], None).unwrap());
+        if let Some(refusal) = refusal {
+            sent.extensions_mut().insert(refusal);
+        }
+        sent
     }
 
     fn again(
-        kind: Kind,
-        path: &str,
+        request: &Request,
         attempt: u32,
         streamed: bool,
         outcome: Result<Response, TransportError>,
     ) -> Option<Duration> {
-        match verdict(kind, &format!("https://acme.scalekit.cloud{path}"), (attempt, 0.999), streamed, &outcome) {
+        match verdict(request, (attempt, 0.999), streamed, &outcome) {
             Verdict::Again(wait, _) => Some(wait),
             Verdict::Final => None,
         }
     }
 
     #[test]
+    fn a_request_without_a_mark_is_a_write() {
+        assert_eq!(Kind::of(&request("GET", "https://x/y", [], None).unwrap()), Kind::Write);
+        assert_eq!(Kind::of(&marked(Kind::Read, None)), Kind::Read);
+        assert_eq!((Kind::by_method("GET"), Kind::by_method("HEAD")), (Kind::Read, Kind::Read));
+        assert_eq!((Kind::by_method("POST"), Kind::by_method("PATCH")), (Kind::Write, Kind::Write));
+    }
+
+    #[test]
     fn writes_go_again_only_when_nothing_ran() {
-        let (api, proxy) = ("/api/v1/execute_tool", "/proxy/v1/pages");
+        let its_own = Refusal(|r| r.body().is_empty());
+        let (gateway, proxied) = (marked(Kind::Write, Some(its_own)), marked(Kind::Write, None));
         let retry_after = [("retry-after", "2")];
-        assert_eq!(again(Kind::Write, api, 1, false, answer(429, &retry_after, "{}")), Some(Duration::from_secs(2)));
-        let tool_error = r#"{"code": 8, "details": [{"error_code": "TOOL_ERROR"}]}"#;
-        assert_eq!(again(Kind::Write, api, 1, false, answer(429, &[], tool_error)), None, "a provider's 429");
-        assert_eq!(again(Kind::Write, proxy, 1, false, answer(429, &[], "{}")), None, "behind the proxy");
-        assert_eq!(again(Kind::Write, api, 1, false, answer(503, &[], "{}")), None);
-        assert_eq!(again(Kind::Write, api, 1, false, Err(TransportError::Lost("reset".into()))), None);
-        assert!(again(Kind::Write, api, 1, false, Err(TransportError::Refused)).is_some());
+        assert_eq!(again(&gateway, 1, false, answer(429, &retry_after, "")), Some(Duration::from_secs(2)));
+        assert_eq!(again(&gateway, 1, false, answer(429, &[], "passed on")), None, "an answer passed on");
+        assert_eq!(again(&proxied, 1, false, answer(429, &[], "")), None, "no mark: nothing proves it");
+        assert_eq!(again(&gateway, 1, false, answer(503, &[], "")), None);
+        assert_eq!(again(&gateway, 1, false, Err(TransportError::Lost("reset".into()))), None);
+        assert!(again(&proxied, 1, false, Err(TransportError::Refused)).is_some());
     }
 
     #[test]
     fn reads_go_again_three_times_at_most_and_never_sleep_a_long_retry_after() {
-        let path = "/api/v1/connections/app";
+        let read = marked(Kind::Read, None);
         for attempt in 1..ATTEMPTS {
-            let wait = again(Kind::Read, path, attempt, false, answer(503, &[], "")).expect("again");
+            let wait = again(&read, attempt, false, answer(503, &[], "")).expect("again");
             assert!(wait <= BACKOFF_BASE * 2u32.pow(attempt - 1), "{wait:?}");
         }
-        assert_eq!(again(Kind::Read, path, ATTEMPTS, false, answer(503, &[], "")), None);
-        assert_eq!(again(Kind::Read, path, 1, false, answer(429, &[("retry-after", "31")], "")), None);
-        assert_eq!(again(Kind::Read, path, 1, false, answer(404, &[], "")), None);
-        assert_eq!(
-            again(Kind::Read, path, 1, false, Err(TransportError::Failed("DNS".into()))),
-            None,
-            "DNS does not mend"
-        );
-        assert_eq!(
-            again(Kind::Read, path, 1, true, Err(TransportError::Lost("cut".into()))),
-            None,
-            "a half-written sink"
-        );
-        assert!(again(Kind::Read, path, 1, false, Err(TransportError::Lost("cut".into()))).is_some());
+        assert_eq!(again(&read, ATTEMPTS, false, answer(503, &[], "")), None);
+        assert_eq!(again(&read, 1, false, answer(429, &[("retry-after", "31")], "")), None);
+        assert_eq!(again(&read, 1, false, answer(404, &[], "")), None);
+        assert_eq!(again(&read, 1, false, Err(TransportError::Failed("DNS".into()))), None, "DNS does not mend");
+        assert_eq!(again(&read, 1, true, Err(TransportError::Lost("cut".into()))), None, "a half-written sink");
+        assert!(again(&read, 1, false, Err(TransportError::Lost("cut".into()))).is_some());
     }
 }

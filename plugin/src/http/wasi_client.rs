@@ -23,8 +23,8 @@ const CHUNK: usize = 64 * 1024;
 /// The `wasi:http` client.
 pub struct WasiClient;
 
-fn method(name: &str) -> Method {
-    match name {
+fn method(method: &http::Method) -> Method {
+    match method.as_str() {
         "GET" => Method::Get,
         "POST" => Method::Post,
         "PUT" => Method::Put,
@@ -72,15 +72,12 @@ fn transport_error(code: &ErrorCode) -> TransportError {
 /// The outgoing request of `request`: method, URL parts and headers (`content-length` set for a
 /// body, so that it goes out with its length and not chunked).
 fn outgoing(request: &Request, length: Option<u64>) -> Result<OutgoingRequest, TransportError> {
-    let invalid = |what: &str| TransportError::Failed(format!("{what} of {} is invalid", request.method));
-    let uri: http::Uri = request.url.parse().map_err(|_| TransportError::Failed("the URL is invalid".into()))?;
-    let mut entries: Vec<(String, Vec<u8>)> = Vec::with_capacity(request.headers.len() + 1);
-    for (name, value) in &request.headers {
-        if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
-            return Err(TransportError::Failed(format!("invalid header name {name:?}")));
-        }
-        if !name.eq_ignore_ascii_case("content-length") {
-            entries.push((name.to_ascii_lowercase(), value.as_bytes().to_vec()));
+    let invalid = |what: &str| TransportError::Failed(format!("{what} of {} is invalid", request.method()));
+    let uri = request.uri();
+    let mut entries: Vec<(String, Vec<u8>)> = Vec::with_capacity(request.headers().len() + 1);
+    for (name, value) in request.headers() {
+        if name != http::header::CONTENT_LENGTH {
+            entries.push((name.as_str().to_owned(), value.as_bytes().to_vec()));
         }
     }
     entries.extend(length.map(|n| ("content-length".to_owned(), n.to_string().into_bytes())));
@@ -94,7 +91,7 @@ fn outgoing(request: &Request, length: Option<u64>) -> Result<OutgoingRequest, T
     }
     let fields = Fields::from_list(&entries).map_err(|_| invalid("a header"))?;
     let out = OutgoingRequest::new(fields);
-    out.set_method(&method(&request.method)).map_err(|()| invalid("the method"))?;
+    out.set_method(&method(request.method())).map_err(|()| invalid("the method"))?;
     let scheme = match uri.scheme_str() {
         Some("https") => Scheme::Https,
         Some("http") => Scheme::Http,
@@ -151,7 +148,7 @@ fn write_body(stream: &OutputStream, body: &Body) -> Result<(), WriteFailure> {
 impl HttpClient for WasiClient {
     fn send(&self, request: Request, sink: Option<&mut dyn std::io::Write>) -> Result<Response, TransportError> {
         let length =
-            request.body.as_ref().map(Body::len).transpose().map_err(|e| TransportError::Source(e.to_string()))?;
+            request.body().as_ref().map(Body::len).transpose().map_err(|e| TransportError::Source(e.to_string()))?;
         let out = outgoing(&request, length)?;
         let outgoing_body =
             out.body().map_err(|()| TransportError::Failed("the request has no body to write".into()))?;
@@ -161,7 +158,7 @@ impl HttpClient for WasiClient {
         // The body goes out while the host sends the request; a failure to write it is the
         // connection's, and the answer (if any) says why.
         let mut file_error = None;
-        if let Some(body) = &request.body {
+        if let Some(body) = request.body() {
             let stream =
                 outgoing_body.write().map_err(|()| TransportError::Failed("the body cannot be written".into()))?;
             if let Err(WriteFailure::File(e)) = write_body(&stream, body) {
@@ -179,20 +176,25 @@ impl HttpClient for WasiClient {
             Some(Err(())) | None => return Err(TransportError::Lost("the answer never came".into())),
         };
         finished.map_err(|e| transport_error(&e))?;
-        let status = incoming.status();
-        let headers: Vec<(String, String)> = incoming
-            .headers()
-            .entries()
-            .into_iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
-            .collect();
-        let expected = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.trim().parse().ok());
-        let sink = sink.filter(|_| (200..300).contains(&status));
+        let mut response = http::Response::new(Vec::new());
+        *response.status_mut() = http::StatusCode::from_u16(incoming.status())
+            .map_err(|_| TransportError::Lost("the answer is not valid HTTP".into()))?;
+        for (name, value) in incoming.headers().entries() {
+            // The host passes on only valid headers; any other is dropped, never trusted.
+            if let (Ok(name), Ok(value)) =
+                (http::HeaderName::from_bytes(name.as_bytes()), http::HeaderValue::from_bytes(&value))
+            {
+                response.headers_mut().append(name, value);
+            }
+        }
+        let expected = super::header(&response, "content-length").and_then(|v| v.trim().parse().ok());
+        let sink = sink.filter(|_| response.status().is_success());
         let body = incoming.consume().map_err(|()| TransportError::Lost("the answer has no body".into()))?;
         let read = read_stream(&body, expected, sink);
         drop(body);
         drop(incoming);
-        Ok(Response { status, headers, body: read? })
+        *response.body_mut() = read?;
+        Ok(response)
     }
 }
 

@@ -180,7 +180,7 @@ pub fn magic_link(
         body["user_verify_url"] = verify.url.into();
         body["state"] = verify.state.into();
     }
-    sk.post("/api/v1/connected_accounts/magic_link", &body, "magic link")
+    sk.post_reading("/api/v1/connected_accounts/magic_link", &body, "magic link")
 }
 
 /// Scalekit's answer to a verification.

@@ -12,7 +12,8 @@ use super::token_cache::TokenCache;
 use super::{ApiError, USER_AGENT, decode};
 use crate::clock;
 use crate::config::Config;
-use crate::http::{HttpClient, Request, Response, query_string};
+use crate::http::retry::Kind;
+use crate::http::{HttpClient, Request, Response, TransportError, query_string};
 
 /// The client id and secret, and the token in use once there is one.
 pub struct ClientToken {
@@ -87,35 +88,33 @@ impl ClientToken {
         Ok(bearer)
     }
 
-    /// The client-credentials request to `env_url` (what `--doctor` sends to test them).
-    pub fn request(&self, env_url: &str) -> Request {
+    /// The client-credentials request to `env_url` (what `--doctor` sends to test them): a read,
+    /// however often it is sent.
+    pub fn request(&self, env_url: &str) -> Result<Request, TransportError> {
         let form = query_string(&[
             ("grant_type", "client_credentials"),
             ("client_id", self.client_id.as_str()),
             ("client_secret", self.client_secret.as_str()),
         ]);
-        Request {
-            method: "POST".into(),
-            url: format!("{env_url}/oauth/token"),
-            headers: vec![
-                ("content-type".into(), "application/x-www-form-urlencoded".into()),
-                ("accept".into(), "application/json".into()),
-                ("user-agent".into(), USER_AGENT.into()),
-            ],
-            body: Some(form.into_bytes().into()),
-        }
+        let headers = [
+            ("content-type".into(), "application/x-www-form-urlencoded".into()),
+            ("accept".into(), "application/json".into()),
+            ("user-agent".into(), USER_AGENT.into()),
+        ];
+        let url = format!("{env_url}/oauth/token");
+        crate::http::request("POST", &url, headers, Some(form.into_bytes().into())).map(|r| Kind::Read.mark(r))
     }
 
     /// `POST /oauth/token`; the token is cached when Scalekit says how long it lasts.
     fn fetch(&self, http: &dyn HttpClient, env_url: &str) -> Result<String, ApiError> {
-        let response = http.send(self.request(env_url), None).map_err(ApiError::Transport)?;
+        let response = self.request(env_url).and_then(|r| http.send(r, None)).map_err(ApiError::Transport)?;
         self.accept(&response)
     }
 
     /// Scalekit's answer to [`ClientToken::request`]: the token (cached when Scalekit says how
     /// long it lasts), or why the credentials were refused.
     pub fn accept(&self, response: &Response) -> Result<String, ApiError> {
-        if !(200..300).contains(&response.status) {
+        if !response.status().is_success() {
             let refused = Box::new(super::ErrorResponse::parse(response));
             return Err(if matches!(refused.status, 400 | 401 | 403) {
                 ApiError::Credentials(refused)

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::http::{Response, TransportError, path_of};
+use crate::http::{Response, TransportError, header, path_of};
 
 /// Codes with which Scalekit's proxy layer (not the provider) answers in `{detail, code}`. A
 /// provider may use the same shape with its own codes (Django REST framework does).
@@ -39,7 +39,7 @@ pub struct Redirect {
 impl Redirect {
     /// The redirect of `response` to a request sent to `origin` (`https://host[:port]`).
     pub fn of(response: &Response, origin: &str) -> Redirect {
-        let location = response.header("location").unwrap_or_default().trim();
+        let location = header(response, "location").unwrap_or_default().trim();
         let authority = |url: &str| url.parse::<http::Uri>().ok()?.authority().cloned();
         // Authorities compare without case; the user info is never shown.
         let other_host =
@@ -51,7 +51,7 @@ impl Redirect {
             true => path_of(location),
             false => location.split(['?', '#']).next().unwrap_or_default(),
         };
-        Redirect { status: response.status, other_host, path: path.to_owned() }
+        Redirect { status: response.status().as_u16(), other_host, path: path.to_owned() }
     }
 }
 
@@ -126,11 +126,11 @@ impl ErrorResponse {
     /// Parses whatever error body came back; never fails.
     pub fn parse(response: &Response) -> ErrorResponse {
         let mut out = ErrorResponse {
-            status: response.status,
-            retry_after: response.header("retry-after").map(str::to_owned),
+            status: response.status().as_u16(),
+            retry_after: header(response, "retry-after").map(str::to_owned),
             ..Default::default()
         };
-        let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+        let body: Value = serde_json::from_slice(response.body()).unwrap_or(Value::Null);
         if let Some(details) = body.get("details").and_then(Value::as_array) {
             out.message = text(&body, "message").unwrap_or_default();
             for d in details {
@@ -152,25 +152,42 @@ impl ErrorResponse {
             out.message = text(&body, "message").unwrap_or_default();
         }
         if out.message.is_empty() {
-            let snippet: String = String::from_utf8_lossy(&response.body).chars().take(200).collect();
+            let snippet: String = String::from_utf8_lossy(response.body()).chars().take(200).collect();
             out.message =
-                if snippet.trim().is_empty() { format!("HTTP {}", response.status) } else { snippet.trim().to_owned() };
+                if snippet.trim().is_empty() { format!("HTTP {}", out.status) } else { snippet.trim().to_owned() };
         }
         out
     }
 
-    /// Whether Scalekit named this error code.
+    /// Whether Scalekit named this error code (the first its details give).
     pub fn is(&self, code: &str) -> bool {
         self.error_code.as_deref() == Some(code)
     }
+}
+
+/// Whether a 429 (or any error answer) is Scalekit's gateway refusing a request itself, so that
+/// nothing ran: not the answer of a provider a tool reached (a detail's `error_code`
+/// `TOOL_ERROR`). The retry layer asks it of writes to Scalekit's API ([`crate::http::retry::Refusal`]).
+pub fn refused_by_scalekit(response: &Response) -> bool {
+    let body: Value = serde_json::from_slice(response.body()).unwrap_or_default();
+    let details = body.get("details").and_then(Value::as_array).into_iter().flatten();
+    !details.into_iter().any(|d| d.get("error_code").and_then(Value::as_str) == Some("TOOL_ERROR"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_provider_s_answer_passed_on_is_not_scalekit_s_refusal() {
+        let tool_error = r#"{"code": 8, "details": [{"error_code": "OTHER"}, {"error_code": "TOOL_ERROR"}]}"#;
+        assert!(!refused_by_scalekit(&crate::http::response(429, &[], tool_error)));
+        assert!(refused_by_scalekit(&crate::http::response(429, &[], r#"{"code": 8, "message": "slow down"}"#)));
+        assert!(refused_by_scalekit(&crate::http::response(429, &[], "")));
+    }
+
     fn redirect(location: &str) -> Redirect {
-        let response = Response { status: 302, headers: vec![("location".into(), location.into())], body: Vec::new() };
+        let response = crate::http::response(302, &[("location", location)], Vec::new());
         Redirect::of(&response, "https://acme.scalekit.cloud")
     }
 

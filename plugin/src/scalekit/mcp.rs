@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::pages::{Listing, Pages};
 use super::{ApiError, Scalekit};
 use crate::http::encode_component;
+use crate::http::retry::Kind;
 
 /// Scalekit's maximum page size for the config listing (buf.validate `lte: 30`).
 pub const CONFIGS_PAGE_SIZE: u32 = 30;
@@ -219,7 +220,7 @@ pub fn get_instance(sk: &Scalekit, id: &str) -> Result<Instance, ApiError> {
 pub fn auth_state(sk: &Scalekit, id: &str, include_links: bool) -> Result<Vec<ConnectionState>, ApiError> {
     let path = format!("/api/v1/mcp/instances/{}:get_auth_state", encode_component(id));
     let query = if include_links { vec![("include_auth_links", "true".to_owned())] } else { Vec::new() };
-    let state: AuthState = sk.request("POST", &path, &query, None, "MCP instance auth state")?;
+    let state: AuthState = sk.request("POST", Kind::Read, &path, &query, None, "MCP instance auth state")?;
     Ok(state.connections)
 }
 
@@ -245,7 +246,7 @@ pub fn config_accounts(
 ) -> Result<Vec<ConnectionState>, ApiError> {
     let path = format!("/api/v1/mcp/configs/{}/connected_accounts", encode_component(config_id));
     let body = json!({"identifier": identifier, "include_auth_link": include_links});
-    let accounts: ConfigAccounts = sk.post(&path, &body, "MCP config accounts")?;
+    let accounts: ConfigAccounts = sk.post_reading(&path, &body, "MCP config accounts")?;
     Ok(accounts.connected_accounts)
 }
 

@@ -1,6 +1,7 @@
 //! The proxy to the provider's own API: `{METHOD} {env}/proxy{path}`.
 
 use super::{ApiError, Scalekit};
+use crate::http::retry::Kind;
 use crate::http::{Body, Response, query_string};
 
 /// One proxied request.
@@ -23,10 +24,11 @@ pub struct ProxyCall {
 }
 
 /// Sends the call and returns the provider's (or Scalekit's) response, whatever its status; a 2xx
-/// body is streamed into `sink` when one is given.
+/// body is streamed into `sink` when one is given. What the provider does with it is known by its
+/// method alone: `GET` and `HEAD` read, anything else may write.
 pub fn send(sk: &Scalekit, call: ProxyCall, sink: Option<&mut dyn std::io::Write>) -> Result<Response, ApiError> {
     let (target, headers) = (target(&call), headers(&call));
-    sk.send_authenticated(&call.method, &target, headers, call.body, sink)
+    sk.send_authenticated(&call.method, &target, Kind::by_method(&call.method), headers, call.body, sink)
 }
 
 /// The path and query the call is sent to, on the environment's host.
