@@ -11,9 +11,9 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use agent_auth_host::virtual_scalekit::faults::{Fault, Faults, Rule};
 use serde_json::Value;
 use support::{DEADLINE, World, output_within};
+use virtual_scalekit::faults::{Fault, Faults, Rule};
 
 const NOTION: &str = "notion-ijIQedmJ";
 const PAGE: &str = r#"{"page_id": "59833787-2cf9-4fdf-8782-e53db20768a5"}"#;

@@ -230,7 +230,7 @@ fn notion_upload_in_three_steps_and_download_to_a_file() {
     ]);
     assert_eq!(download.code, 0, "{}", download.stdout);
     let saved = std::fs::read(w.path("downloads.pdf")).unwrap();
-    assert_eq!(saved, agent_auth_host::virtual_scalekit::provider_file_bytes("q3.pdf"));
+    assert_eq!(saved, virtual_scalekit::provider_file_bytes("q3.pdf"));
     assert_eq!(download.json["bytes"], saved.len());
     assert_eq!(download.json["saved_to"], w.path("downloads.pdf").to_string_lossy().as_ref());
     assert!(hidden_files(w.cwd.path()).is_empty(), "temporary files left: {:?}", hidden_files(w.cwd.path()));
@@ -250,10 +250,7 @@ fn downloads_stream_to_the_output_file_beyond_the_memory_cap() {
     ]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(run.json["bytes"], 80 << 20);
-    assert_eq!(
-        std::fs::read(w.path("big.bin")).unwrap(),
-        agent_auth_host::virtual_scalekit::provider_file_bytes("large-80m.bin")
-    );
+    assert_eq!(std::fs::read(w.path("big.bin")).unwrap(), virtual_scalekit::provider_file_bytes("large-80m.bin"));
 }
 
 #[test]
@@ -606,7 +603,7 @@ fn tls_front(w: &World) -> (String, String) {
             let (config, double) = (config.clone(), double.clone());
             std::thread::spawn(move || {
                 let tls = rustls::StreamOwned::new(rustls::ServerConnection::new(config).unwrap(), stream);
-                let _ = agent_auth_host::virtual_scalekit::server::serve_stream(tls, &double, &AtomicUsize::new(0));
+                let _ = virtual_scalekit::server::serve_stream(tls, &double, &AtomicUsize::new(0));
             });
         }
     });

@@ -24,11 +24,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use agent_auth_host::virtual_scalekit::faults::{Faults, Rule};
 use libtest_mimic::Failed;
 use serde::Deserialize;
 use serde_json::Value;
 use support::{SECRET_MARKERS, World, data_cases, output_within};
+use virtual_scalekit::faults::{Faults, Rule};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

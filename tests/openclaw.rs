@@ -287,7 +287,7 @@ fn every_person_in_the_chat_acts_as_themselves() {
 
     // What Scalekit saw: only Alice's and Bob's identifiers, each on their own calls.
     let served = w.double.served();
-    let identifier_of = |r: &agent_auth_host::virtual_scalekit::Request| -> Option<String> {
+    let identifier_of = |r: &virtual_scalekit::Request| -> Option<String> {
         let body: Value = serde_json::from_slice(&r.body).unwrap_or_default();
         body["identifier"].as_str().map(str::to_owned).or_else(|| {
             r.query.iter().find(|(k, _)| k == "identifier" || k == "filter.identifier").map(|(_, v)| v.clone())

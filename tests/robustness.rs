@@ -21,13 +21,13 @@ use agent_auth_host::outbound::{Interceptor, Network, canned};
 use agent_auth_host::runtime::{Invocation, Stdio};
 use agent_auth_host::sandbox::{self, AgentDirs, EgressPolicy, FileGrants, FileRules, Limits, SensitivePaths};
 use agent_auth_host::setup::report;
-use agent_auth_host::virtual_scalekit::{VirtualScalekit, in_process};
 use bytes::Bytes;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use serde_json::{Value, json};
 use support::World;
 use support::in_process::{runtime, tokio};
+use virtual_scalekit::{VirtualScalekit, in_process};
 
 fn config() -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(200);

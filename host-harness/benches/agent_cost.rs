@@ -47,7 +47,7 @@ impl Path {
 
 /// An agent on one machine, reading each result as a model would.
 struct Agent<'a> {
-    double: &'a agent_auth_host::virtual_scalekit::VirtualScalekit,
+    double: &'a virtual_scalekit::VirtualScalekit,
     machine: Machine<'a>,
     path: Path,
 }

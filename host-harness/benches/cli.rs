@@ -9,8 +9,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use agent_auth_host::virtual_scalekit::Request;
-use agent_auth_host::virtual_scalekit::server;
+use virtual_scalekit::Request;
+use virtual_scalekit::server;
 
 mod support;
 use support::{Machine, Sample, measure, served_during};

@@ -9,8 +9,8 @@ use std::net::TcpStream;
 use std::process::{Child, ChildStdin, ChildStdout, Stdio};
 use std::time::{Duration, Instant};
 
-use agent_auth_host::virtual_scalekit::Request;
 use serde_json::{Value, json};
+use virtual_scalekit::Request;
 
 mod support;
 use support::{Machine, served_during};

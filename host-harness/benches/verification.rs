@@ -11,9 +11,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use agent_auth_contract::verification::{MODE_VAR, URL_VAR};
-use agent_auth_host::virtual_scalekit::server::{self, Loopback};
-use agent_auth_host::virtual_scalekit::{Credentials, VirtualScalekit};
 use serde_json::Value;
+use virtual_scalekit::server::{self, Loopback};
+use virtual_scalekit::{Credentials, VirtualScalekit};
 
 mod support;
 use support::{ID, Machine, SECRET, served_during};
@@ -97,7 +97,7 @@ fn verify_user(m: &Machine, callback: &str, person: &str, state: Option<&str>) -
 }
 
 /// The API requests among those served (a browser's page loads left out).
-fn api(requests: &[agent_auth_host::virtual_scalekit::Request]) -> Vec<String> {
+fn api(requests: &[virtual_scalekit::Request]) -> Vec<String> {
     requests
         .iter()
         .filter(|r| r.path.starts_with("/api/") || r.path == "/oauth/token")

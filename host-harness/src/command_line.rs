@@ -32,8 +32,9 @@ pub enum Program {
     Operation(RunnerOptions, Words),
     /// `agent-auth mcp ...`: the operations as MCP tools.
     Mcp(RunnerOptions, Mcp),
-    /// `agent-auth sandbox ...`: the virtual Scalekit, with the words its own options are read from.
-    Sandbox(Vec<String>),
+    /// `agent-auth sandbox ...`: the virtual Scalekit on loopback, with the words its own options
+    /// are read from (by the virtual Scalekit's own command).
+    VirtualScalekit(Vec<String>),
     /// `agent-auth demo`.
     Demo,
     /// `agent-auth compile`.
@@ -55,7 +56,7 @@ impl CommandLine {
         let raw = option::raw_output(&args);
         let mcp = args.first().is_some_and(|a| a == "mcp");
         let program = match args.first().map(String::as_str) {
-            Some("sandbox") => Ok(Program::Sandbox(args[1..].to_vec())),
+            Some("sandbox") => Ok(Program::VirtualScalekit(args[1..].to_vec())),
             Some("demo") => Ok(Program::Demo),
             Some("compile") => compile(&args[1..]),
             Some("mcp") => runner_options(args[1..].to_vec())
@@ -331,7 +332,7 @@ mod tests {
         assert_eq!(read(&["demo"]), Ok(Program::Demo));
         assert_eq!(read(&["compile"]), Ok(Program::Compile));
         assert_eq!(read(&["compile", "x"]).unwrap_err().code, Code::Usage);
-        assert_eq!(read(&["sandbox", "--port", "0"]), Ok(Program::Sandbox(words(&["--port", "0"]))));
+        assert_eq!(read(&["sandbox", "--port", "0"]), Ok(Program::VirtualScalekit(words(&["--port", "0"]))));
         assert_eq!(read(&["mcp", "--list-tools"]), Ok(Program::Mcp(RunnerOptions::default(), Mcp::ListTools)));
         assert!(CommandLine::read(words(&["--get-token", "s", "--raw", "--timeout"])).raw);
     }

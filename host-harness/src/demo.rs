@@ -17,7 +17,7 @@ use crate::outbound::Network;
 use crate::runtime::{Invocation, Runtime, Stdio};
 use crate::sandbox::{AgentDirs, EgressPolicy, FileGrants, FileRules, Limits, SensitivePaths};
 use crate::settings::Settings;
-use crate::virtual_scalekit::{VirtualScalekit, in_process};
+use virtual_scalekit::{VirtualScalekit, in_process};
 
 /// The demo's user: it has no accounts yet, so Notion needs authorizing first.
 const USER: &str = "demo-user";

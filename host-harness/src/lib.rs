@@ -16,9 +16,10 @@
 //!   network, folders and limits) and what a call printed; [`error`]: the runner's own failures.
 //! - [`cli`]: `agent-auth OPERATION`, one operation; [`mcp`]: `agent-auth mcp`, the same
 //!   operations as MCP tools; [`verify_route`]: where a person's browser finishes an
-//!   authorization link (custom user verification), in [`html`] pages.
-//! - [`virtual_scalekit`]: the stand-in for Scalekit (`agent-auth sandbox`, `TOOL_ENV_URL=sandbox`),
-//!   and [`demo`]: `agent-auth demo`, the agent flow against it.
+//!   authorization link (custom user verification), in the pages of `agent-auth-html`.
+//! - [`demo`]: `agent-auth demo`, the agent flow against the virtual Scalekit, the stand-in for
+//!   Scalekit that is a crate of its own (`host-harness/virtual-scalekit`; also `agent-auth
+//!   sandbox` and `TOOL_ENV_URL=sandbox`), built in with the default feature `virtual-scalekit`.
 
 #![warn(missing_docs)]
 
@@ -28,10 +29,10 @@ pub mod compile;
 pub mod compile_cache;
 pub mod component;
 pub mod credentials;
+#[cfg(feature = "virtual-scalekit")]
 pub mod demo;
 pub mod env_file;
 pub mod error;
-pub mod html;
 pub mod mcp;
 pub mod outbound;
 pub mod runtime;
@@ -39,4 +40,3 @@ pub mod sandbox;
 pub mod settings;
 pub mod setup;
 pub mod verify_route;
-pub mod virtual_scalekit;

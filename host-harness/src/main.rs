@@ -9,8 +9,8 @@ use agent_auth_host::error::{Code, RunnerError};
 fn main() -> ExitCode {
     let line = CommandLine::read(std::env::args().skip(1).collect());
     let (stdout, exit) = match line.program {
-        Ok(Program::Sandbox(words)) => return agent_auth_host::virtual_scalekit::command::main(&words),
-        Ok(Program::Demo) => return agent_auth_host::demo::main(),
+        Ok(Program::VirtualScalekit(words)) => return serve_virtual_scalekit(&words),
+        Ok(Program::Demo) => return demo(),
         Ok(Program::Mcp(runner, mcp)) => return agent_auth_host::mcp::main(runner, mcp),
         Ok(Program::Compile) => agent_auth_host::compile::main(),
         Ok(Program::Operation(runner, words)) => operation(runner, words),
@@ -35,4 +35,38 @@ fn operation(runner: RunnerOptions, words: Words) -> (String, u8) {
             (err.to_json(), err.exit().code())
         }
     }
+}
+
+/// `agent-auth sandbox`: the virtual Scalekit on loopback.
+#[cfg(feature = "virtual-scalekit")]
+fn serve_virtual_scalekit(words: &[String]) -> ExitCode {
+    virtual_scalekit::command::main(words)
+}
+
+/// `agent-auth demo`: the agent flow against the virtual Scalekit.
+#[cfg(feature = "virtual-scalekit")]
+fn demo() -> ExitCode {
+    agent_auth_host::demo::main()
+}
+
+/// Without the virtual Scalekit, neither `agent-auth sandbox` nor `agent-auth demo` is there.
+#[cfg(not(feature = "virtual-scalekit"))]
+fn without_virtual_scalekit() -> ExitCode {
+    let err = RunnerError::new(
+        Code::Usage,
+        "this agent-auth is built without the virtual Scalekit (agent-auth sandbox, agent-auth demo)",
+        "Use a build with the default features for agent-auth demo and agent-auth sandbox.",
+    );
+    print!("{}", err.to_json());
+    ExitCode::from(err.exit().code())
+}
+
+#[cfg(not(feature = "virtual-scalekit"))]
+fn serve_virtual_scalekit(_words: &[String]) -> ExitCode {
+    without_virtual_scalekit()
+}
+
+#[cfg(not(feature = "virtual-scalekit"))]
+fn demo() -> ExitCode {
+    without_virtual_scalekit()
 }

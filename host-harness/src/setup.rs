@@ -12,7 +12,7 @@ use agent_auth_contract::operation::{Kind, Remote};
 use agent_auth_contract::option::{AUTH_REQUEST_ID, STATE};
 use agent_auth_contract::printed::Printed;
 use agent_auth_contract::sizes::{COMMAND_LINE_MAX, INPUT_MAX, readable_size};
-use agent_auth_contract::variables::RUNNER_WARNINGS;
+use agent_auth_contract::variables::{RUNNER_WARNINGS, VIRTUAL_ENV_URL};
 use agent_auth_contract::verification::{ROUTE_VAR, Verified};
 use bytes::Bytes;
 
@@ -28,10 +28,27 @@ use crate::sandbox::sensitive::SensitivePaths;
 use crate::sandbox::{self, Confinement, EgressPolicy, FileGrants, FileRules, Limits};
 use crate::settings::Settings;
 use crate::verify_route::{self, Finisher, Route, Verdict};
-use crate::virtual_scalekit::{VirtualScalekit, in_process};
 
 /// Extra time the wall-clock limit allows beyond `--wait SECONDS`.
 pub const WAIT_MARGIN: Duration = Duration::from_secs(60);
+
+/// `TOOL_ENV_URL=sandbox`: the component's variables and network for the virtual Scalekit, hosted
+/// in-process.
+#[cfg(feature = "virtual-scalekit")]
+fn virtual_scalekit(env: Vec<(String, String)>) -> Result<(Vec<(String, String)>, Network), RunnerError> {
+    use virtual_scalekit::{VirtualScalekit, in_process};
+    Ok((in_process::env(env), Network::Intercepted(Arc::new(VirtualScalekit::new(in_process::URL, None)))))
+}
+
+/// `TOOL_ENV_URL=sandbox` in a runner built without the virtual Scalekit.
+#[cfg(not(feature = "virtual-scalekit"))]
+fn virtual_scalekit(_env: Vec<(String, String)>) -> Result<(Vec<(String, String)>, Network), RunnerError> {
+    Err(RunnerError::new(
+        Code::ConfigInvalid,
+        format!("TOOL_ENV_URL={VIRTUAL_ENV_URL} needs the virtual Scalekit, which this agent-auth is built without"),
+        "Point TOOL_ENV_URL at your Scalekit environment, or use a build with the default features.",
+    ))
+}
 
 /// The working folder, which relative paths are read against.
 pub fn working_folder() -> Result<PathBuf, RunnerError> {
@@ -103,9 +120,11 @@ impl Setup {
         })?;
         let mut env = credentials.vars;
         env.extend(settings.passed.iter().cloned());
-        let network = if sandbox::env::env_url(&env).is_some_and(|url| url.trim().eq_ignore_ascii_case("sandbox")) {
-            env = in_process::env(env);
-            Network::Intercepted(Arc::new(VirtualScalekit::new(in_process::URL, None)))
+        let network = if sandbox::env::env_url(&env).is_some_and(|url| url.trim().eq_ignore_ascii_case(VIRTUAL_ENV_URL))
+        {
+            let (virtual_env, network) = virtual_scalekit(env)?;
+            env = virtual_env;
+            network
         } else {
             let https =
                 sandbox::env::server_urls(&env).iter().any(|url| url.to_ascii_lowercase().starts_with("https:"));

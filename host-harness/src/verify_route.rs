@@ -21,7 +21,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use crate::html;
+use agent_auth_html as html;
 
 /// How long a browser may take to send its request: a moment (it is on this machine).
 const READ_TIMEOUT: Duration = Duration::from_secs(3);
@@ -254,9 +254,9 @@ mod tests {
 
     #[test]
     fn the_browser_goes_on_only_to_https_or_the_environment_itself() {
-        let sandbox = "http://127.0.0.1:4000";
-        assert!(onward("https://acme.scalekit.cloud/connect/success", sandbox));
-        assert!(onward("http://127.0.0.1:4000/connect/success", sandbox));
+        let loopback_env = "http://127.0.0.1:4000";
+        assert!(onward("https://acme.scalekit.cloud/connect/success", loopback_env));
+        assert!(onward("http://127.0.0.1:4000/connect/success", loopback_env));
         for elsewhere in [
             "http://evil.example/",
             "http://127.0.0.1:40001/x",
@@ -264,7 +264,7 @@ mod tests {
             "javascript:alert(1)",
             "data:text/html,x",
         ] {
-            assert!(!onward(elsewhere, sandbox), "{elsewhere}");
+            assert!(!onward(elsewhere, loopback_env), "{elsewhere}");
         }
     }
 }

@@ -2,7 +2,7 @@
 //! falling back to `SCALEKIT_*`).
 
 use agent_auth_contract::loopback::is_loopback;
-use agent_auth_contract::variables::{CLIENT_ID, CLIENT_SECRET, ENV_URL, IDENTIFIER, Setting};
+use agent_auth_contract::variables::{CLIENT_ID, CLIENT_SECRET, ENV_URL, IDENTIFIER, Setting, VIRTUAL_ENV_URL};
 use agent_auth_contract::verification::{SERVED_VAR, Verification};
 
 use crate::link_rules::LinkRules;
@@ -106,7 +106,7 @@ impl Config {
         }
         let env_url = env_url.unwrap_or_default();
         let default_identifier = setting(env, IDENTIFIER);
-        if env_url.eq_ignore_ascii_case("sandbox") {
+        if env_url.eq_ignore_ascii_case(VIRTUAL_ENV_URL) {
             return Err(Failure::new(
                 Code::ConfigInvalid,
                 "TOOL_ENV_URL=sandbox needs the agent-auth runner, which hosts the virtual environment",

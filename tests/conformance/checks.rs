@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use agent_auth_host::virtual_scalekit::multipart::{self, FilePart};
 use serde_json::Value;
+use virtual_scalekit::multipart::{self, FilePart};
 
 use super::case::{ACCESS_TOKEN, Case, ENV_URL, ExpectedRequest, Respond};
 

@@ -12,11 +12,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use agent_auth_host::virtual_scalekit::faults::Faults;
-use agent_auth_host::virtual_scalekit::server::{self, Loopback};
-use agent_auth_host::virtual_scalekit::{Credentials, VirtualScalekit};
 use serde_json::Value;
 use tempfile::TempDir;
+use virtual_scalekit::faults::Faults;
+use virtual_scalekit::server::{self, Loopback};
+use virtual_scalekit::{Credentials, VirtualScalekit};
 
 pub const CLIENT_ID: &str = "skc_e2e_client";
 pub const CLIENT_SECRET: &str = "e2e-client-secret-0b7d4a";

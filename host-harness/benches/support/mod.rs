@@ -9,8 +9,8 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use agent_auth_host::virtual_scalekit::server::{self, Loopback};
-use agent_auth_host::virtual_scalekit::{Credentials, Request, VirtualScalekit};
+use virtual_scalekit::server::{self, Loopback};
+use virtual_scalekit::{Credentials, Request, VirtualScalekit};
 
 /// The client id the benches use.
 pub const ID: &str = "skc_bench";

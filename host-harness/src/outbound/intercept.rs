@@ -29,3 +29,11 @@ pub fn canned<K: AsRef<str>, V: AsRef<str>>(
 pub(crate) fn to_component(response: http::Response<Bytes>) -> http::Response<WasiBody> {
     response.map(|body| Full::new(body).map_err(|never| match never {}).boxed_unsync())
 }
+
+/// The virtual Scalekit answers in-process (`TOOL_ENV_URL=sandbox`, the demo, the tests).
+#[cfg(feature = "virtual-scalekit")]
+impl Interceptor for virtual_scalekit::VirtualScalekit {
+    fn intercept(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, HttpError> {
+        Ok(self.answer(request))
+    }
+}

@@ -15,8 +15,11 @@ pub struct Setting {
 pub const CLIENT_ID: Setting = Setting { name: "TOOL_CLIENT_ID", fallback: Some("SCALEKIT_CLIENT_ID") };
 /// The Scalekit client secret.
 pub const CLIENT_SECRET: Setting = Setting { name: "TOOL_CLIENT_SECRET", fallback: Some("SCALEKIT_CLIENT_SECRET") };
-/// The environment URL; `sandbox` selects the runner's virtual Scalekit.
+/// The environment URL; [`VIRTUAL_ENV_URL`] selects the runner's virtual Scalekit.
 pub const ENV_URL: Setting = Setting { name: "TOOL_ENV_URL", fallback: Some("SCALEKIT_ENV_URL") };
+/// The [`ENV_URL`] that names the virtual Scalekit the runner hosts in-process (the demo's; the
+/// runner hands the component the virtual Scalekit's own URL instead).
+pub const VIRTUAL_ENV_URL: &str = "sandbox";
 /// The default user identifier.
 pub const IDENTIFIER: Setting = Setting { name: "TOOL_IDENTIFIER", fallback: None };
 /// A hosted MCP server's URL (an instance URL, or a config's server URL with [`MCP_TOKEN`]): the

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use agent_auth_contract::rfc3339;
 use bytes::Bytes;
 
-use crate::html::{self, escape};
+use agent_auth_html::{self as html, escape};
 
 use super::state::{Completed, LinkRefusal, MagicLink, State};
 use super::{Request, Response};

@@ -5,10 +5,12 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::error::{Code, RunnerError};
-use crate::virtual_scalekit::faults::Faults;
-use crate::virtual_scalekit::server;
-use crate::virtual_scalekit::{Credentials, VirtualScalekit};
+use agent_auth_contract::code::Code;
+use agent_auth_contract::printed::{Printed, Problem};
+
+use crate::faults::Faults;
+use crate::server;
+use crate::{Credentials, VirtualScalekit};
 
 const USAGE: &str = "\
 Usage: agent-auth sandbox [--port N] [--client-id ID --client-secret SECRET] [--link-ttl SECONDS]
@@ -34,11 +36,26 @@ struct Options {
     faults: Option<String>,
 }
 
-fn usage(message: String) -> RunnerError {
-    RunnerError::new(Code::Usage, message, "Run agent-auth sandbox --help.")
+fn usage(message: String) -> Problem {
+    problem(Code::Usage, message, "Run agent-auth sandbox --help.")
 }
 
-fn parse(args: &[String]) -> Result<Option<Options>, RunnerError> {
+fn problem(code: Code, message: impl Into<String>, hint: impl Into<String>) -> Problem {
+    Problem { code, message: message.into(), hint: hint.into() }
+}
+
+/// Prints why the sandbox does not serve, as every agent-auth failure is printed, and returns its
+/// exit code.
+fn refuse(problem: Problem) -> ExitCode {
+    let code = problem.code;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&Printed::failure(code, problem.message, problem.hint)).unwrap_or_default()
+    );
+    ExitCode::from(code.exit().code())
+}
+
+fn parse(args: &[String]) -> Result<Option<Options>, Problem> {
     let mut opts = Options::default();
     let (mut id, mut secret) = (None, None);
     let mut iter = args.iter();
@@ -84,17 +101,11 @@ pub fn main(args: &[String]) -> ExitCode {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
         }
-        Err(e) => {
-            print!("{}", e.to_json());
-            return ExitCode::from(e.exit().code());
-        }
+        Err(e) => return refuse(e),
     };
     let faults = match opts.faults.as_deref().map(read_faults).transpose() {
         Ok(faults) => faults.unwrap_or_default(),
-        Err(e) => {
-            print!("{}", e.to_json());
-            return ExitCode::from(e.exit().code());
-        }
+        Err(e) => return refuse(e),
     };
     let credentials =
         opts.credentials.clone().map(|(client_id, client_secret)| Credentials { client_id, client_secret });
@@ -111,13 +122,11 @@ pub fn main(args: &[String]) -> ExitCode {
     let (_double, loopback) = match spawned {
         Ok(served) => served,
         Err(e) => {
-            let err = RunnerError::new(
+            return refuse(problem(
                 Code::PortUnavailable,
                 format!("cannot listen on 127.0.0.1:{}: {e}", opts.port),
                 "Pick another --port, or 0 for a free one.",
-            );
-            print!("{}", err.to_json());
-            return ExitCode::from(err.exit().code());
+            ));
         }
     };
     println!("LISTENING {}", loopback.url());
@@ -131,16 +140,16 @@ pub fn main(args: &[String]) -> ExitCode {
 }
 
 /// The faults file at `path`.
-fn read_faults(path: &str) -> Result<Faults, RunnerError> {
+fn read_faults(path: &str) -> Result<Faults, Problem> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        RunnerError::new(
+        problem(
             Code::ConfigInvalid,
             format!("cannot read --faults {path}: {e}"),
             "Pass the path of a JSON file of fault rules.",
         )
     })?;
     Faults::parse(&text).map_err(|why| {
-        RunnerError::new(
+        problem(
             Code::ConfigInvalid,
             format!("--faults {path} is not a list of fault rules: {why}"),
             "Each rule is {\"request\": \"METHOD /path\", \"times\": N, \"fault\": {\"kind\": ...}}; agent-auth sandbox --help shows one.",

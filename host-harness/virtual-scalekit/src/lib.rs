@@ -5,9 +5,11 @@
 //! rejected, tool input checked against the tool's schema). Its magic links open authorization
 //! pages a person completes in a browser.
 //!
-//! One implementation, reachable two ways: in-process as an [`Interceptor`](crate::outbound::Interceptor)
-//! ([`in_process`]: `TOOL_ENV_URL=sandbox` and the demo) and over loopback HTTP through
-//! [`server::spawn`] ([`command`]: `agent-auth sandbox`).
+//! One implementation, reachable two ways: in-process through [`VirtualScalekit::answer`] (the
+//! runner's outbound hook hands it the component's requests: [`in_process`], `TOOL_ENV_URL=sandbox`
+//! and the demo) and over loopback HTTP through [`server::spawn`] ([`command`]: `agent-auth
+//! sandbox`). It is a crate of its own, beside the runner: the runner uses it only for those
+//! three, and builds without it (`--no-default-features`).
 
 mod api;
 pub mod command;
@@ -33,9 +35,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::Bytes;
-use wasmtime_wasi_http::Error as HttpError;
 
-use crate::outbound::{Interceptor, canned};
 pub use provider::file_bytes as provider_file_bytes;
 pub use state::Credentials;
 use state::State;
@@ -199,8 +199,9 @@ impl VirtualScalekit {
     }
 }
 
-impl Interceptor for VirtualScalekit {
-    fn intercept(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, HttpError> {
+impl VirtualScalekit {
+    /// The answer to `request`, as the component's HTTP gets it in-process.
+    pub fn answer(&self, request: http::Request<Bytes>) -> http::Response<Bytes> {
         let (parts, body) = request.into_parts();
         let headers = parts
             .headers
@@ -214,10 +215,19 @@ impl Interceptor for VirtualScalekit {
             headers,
             body,
         });
-        let mut headers = response.headers;
-        if !response.content_type.is_empty() {
-            headers.push(("content-type".into(), response.content_type));
+        let mut answer = http::Response::new(response.body);
+        *answer.status_mut() =
+            http::StatusCode::from_u16(response.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        let content_type =
+            (!response.content_type.is_empty()).then(|| ("content-type".to_owned(), response.content_type));
+        for (name, value) in response.headers.into_iter().chain(content_type) {
+            // Every header the double writes is its own, and valid.
+            if let (Ok(name), Ok(value)) =
+                (http::HeaderName::from_bytes(name.as_bytes()), http::HeaderValue::from_str(&value))
+            {
+                answer.headers_mut().append(name, value);
+            }
         }
-        canned(response.status, headers, response.body)
+        answer
     }
 }
