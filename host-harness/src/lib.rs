@@ -33,7 +33,7 @@ pub mod credentials;
 pub mod demo;
 pub mod env_file;
 pub mod error;
-pub mod mcp;
+pub mod mcp_server;
 pub mod outbound;
 pub mod runtime;
 pub mod sandbox;

@@ -11,10 +11,10 @@ fn main() -> ExitCode {
     let (stdout, exit) = match line.program {
         Ok(Program::VirtualScalekit(words)) => return serve_virtual_scalekit(&words),
         Ok(Program::Demo) => return demo(),
-        Ok(Program::Mcp(runner, mcp)) => return agent_auth_host::mcp::main(runner, mcp),
+        Ok(Program::Mcp(runner, mcp)) => return agent_auth_host::mcp_server::main(runner, mcp),
         Ok(Program::Compile) => agent_auth_host::compile::main(),
         Ok(Program::Operation(runner, words)) => operation(runner, words),
-        Err(e) if line.mcp => return agent_auth_host::mcp::refused(&e),
+        Err(e) if line.mcp => return agent_auth_host::mcp_server::refused(&e),
         Err(e) => (e.to_json(), e.exit().code()),
     };
     // `--raw`: a failure, the runner's own included, goes to stderr and leaves stdout empty.

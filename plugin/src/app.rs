@@ -16,10 +16,10 @@ use crate::clock;
 use crate::config::{self, Config};
 use crate::flows::operation::{Context, HostedOperation, LocalOperation, RemoteOperation};
 use crate::flows::{
-    audit_log, doctor, execute, generate_link, get_authorization, get_tool, list_connections, mcp, proxy, tokens,
-    verify_user,
+    audit_log, doctor, execute, generate_link, get_authorization, get_tool, list_connections, mcp_configs, proxy,
+    tokens, verify_user,
 };
-use crate::hosted::{Endpoint, Server};
+use crate::hosted::{Endpoint, HostedServer};
 use crate::http::{Retrying, WasiClient};
 use crate::output::{self, Code, Failure, Success, emit_failure, emit_success};
 use crate::scalekit::Scalekit;
@@ -84,11 +84,11 @@ fn run(args: &Args, env: &[(String, String)]) -> Result<Success, Failure> {
         Remote::ProxyRequest => remote::<proxy::ProxyRequest>(args, env, &storage),
         Remote::GetAuthorization => remote::<get_authorization::GetAuthorization>(args, env, &storage),
         Remote::GetToken => remote::<tokens::GetToken>(args, env, &storage),
-        Remote::CreateMcpConfig => remote::<mcp::CreateConfig>(args, env, &storage),
-        Remote::ListMcpConfigs => remote::<mcp::ListConfigs>(args, env, &storage),
-        Remote::EnsureMcpInstance => remote::<mcp::EnsureInstance>(args, env, &storage),
-        Remote::McpAuthState => remote::<mcp::AuthState>(args, env, &storage),
-        Remote::CreateMcpSessionToken => remote::<mcp::CreateSessionToken>(args, env, &storage),
+        Remote::CreateMcpConfig => remote::<mcp_configs::CreateConfig>(args, env, &storage),
+        Remote::ListMcpConfigs => remote::<mcp_configs::ListConfigs>(args, env, &storage),
+        Remote::EnsureMcpInstance => remote::<mcp_configs::EnsureInstance>(args, env, &storage),
+        Remote::McpAuthState => remote::<mcp_configs::AuthState>(args, env, &storage),
+        Remote::CreateMcpSessionToken => remote::<mcp_configs::CreateSessionToken>(args, env, &storage),
     }
 }
 
@@ -168,7 +168,7 @@ fn hosted<T: HostedOperation>(
     let retrying = Retrying::new(&wasi);
     let http = Intents::new(&retrying, call.as_ref(), storage.state_dir());
     let timer = Instant::now();
-    let result = Server::connect(&http, endpoint)
+    let result = HostedServer::connect(&http, endpoint)
         .and_then(|server| operation.run_hosted(&server, storage))
         .map_err(|failure| corrected(failure, args));
     let result = attempted(result, &retrying, agent_run_id.as_deref());

@@ -1,6 +1,6 @@
 //! The REST routes (token, connections, connected accounts, magic links, tools, proxy), answered
-//! from [`State`]; MCP config routes go to [`super::mcp`], the MCP servers to
-//! [`super::mcp_endpoint`], authorization pages to [`super::pages`].
+//! from [`State`]; MCP config routes go to [`super::mcp_configs`], the MCP servers to
+//! [`super::hosted_mcp`], authorization pages to [`super::pages`].
 
 use agent_auth_contract::rfc3339;
 use agent_auth_contract::verification::{STATE_MAX, URL_MAX};
@@ -39,7 +39,7 @@ pub fn route(state: &mut State, req: &Request) -> Response {
         return super::provider::presigned(state, req, name);
     }
     if path.starts_with("/mcp/") {
-        return super::mcp_endpoint::route(state, req);
+        return super::hosted_mcp::route(state, req);
     }
     let is_proxy = path == "/proxy" || path.starts_with("/proxy/");
     if !path.starts_with("/api/v1/") && !is_proxy {
@@ -59,7 +59,7 @@ pub fn route(state: &mut State, req: &Request) -> Response {
         return proxy(state, req);
     }
     if let Some(rest) = path.strip_prefix("/api/v1/mcp/") {
-        return super::mcp::route(state, req, rest);
+        return super::mcp_configs::route(state, req, rest);
     }
     let result = match (req.method.as_str(), path) {
         ("GET", "/api/v1/connections/app") => list_connections(state, req),

@@ -274,8 +274,12 @@ pub fn seeded(base_url: &str, credentials: Option<Credentials>) -> State {
             })
         })
         .collect();
-    let config =
-        super::mcp::new_config(&mut state, "inbox-summary", "Reads the inbox and posts a summary to Slack.", mappings);
+    let config = super::mcp_configs::new_config(
+        &mut state,
+        "inbox-summary",
+        "Reads the inbox and posts a summary to Slack.",
+        mappings,
+    );
     state.mcp_configs.push(config);
     state
 }

@@ -16,7 +16,7 @@ use super::first_completed::not_completed;
 use crate::cli::Args;
 use crate::clock;
 use crate::config::{self, Config};
-use crate::hosted::{Endpoint, Server};
+use crate::hosted::{Endpoint, HostedServer};
 use crate::http::{HttpClient, Response, WasiClient, header};
 use crate::output::{ActionRequired, Code, Failure, Success};
 use crate::scalekit::accounts::{self, Account, ListedAccount};
@@ -168,7 +168,7 @@ pub fn run(args: &Args, env: &[(String, String)], storage: &Storage) -> Result<S
 /// The hosted MCP server opens a session and lists its tools.
 fn mcp_server(endpoint: &Endpoint) -> Finding {
     let http = WasiClient;
-    match Server::connect(&http, endpoint).and_then(|server| server.tools()) {
+    match HostedServer::connect(&http, endpoint).and_then(|server| server.tools()) {
         Ok(tools) => {
             let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
             Finding::pass(

@@ -12,7 +12,7 @@ use super::account::{
 use super::operation::{Context, HostedOperation, RemoteOperation};
 use super::{errors, get_tool, input};
 use crate::cli::Args;
-use crate::hosted::{Called, Server};
+use crate::hosted::{Called, HostedServer};
 use crate::output::{ActionRequired, Code, Failure, Success};
 use crate::results::{self, Budget};
 use crate::scalekit::accounts::Account;
@@ -64,7 +64,7 @@ impl RemoteOperation for ExecuteTool {
 impl HostedOperation for ExecuteTool {
     /// Runs the tool through a hosted MCP server: the input is checked against the server's schema
     /// of the tool before the call, as for REST; the URL fixes the user and the connections.
-    fn run_hosted(self, server: &Server, storage: &Storage) -> Result<Success, Failure> {
+    fn run_hosted(self, server: &HostedServer, storage: &Storage) -> Result<Success, Failure> {
         let mut warnings = Vec::new();
         if self.connection_name.is_some() {
             warnings.push("--connection-name was ignored: with an MCP URL the URL fixes the connections".to_owned());
@@ -80,7 +80,7 @@ impl HostedOperation for ExecuteTool {
 }
 
 /// The hosted steps: read the input, find the tool and check the input against its schema, call it.
-fn execute_hosted(server: &Server, request: &ExecuteTool) -> Result<Success, Failure> {
+fn execute_hosted(server: &HostedServer, request: &ExecuteTool) -> Result<Success, Failure> {
     let name = request.tool_name.as_str();
     let params = Value::Object(input::json_object("--tool-input", &request.tool_input, true)?);
     let tools = server.tools()?;

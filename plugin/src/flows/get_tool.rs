@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use super::operation::{Context, HostedOperation, RemoteOperation};
 use crate::cli::{Args, usage};
-use crate::hosted::Server;
+use crate::hosted::HostedServer;
 use crate::output::{Code, Failure, Success};
 use crate::relevance;
 use crate::scalekit::Scalekit;
@@ -91,7 +91,7 @@ impl HostedOperation for GetTool {
     /// The same listing from a hosted MCP server's `tools/list`, every option applied here:
     /// `--provider` as the names' prefix (`NOTION`: `notion_...`), `--tool-name`, `--query`,
     /// `--summary`, and pages by offset.
-    fn run_hosted(self, server: &Server, _: &Storage) -> Result<Success, Failure> {
+    fn run_hosted(self, server: &HostedServer, _: &Storage) -> Result<Success, Failure> {
         let provider = match &self.mode {
             Mode::Search(search) => search.provider.as_deref(),
             Mode::List(query) => query.provider.as_deref(),
@@ -147,7 +147,7 @@ impl HostedOperation for GetTool {
 }
 
 /// `TOOL_NOT_FOUND` for `name`, which the hosted server's `catalogue` lacks, naming its lookalike.
-pub fn not_served(server: &Server, name: &str, catalogue: &[Tool]) -> Failure {
+pub fn not_served(server: &HostedServer, name: &str, catalogue: &[Tool]) -> Failure {
     let failure = not_found(&[name], None).with("mcp_server", server.shown);
     suggesting(failure, schema::closest(name, catalogue.iter().map(|t| t.name.as_str())))
 }

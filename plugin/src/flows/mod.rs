@@ -11,7 +11,7 @@ pub mod get_authorization;
 pub mod get_tool;
 mod input;
 pub mod list_connections;
-pub mod mcp;
+pub mod mcp_configs;
 pub mod operation;
 pub mod proxy;
 pub mod tokens;

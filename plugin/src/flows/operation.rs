@@ -2,7 +2,7 @@
 //! folders; remote ones also get Scalekit and the user they act for.
 
 use crate::cli::Args;
-use crate::hosted::Server;
+use crate::hosted::HostedServer;
 use crate::output::{Failure, Success};
 use crate::scalekit::Scalekit;
 use crate::storage::Storage;
@@ -26,7 +26,7 @@ pub trait RemoteOperation: Sized {
 /// A remote operation that also runs through a hosted MCP server, which fixes the user.
 pub trait HostedOperation: RemoteOperation {
     /// Runs it there.
-    fn run_hosted(self, server: &Server, storage: &Storage) -> Result<Success, Failure>;
+    fn run_hosted(self, server: &HostedServer, storage: &Storage) -> Result<Success, Failure>;
 }
 
 /// What a remote operation runs with.

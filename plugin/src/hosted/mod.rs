@@ -19,7 +19,7 @@ use crate::scalekit::tools::Tool;
 const MAX_PAGES: usize = 50;
 
 /// An open session with a hosted MCP server.
-pub struct Server<'a> {
+pub struct HostedServer<'a> {
     session: Session<'a>,
     /// Origin and path, for messages and results.
     pub shown: &'a str,
@@ -34,10 +34,10 @@ pub enum Called {
     Failed { text: String, link: Option<String> },
 }
 
-impl<'a> Server<'a> {
+impl<'a> HostedServer<'a> {
     /// Connects to `endpoint`.
-    pub fn connect(http: &'a dyn HttpClient, endpoint: &'a Endpoint) -> Result<Server<'a>, Failure> {
-        Ok(Server { session: Session::open(http, endpoint)?, shown: &endpoint.shown })
+    pub fn connect(http: &'a dyn HttpClient, endpoint: &'a Endpoint) -> Result<HostedServer<'a>, Failure> {
+        Ok(HostedServer { session: Session::open(http, endpoint)?, shown: &endpoint.shown })
     }
 
     /// Every tool the server lists, in its order.

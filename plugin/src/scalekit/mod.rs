@@ -6,7 +6,7 @@ pub mod cache;
 pub mod client_token;
 pub mod connections;
 mod errors;
-pub mod mcp;
+pub mod mcp_configs;
 pub mod pages;
 pub mod proxy;
 mod token_cache;

@@ -10,17 +10,17 @@ use crate::flows::account::new_link;
 use crate::flows::{errors, wait};
 use crate::output::{self, ActionRequired, Code, Failure, Success};
 use crate::scalekit::accounts::PENDING_VERIFICATION;
-use crate::scalekit::mcp::{self, ConnectionState};
+use crate::scalekit::mcp_configs::{self, ConnectionState};
 use crate::scalekit::{ApiError, ErrorResponse, Scalekit};
 
 /// Gets or creates the user's instance of the config, and waits for the person when `wait` is given.
 pub fn ensure(sk: &Scalekit, config_name: &str, identifier: &str, wait: Option<u64>) -> Result<Success, Failure> {
     let config_name = config_name.trim();
-    let instance = mcp::ensure_instance(sk, config_name, identifier).map_err(|e| match e {
+    let instance = mcp_configs::ensure_instance(sk, config_name, identifier).map_err(|e| match e {
         ApiError::Status(r) if r.status == 404 => config_not_found(config_name, *r),
         other => other.into(),
     })?;
-    let states = mcp::auth_state(sk, &instance.id, true)?;
+    let states = mcp_configs::auth_state(sk, &instance.id, true)?;
     let view = View {
         instance_id: instance.id.clone(),
         config_name: Some(config_name.to_owned()),
@@ -38,8 +38,8 @@ pub fn auth_state(sk: &Scalekit, instance_id: &str) -> Result<Success, Failure> 
         ApiError::Status(r) if r.status == 404 => instance_not_found(id, *r),
         other => other.into(),
     };
-    let instance = mcp::get_instance(sk, id).map_err(not_found)?;
-    let states = mcp::auth_state(sk, id, true).map_err(not_found)?;
+    let instance = mcp_configs::get_instance(sk, id).map_err(not_found)?;
+    let states = mcp_configs::auth_state(sk, id, true).map_err(not_found)?;
     let config_name = instance.config.as_ref().map(|c| c.name.clone()).filter(|n| !n.is_empty());
     let view = View {
         instance_id: id.to_owned(),
@@ -230,7 +230,7 @@ fn report(sk: &Scalekit, mut view: View, wait: Option<u64>, can_wait: bool) -> R
     }
     let ready = wait::until(seconds, |waited| {
         // Without links: polling must not mint a new link every few seconds.
-        let current = mcp::auth_state(sk, &view.instance_id, false)?;
+        let current = mcp_configs::auth_state(sk, &view.instance_id, false)?;
         for s in current.iter().filter(|s| s.is_active()) {
             if view.states.iter().any(|old| old.connection_name == s.connection_name && !old.is_active()) {
                 output::progress(&format!("{} is connected for {}", s.connection_name, view.identifier));

@@ -4,18 +4,18 @@
 use super::instances;
 use crate::flows::errors;
 use crate::output::{Failure, Success};
-use crate::scalekit::mcp;
+use crate::scalekit::mcp_configs;
 use crate::scalekit::{ApiError, Scalekit};
 
 /// Creates a token acting for `identifier` on config `config_name` for `seconds`: the token and the
 /// server URL (stdout only), or the links of the connections the person must authorize first.
 pub fn create(sk: &Scalekit, config_name: &str, identifier: &str, seconds: u64) -> Result<Success, Failure> {
     let name = config_name.trim();
-    let config = mcp::list_configs(sk, Some(name))?
+    let config = mcp_configs::list_configs(sk, Some(name))?
         .into_iter()
         .find(|c| c.name == name)
         .ok_or_else(|| instances::missing_config(name))?;
-    match mcp::create_session_token(sk, &config.id, identifier, seconds) {
+    match mcp_configs::create_session_token(sk, &config.id, identifier, seconds) {
         Ok(token) => Ok(Success::default()
             .with("config_name", name)
             .with("identifier", identifier)
@@ -25,8 +25,8 @@ pub fn create(sk: &Scalekit, config_name: &str, identifier: &str, seconds: u64) 
             .with("expires_at", token.expires_at)),
         // Scalekit issues no token while a connection of the config is not active for the user.
         Err(ApiError::Status(r)) if r.status == 400 && !r.is("INVALID_ARGUMENT") => {
-            let states = mcp::config_accounts(sk, &config.id, identifier, true)?;
-            if states.iter().all(mcp::ConnectionState::is_active) {
+            let states = mcp_configs::config_accounts(sk, &config.id, identifier, true)?;
+            if states.iter().all(mcp_configs::ConnectionState::is_active) {
                 return Err(errors::status(*r));
             }
             Err(instances::config_not_ready(sk, name, identifier, states))

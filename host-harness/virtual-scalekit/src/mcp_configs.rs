@@ -1,6 +1,6 @@
 //! MCP configs and instances (reference §4.9): create and list configs, ensure and get a user's
 //! instance, an instance's (or a config's) accounts with fresh authorization links, and session
-//! tokens for a config's server URL. The MCP servers behind the URLs are [`super::mcp_endpoint`].
+//! tokens for a config's server URL. The MCP servers behind the URLs are [`super::hosted_mcp`].
 
 use std::time::{Duration, SystemTime};
 

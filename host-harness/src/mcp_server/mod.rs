@@ -91,7 +91,7 @@ async fn serve(runner: RunnerOptions, mcp: Mcp) -> Result<(), RunnerError> {
         let served = setup.clone();
         tokio::spawn(async move { route.serve(served.as_ref(), std::future::pending()).await });
     }
-    let service = server::Server::new(setup, exposed).serve(rmcp::transport::stdio()).await.map_err(|e| {
+    let service = server::McpServer::new(setup, exposed).serve(rmcp::transport::stdio()).await.map_err(|e| {
         RunnerError::new(
             Code::InternalError,
             format!("the MCP session did not start: {e}"),

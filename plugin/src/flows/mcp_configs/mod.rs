@@ -17,7 +17,7 @@ use agent_auth_contract::option::{
 use super::operation::{Context, RemoteOperation};
 use crate::cli::{Args, usage};
 use crate::output::{Failure, Success};
-use crate::scalekit::mcp::Mapping;
+use crate::scalekit::mcp_configs::Mapping;
 
 /// `--create-mcp-config --name N [--description D] --tools CONNECTION[:TOOLS]...`.
 pub struct CreateConfig {

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use crate::flows::errors;
 use crate::output::{self, Code, Failure, Success};
-use crate::scalekit::mcp::{self, Config, Mapping};
+use crate::scalekit::mcp_configs::{self, Config, Mapping};
 use crate::scalekit::{ApiError, Scalekit};
 
 /// Longest config name Scalekit accepts.
@@ -20,7 +20,7 @@ const MAX_MAPPINGS: usize = 25;
 /// accepts an existing one with the same connections and tools.
 pub fn create(sk: &Scalekit, name: &str, description: Option<&str>, requested: &[Mapping]) -> Result<Success, Failure> {
     let description = description.unwrap_or("");
-    match mcp::create_config(sk, name, description, requested) {
+    match mcp_configs::create_config(sk, name, description, requested) {
         Ok(config) => Ok(Success::default().with("created", true).with("config", config_view(&config))),
         Err(ApiError::Status(r)) if r.status == 409 || r.is("ALREADY_EXISTS") => {
             existing_config(sk, name, description, requested)
@@ -45,7 +45,7 @@ pub fn create(sk: &Scalekit, name: &str, description: Option<&str>, requested: &
 
 /// Every config, from every page.
 pub fn list(sk: &Scalekit) -> Result<Success, Failure> {
-    let configs = mcp::list_configs(sk, None)?;
+    let configs = mcp_configs::list_configs(sk, None)?;
     Ok(Success::default().with("configs", configs.iter().map(config_view).collect::<Vec<_>>()))
 }
 
@@ -159,7 +159,7 @@ pub fn parse_tools(values: &[String]) -> Result<Vec<Mapping>, Failure> {
 /// The name is taken: the same connections and tools are a success (`created: false`), anything
 /// else a conflict that shows both mappings.
 fn existing_config(sk: &Scalekit, name: &str, description: &str, requested: &[Mapping]) -> Result<Success, Failure> {
-    let found = mcp::list_configs(sk, Some(name))?.into_iter().find(|c| c.name == name);
+    let found = mcp_configs::list_configs(sk, Some(name))?.into_iter().find(|c| c.name == name);
     let Some(found) = found else {
         return Err(Failure::new(
             Code::McpConfigConflict,

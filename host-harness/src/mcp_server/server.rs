@@ -34,7 +34,7 @@ const IN_FLIGHT: usize = 8;
 const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 
 /// What the server was started with.
-pub struct Server {
+pub struct McpServer {
     setup: Arc<Setup>,
     tools: Arc<Vec<Tool>>,
     /// The `--expose`d tools: each one's name and connection.
@@ -105,12 +105,12 @@ pub fn meta_tools() -> impl Iterator<Item = Tool> {
     })
 }
 
-impl Server {
+impl McpServer {
     /// A server for the user `setup`'s environment names (its files confined to the folders
     /// `--files` granted), serving the meta tools and then `exposed`.
-    pub fn new(setup: Arc<Setup>, exposed: Vec<Exposed>) -> Server {
+    pub fn new(setup: Arc<Setup>, exposed: Vec<Exposed>) -> McpServer {
         let names = exposed.iter().map(|e| (e.tool.name.to_string(), e.connection.clone())).collect();
-        Server {
+        McpServer {
             setup,
             tools: Arc::new(meta_tools().chain(exposed.into_iter().map(|e| e.tool)).collect()),
             exposed: Arc::new(names),
@@ -157,7 +157,7 @@ impl Drop for AbortOnDrop {
     }
 }
 
-impl ServerHandler for Server {
+impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_protocol_version(ProtocolVersion::LATEST)
