@@ -2,6 +2,7 @@
 # Installs what the test suites need and is missing, so that a fresh clone runs them with no manual
 # step (scripts/test.sh runs this first; .ci/run runs scripts/test.sh):
 #   - the pinned Rust toolchain, its wasm32-wasip2 target, clippy and rustfmt (rust-toolchain.toml);
+#   - mdBook, pinned, for the book (docs/);
 #   - Debian's Chromium (/usr/bin/chromium), curl, git, a C toolchain and python3-venv;
 #   - tests/browser/node_modules and tests/skill/node_modules, by `npm ci` from their lock files:
 #     exactly the pinned versions and integrity hashes, never a re-resolution.
@@ -29,6 +30,18 @@ if $check; then
 else
     rustup toolchain install
     rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+fi
+
+# mdBook, pinned, for the book in docs/ (tests/docs.rs builds it), from crates.io with its own
+# lock file, once: without the `serve` and `watch` features, which only a writer's preview needs.
+MDBOOK_VERSION=0.5.4
+if ! mdbook --version 2>/dev/null | grep -qx "mdbook v$MDBOOK_VERSION"; then
+    if $check; then
+        say "mdbook $MDBOOK_VERSION is not installed yet; set-up installs it with cargo install"
+    else
+        say "installing mdbook $MDBOOK_VERSION (cargo install, a few minutes once)"
+        cargo install mdbook --version "$MDBOOK_VERSION" --locked --no-default-features --features search --quiet
+    fi
 fi
 
 # From Debian's packages, when missing: Chromium for the browser test, curl for the SKILL.md

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every suite (unit, conformance, end-to-end, README, docs, browser, skill) from a fresh
+# Runs every suite (unit, conformance, end-to-end, docs and their examples, browser, skill) from a fresh
 # clone, then the install checks (scripts/test-install.sh). .ci/run runs exactly this.
 #   1. scripts/setup.sh installs what the suites need and is missing;
 #   2. scripts/lint.sh: cargo fmt --check, and clippy with warnings denied for the host and for

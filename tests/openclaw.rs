@@ -169,6 +169,8 @@ fn the_readme_installs_the_packed_plugin_and_openclaw_loads_every_tool() {
     let block = readme_install_block();
     let plugin_readme = std::fs::read_to_string(plugin_dir().join("README.md")).unwrap();
     assert!(plugin_readme.contains(&block), "the plugin's README shows the same commands");
+    let chapter = std::fs::read_to_string(repo().join("docs/user/openclaw-plugin.md")).unwrap();
+    assert!(chapter.contains(&block), "the book's plugin chapter shows the same commands");
     assert!(block.contains(&format!("npm-pack:./{tarball} ")), "the README installs {tarball}:\n{block}");
 
     // An onboarded OpenClaw, `openclaw` on PATH, the runner on PATH, the secret in the Gateway's
@@ -363,7 +365,7 @@ fn every_person_in_the_chat_acts_as_themselves() {
     assert!(!stdout.contains(CLIENT_SECRET) && !stderr.contains(CLIENT_SECRET));
     // The link went to Bob's chat only (checked by the script): it is in no request to the model
     // and no state of agent-auth's. (OpenClaw keeps what it sent to a chat in its own state: Bob's
-    // transcript and the Telegram channel's cache; the README says what that means.)
+    // transcript and the Telegram channel's cache; the book's plugin chapter says what that means.)
     let link = report["link"].as_str().unwrap();
     let model = work.path().join("model-requests.json");
     let places = [files_under(&people), vec![model]];

@@ -1,6 +1,6 @@
-//! The README's examples are real: every `console` block starting with `$ agent-auth` is run, in
-//! order, against the virtual Scalekit on loopback, and its stdout must equal the `json` block that
-//! follows. The loopback URL is shown as https://acme.scalekit.cloud and the test's home folder as
+//! The examples of the README and of the book (`docs/`) are real: every `console` block starting
+//! with `$ agent-auth` is run, page by page in [`PAGES`]' order and in order within a page, against
+//! one virtual Scalekit on loopback, and its stdout must equal the `json` block that follows. The loopback URL is shown as https://acme.scalekit.cloud and the test's home folder as
 //! /home/alice. Values that differ on every run are compared by their form only: RFC 3339
 //! timestamps, `duration_ms`, MCP server ids, instance tokens and session tokens, and the audit
 //! trail's call ids and chain digests (`call`, `prev`, `head`). A `# exit N`
@@ -9,6 +9,17 @@
 //! example printed, `$SERVER` and `$TOKEN` the `mcp_server_url` and `token`; a command given
 //! `TOOL_MCP_URL` runs without the client credentials, as the agent it is handed to would. Run
 //! with `UPDATE_README=1` to rewrite the json blocks from real output.
+
+/// The pages with examples, in the order they run (later ones see what earlier ones did: the
+/// audit trail lists the calls before it).
+const PAGES: [&str; 6] = [
+    "README.md",
+    "docs/user/operations.md",
+    "docs/operator/user-verification.md",
+    "docs/operator/audit.md",
+    "docs/user/tokens.md",
+    "docs/user/hosted-mcp.md",
+];
 
 mod support;
 
@@ -21,11 +32,13 @@ const SHOWN_HOME: &str = "/home/alice";
 struct Example {
     command: String,
     exit: i32,
-    /// Byte range of the json block's body in the README.
+    /// The page it is on (an index into [`PAGES`]).
+    page: usize,
+    /// Byte range of the json block's body in its page.
     json_range: std::ops::Range<usize>,
 }
 
-fn examples(readme: &str) -> Vec<Example> {
+fn examples(page: usize, readme: &str) -> Vec<Example> {
     let mut out = Vec::new();
     let mut rest = 0;
     while let Some(start) = readme[rest..].find("```console\n$ ") {
@@ -38,7 +51,7 @@ fn examples(readme: &str) -> Vec<Example> {
             + readme[block_end..].find("```json\n").expect("a json block follows each command")
             + "```json\n".len();
         let json_end = json_start + readme[json_start..].find("```").expect("closed json block");
-        out.push(Example { command, exit, json_range: json_start..json_end });
+        out.push(Example { command, exit, page, json_range: json_start..json_end });
         rest = json_end;
     }
     out
@@ -91,12 +104,42 @@ fn mask_variable(v: &mut Value) {
     }
 }
 
+fn repo() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Every Markdown file of the book and the README.
+fn every_page() -> Vec<String> {
+    let mut pages = vec!["README.md".to_owned()];
+    let mut folders = vec![repo().join("docs")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap().map(Result::unwrap) {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                pages.push(path.strip_prefix(repo()).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    pages
+}
+
+#[test]
+fn every_page_with_examples_is_run() {
+    for page in every_page() {
+        let text = std::fs::read_to_string(repo().join(&page)).unwrap();
+        if text.contains("```console\n$ ") {
+            assert!(PAGES.contains(&page.as_str()), "{page} shows examples: add it to PAGES in tests/readme.rs");
+        }
+    }
+}
+
 #[test]
 fn readme_examples_print_what_the_readme_shows() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
-    let mut readme = std::fs::read_to_string(&path).unwrap();
-    let found = examples(&readme);
-    assert!(found.len() >= 6, "the README shows one example per operation");
+    let mut texts: Vec<String> = PAGES.iter().map(|p| std::fs::read_to_string(repo().join(p)).unwrap()).collect();
+    let found: Vec<Example> = texts.iter().enumerate().flat_map(|(page, text)| examples(page, text)).collect();
+    assert!(found.len() >= 6, "the docs show one example per operation");
     let world = World::start();
     let update = std::env::var_os("UPDATE_README").is_some();
     let mut replacements = Vec::new();
@@ -132,19 +175,26 @@ fn readme_examples_print_what_the_readme_shows() {
             .replace(&world.server.url(), SHOWN_URL)
             .replace(&world.home.path().to_string_lossy().into_owned(), SHOWN_HOME);
         if update {
-            replacements.push((example.json_range.clone(), shown));
+            replacements.push((example.page, example.json_range.clone(), shown));
             continue;
         }
-        let mut want: Value = serde_json::from_str(&readme[example.json_range.clone()]).expect("README json parses");
+        let page = &texts[example.page];
+        let mut want: Value = serde_json::from_str(&page[example.json_range.clone()]).expect("the page's json parses");
         let mut got: Value = serde_json::from_str(&shown).unwrap();
         mask_variable(&mut want);
         mask_variable(&mut got);
-        assert_eq!(got, want, "README output of `{}` is stale; rerun with UPDATE_README=1", example.command);
+        assert_eq!(
+            got, want,
+            "{}: the output of `{}` is stale; rerun with UPDATE_README=1",
+            PAGES[example.page], example.command
+        );
     }
     if update {
-        for (range, text) in replacements.into_iter().rev() {
-            readme.replace_range(range, &text);
+        for (page, range, text) in replacements.into_iter().rev() {
+            texts[page].replace_range(range, &text);
         }
-        std::fs::write(&path, readme).unwrap();
+        for (page, text) in PAGES.iter().zip(&texts) {
+            std::fs::write(repo().join(page), text).unwrap();
+        }
     }
 }

@@ -296,7 +296,7 @@ fn copy_skill(to: &Path) {
     }
 }
 
-/// An OpenClaw home with the skill installed from this clone, as the README says:
+/// An OpenClaw home with the skill installed from this clone, as the book's skill chapter says:
 /// `openclaw skills install ./skill`. It lands in `<workspace>/skills/agent-auth`.
 fn openclaw_home() -> (tempfile::TempDir, PathBuf) {
     let home = tempfile::tempdir().unwrap();
@@ -390,7 +390,7 @@ fn openclaw_parses_the_skill_and_gates_it_on_the_runner_and_credentials() {
     assert_eq!((&ready["eligible"], &ready["modelVisible"]), (&json!(true), &json!(true)), "{ready:#}");
     assert_eq!(ready["missing"], json!({"bins": [], "anyBins": [], "env": [], "config": [], "os": []}));
 
-    // The README's way: the secret as the skill's apiKey, the rest in skills.entries.<name>.env.
+    // The documented way: the secret as the skill's apiKey, the rest in skills.entries.<name>.env.
     let config = json!({"skills": {"entries": {NAME: {"apiKey": CLIENT_SECRET, "env": {"TOOL_CLIENT_ID": CLIENT_ID, "TOOL_ENV_URL": "https://acme.scalekit.cloud"}}}}});
     std::fs::write(home.path().join(".openclaw/openclaw.json"), config.to_string()).unwrap();
     let configured = skill_info(home.path(), &path_with_runner(), &[]);
@@ -474,7 +474,7 @@ fn the_skill_component_runs_under_jco() {
         assert_eq!((jco.code, &jco.json), (runner.code, &runner.json), "{args:?}");
     }
 
-    // The limitations the README records: jco grants no files and no config or state folders.
+    // The limitations the book records: jco grants no files and no config or state folders.
     std::fs::write(w.path("report.pdf"), b"%PDF-1.7").unwrap();
     let report = w.path("report.pdf").display().to_string();
     let upload = jco_run(
