@@ -6,18 +6,21 @@ use std::sync::Arc;
 
 use agent_auth_contract::exit::Exit;
 use agent_auth_contract::shell;
+use agent_auth_contract::storage::{CONFIG_DIR_VAR, STATE_DIR_VAR};
+use agent_auth_contract::variables::{ENV_URL, IDENTIFIER, MCP_URL, VIRTUAL_ENV_URL};
 use agent_auth_contract::verification::{MODE_VAR, URL_VAR};
 use anyhow::{Context, Result, bail};
 use bytes::Bytes;
 use serde_json::{Value, json};
+use virtual_scalekit::{VirtualScalekit, in_process};
 
 use crate::command_line::Words;
-use crate::component;
+use crate::credentials::Credentials;
 use crate::outbound::Network;
-use crate::runtime::{Invocation, Runtime, Stdio};
-use crate::sandbox::{AgentDirs, EgressPolicy, FileGrants, FileRules, Limits, SensitivePaths};
-use crate::settings::Settings;
-use virtual_scalekit::{VirtualScalekit, in_process};
+use crate::runtime::Stdio;
+
+use crate::settings::{CACHE_DIR_VAR, Settings};
+use crate::setup::{Setup, report};
 
 /// The demo's user: it has no accounts yet, so Notion needs authorizing first.
 const USER: &str = "demo-user";
@@ -25,29 +28,54 @@ const NOTION: &str = "notion-ijIQedmJ";
 
 /// The demo's world: one virtual environment shared by every step, and a scratch folder.
 struct Demo {
-    runtime: Runtime,
+    /// The agent's calls, as the runner makes them (`TOOL_ENV_URL=sandbox`, the demo's user),
+    /// with agent-auth's folders in the scratch folder.
+    agent: Setup,
     double: Arc<VirtualScalekit>,
     tokio: tokio::runtime::Runtime,
     dir: tempfile::TempDir,
     step: usize,
-    /// The operator's settings the steps run with (the runner passes them on).
-    operator: Vec<(String, String)>,
 }
 
 fn indent(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default().lines().map(|l| format!("    {l}\n")).collect()
 }
 
+/// The operator's settings of the demo: agent-auth's folders in `dir`, the compile cache where the
+/// runner keeps it.
+fn settings(dir: &std::path::Path) -> Settings {
+    let cache = Settings::from_process().cache_dir;
+    Settings::from_vars(
+        |name| match name {
+            CONFIG_DIR_VAR => Some(dir.join("config").display().to_string()),
+            STATE_DIR_VAR => Some(dir.join("state").display().to_string()),
+            CACHE_DIR_VAR => cache.as_ref().map(|c| c.display().to_string()),
+            _ => None,
+        },
+        None,
+    )
+}
+
+/// A runner set up with `vars` for its credentials, its network the demo's virtual Scalekit.
+fn setup(dir: &std::path::Path, vars: Vec<(String, String)>, double: &Arc<VirtualScalekit>) -> Result<Setup> {
+    let credentials = Credentials { vars, warnings: Vec::new() };
+    let mut setup =
+        Setup::new(settings(dir), credentials, None, dir.to_path_buf()).map_err(|e| anyhow::anyhow!(e.message))?;
+    setup.network = Network::Intercepted(double.clone());
+    Ok(setup)
+}
+
 impl Demo {
     fn new() -> Result<Demo> {
-        let cache = Settings::from_process().cache_dir;
+        let dir = tempfile::tempdir()?;
+        let double = Arc::new(VirtualScalekit::new(in_process::URL, None));
+        let vars = vec![(ENV_URL.name.into(), VIRTUAL_ENV_URL.into()), (IDENTIFIER.name.into(), USER.into())];
         Ok(Demo {
-            runtime: Runtime::new(&component::Wasm::embedded(), cache.as_deref())?,
-            double: Arc::new(VirtualScalekit::new(in_process::URL, None)),
+            agent: setup(dir.path(), vars, &double)?,
+            double,
             tokio: tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?,
-            dir: tempfile::tempdir()?,
+            dir,
             step: 0,
-            operator: Vec::new(),
         })
     }
 
@@ -60,50 +88,33 @@ impl Demo {
     /// Runs one command as an agent would; checks its exit code; prints the part that matters.
     fn agent(&self, args: &[&str], expected: Exit, show: impl Fn(&Value) -> Value) -> Result<Value> {
         println!("\n$ agent-auth {}", shown(args));
-        let mut env = in_process::env(vec![("TOOL_IDENTIFIER".into(), USER.into())]);
-        env.extend(self.operator.iter().cloned());
-        self.run_with(env, args, expected, show)
+        self.call(&self.agent, args, expected, show)
     }
 
     /// The same for an agent handed only an MCP URL: no client credentials, no identifier.
     fn agent_with_mcp_url(&self, url: &str, args: &[&str], show: impl Fn(&Value) -> Value) -> Result<Value> {
         println!("\n$ TOOL_MCP_URL=<the instance URL> agent-auth {}", shown(args));
-        self.run_with(vec![("TOOL_MCP_URL".into(), url.into())], args, Exit::Ok, show)
+        let handed = setup(self.dir.path(), vec![(MCP_URL.name.into(), url.into())], &self.double)?;
+        self.call(&handed, args, Exit::Ok, show)
     }
 
-    fn run_with(
-        &self,
-        env: Vec<(String, String)>,
-        args: &[&str],
-        expected: Exit,
-        show: impl Fn(&Value) -> Value,
-    ) -> Result<Value> {
-        let places = SensitivePaths::default().places();
-        let rules = FileRules { places: &places, confinement: None };
-        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        let (files, args) =
-            FileGrants::open(&Words::new(args), self.dir.path(), &rules).map_err(|e| anyhow::anyhow!(e.message))?;
-        let invocation = Invocation {
-            args,
-            env,
-            egress: EgressPolicy::for_server_urls([in_process::URL]),
-            network: Network::Intercepted(self.double.clone()),
-            files,
-            agent_dirs: Some(AgentDirs {
-                config: self.dir.path().join("config"),
-                state: self.dir.path().join("state"),
-            }),
-            limits: Limits::default(),
-            proxy_gate: None,
-            stdio: Stdio::Memory(Bytes::new()),
-        };
-        let outcome = self.tokio.block_on(self.runtime.run(invocation))?;
-        let result: Value = serde_json::from_slice(&outcome.stdout).context("the component printed no JSON")?;
-        print!("  exit {}\n{}", outcome.exit_code, indent(&show(&result)));
-        if outcome.exit_code != expected.code() {
-            bail!("step {} exited {} instead of {}", self.step, outcome.exit_code, expected.code());
+    fn call(&self, setup: &Setup, args: &[&str], expected: Exit, show: impl Fn(&Value) -> Value) -> Result<Value> {
+        let words = Words::new(args.iter().map(|a| a.to_string()).collect());
+        let invoked = setup.invoke(&words, setup.limits.clone(), Stdio::Memory(Bytes::new()));
+        let (stdout, exit) = report(self.tokio.block_on(invoked).map_err(|e| anyhow::anyhow!(e.message))?);
+        let result: Value = serde_json::from_str(&stdout).context("the component printed no JSON")?;
+        print!("  exit {exit}\n{}", indent(&show(&result)));
+        if exit != expected.code() {
+            bail!("step {} exited {exit} instead of {}", self.step, expected.code());
         }
         Ok(result)
+    }
+
+    /// The operator's settings from now on: `vars` beside the agent's own (none: back to none).
+    fn operator_sets(&mut self, vars: &[(&str, &str)]) {
+        let operator = [MODE_VAR, URL_VAR];
+        self.agent.env.retain(|(name, _)| !operator.contains(&name.as_str()));
+        self.agent.env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     }
 
     fn run(&mut self) -> Result<()> {
@@ -303,7 +314,8 @@ impl Demo {
     fn user_verification(&mut self) -> Result<()> {
         const ROUTE: &str = "https://gateway.example.com/agent-auth/verify";
         self.double = Arc::new(VirtualScalekit::new(in_process::URL, None).with_custom_verification());
-        self.operator = vec![(MODE_VAR.into(), "custom".into()), (URL_VAR.into(), ROUTE.into())];
+        self.agent.network = Network::Intercepted(self.double.clone());
+        self.operator_sets(&[(MODE_VAR, "custom"), (URL_VAR, ROUTE)]);
         self.title(
             "In production: custom user verification",
             "The operator sets AGENT_AUTH_USER_VERIFICATION=custom: each link carries the verify URL and a fresh state.",
@@ -346,7 +358,7 @@ impl Demo {
             Exit::Ok,
             |r| json!({"status": r["status"], "active": r["active"]}),
         )?;
-        self.operator.clear();
+        self.operator_sets(&[]);
         Ok(())
     }
 }
