@@ -224,7 +224,7 @@ fn mcp_usage(message: impl Into<String>) -> RunnerError {
     RunnerError::new(
         Code::Usage,
         message,
-        "Run agent-auth mcp [--identifier I] [--expose CONNECTION:TOOL[,TOOL...]]... [--files DIR]..., or agent-auth mcp --list-tools (see the README).",
+        "Run agent-auth mcp [--identifier I] [--expose CONNECTION:TOOL[,TOOL...]]... [--files DIR]... (after --env-file PATH and --timeout SECONDS, if any), or agent-auth mcp --list-tools.",
     )
 }
 

@@ -14,7 +14,7 @@
 //! - [`command_line`]: the runner's command line, read once into what it asks for.
 //! - [`setup`]: what every call of one runner shares (the compiled component, its variables,
 //!   network, folders and limits) and what a call printed; [`error`]: the runner's own failures.
-//! - [`cli`]: `agent-auth OPERATION`, one operation; [`mcp`]: `agent-auth mcp`, the same
+//! - [`cli`]: `agent-auth OPERATION`, one operation; [`mcp_server`]: `agent-auth mcp`, the same
 //!   operations as MCP tools; [`verify_route`]: where a person's browser finishes an
 //!   authorization link (custom user verification), in the pages of `agent-auth-html`.
 //! - [`demo`]: `agent-auth demo`, the agent flow against the virtual Scalekit, the stand-in for

@@ -310,19 +310,21 @@ fn verdict(printed: Printed) -> Verdict {
             Some(v) => {
                 Verdict::Verified { connection: v.connection_name, identifier: v.identifier, next: v.redirect_url }
             }
-            None => Verdict::Failed {
-                message: "the verification printed no result".into(),
-                hint: "Open the authorization link again; if it happens again, report it.".into(),
-            },
+            None => no_verdict(),
         },
         (false, Some(e)) if e.code == Code::VerificationRefused => {
             Verdict::Refused { message: e.message.clone(), hint: e.hint.clone() }
         }
         (false, Some(e)) => Verdict::Failed { message: e.message.clone(), hint: e.hint.clone() },
-        (false, None) => Verdict::Failed {
-            message: "the verification printed no result".into(),
-            hint: "Open the authorization link again; if it happens again, report it.".into(),
-        },
+        (false, None) => no_verdict(),
+    }
+}
+
+/// A verification that printed no verdict.
+fn no_verdict() -> Verdict {
+    Verdict::Failed {
+        message: "the verification printed no result".into(),
+        hint: "Open the authorization link again; if it happens again, report it.".into(),
     }
 }
 
@@ -335,6 +337,15 @@ pub fn printed(outcome: Outcome) -> Printed {
     }
     Printed::read(&outcome.stdout).unwrap_or_else(|| match outcome.stopped {
         Some(stopped) => stopped.error().printed(),
+        // A result, but not one this runner reads: a component of another version prints codes or
+        // shapes its contract does not have.
+        None if serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&outcome.stdout).is_ok() => {
+            Printed::failure(
+                Code::InternalError,
+                "the component printed a result this runner cannot read",
+                format!("Run the component this runner was built with: unset {COMPONENT_VAR}, or use the .wasm of this release."),
+            )
+        }
         None => Printed::failure(
             Code::InternalError,
             "the component printed no result",

@@ -1,6 +1,8 @@
 //! Self-contained HTML pages (inline CSS, no scripts) for a person's browser: the sandbox's
 //! authorization pages and the runner's verify route.
 
+#![warn(missing_docs)]
+
 /// Their content type.
 pub const CONTENT_TYPE: &str = "text/html; charset=utf-8";
 

@@ -11,6 +11,8 @@
 //! sandbox`). It is a crate of its own, beside the runner: the runner uses it only for those
 //! three, and builds without it (`--no-default-features`).
 
+#![warn(missing_docs)]
+
 mod api;
 pub mod command;
 mod execution;

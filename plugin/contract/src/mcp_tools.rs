@@ -88,7 +88,7 @@ pub struct McpTool {
     pub arguments: &'static [Argument],
     /// Its annotations.
     pub hints: Hints,
-    /// The properties its result has besides the ones every result has ([`output_schema`]).
+    /// The properties its result has besides the ones every result has ([`McpTool::output_schema`]).
     pub output: fn() -> Value,
 }
 

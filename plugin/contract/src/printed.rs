@@ -53,9 +53,10 @@ pub struct ActionRequired {
     /// When the link stops working (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
-    /// Every connection's link, when several accounts need the person (`--ensure-mcp-instance`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub links: Vec<Value>,
+    /// Every connection's link (`--ensure-mcp-instance`, `--mcp-auth-state`: an empty list when
+    /// none has one); absent for an action on one account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<Vec<Value>>,
 }
 
 impl Printed {

@@ -163,7 +163,7 @@ pub fn authorization_needed(
             message: format!("Open this link to connect {name} for {identifier}, then tell me when it is done."),
             link: Some(link.link),
             expires_at: link.expiry,
-            links: Vec::new(),
+            links: None,
         });
     }
     let verb = match (account, code) {
@@ -184,7 +184,7 @@ pub fn authorization_needed(
         ),
         link: None,
         expires_at: None,
-        links: Vec::new(),
+        links: None,
     })
 }
 

@@ -408,7 +408,7 @@ fn accounts_check(all: &[Connection], listed: &[ListedAccount], identifier: &str
                     message: format!("Authorize {} for {identifier}: run next for the link to open.", first.key_id),
                     link: None,
                     expires_at: None,
-                    links: Vec::new(),
+                    links: None,
                 })
             } else {
                 Failure::new(
@@ -421,7 +421,7 @@ fn accounts_check(all: &[Connection], listed: &[ListedAccount], identifier: &str
                     message: format!("Enter {identifier}'s credentials for {} in the Scalekit dashboard.", first.key_id),
                     link: None,
                     expires_at: None,
-                    links: Vec::new(),
+                    links: None,
                 })
             },
         );

@@ -108,7 +108,7 @@ fn execute_hosted(server: &HostedServer, request: &ExecuteTool) -> Result<Succes
             message: "Open this link to authorize the connection, then tell me when it is done.".to_owned(),
             link: Some(link),
             expires_at: None,
-            links: Vec::new(),
+            links: None,
         })
         .with("tool_name", name)),
         Called::Failed { text, link: None } => Err(Failure::new(

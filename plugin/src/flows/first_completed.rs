@@ -71,6 +71,6 @@ pub fn not_completed(connections: &[&Connection]) -> Failure {
         message: format!("Finish setting up {} in the Scalekit dashboard (Agent Auth > Connections).", connections.iter().map(|c| c.key_id.as_str()).collect::<Vec<_>>().join(", ")),
         link: None,
         expires_at: None,
-        links: Vec::new(),
+        links: None,
     })
 }

@@ -30,7 +30,7 @@ enum Target {
 impl RemoteOperation for GenerateLink {
     fn parse(args: &Args) -> Result<Self, Failure> {
         // The parser has checked that exactly one of the two is given.
-        let target = match args.text(&PROVIDER) {
+        let target = match args.text(&PROVIDER).filter(|p| !p.trim().is_empty()) {
             Some(provider) => Target::Provider(provider.trim().to_uppercase()),
             None => Target::Connection(args.required(&CONNECTION_NAME)),
         };
@@ -48,7 +48,10 @@ impl RemoteOperation for GenerateLink {
                         success.warnings.splice(0..0, warnings);
                         Ok(success)
                     }
-                    Err(failure) => Err(failure.warn(warnings)),
+                    Err(mut failure) => {
+                        failure.warnings.splice(0..0, warnings);
+                        Err(failure)
+                    }
                 }
             }
         }
@@ -100,4 +103,23 @@ fn check(sk: &Scalekit, connection_name: &str, identifier: &str, wait: Option<u6
     timed_out.hint =
         "The link still works until it expires: show it to the person again, or run with a longer --wait.".into();
     Err(timed_out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{ParseOutcome, parse};
+
+    fn target(args: &[&str]) -> Target {
+        let argv = std::iter::once("agent-auth").chain(args.iter().copied()).map(String::from).collect();
+        let Ok(ParseOutcome::Run(args)) = parse(argv) else { panic!("{args:?} parses") };
+        GenerateLink::parse(&args).map(|op| op.target).unwrap_or_else(|_| panic!("{args:?}"))
+    }
+
+    #[test]
+    fn a_blank_provider_is_no_choice_and_the_connection_named_is_used() {
+        assert!(matches!(target(&["--generate-link", "--connection-name", "gmail", "--provider", " "]),
+            Target::Connection(name) if name == "gmail"));
+        assert!(matches!(target(&["--generate-link", "--provider", "notion"]), Target::Provider(p) if p == "NOTION"));
+    }
 }

@@ -67,9 +67,10 @@ pub type Request = http::Request<Option<Body>>;
 /// sink).
 pub type Response = http::Response<Vec<u8>>;
 
-/// The first value of a response's header as text (names compare case-insensitively).
+/// The first value of a response's header as text (names compare case-insensitively; a value in
+/// UTF-8 beyond ASCII, such as a `Location` with raw non-ASCII characters, is text too).
 pub fn header<'a>(response: &'a Response, name: &str) -> Option<&'a str> {
-    response.headers().get(name).and_then(|v| v.to_str().ok())
+    response.headers().get(name).and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
 }
 
 /// A response's media type without parameters, lower case (empty when absent).

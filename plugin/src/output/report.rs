@@ -223,10 +223,10 @@ fn print_human(failure: &Report) {
         say(&paint("36", "action required:"), &action.message);
         // Each connection's link by its name when there are several to connect (`links`).
         let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-        for link in &action.links {
+        for link in action.links.iter().flatten() {
             say(" ", &format!("{}: {}", text(&link["connection_name"]), text(&link["link"])));
         }
-        if let (Some(link), true) = (&action.link, action.links.is_empty()) {
+        if let (Some(link), None) = (&action.link, &action.links) {
             say(" ", link);
         }
     }

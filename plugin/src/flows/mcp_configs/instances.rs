@@ -319,7 +319,7 @@ fn not_ready(view: &View, links: &BTreeMap<String, String>, waited: String, hint
         message: sentences.join(" "),
         link: with_link.first().and_then(|l| l["link"].as_str()).map(str::to_owned),
         expires_at: None,
-        links: with_link.clone(),
+        links: Some(with_link.clone()),
     };
     // Approved, and waiting only for their verification: a new link finishes them.
     let verifying = pending.iter().all(|s| s.connected_account_status == PENDING_VERIFICATION);

@@ -140,7 +140,7 @@ pub(super) fn combine(results: Vec<Result<Success, Failure>>, mut warnings: Vec<
                 ),
                 link: first.link,
                 expires_at: first.expires_at,
-                links: Vec::new(),
+                links: None,
             })
         }
     };
@@ -189,7 +189,7 @@ mod tests {
                 message: "Open this link.".into(),
                 link: Some("https://x/magic/1".into()),
                 expires_at: None,
-                links: Vec::new(),
+                links: None,
             });
         let missing = Failure::new(Code::ServiceNotConfigured, "m2", "h2").with("service", "jira");
         let failure = combine(vec![Ok(ok), Err(auth), Err(missing)], vec![]).unwrap_err();
@@ -213,7 +213,7 @@ mod tests {
                 message: format!("Open this link to connect {service}."),
                 link: Some(link.into()),
                 expires_at: Some("2026-11-21T10:00:00Z".into()),
-                links: Vec::new(),
+                links: None,
             })
         };
         let failure = combine(
