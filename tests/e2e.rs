@@ -363,6 +363,31 @@ fn the_operator_chooses_another_component_build_and_bad_components_are_refused()
 }
 
 #[test]
+fn version_verbose_names_the_component_that_runs_by_the_digest_the_skill_ships() {
+    let w = World::start();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let shipped = std::fs::read_to_string(repo.join("skill/agent-auth.wasm.sha256")).unwrap();
+    let shipped = shipped.split_whitespace().next().unwrap().to_owned();
+    let printed = |mut cmd: std::process::Command| {
+        let out = support::output_within(&mut cmd, support::DEADLINE);
+        support::assert_no_secret(&out, &[]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(
+        printed(w.command(&["--version", "--verbose"])),
+        format!("agent-auth {version}\ncomponent sha256 {shipped} (built in)\n"),
+        "the built-in component is the skill's"
+    );
+    let mut operator = w.command(&["--verbose", "--version"]);
+    operator.env("AGENT_AUTH_COMPONENT", repo.join("skill/agent-auth.wasm"));
+    let chosen = printed(operator);
+    assert!(chosen.contains(&format!("component sha256 {shipped} (AGENT_AUTH_COMPONENT=")), "{chosen}");
+    assert_eq!(printed(w.command(&["--version"])), format!("agent-auth {version}\n"));
+}
+
+#[test]
 fn a_component_is_checked_against_the_checksum_beside_it() {
     let w = World::start();
     let wasm = agent_auth_host::component::EMBEDDED;

@@ -8,8 +8,9 @@ use agent_auth_contract::exit::Exit;
 use agent_auth_contract::variables::RUNNER_FACTS;
 use agent_auth_contract::verification::SERVED_VAR;
 
-use crate::command_line::{RunnerOptions, Words};
+use crate::command_line::{RunnerOptions, Version, Words};
 use crate::compile_cache::CompileCache;
+use crate::component::{self, COMPONENT_VAR};
 use crate::credentials::Credentials;
 use crate::error::RunnerError;
 use crate::outbound::redacted;
@@ -28,9 +29,13 @@ pub async fn run(runner: RunnerOptions, words: Words) -> (String, u8) {
 
 async fn try_run(runner: RunnerOptions, words: Words) -> Result<(String, u8), RunnerError> {
     let settings = Settings::from_process();
-    if settings.component.is_none() && words.version_only() {
+    match words.version() {
         // The embedded component's answer (the same version), without starting it.
-        return Ok((format!("agent-auth {}\n", env!("CARGO_PKG_VERSION")), Exit::Ok.code()));
+        Some(Version::Plain) if settings.component.is_none() => {
+            return Ok((format!("agent-auth {}\n", env!("CARGO_PKG_VERSION")), Exit::Ok.code()));
+        }
+        Some(Version::Verbose) => return Ok((verbose_version(&settings)?, Exit::Ok.code())),
+        _ => {}
     }
     let cwd = setup::working_folder()?;
     let credentials = Credentials::of_call(runner.env_file.as_deref(), &cwd)?;
@@ -60,6 +65,18 @@ async fn try_run(runner: RunnerOptions, words: Words) -> Result<(String, u8), Ru
     }?;
     setup.compile_in_background();
     Ok(report(outcome))
+}
+
+/// `--version --verbose`: the runner's version, and the SHA-256 of the component it runs (the
+/// built-in one, whose digest the skill's `agent-auth.wasm.sha256` names, or the operator's,
+/// checked against the checksum beside it) with where it comes from.
+fn verbose_version(settings: &Settings) -> Result<String, RunnerError> {
+    let wasm = component::chosen(settings.component.as_deref())?;
+    let source = match &settings.component {
+        Some(path) => format!("{COMPONENT_VAR}={}", path.display()),
+        None => "built in".to_owned(),
+    };
+    Ok(format!("agent-auth {}\ncomponent sha256 {} ({source})\n", env!("CARGO_PKG_VERSION"), wasm.sha256()))
 }
 
 /// What only the runner knows, for `--doctor`: its version, the compile cache folder and whether

@@ -130,6 +130,15 @@ pub struct Words {
     doctor: bool,
 }
 
+/// What `--version` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// `agent-auth VERSION`.
+    Plain,
+    /// `--verbose`: also the SHA-256 of the component that runs, and where it comes from.
+    Verbose,
+}
+
 /// A value that names a file the component reads or writes: the runner opens and grants it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Named {
@@ -186,9 +195,15 @@ impl Words {
         self.doctor
     }
 
-    /// Whether the words are `--version` (or `-V`) alone.
-    pub fn version_only(&self) -> bool {
-        matches!(self.argv.as_slice(), [flag] if flag == "--version" || flag == "-V")
+    /// Whether the words ask for the version alone: `--version` (or `-V`), or with `--verbose`
+    /// the component's digest too.
+    pub fn version(&self) -> Option<Version> {
+        let version = |w: &String| w == "--version" || w == "-V";
+        match self.argv.as_slice() {
+            [flag] if version(flag) => Some(Version::Plain),
+            [a, b] if (version(a) && b == "--verbose") || (a == "--verbose" && version(b)) => Some(Version::Verbose),
+            _ => None,
+        }
     }
 }
 
@@ -315,6 +330,14 @@ mod tests {
         assert_eq!(wait(&["--proxy-request", "--body", "--wait"]), None, "--body's value");
         assert!(!operation(&["--proxy-request", "--body", "--doctor"]).1.doctor(), "--body's value");
         assert!(operation(&["--doctor"]).1.doctor());
+    }
+
+    #[test]
+    fn version_alone_or_verbose() {
+        assert_eq!(operation(&["-V"]).1.version(), Some(Version::Plain));
+        assert_eq!(operation(&["--version", "--verbose"]).1.version(), Some(Version::Verbose));
+        assert_eq!(operation(&["--verbose", "--version"]).1.version(), Some(Version::Verbose));
+        assert_eq!(operation(&["--version", "--list-connections"]).1.version(), None);
     }
 
     #[test]
