@@ -21,7 +21,7 @@ use crate::flows::{
 };
 use crate::hosted::{Endpoint, HostedServer};
 use crate::http::{Retrying, WasiClient};
-use crate::output::{self, Code, Failure, Success, emit_failure, emit_success};
+use crate::output::{self, Code, Failure, Success, emit_failure, emit_success, warned_first};
 use crate::scalekit::Scalekit;
 use crate::storage::Storage;
 
@@ -135,20 +135,6 @@ fn remote<T: RemoteOperation>(args: &Args, env: &[(String, String)], storage: &S
     }
     let warning = "no identifier was configured; set TOOL_IDENTIFIER (or pass --identifier) to skip the question";
     warned_first(result, warning.to_owned())
-}
-
-/// `result` with `warning` before its other warnings.
-fn warned_first(result: Result<Success, Failure>, warning: String) -> Result<Success, Failure> {
-    match result {
-        Ok(mut success) => {
-            success.warnings.insert(0, warning);
-            Ok(success)
-        }
-        Err(mut failure) => {
-            failure.warnings.insert(0, warning);
-            Err(failure)
-        }
-    }
 }
 
 /// Checks the options, connects to the hosted MCP server and runs there (the URL fixes the user);

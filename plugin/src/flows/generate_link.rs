@@ -42,16 +42,10 @@ impl RemoteOperation for GenerateLink {
             Target::Connection(name) => check(&ctx.sk, &name, ctx.user(), self.wait),
             Target::Provider(provider) => {
                 let (connection, warning) = find_provider_connection(&ctx.sk, &provider)?;
-                let warnings: Vec<String> = warning.into_iter().collect();
-                match check(&ctx.sk, &connection.key_id, ctx.user(), self.wait) {
-                    Ok(mut success) => {
-                        success.warnings.splice(0..0, warnings);
-                        Ok(success)
-                    }
-                    Err(mut failure) => {
-                        failure.warnings.splice(0..0, warnings);
-                        Err(failure)
-                    }
+                let checked = check(&ctx.sk, &connection.key_id, ctx.user(), self.wait);
+                match warning {
+                    Some(warning) => output::warned_first(checked, warning),
+                    None => checked,
                 }
             }
         }

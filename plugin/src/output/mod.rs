@@ -5,5 +5,5 @@ mod report;
 pub use agent_auth_contract::code::Code;
 pub use report::{
     ActionRequired, Failure, Success, emit_failure, emit_success, flush, install_panic_hook, progress, set_colour,
-    set_raw,
+    set_raw, warned_first,
 };

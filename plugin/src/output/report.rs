@@ -125,6 +125,20 @@ impl Failure {
     }
 }
 
+/// `result` with `warning` before its other warnings.
+pub fn warned_first(result: Result<Success, Failure>, warning: String) -> Result<Success, Failure> {
+    match result {
+        Ok(mut success) => {
+            success.warnings.insert(0, warning);
+            Ok(success)
+        }
+        Err(mut failure) => {
+            failure.warnings.insert(0, warning);
+            Err(failure)
+        }
+    }
+}
+
 static EMITTED: AtomicBool = AtomicBool::new(false);
 static COLOUR: OnceLock<bool> = OnceLock::new();
 static RAW: AtomicBool = AtomicBool::new(false);
