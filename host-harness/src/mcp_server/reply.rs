@@ -27,8 +27,7 @@ pub fn refused(error: &RunnerError) -> CallToolResult {
 fn readable(printed: &Printed, tool: &str) -> String {
     let mut lines = Vec::new();
     if let Some(error) = &printed.error {
-        let code = serde_json::to_value(error.code).ok().and_then(|c| c.as_str().map(str::to_owned));
-        lines.push(format!("{} ({}).", error.message, code.unwrap_or_default()));
+        lines.push(format!("{} ({}).", error.message, error.code.name()));
         lines.push(error.hint.clone());
     }
     if let Some(action) = &printed.action_required {

@@ -119,6 +119,11 @@ pub enum Code {
 }
 
 impl Code {
+    /// Its name as the JSON gives it, e.g. `AUTHORIZATION_REQUIRED`.
+    pub fn name(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    }
+
     /// The exit code this error ends the call with.
     pub fn exit(self) -> Exit {
         use Code::*;

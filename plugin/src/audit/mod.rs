@@ -101,10 +101,7 @@ pub fn intend(state_dir: &Path, call: &Call, request: &Request) {
 pub fn record(state_dir: &Path, call: &Call, duration_ms: u128, result: &Result<Success, Failure>) {
     let (fields, outcome) = match result {
         Ok(success) => (&success.fields, "ok".to_owned()),
-        Err(failure) => (
-            &failure.fields,
-            serde_json::to_value(failure.code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
-        ),
+        Err(failure) => (&failure.fields, failure.code.name()),
     };
     let mut line = call.line(call.started, "outcome");
     // What the call found out about whom it acted on, when the command line did not say.
